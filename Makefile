@@ -1,0 +1,51 @@
+# fupin — the two commands a newcomer needs are `make demo` and `make test`.
+PY        ?= python3.11
+VENV      := .venv
+BIN       := $(VENV)/bin
+UV_VERSION := 0.13.9
+STAMP     := $(VENV)/.installed-stamp
+DB        ?= warehouse/demo.duckdb
+DEMO_QUERIES := warehouse/queries/poor_households_by_region.sql \
+	warehouse/queries/poverty_incidence_over_time.sql \
+	warehouse/queries/quarantined_last_run.sql
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export GX_ANALYTICS_ENABLED := false
+
+.PHONY: setup demo test test-fast lint lock bench clean-work
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PY) >/dev/null || { echo "fupin needs $(PY) on PATH (Python 3.11)"; exit 1; }
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+demo: setup
+	rm -f $(DB) $(DB).wal
+	$(BIN)/fupin run samples/pages --db $(DB)
+	@for q in $(DEMO_QUERIES); do \
+		echo; echo "-- $$q"; sed -n 's/^-- //p' $$q | head -1; \
+		$(BIN)/fupin sql "$$(cat $$q)" --db $(DB) || exit 1; \
+	done
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check . || true
+
+# Regenerate the pinned dependency set after editing pyproject.toml.
+lock: setup
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --python-version 3.11 \
+		--no-header --no-annotate -o requirements.lock
+
+clean-work:
+	rm -rf .fupin warehouse/staging

@@ -1,0 +1,36 @@
+"""The fupin-etl flow: discover → fetch → clean → extract → validate → load → report.
+
+Pages move in batches; fetch, clean and extract are mapped per batch so a
+batch can be cleaned while the next one is still being fetched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fupin.settings import configure_environment, default_db, home_dir
+
+configure_environment()
+
+from prefect import flow  # noqa: E402
+
+from tasks import prefect_tasks as t  # noqa: E402
+
+DEFAULT_BATCH_SIZE = 200
+
+
+@flow(name="fupin-etl", log_prints=False)
+def etl(
+    sources: list[str],
+    db: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> dict[str, Any]:
+    """Pull SOURCES into the warehouse ``db`` and return the run summary."""
+    db = str(db or default_db())
+    plan = t.discover(sources, db, str(home_dir() / "staging"), batch_size)
+    fetched = t.fetch.map(plan["refs"])
+    cleaned = t.clean.map(fetched)
+    extracted = t.extract.map(cleaned)
+    validated = t.validate(extracted)
+    run = t.load(plan, validated, db, sources)
+    return t.report(run, db)

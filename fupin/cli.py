@@ -1,0 +1,250 @@
+"""The ``fupin`` command line: run, clean, export, eval and sql."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from fupin.settings import configure_environment, default_db
+
+configure_environment()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=_json_default)
+
+
+RUN_KEYS = ("pages_in", "pages_unchanged", "documents_loaded", "pages_rejected",
+            "facts_candidate", "facts_loaded", "facts_quarantined", "seconds")
+
+
+def run_pipeline(sources: list[str], db: Path, batch_size: int) -> dict[str, Any]:
+    from flows.etl import etl
+
+    return etl(sources=sources, db=str(db), batch_size=batch_size)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    summary = run_pipeline(args.sources, Path(args.db), args.batch_size)
+    if not args.json or args.verbose:
+        print(f"run {summary['run_id']} → {args.db}")
+        print(
+            "pages: {pages_in} in = {pages_unchanged} unchanged + {documents_loaded} loaded"
+            " + {pages_rejected} rejected".format(**summary)
+        )
+        print(
+            "facts: {facts_candidate} candidates = {facts_loaded} loaded"
+            " + {facts_quarantined} quarantined   ({seconds:.1f}s)".format(**summary)
+        )
+    if args.json:
+        out = {k: summary[k] for k in RUN_KEYS}
+        out["run_id"] = summary["run_id"]
+        out["db"] = str(args.db)
+        print(_dumps(out))
+    return 0
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    from tasks.clean import clean_page
+    from tasks.decode import DecodeError, decode_bytes, read_page_bytes
+
+    status = 0
+    for path in args.paths:
+        record: dict[str, Any] = {"path": path}
+        try:
+            text, encoding = decode_bytes(read_page_bytes(path))
+            doc = clean_page(text)
+        except (OSError, DecodeError) as exc:
+            status = 1
+            record["error"] = str(exc)
+            print(_dumps(record) if args.jsonl else f"{path}: {exc}", file=sys.stderr)
+            continue
+        record.update(
+            title=doc.title,
+            published=doc.published_at or doc.published,
+            source_site=doc.source_site,
+            author=doc.author,
+            body=doc.body,
+            flags={**doc.flags, "encoding": encoding},
+        )
+        if args.jsonl:
+            print(_dumps(record))
+        else:
+            print(f"== {path}\ntitle: {doc.title}\npublished: {record['published']}\n"
+                  f"source_site: {doc.source_site}\nauthor: {doc.author}\n"
+                  f"flags: {record['flags']}\n\n{doc.body}\n")
+    return status
+
+
+def query_rows(db: Path, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple]]:
+    """Run a read-only query; the connection refuses writes."""
+    from tasks.warehouse import connect
+
+    if not db.exists():
+        raise SystemExit(f"fupin: no warehouse at {db}; run `fupin run SOURCE...` first")
+    with connect(db, read_only=True) as con:
+        cursor = con.execute(sql, list(params))
+        columns = [d[0] for d in cursor.description] if cursor.description else []
+        return columns, cursor.fetchall()
+
+
+def format_table(columns: list[str], rows: list[tuple], max_width: int = 40) -> str:
+    def cell(v: Any) -> str:
+        text = "NULL" if v is None else (f"{v:g}" if isinstance(v, float) else str(v))
+        text = text.replace("\n", " ")
+        return text if len(text) <= max_width else text[: max_width - 1] + "…"
+
+    def width(s: str) -> int:  # CJK characters take two terminal columns
+        return sum(2 if "\u2e80" <= ch <= "\uffef" else 1 for ch in s)
+
+    cells = [[cell(v) for v in row] for row in rows]
+    widths = [max([width(c)] + [width(r[i]) for r in cells]) for i, c in enumerate(columns)]
+
+    def line(values: list[str]) -> str:
+        return " | ".join(v + " " * (w - width(v)) for v, w in zip(values, widths, strict=True))
+
+    out = [line(columns), "-+-".join("-" * w for w in widths)] + [line(r) for r in cells]
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(out)
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    import duckdb
+
+    try:
+        columns, rows = query_rows(Path(args.db), args.query)
+    except duckdb.Error as exc:
+        message = str(exc)
+        if "read-only" in message.lower() or "read only" in message.lower():
+            message = "the warehouse is opened read-only by `fupin sql`; writes are refused"
+        print(f"fupin sql: {message}", file=sys.stderr)
+        return 2
+    print_rows(columns, rows, "json" if args.json else "csv" if args.csv else "table")
+    return 0
+
+
+def print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
+    if fmt == "json":
+        print(_dumps([dict(zip(columns, r, strict=True)) for r in rows]))
+    elif fmt == "jsonl":
+        for r in rows:
+            print(_dumps(dict(zip(columns, r, strict=True))))
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows([_json_default(v) if v is not None and not isinstance(
+            v, str | int | float) else v for v in r] for r in rows)
+    else:
+        print(format_table(columns, rows))
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    columns, rows = query_rows(
+        Path(args.db), "SELECT doc_key AS seed, * FROM v_facts ORDER BY doc_key, char_start"
+    )
+    if args.format == "csv":
+        print_rows(columns[1:], [r[1:] for r in rows], "csv")
+    else:
+        print_rows(columns, rows, "jsonl")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from tasks.evaluate import load_gold, score
+
+    gold = load_gold(Path(args.gold))
+    with tempfile.TemporaryDirectory(prefix="fupin-eval-") as tmp:
+        db = Path(tmp) / "eval.duckdb"
+        run_pipeline(args.sources, db, args.batch_size)
+        columns, rows = query_rows(db, "SELECT doc_key AS seed, * FROM v_facts")
+        _, pulled = query_rows(
+            db, "SELECT doc_key FROM dim_document UNION SELECT doc_key FROM rejected_pages"
+        )
+    # Score only pages that have gold answers and were part of this run.
+    seeds = {g.seed for g in gold} & {r[0] for r in pulled}
+    predictions = [p for p in (dict(zip(columns, r, strict=True)) for r in rows)
+                   if p["seed"] in seeds]
+    report = score(predictions, [g for g in gold if g.seed in seeds])
+    if args.json:
+        print(_dumps({"seeds": sorted(seeds), **report.to_dict()}))
+    else:
+        print(f"scored pages: {', '.join(sorted(seeds)) or '(none with gold)'}")
+        print(report.format_text())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fupin",
+        description="Chinese poverty-alleviation news pages → a DuckDB statistical warehouse.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    db_help = f"warehouse file (default {default_db()})"
+
+    run = sub.add_parser("run", help="run the ETL flow over SOURCE... into the warehouse")
+    run.add_argument("sources", nargs="+", metavar="SOURCE",
+                     help="file, directory, glob, http(s) URL, or @FILE with one per line")
+    run.add_argument("--db", default=str(default_db()), help=db_help)
+    run.add_argument("--batch-size", type=int, default=200, help="pages per task run")
+    run.add_argument("--json", action="store_true", help="print the summary as JSON (last line)")
+    run.add_argument("--verbose", action="store_true", help="with --json, also print the text")
+    run.set_defaults(func=cmd_run)
+
+    clean = sub.add_parser("clean", help="strip site chrome from pages and print the result")
+    clean.add_argument("paths", nargs="+", metavar="PATH")
+    clean.add_argument("--jsonl", action="store_true", help="one JSON object per input")
+    clean.set_defaults(func=cmd_clean)
+
+    export = sub.add_parser("export", help="export warehouse rows")
+    export.add_argument("what", choices=["facts"])
+    export.add_argument("--db", default=str(default_db()), help=db_help)
+    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    export.set_defaults(func=cmd_export)
+
+    ev = sub.add_parser("eval", help="score extraction against gold facts")
+    ev.add_argument("--gold", required=True, help="gold facts.jsonl")
+    ev.add_argument("sources", nargs="+", metavar="SOURCE")
+    ev.add_argument("--batch-size", type=int, default=200)
+    ev.add_argument("--json", action="store_true")
+    ev.set_defaults(func=cmd_eval)
+
+    sql = sub.add_parser("sql", help="read-only ad hoc SQL on the warehouse")
+    sql.add_argument("query")
+    sql.add_argument("--db", default=str(default_db()), help=db_help)
+    fmt = sql.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="rows as one JSON array")
+    fmt.add_argument("--csv", action="store_true", help="rows as CSV")
+    sql.set_defaults(func=cmd_sql)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from tasks.warehouse import WarehouseBusy
+
+    try:
+        return int(args.func(args) or 0)
+    except WarehouseBusy as exc:
+        print(f"fupin: {exc}", file=sys.stderr)
+        return 3
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

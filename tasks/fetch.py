@@ -1,0 +1,251 @@
+"""Pull the bytes of pages from local files and http(s) URLs.
+
+Failures never raise out of ``fetch_batch``: each becomes a ``Rejection`` with a
+short reason code, so one bad page cannot stop a run.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import random
+import threading
+import time
+import zlib
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from tasks.models import RawPage, Rejection, Source
+
+USER_AGENT = "fupin/0.1 (+poverty-alleviation statistics ETL; polite crawler)"
+TEXT_TYPES = ("text/html", "text/plain", "application/xhtml+xml", "application/xml", "text/xml")
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+@dataclass(frozen=True)
+class FetchOptions:
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    retries: int = 3
+    backoff: float = 0.5
+    max_backoff: float = 30.0
+    max_bytes: int = 10 * 1024 * 1024
+    per_host: int = 2
+    politeness: float = 0.0
+    workers: int = 8
+
+
+class FetchFailure(Exception):
+    def __init__(
+        self,
+        reason: str,
+        detail: str = "",
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+        self.status = status
+        self.retry_after = retry_after
+
+
+def _raw(source: Source, content: bytes, **extra: object) -> RawPage:
+    return RawPage(
+        source=source,
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+        fetched_at=datetime.now(UTC),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def read_file(source: Source, options: FetchOptions) -> RawPage:
+    path = Path(source.location)
+    try:
+        size = path.stat().st_size
+        if size > options.max_bytes:
+            raise FetchFailure("too_large", f"{size} bytes > cap {options.max_bytes}")
+        data = path.read_bytes()
+        if path.name.lower().endswith(".gz"):
+            data = gzip.decompress(data)
+    except FetchFailure:
+        raise
+    except (OSError, EOFError, zlib.error) as exc:
+        raise FetchFailure("unreadable", f"{type(exc).__name__}: {exc}") from exc
+    return _raw(source, data)
+
+
+def _charset_of(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset" and value:
+            return value.strip("\"' ").lower()
+    return None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _get(client: httpx.Client, source: Source, options: FetchOptions) -> RawPage:
+    with client.stream("GET", source.location) as response:
+        final_url = str(response.url)
+        if urlsplit(final_url).scheme not in ("http", "https"):
+            raise FetchFailure("bad_redirect", f"redirected to {final_url}")
+        if response.status_code >= 400:
+            raise FetchFailure(
+                f"http_{response.status_code}",
+                response.reason_phrase,
+                response.status_code,
+                _retry_after(response),
+            )
+        content_type = response.headers.get("content-type")
+        mime = (content_type or "").split(";")[0].strip().lower()
+        if mime and not mime.startswith(TEXT_TYPES):
+            raise FetchFailure("not_text", f"content-type {mime}", response.status_code)
+        length = response.headers.get("content-length", "")
+        if length.isdigit() and int(length) > options.max_bytes:
+            raise FetchFailure("too_large", f"content-length {length}")
+        chunks: list[bytes] = []
+        total = 0
+        for chunk in response.iter_bytes():
+            total += len(chunk)
+            if total > options.max_bytes:
+                raise FetchFailure("too_large", f"body over {options.max_bytes} bytes")
+            chunks.append(chunk)
+        return _raw(
+            source,
+            b"".join(chunks),
+            url=final_url,
+            http_status=response.status_code,
+            content_type=content_type,
+            declared_charset=_charset_of(content_type),
+        )
+
+
+def fetch_url(
+    client: httpx.Client,
+    source: Source,
+    options: FetchOptions,
+    sleep: Callable[[float], None] = time.sleep,
+) -> RawPage:
+    """GET with retries on connection errors, timeouts, 429 and 5xx (exponential backoff,
+    full jitter, Retry-After honoured); other 4xx fail at once."""
+    attempt = 0
+    while True:
+        try:
+            return _get(client, source, options)
+        except FetchFailure as failure:
+            if failure.status not in RETRY_STATUSES or attempt >= options.retries:
+                raise
+            last = failure
+        except httpx.TimeoutException as exc:
+            last = FetchFailure("timeout", f"{type(exc).__name__}: {exc}")
+        except httpx.TooManyRedirects as exc:
+            raise FetchFailure("too_many_redirects", str(exc)) from exc
+        except httpx.TransportError as exc:
+            last = FetchFailure("connection_error", f"{type(exc).__name__}: {exc}")
+        if attempt >= options.retries:
+            raise last
+        attempt += 1
+        backoff = min(options.max_backoff, options.backoff * 2 ** (attempt - 1))
+        wait = random.uniform(0, backoff)
+        if last.retry_after is not None:
+            wait = min(options.max_backoff, last.retry_after)
+        sleep(wait)
+
+
+class _HostGate:
+    """At most ``per_host`` requests in flight per host, spaced by ``politeness`` seconds."""
+
+    def __init__(self, per_host: int, politeness: float) -> None:
+        self._sems: dict[str, threading.Semaphore] = defaultdict(
+            lambda: threading.Semaphore(per_host)
+        )
+        self._last: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._politeness = politeness
+
+    def run(self, host: str, fn: Callable[[], RawPage]) -> RawPage:
+        with self._lock:
+            sem = self._sems[host]
+        with sem:
+            if self._politeness:
+                with self._lock:
+                    due = self._last.get(host, 0.0) + self._politeness
+                    self._last[host] = max(time.monotonic(), due)
+                time.sleep(max(0.0, due - time.monotonic()))
+            return fn()
+
+
+def make_client(options: FetchOptions) -> httpx.Client:
+    timeout = httpx.Timeout(options.read_timeout, connect=options.connect_timeout)
+    return httpx.Client(
+        timeout=timeout,
+        follow_redirects=True,
+        max_redirects=10,
+        headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
+    )
+
+
+def _rejection(source: Source, failure: FetchFailure) -> Rejection:
+    return Rejection(
+        location=source.location,
+        doc_key=source.doc_key,
+        stage="fetch",
+        reason=failure.reason,
+        detail=failure.detail,
+        url=source.location if source.kind == "http" else None,
+    )
+
+
+def fetch_batch(
+    sources: list[Source], options: FetchOptions | None = None
+) -> tuple[list[RawPage], list[Rejection]]:
+    """Fetch one batch; the result keeps the order of ``sources``."""
+    options = options or FetchOptions()
+    files = [s for s in sources if s.kind == "file"]
+    urls = [s for s in sources if s.kind == "http"]
+    by_location: dict[str, RawPage | Rejection] = {}
+    for source in files:
+        try:
+            by_location[source.location] = read_file(source, options)
+        except FetchFailure as failure:
+            by_location[source.location] = _rejection(source, failure)
+    if urls:
+        gate = _HostGate(options.per_host, options.politeness)
+        with make_client(options) as client, ThreadPoolExecutor(options.workers) as pool:
+
+            def one(source: Source) -> RawPage | Rejection:
+                host = urlsplit(source.location).hostname or ""
+                try:
+                    return gate.run(host, lambda: fetch_url(client, source, options))
+                except FetchFailure as failure:
+                    return _rejection(source, failure)
+
+            for source, outcome in zip(urls, pool.map(one, urls), strict=True):
+                by_location[source.location] = outcome
+    results = [by_location[s.location] for s in sources]
+    pages = [r for r in results if isinstance(r, RawPage)]
+    rejections = [r for r in results if isinstance(r, Rejection)]
+    return pages, rejections

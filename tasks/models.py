@@ -1,0 +1,110 @@
+"""Records that move between pipeline stages.
+
+Plain dataclasses keep every stage a pure function that is easy to test and
+to pickle across processes; the Prefect layer only moves them around.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+SourceKind = Literal["file", "http"]
+Qualifier = Literal["exact", "approx", "at_least", "at_most"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One page to pull: where it lives and the key its document will carry."""
+
+    location: str
+    kind: SourceKind
+    doc_key: str
+    origin: str = ""  # the SOURCE argument (or sources-file entry) it came from
+
+
+@dataclass
+class RawPage:
+    """Bytes of one page exactly as pulled, before any decoding."""
+
+    source: Source
+    content: bytes
+    sha256: str
+    fetched_at: datetime
+    url: str | None = None
+    http_status: int | None = None
+    content_type: str | None = None
+    declared_charset: str | None = None
+
+
+@dataclass
+class Rejection:
+    """Why a page did not become a document; stored in rejected_pages."""
+
+    location: str
+    doc_key: str
+    stage: str
+    reason: str
+    detail: str = ""
+    url: str | None = None
+
+
+@dataclass
+class CleanDoc:
+    """A page with the site chrome removed and its metadata read."""
+
+    title: str | None
+    body: str
+    published: date | None = None
+    published_at: datetime | None = None
+    source_site: str | None = None
+    author: str | None = None
+    flags: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class CandidateFact:
+    """A number the extractor read from one sentence, before validation.
+
+    ``char_start``/``char_end`` index the clean body: ``body[char_start:char_end]``
+    is ``evidence``. ``subset_of`` is the position, in the same document's list,
+    of the fact this one is a part of ("其中…").
+    """
+
+    indicator: str
+    value: float
+    unit: str
+    qualifier: Qualifier
+    evidence: str
+    sentence: str
+    char_start: int
+    char_end: int
+    rule: str
+    confidence: float
+    region: str | None = None
+    region_code: str | None = None
+    province: str | None = None
+    year: int | None = None
+    period_start: int | None = None
+    as_of: date | None = None
+    time_kind: str | None = None  # point | cumulative | period | None
+    subset_of: int | None = None
+    region_note: str | None = None
+
+
+@dataclass
+class Skip:
+    """A span the extractor looked at and deliberately did not turn into a fact."""
+
+    reason: str
+    text: str
+    char_start: int
+    char_end: int
+
+
+@dataclass
+class Extraction:
+    facts: list[CandidateFact] = field(default_factory=list)
+    skips: list[Skip] = field(default_factory=list)
+    keywords: list[tuple[str, float]] = field(default_factory=list)

@@ -1,0 +1,125 @@
+"""Turn the SOURCE arguments of a run into the list of pages to pull.
+
+A SOURCE is a file, a directory (walked recursively), a glob, an http(s) URL,
+or ``@FILE`` naming a list with one SOURCE per line. Arguments that match
+nothing are returned as rejections so the run can report them.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from tasks.models import Rejection, Source
+
+PAGE_SUFFIXES = (".html", ".htm", ".shtml", ".txt")
+_GLOB_CHARS = set("*?[")
+
+
+def is_page_file(path: Path) -> bool:
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    return name.endswith(PAGE_SUFFIXES)
+
+
+def file_doc_key(path: Path) -> str:
+    """The file stem, without page and gzip suffixes: how gold files name pages."""
+    name = path.name
+    if name.lower().endswith(".gz"):
+        name = name[:-3]
+    return Path(name).stem
+
+
+def url_doc_key(url: str) -> str:
+    """A stable, readable id for a URL: host plus a short hash of the whole URL."""
+    host = urlsplit(url).hostname or "url"
+    return f"{host}-{hashlib.sha1(url.encode('utf-8')).hexdigest()[:12]}"
+
+
+def _is_url(arg: str) -> bool:
+    return urlsplit(arg).scheme in ("http", "https")
+
+
+def _expand_one(arg: str, base: Path) -> Iterator[Source | Rejection]:
+    if _is_url(arg):
+        yield Source(location=arg, kind="http", doc_key=url_doc_key(arg), origin=arg)
+        return
+    if "://" in arg:
+        yield Rejection(arg, "", "discover", "unsupported_scheme", "only http, https and files")
+        return
+    if arg.startswith("@"):
+        list_path = (base / arg[1:]).resolve()
+        try:
+            lines = list_path.read_text(encoding="utf-8-sig").splitlines()
+        except OSError as exc:
+            yield Rejection(arg, "", "discover", "unreadable_source_list", str(exc))
+            return
+        for line in lines:
+            entry = line.strip()
+            if entry and not entry.startswith("#"):
+                yield from _expand_one(entry, list_path.parent)
+        return
+    path = Path(arg) if Path(arg).is_absolute() else base / arg
+    if _GLOB_CHARS & set(arg):
+        matches = sorted(Path(p) for p in glob.glob(str(path), recursive=True))
+        files = [p for p in matches if p.is_file() and is_page_file(p)]
+        if not files:
+            yield Rejection(arg, "", "discover", "no_match", "the glob matched no page files")
+        for p in files:
+            yield _file_source(p, arg)
+        return
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and is_page_file(p))
+        if not files:
+            yield Rejection(arg, "", "discover", "no_match", "the directory holds no page files")
+        for p in files:
+            yield _file_source(p, arg)
+        return
+    if path.is_file():
+        yield _file_source(path, arg)
+        return
+    yield Rejection(arg, "", "discover", "not_found", "no such file, directory or URL")
+
+
+def _file_source(path: Path, origin: str) -> Source:
+    return Source(
+        location=str(path.resolve()), kind="file", doc_key=file_doc_key(path), origin=origin
+    )
+
+
+def expand_sources(
+    args: Iterable[str], base: Path | None = None
+) -> tuple[list[Source], list[Rejection]]:
+    """Expand SOURCE arguments; the same location named twice is pulled once.
+
+    Two different locations with the same key (a file ``a/x.html`` and ``b/x.txt``)
+    keep the first key and give the later one a short location hash, so keys stay
+    unique within a run and stable across runs.
+    """
+    base = base or Path.cwd()
+    sources: list[Source] = []
+    rejections: list[Rejection] = []
+    seen_locations: set[str] = set()
+    seen_keys: set[str] = set()
+    for arg in args:
+        for item in _expand_one(arg, base):
+            if isinstance(item, Rejection):
+                rejections.append(item)
+                continue
+            if item.location in seen_locations:
+                continue
+            seen_locations.add(item.location)
+            if item.doc_key in seen_keys:
+                digest = hashlib.sha1(item.location.encode("utf-8")).hexdigest()[:6]
+                item = Source(item.location, item.kind, f"{item.doc_key}~{digest}", item.origin)
+            seen_keys.add(item.doc_key)
+            sources.append(item)
+    return sources, rejections
+
+
+def batched(items: list[Source], size: int) -> list[list[Source]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -1,0 +1,252 @@
+"""Batch stages: each reads the previous stage's load package and writes its own.
+
+These are plain functions (no Prefect), so they run the same in a test, in a
+thread, or on a Dask worker; ``tasks.prefect_tasks`` wraps them as tasks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tasks.clean import clean_page
+from tasks.decode import DecodeError, decode_bytes
+from tasks.extract import extract
+from tasks.fetch import FetchOptions, fetch_batch
+from tasks.models import CandidateFact, Rejection, Source
+from tasks.staging import BatchRef, read_rows, write_rows
+from tasks.validate import Validator, document_frame, fact_frame
+
+
+def rejection_row(rejection: Rejection) -> dict[str, Any]:
+    row = asdict(rejection)
+    row["at"] = datetime.now(UTC)
+    return row
+
+
+def fetch_stage(ref: BatchRef, options: FetchOptions | None = None) -> BatchRef:
+    """Pull the batch's sources; pages whose bytes are already loaded are only counted."""
+    rows = read_rows(ref.path("sources"))
+    known = {row["doc_key"]: row.pop("known_sha256") for row in rows}
+    sources = [Source(**row) for row in rows]
+    pages, rejections = fetch_batch(sources, options)
+    fresh = [p for p in pages if known.get(p.source.doc_key) != p.sha256]
+    write_rows(
+        ref.path("raw"),
+        "raw",
+        [
+            {
+                "sha256": p.sha256,
+                "location": p.source.location,
+                "url": p.url,
+                "doc_key": p.source.doc_key,
+                "fetched_at": p.fetched_at,
+                "http_status": p.http_status,
+                "content_type": p.content_type,
+                "declared_charset": p.declared_charset,
+                "size_bytes": len(p.content),
+                "content": p.content,
+            }
+            for p in fresh
+        ],
+    )
+    write_rows(ref.path("rejected_fetch"), "rejected", [rejection_row(r) for r in rejections])
+    counts = {
+        "pages_in": len(sources),
+        "pages_unchanged": len(pages) - len(fresh),
+        "rejected_fetch": len(rejections),
+        "fetched": len(fresh),
+    }
+    return BatchRef(ref.index, ref.folder, {**ref.counts, **counts})
+
+
+def clean_stage(ref: BatchRef) -> BatchRef:
+    """Decode and strip chrome; undecodable pages become rejections."""
+    docs: list[dict[str, Any]] = []
+    rejections: list[dict[str, Any]] = []
+    for raw in read_rows(ref.path("raw")):
+        try:
+            text, encoding = decode_bytes(raw["content"], raw["declared_charset"])
+        except DecodeError as exc:
+            rejections.append(
+                rejection_row(
+                    Rejection(raw["location"], raw["doc_key"], "clean", exc.reason, exc.detail,
+                              raw["url"])
+                )
+            )
+            continue
+        try:
+            doc = clean_page(text)
+        except Exception as exc:  # a cleaner bug must cost one page, not the run
+            rejections.append(
+                rejection_row(
+                    Rejection(raw["location"], raw["doc_key"], "clean", "cleaner_error",
+                              f"{type(exc).__name__}: {exc}", raw["url"])
+                )
+            )
+            continue
+        docs.append(
+            {
+                "doc_key": raw["doc_key"],
+                "location": raw["location"],
+                "url": raw["url"],
+                "title": doc.title,
+                "published_date": doc.published,
+                "published_at": doc.published_at,
+                "source_site": doc.source_site,
+                "author": doc.author,
+                "content_sha256": raw["sha256"],
+                "encoding": encoding,
+                "body": doc.body,
+                "body_chars": len(doc.body),
+                "flags": doc.flags,
+            }
+        )
+    write_rows(ref.path("docs"), "docs", docs)
+    write_rows(ref.path("rejected_clean"), "rejected", rejections)
+    return BatchRef(
+        ref.index,
+        ref.folder,
+        {**ref.counts, "rejected_clean": len(rejections), "cleaned": len(docs)},
+    )
+
+
+def fact_id(doc_key: str, content_sha256: str, ordinal: int) -> str:
+    digest = hashlib.sha1(f"{doc_key}\x1f{content_sha256}\x1f{ordinal}".encode()).hexdigest()
+    return digest[:20]
+
+
+def fact_row(
+    fact: CandidateFact, doc_key: str, content_sha256: str, ordinal: int
+) -> dict[str, Any]:
+    row = asdict(fact)
+    subset = row.pop("subset_of")
+    row.update(
+        fact_id=fact_id(doc_key, content_sha256, ordinal),
+        doc_key=doc_key,
+        ordinal=ordinal,
+        subset_of=fact_id(doc_key, content_sha256, subset) if subset is not None else None,
+    )
+    return row
+
+
+def extract_stage(ref: BatchRef) -> BatchRef:
+    """Read indicator facts, deliberate skips and keywords from every document."""
+    facts: list[dict[str, Any]] = []
+    skips: list[dict[str, Any]] = []
+    keywords: list[dict[str, Any]] = []
+    columns = ["doc_key", "title", "published_date", "content_sha256", "body"]
+    for doc in read_rows(ref.path("docs"), columns):
+        published: date | None = doc["published_date"]
+        key, sha = doc["doc_key"], doc["content_sha256"]
+        try:
+            result = extract(doc["body"], title=doc["title"], published=published)
+        except Exception as exc:  # keep the document; record why it has no facts
+            detail = f"{type(exc).__name__}: {exc}"
+            skips.append({"doc_key": key, "reason": "extractor_error", "text": detail[:500],
+                          "char_start": 0, "char_end": 0})
+            continue
+        facts.extend(fact_row(f, key, sha, i) for i, f in enumerate(result.facts))
+        skips.extend({"doc_key": key, **asdict(s)} for s in result.skips)
+        keywords.extend(
+            {"doc_key": key, "rank": rank, "keyword": word, "weight": weight}
+            for rank, (word, weight) in enumerate(result.keywords, start=1)
+        )
+    write_rows(ref.path("facts"), "facts", facts)
+    write_rows(ref.path("skips"), "skips", skips)
+    write_rows(ref.path("keywords"), "keywords", keywords)
+    return BatchRef(ref.index, ref.folder, {**ref.counts, "facts_candidate": len(facts)})
+
+
+def plan_batches(
+    sources: list[Source], known: dict[str, str], run_dir: Path, batch_size: int
+) -> list[BatchRef]:
+    """Write each batch's sources, with the hash already loaded for each key, to its folder."""
+    refs = []
+    for start in range(0, len(sources), batch_size):
+        index = start // batch_size
+        ref = BatchRef(index, str(run_dir / f"batch-{index:05d}"))
+        rows = [
+            {**asdict(s), "known_sha256": known.get(s.doc_key)}
+            for s in sources[start : start + batch_size]
+        ]
+        write_rows(ref.path("sources"), "sources", rows)
+        refs.append(ref)
+    return refs
+
+
+def validate_stage(ref: BatchRef, validator: Validator) -> BatchRef:
+    """Split the batch into loadable rows and quarantined rows, each with its reason."""
+    now = datetime.now(UTC)
+    docs = read_rows(ref.path("docs"))
+    doc_frame = document_frame(docs)
+    doc_verdict = validator.validate("documents", doc_frame)
+    good_docs, bad_docs = [], {}
+    for i, doc in enumerate(docs):
+        failed = doc_verdict.failed(i)
+        if failed:
+            bad_docs[doc["doc_key"]] = failed
+        else:
+            good_docs.append(doc)
+    rejected = [
+        rejection_row(
+            Rejection(doc["location"], doc["doc_key"], "validate", bad_docs[doc["doc_key"]][0],
+                      _observed(doc_frame.iloc[i], bad_docs[doc["doc_key"]]), doc["url"])
+        )
+        for i, doc in enumerate(docs)
+        if doc["doc_key"] in bad_docs
+    ]
+    facts = read_rows(ref.path("facts"))
+    published = {d["doc_key"]: d["published_date"] for d in docs}
+    frame = fact_frame(facts, published)
+    verdict = validator.validate("facts", frame)
+    loaded, quarantined = [], []
+    for i, fact in enumerate(facts):
+        failed = (["document_quarantined"] if fact["doc_key"] in bad_docs else [])
+        failed += verdict.failed(i)
+        if not failed:
+            loaded.append(fact)
+            continue
+        quarantined.append(
+            {
+                **{k: fact[k] for k in ("fact_id", "doc_key", "indicator", "value", "unit",
+                                        "qualifier", "region", "region_code", "year",
+                                        "evidence", "sentence", "char_start", "char_end")},
+                "expectation": failed[0],
+                "expectations": failed,
+                "observed": _observed(frame.iloc[i], failed),
+                "at": now,
+            }
+        )
+    write_rows(ref.path("docs_ok"), "docs", good_docs)
+    write_rows(ref.path("rejected_validate"), "rejected", rejected)
+    write_rows(ref.path("facts_ok"), "facts", loaded)
+    write_rows(ref.path("quarantine"), "quarantine", quarantined)
+    write_rows(ref.path("dq"), "dq", doc_verdict.results + verdict.results)
+    counts = {
+        "rejected_validate": len(rejected),
+        "documents_loaded": len(good_docs),
+        "facts_loaded": len(loaded),
+        "facts_quarantined": len(quarantined),
+    }
+    return BatchRef(ref.index, ref.folder, {**ref.counts, **counts})
+
+
+_OBSERVED_COLUMNS = ("value", "unit", "year", "region", "region_code", "region_note",
+                     "latest_year", "body_chars", "cjk_share", "published_days_ahead")
+
+
+def _observed(row: Any, failed: list[str]) -> str:
+    """What the failing expectations saw, as a compact JSON object for the analyst."""
+    seen = {
+        col: (None if pd.isna(row[col]) else row[col])
+        for col in _OBSERVED_COLUMNS
+        if col in row.index
+    }
+    return json.dumps({"failed": failed, **seen}, ensure_ascii=False, default=str)

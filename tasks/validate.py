@@ -1,0 +1,245 @@
+"""Great Expectations suites for documents and facts, and the split they drive.
+
+The suites are data: static expectations come from ``schemas/expectations/*.json``,
+per-indicator bounds, units and integer checks are generated from the taxonomy,
+and cross-fact checks from ``cross_checks.yaml``. Checks GE cannot express on one
+row (households ≤ persons within a document) are computed as boolean columns
+first, and GE validates those columns, so every verdict comes out of GE with
+the check's name. One GE context is built per process and reused.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from tasks.extract.taxonomy import Indicator, load_taxonomy
+
+SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
+EXPECTATIONS = SCHEMAS / "expectations"
+ROW_ID = "row_id"
+_LOCK = threading.Lock()
+
+
+@dataclass
+class Verdict:
+    """Which rows failed which expectations, plus one summary row per expectation."""
+
+    failures: dict[int, list[str]] = field(default_factory=dict)
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+    def failed(self, row_id: int) -> list[str]:
+        return self.failures.get(row_id, [])
+
+
+def _spec(name: str, type_: str, **kwargs: Any) -> dict[str, Any]:
+    return {"name": name, "type": type_, "kwargs": kwargs}
+
+
+def _condition(indicator: str) -> dict[str, Any]:
+    return {"row_condition": f'indicator=="{indicator}"', "condition_parser": "pandas"}
+
+
+def taxonomy_expectations(indicators: Iterable[Indicator]) -> list[dict[str, Any]]:
+    """Bounds, unit and integrality per indicator, generated so that a YAML edit is enough."""
+    indicators = list(indicators)
+    specs = [
+        _spec("indicator_known", "expect_column_values_to_be_in_set", column="indicator",
+              value_set=[i.code for i in indicators]),
+        _spec("unit_matches_indicator", "expect_column_pair_values_to_be_in_set",
+              column_A="indicator", column_B="unit",
+              value_pairs_set=[(i.code, i.unit) for i in indicators]),
+    ]
+    for ind in indicators:
+        bounds: dict[str, Any] = {}
+        if ind.min_value is not None:
+            bounds["min_value"] = ind.min_value
+        if ind.max_value is not None:
+            bounds["max_value"] = ind.max_value
+        if bounds:
+            specs.append(_spec(f"value_within_bounds[{ind.code}]",
+                               "expect_column_values_to_be_between", column="value",
+                               **bounds, **_condition(ind.code)))
+        if ind.integer:
+            specs.append(_spec(f"whole_number[{ind.code}]", "expect_column_values_to_be_between",
+                               column="fraction", max_value=1e-6, **_condition(ind.code)))
+    return specs
+
+
+@cache
+def cross_checks() -> dict[str, Any]:
+    return yaml.safe_load((EXPECTATIONS / "cross_checks.yaml").read_text(encoding="utf-8"))
+
+
+def cross_check_expectations() -> list[dict[str, Any]]:
+    config = cross_checks()
+    names = [pair["name"] for pair in config["pairs"]] + [config["subset_check"]]
+    return [
+        _spec(name, "expect_column_values_to_be_in_set", column=f"chk_{name}", value_set=[True])
+        for name in names
+    ]
+
+
+def add_cross_check_columns(facts: pd.DataFrame) -> pd.DataFrame:
+    """One boolean column per cross-fact check; True where the fact is consistent."""
+    config = cross_checks()
+    out = facts.copy()
+    keyed = out[out["year"].notna() & out["region_code"].notna()]
+    for pair in config["pairs"]:
+        larger = (
+            keyed[keyed["indicator"] == pair["larger"]]
+            .groupby(["doc_key", "region_code", "year"])["value"].max()
+        )
+        ok = pd.Series(True, index=out.index)
+        smaller = keyed[keyed["indicator"] == pair["smaller"]]
+        for idx, row in smaller.iterrows():
+            limit = larger.get((row["doc_key"], row["region_code"], row["year"]))
+            if limit is not None and row["value"] > limit * 1.0005:
+                ok[idx] = False
+        out[f"chk_{pair['name']}"] = ok
+    parent_value = out.set_index("fact_id")["value"]
+    parents = out["subset_of"].map(parent_value)
+    out[f"chk_{config['subset_check']}"] = ~(parents.notna() & (out["value"] > parents * 1.0005))
+    return out
+
+
+def fact_frame(rows: list[dict[str, Any]], published: dict[str, date | None]) -> pd.DataFrame:
+    """The candidate facts with the helper columns the suite reads."""
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    frame[ROW_ID] = range(len(frame))
+    pub_year = frame["doc_key"].map(lambda k: published.get(k).year if published.get(k) else None)
+    today = date.today().year
+    frame["latest_year"] = pub_year.fillna(today).astype(int) + 1
+    frame["fraction"] = frame["value"].map(
+        lambda v: abs(v - round(v)) if v is not None and math.isfinite(v) else None
+    )
+    frame["year"] = frame["year"].astype("Int64")
+    frame["period_start"] = frame["period_start"].astype("Int64")
+    return add_cross_check_columns(frame)
+
+
+def _cjk_share(text: str) -> float:
+    if not text:
+        return 0.0
+    visible = [c for c in text if not c.isspace()]
+    cjk = sum(1 for c in visible if "\u4e00" <= c <= "\u9fff" or "\u3400" <= c <= "\u4dbf")
+    return cjk / max(1, len(visible))
+
+
+def document_frame(rows: list[dict[str, Any]], today: date | None = None) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    today = today or date.today()
+    frame[ROW_ID] = range(len(frame))
+    frame["cjk_share"] = frame["body"].map(_cjk_share)
+    frame["published_days_ahead"] = frame["published_date"].map(
+        lambda d: (d - today).days if d is not None and not pd.isna(d) else None
+    ).astype("Int64")
+    return frame
+
+
+def _load_suite_file(name: str) -> list[dict[str, Any]]:
+    data = json.loads((EXPECTATIONS / f"{name}.json").read_text(encoding="utf-8"))
+    return list(data["expectations"])
+
+
+def suite_specs(name: str) -> list[dict[str, Any]]:
+    specs = _load_suite_file(name)
+    if name == "facts":
+        specs += taxonomy_expectations(load_taxonomy()) + cross_check_expectations()
+    return specs
+
+
+class Validator:
+    """Holds one ephemeral GE context and the two suites for a whole run."""
+
+    def __init__(self) -> None:
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+        logging.getLogger("great_expectations").setLevel(logging.ERROR)
+        import great_expectations as gx
+
+        self._gx = gx
+        self.context = gx.get_context(mode="ephemeral")
+        source = self.context.data_sources.add_pandas("fupin")
+        self._definitions = {}
+        for name in ("documents", "facts"):
+            asset = source.add_dataframe_asset(name)
+            batch = asset.add_batch_definition_whole_dataframe(f"{name}_batch")
+            suite = self.context.suites.add(self._build_suite(name))
+            self._definitions[name] = self.context.validation_definitions.add(
+                gx.ValidationDefinition(name=f"{name}_validation", data=batch, suite=suite)
+            )
+
+    def _build_suite(self, name: str) -> Any:
+        gx = self._gx
+        suite = gx.ExpectationSuite(name=name)
+        for spec in suite_specs(name):
+            cls = _expectation_class(spec["type"])
+            suite.add_expectation(cls(**spec["kwargs"], meta={"name": spec["name"]}))
+        return suite
+
+    def validate(self, suite: str, frame: pd.DataFrame) -> Verdict:
+        if frame.empty:
+            return Verdict()
+        with _LOCK:  # GE contexts are not thread-safe; batches validate one at a time
+            result = self._definitions[suite].run(
+                batch_parameters={"dataframe": frame},
+                result_format={
+                    "result_format": "COMPLETE",
+                    "unexpected_index_column_names": [ROW_ID],
+                },
+            )
+        verdict = Verdict()
+        for res in result.results:
+            name = res.expectation_config.meta.get("name") or res.expectation_config.type
+            info = res.result or {}
+            if res.exception_info and res.exception_info.get("raised_exception"):
+                raise RuntimeError(
+                    f"expectation {name} could not run: {res.exception_info['exception_message']}"
+                )
+            for item in info.get("unexpected_index_list") or []:
+                verdict.failures.setdefault(int(item[ROW_ID]), []).append(name)
+            verdict.results.append(
+                {
+                    "suite": suite,
+                    "expectation": name,
+                    "success": bool(res.success),
+                    "element_count": int(info.get("element_count") or len(frame)),
+                    "unexpected_count": int(info.get("unexpected_count") or 0),
+                }
+            )
+        return verdict
+
+
+def _expectation_class(type_: str) -> Any:
+    import great_expectations as gx
+
+    camel = "".join(part.capitalize() for part in type_.split("_"))
+    return getattr(gx.expectations, camel)
+
+
+_VALIDATOR: Validator | None = None
+
+
+def get_validator() -> Validator:
+    """The process-wide validator: GE context creation is paid once per process."""
+    global _VALIDATOR
+    with _LOCK:
+        if _VALIDATOR is None:
+            _VALIDATOR = Validator()
+        return _VALIDATOR

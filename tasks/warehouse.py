@@ -1,0 +1,233 @@
+"""DuckDB access: schema, dimension loads, and the one-transaction run load.
+
+DuckDB lets one process write a file at a time, so the writer opens the file
+only for the load transaction, and every open retries for a bounded time before
+failing with a message a person can act on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+SCHEMA_SQL = Path(__file__).resolve().parents[1] / "warehouse" / "schema.sql"
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process holds the warehouse file for longer than we are willing to wait."""
+
+
+def _is_lock_error(exc: duckdb.Error) -> bool:
+    text = str(exc).lower()
+    return "lock" in text or "conflicting" in text or "already open" in text
+
+
+@contextmanager
+def connect(
+    db: Path | str, *, read_only: bool = False, wait_seconds: float = 60.0
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse, waiting with backoff while another process holds it."""
+    db = Path(db)
+    if not read_only:
+        db.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(str(db), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if not _is_lock_error(exc) or time.monotonic() >= deadline:
+                if _is_lock_error(exc):
+                    raise WarehouseBusy(
+                        f"the warehouse {db} is being written by another process; "
+                        f"waited {wait_seconds:.0f}s. Try again when that run has finished."
+                    ) from exc
+                raise
+            time.sleep(delay)
+            delay = min(1.0, delay * 2)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
+
+
+def known_hashes(db: Path | str) -> dict[str, str]:
+    """doc_key -> content hash of every loaded document (empty for a new warehouse)."""
+    if not Path(db).exists():
+        return {}
+    with connect(db, read_only=True) as con:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        if "dim_document" not in tables:
+            return {}
+        return dict(con.execute("SELECT doc_key, content_sha256 FROM dim_document").fetchall())
+
+
+def load_dimensions(
+    con: duckdb.DuckDBPyConnection,
+    indicators: list[dict[str, Any]],
+    regions: list[dict[str, Any]],
+) -> None:
+    """Refresh the reference dimensions from the schema files (cheap, keeps them current)."""
+    con.execute("DELETE FROM dim_indicator")
+    con.executemany(
+        "INSERT INTO dim_indicator VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            [i["code"], i["name_zh"], i["name_en"], i["unit"], i["measure"],
+             i.get("min_value"), i.get("max_value")]
+            for i in indicators
+        ],
+    )
+    if con.execute("SELECT count(*) FROM dim_region").fetchone()[0] != len(regions):
+        con.execute("DELETE FROM dim_region")
+        con.executemany(
+            "INSERT INTO dim_region VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                [r["code"], r["name"], r["level"], r.get("parent_code") or None,
+                 r.get("province") or None, r.get("prefecture") or None]
+                for r in regions
+            ],
+        )
+    if con.execute("SELECT count(*) FROM dim_date").fetchone()[0] == 0:
+        con.execute(
+            """
+            INSERT INTO dim_date
+            SELECT d::DATE, year(d), quarter(d), month(d), day(d)
+            FROM generate_series(DATE '1949-01-01', DATE '2040-12-31', INTERVAL 1 DAY) t(d)
+            """
+        )
+
+
+def _glob(run_dir: Path, kind: str) -> str:
+    return str(run_dir / "batch-*" / f"{kind}.parquet")
+
+
+def _has(run_dir: Path, kind: str) -> bool:
+    return any(run_dir.glob(f"batch-*/{kind}.parquet"))
+
+
+def load_run(
+    db: Path | str,
+    run_dir: Path,
+    run: dict[str, Any],
+    indicators: list[dict[str, Any]],
+    regions: list[dict[str, Any]],
+    wait_seconds: float = 60.0,
+) -> None:
+    """Load every staged batch of a run in one transaction.
+
+    A crash at any point leaves the warehouse as it was before the run: DuckDB
+    discards an uncommitted transaction when the file is next opened.
+    A document whose content changed replaces its earlier facts, keywords and skips.
+    """
+    run_id = run["run_id"]
+    with connect(db, wait_seconds=wait_seconds) as con:
+        ensure_schema(con)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            load_dimensions(con, indicators, regions)
+            _load_staged(con, run_dir, run_id)
+            con.execute(
+                "INSERT INTO etl_runs BY NAME SELECT * FROM (SELECT ?::VARCHAR AS run_id, "
+                "?::VARCHAR AS flow_run_id, ?::TIMESTAMPTZ AS started_at, "
+                "?::TIMESTAMPTZ AS finished_at, 'completed' AS status, ?::VARCHAR[] AS sources, "
+                "?::INTEGER AS pages_in, ?::INTEGER AS pages_unchanged, "
+                "?::INTEGER AS documents_loaded, ?::INTEGER AS pages_rejected, "
+                "?::INTEGER AS facts_candidate, ?::INTEGER AS facts_loaded, "
+                "?::INTEGER AS facts_quarantined, ?::DOUBLE AS seconds)",
+                [run_id, run.get("flow_run_id"), run["started_at"], datetime.now(UTC),
+                 run.get("sources", []), run["pages_in"], run["pages_unchanged"],
+                 run["documents_loaded"], run["pages_rejected"], run["facts_candidate"],
+                 run["facts_loaded"], run["facts_quarantined"], run.get("seconds")],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+
+def _load_staged(con: duckdb.DuckDBPyConnection, run_dir: Path, run_id: str) -> None:
+    rid = [run_id]
+    if _has(run_dir, "raw"):
+        con.execute(
+            f"""
+            INSERT INTO raw_pages
+            SELECT r.sha256, any_value(r.location), any_value(r.url), any_value(r.fetched_at),
+                   any_value(r.http_status), any_value(r.content_type),
+                   any_value(d.encoding), any_value(r.size_bytes), any_value(r.content)
+            FROM read_parquet('{_glob(run_dir, "raw")}') r
+            LEFT JOIN read_parquet('{_glob(run_dir, "docs")}') d ON d.content_sha256 = r.sha256
+            GROUP BY r.sha256
+            ON CONFLICT DO NOTHING
+            """
+        )
+    if _has(run_dir, "docs_ok"):
+        docs = f"read_parquet('{_glob(run_dir, 'docs_ok')}')"
+        for table in ("fact_indicator", "fact_keyword", "extraction_skips"):
+            con.execute(f"DELETE FROM {table} WHERE doc_key IN (SELECT doc_key FROM {docs})")
+        con.execute(
+            f"INSERT OR REPLACE INTO dim_document BY NAME SELECT *, ?::VARCHAR AS run_id, "
+            f"NULL::VARCHAR AS duplicate_of FROM {docs}",
+            rid,
+        )
+        con.execute(
+            f"""
+            INSERT INTO dim_source
+            SELECT DISTINCT source_site, NULL FROM {docs} WHERE source_site IS NOT NULL
+            ON CONFLICT DO NOTHING
+            """
+        )
+        loaded_docs = f"SELECT doc_key FROM {docs}"
+        con.execute(
+            f"INSERT INTO fact_indicator BY NAME SELECT * EXCLUDE (region_note), "
+            f"?::VARCHAR AS run_id FROM read_parquet('{_glob(run_dir, 'facts_ok')}')",
+            rid,
+        )
+        con.execute(
+            f"INSERT INTO fact_keyword BY NAME SELECT *, ?::VARCHAR AS run_id "
+            f"FROM read_parquet('{_glob(run_dir, 'keywords')}') WHERE doc_key IN ({loaded_docs})",
+            rid,
+        )
+        con.execute(
+            f"INSERT INTO extraction_skips BY NAME SELECT *, ?::VARCHAR AS run_id "
+            f"FROM read_parquet('{_glob(run_dir, 'skips')}') WHERE doc_key IN ({loaded_docs})",
+            rid,
+        )
+    if _has(run_dir, "quarantine"):
+        con.execute(
+            f"INSERT INTO quarantined_facts BY NAME SELECT *, ?::VARCHAR AS run_id "
+            f"FROM read_parquet('{_glob(run_dir, 'quarantine')}')",
+            rid,
+        )
+    rejected = [
+        f"SELECT * FROM read_parquet('{_glob(run_dir, kind)}')"
+        for kind in ("rejected_fetch", "rejected_clean", "rejected_validate", "rejected_discover")
+        if _has(run_dir, kind)
+    ]
+    if rejected:
+        con.execute(
+            f"INSERT INTO rejected_pages BY NAME SELECT *, ?::VARCHAR AS run_id "
+            f"FROM ({' UNION ALL BY NAME '.join(rejected)})",
+            rid,
+        )
+    if _has(run_dir, "dq"):
+        con.execute(
+            f"""
+            INSERT INTO dq_results
+            SELECT ?, suite, expectation, bool_and(success), sum(element_count)::INTEGER,
+                   sum(unexpected_count)::INTEGER, now()
+            FROM read_parquet('{_glob(run_dir, 'dq')}')
+            GROUP BY suite, expectation
+            """,
+            rid,
+        )

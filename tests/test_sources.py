@@ -1,0 +1,57 @@
+from pathlib import Path
+
+from tasks.sources import expand_sources, url_doc_key
+
+
+def _touch(path: Path, text: str = "正文") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_directory_walks_recursively_and_keeps_page_files_only(tmp_path: Path) -> None:
+    _touch(tmp_path / "a.html")
+    _touch(tmp_path / "sub" / "b.txt")
+    _touch(tmp_path / "sub" / "deeper" / "c.shtml.gz")
+    _touch(tmp_path / "notes.md")
+    sources, rejected = expand_sources([str(tmp_path)])
+    assert sorted(s.doc_key for s in sources) == ["a", "b", "c"]
+    assert rejected == []
+
+
+def test_glob_list_file_and_url(tmp_path: Path) -> None:
+    _touch(tmp_path / "p1.htm")
+    _touch(tmp_path / "p2.htm")
+    listing = _touch(tmp_path / "list.txt", "# pages\np1.htm\n\nhttps://example.org/a?id=1\n")
+    sources, rejected = expand_sources([f"@{listing}", str(tmp_path / "p*.htm")])
+    kinds = [(s.kind, s.doc_key) for s in sources]
+    assert kinds == [("file", "p1"), ("http", url_doc_key("https://example.org/a?id=1")),
+                     ("file", "p2")]
+    assert rejected == []
+
+
+def test_missing_and_unsupported_sources_are_rejected_with_reasons(tmp_path: Path) -> None:
+    sources, rejected = expand_sources(
+        [str(tmp_path / "nope.html"), "ftp://example.org/x.html", str(tmp_path / "*.html"),
+         "@" + str(tmp_path / "missing-list.txt")]
+    )
+    assert sources == []
+    assert [r.reason for r in rejected] == [
+        "not_found", "unsupported_scheme", "no_match", "unreadable_source_list"
+    ]
+
+
+def test_same_stem_in_two_folders_gets_distinct_stable_keys(tmp_path: Path) -> None:
+    _touch(tmp_path / "x" / "page.html")
+    _touch(tmp_path / "y" / "page.txt")
+    first, _ = expand_sources([str(tmp_path)])
+    again, _ = expand_sources([str(tmp_path)])
+    keys = [s.doc_key for s in first]
+    assert keys[0] == "page" and keys[1].startswith("page~") and len(set(keys)) == 2
+    assert keys == [s.doc_key for s in again]
+
+
+def test_url_keys_are_stable_and_readable() -> None:
+    key = url_doc_key("http://news.example.cn/fupin/2020/1.html")
+    assert key.startswith("news.example.cn-")
+    assert key == url_doc_key("http://news.example.cn/fupin/2020/1.html")

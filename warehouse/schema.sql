@@ -1,0 +1,345 @@
+-- fupin warehouse schema (DuckDB). Idempotent: safe to run on every load.
+-- Dimensions describe what a fact is about; facts hold the numbers with their
+-- provenance; run tables record what every ETL run did, including what it refused.
+
+CREATE TABLE IF NOT EXISTS etl_runs (
+    run_id            VARCHAR PRIMARY KEY,
+    flow_run_id       VARCHAR,
+    started_at        TIMESTAMPTZ NOT NULL,
+    finished_at       TIMESTAMPTZ,
+    status            VARCHAR NOT NULL,
+    sources           VARCHAR[],
+    pages_in          INTEGER,
+    pages_unchanged   INTEGER,
+    documents_loaded  INTEGER,
+    pages_rejected    INTEGER,
+    facts_candidate   INTEGER,
+    facts_loaded      INTEGER,
+    facts_quarantined INTEGER,
+    seconds           DOUBLE
+);
+COMMENT ON TABLE etl_runs IS 'ETL 运行记录 / one row per ETL run with its counts (pages_in = pages_unchanged + documents_loaded + pages_rejected; facts_candidate = facts_loaded + facts_quarantined)';
+COMMENT ON COLUMN etl_runs.run_id IS '运行编号 / fupin run id';
+COMMENT ON COLUMN etl_runs.flow_run_id IS 'Prefect 流程运行编号 / Prefect flow run id';
+COMMENT ON COLUMN etl_runs.started_at IS '开始时间 / when the run started';
+COMMENT ON COLUMN etl_runs.finished_at IS '结束时间 / when the load committed';
+COMMENT ON COLUMN etl_runs.status IS '状态 / completed or failed';
+COMMENT ON COLUMN etl_runs.sources IS '数据源参数 / the SOURCE arguments of the run';
+COMMENT ON COLUMN etl_runs.pages_in IS '输入页面数 / pages discovered';
+COMMENT ON COLUMN etl_runs.pages_unchanged IS '未变化页面数 / pages whose content was already loaded';
+COMMENT ON COLUMN etl_runs.documents_loaded IS '入库文档数 / documents loaded or replaced';
+COMMENT ON COLUMN etl_runs.pages_rejected IS '拒收页面数 / pages rejected with a reason';
+COMMENT ON COLUMN etl_runs.facts_candidate IS '候选事实数 / facts the extractor proposed';
+COMMENT ON COLUMN etl_runs.facts_loaded IS '入库事实数 / facts that passed validation';
+COMMENT ON COLUMN etl_runs.facts_quarantined IS '隔离事实数 / facts that failed validation';
+COMMENT ON COLUMN etl_runs.seconds IS '耗时(秒) / wall-clock seconds';
+
+CREATE TABLE IF NOT EXISTS raw_pages (
+    sha256        VARCHAR PRIMARY KEY,
+    location      VARCHAR NOT NULL,
+    url           VARCHAR,
+    fetched_at    TIMESTAMPTZ NOT NULL,
+    http_status   INTEGER,
+    content_type  VARCHAR,
+    encoding      VARCHAR,
+    size_bytes    INTEGER NOT NULL,
+    content       BLOB NOT NULL
+);
+COMMENT ON TABLE raw_pages IS '原始页面 / raw layer: every pulled page once, addressed by the sha256 of its bytes';
+COMMENT ON COLUMN raw_pages.sha256 IS '内容哈希 / sha256 of the bytes';
+COMMENT ON COLUMN raw_pages.location IS '位置 / file path or URL as given';
+COMMENT ON COLUMN raw_pages.url IS '最终网址 / final URL after redirects (HTTP only)';
+COMMENT ON COLUMN raw_pages.fetched_at IS '抓取时间 / when the bytes were pulled';
+COMMENT ON COLUMN raw_pages.http_status IS 'HTTP 状态码 / HTTP status';
+COMMENT ON COLUMN raw_pages.content_type IS '内容类型 / Content-Type header';
+COMMENT ON COLUMN raw_pages.encoding IS '字符编码 / encoding used to decode the page';
+COMMENT ON COLUMN raw_pages.size_bytes IS '字节数 / size of the bytes';
+COMMENT ON COLUMN raw_pages.content IS '原始字节 / the bytes as pulled';
+
+CREATE TABLE IF NOT EXISTS dim_source (
+    source_site  VARCHAR PRIMARY KEY,
+    domain       VARCHAR
+);
+COMMENT ON TABLE dim_source IS '来源维度 / news site or paper a document came from';
+COMMENT ON COLUMN dim_source.source_site IS '来源名称 / site or paper name (来源)';
+COMMENT ON COLUMN dim_source.domain IS '域名 / web domain, when the page came over HTTP';
+
+CREATE TABLE IF NOT EXISTS dim_document (
+    doc_key         VARCHAR PRIMARY KEY,
+    location        VARCHAR NOT NULL,
+    url             VARCHAR,
+    title           VARCHAR,
+    published_date  DATE,
+    published_at    TIMESTAMP,
+    source_site     VARCHAR,
+    author          VARCHAR,
+    content_sha256  VARCHAR NOT NULL,
+    encoding        VARCHAR,
+    body            VARCHAR NOT NULL,
+    body_chars      INTEGER NOT NULL,
+    duplicate_of    VARCHAR,
+    flags           MAP(VARCHAR, INTEGER),
+    run_id          VARCHAR NOT NULL
+);
+COMMENT ON TABLE dim_document IS '文档维度 / one cleaned page: metadata, clean body and quality flags';
+COMMENT ON COLUMN dim_document.doc_key IS '文档键 / file stem for files, host-hash for URLs';
+COMMENT ON COLUMN dim_document.location IS '位置 / file path or URL the page was pulled from';
+COMMENT ON COLUMN dim_document.url IS '网址 / final URL (HTTP sources)';
+COMMENT ON COLUMN dim_document.title IS '标题 / title without the site suffix';
+COMMENT ON COLUMN dim_document.published_date IS '发布日期 / publication date';
+COMMENT ON COLUMN dim_document.published_at IS '发布时间 / publication date and time, when given';
+COMMENT ON COLUMN dim_document.source_site IS '来源 / site or paper (来源)';
+COMMENT ON COLUMN dim_document.author IS '作者 / author or reporter';
+COMMENT ON COLUMN dim_document.content_sha256 IS '内容哈希 / sha256 of the raw bytes (joins raw_pages)';
+COMMENT ON COLUMN dim_document.encoding IS '字符编码 / encoding used';
+COMMENT ON COLUMN dim_document.body IS '正文 / clean body; fact offsets index this text';
+COMMENT ON COLUMN dim_document.body_chars IS '正文字数 / characters in the body';
+COMMENT ON COLUMN dim_document.duplicate_of IS '重复来源 / doc_key of the original this page copies';
+COMMENT ON COLUMN dim_document.flags IS '质量标记 / cleaning counters (masked characters, repairs, repeated paragraphs)';
+COMMENT ON COLUMN dim_document.run_id IS '运行编号 / run that loaded this version';
+
+CREATE TABLE IF NOT EXISTS dim_indicator (
+    code       VARCHAR PRIMARY KEY,
+    name_zh    VARCHAR NOT NULL,
+    name_en    VARCHAR NOT NULL,
+    unit       VARCHAR NOT NULL,
+    measure    VARCHAR NOT NULL,
+    min_value  DOUBLE,
+    max_value  DOUBLE
+);
+COMMENT ON TABLE dim_indicator IS '指标维度 / indicator taxonomy, loaded from schemas/indicators.yaml';
+COMMENT ON COLUMN dim_indicator.code IS '指标代码 / indicator code';
+COMMENT ON COLUMN dim_indicator.name_zh IS '中文名称 / Chinese name';
+COMMENT ON COLUMN dim_indicator.name_en IS '英文名称 / English name';
+COMMENT ON COLUMN dim_indicator.unit IS '单位 / normalised unit of the values';
+COMMENT ON COLUMN dim_indicator.measure IS '度量类型 / stock, flow, rate or level';
+COMMENT ON COLUMN dim_indicator.min_value IS '下限 / smallest plausible value';
+COMMENT ON COLUMN dim_indicator.max_value IS '上限 / largest plausible value';
+
+CREATE TABLE IF NOT EXISTS dim_region (
+    code         VARCHAR PRIMARY KEY,
+    name         VARCHAR NOT NULL,
+    level        VARCHAR NOT NULL,
+    parent_code  VARCHAR,
+    province     VARCHAR,
+    prefecture   VARCHAR
+);
+COMMENT ON TABLE dim_region IS '行政区划维度 / administrative divisions with parent links, from schemas/regions.csv';
+COMMENT ON COLUMN dim_region.code IS '行政区划代码 / 12-digit administrative code';
+COMMENT ON COLUMN dim_region.name IS '名称 / official name';
+COMMENT ON COLUMN dim_region.level IS '级别 / province, prefecture or county';
+COMMENT ON COLUMN dim_region.parent_code IS '上级代码 / code of the parent division';
+COMMENT ON COLUMN dim_region.province IS '省级名称 / province the division belongs to';
+COMMENT ON COLUMN dim_region.prefecture IS '地级名称 / prefecture the division belongs to';
+
+CREATE TABLE IF NOT EXISTS dim_date (
+    date_key  DATE PRIMARY KEY,
+    year      INTEGER NOT NULL,
+    quarter   INTEGER NOT NULL,
+    month     INTEGER NOT NULL,
+    day       INTEGER NOT NULL
+);
+COMMENT ON TABLE dim_date IS '日期维度 / calendar days 1949-2040';
+COMMENT ON COLUMN dim_date.date_key IS '日期 / the day';
+COMMENT ON COLUMN dim_date.year IS '年 / year';
+COMMENT ON COLUMN dim_date.quarter IS '季度 / quarter';
+COMMENT ON COLUMN dim_date.month IS '月 / month';
+COMMENT ON COLUMN dim_date.day IS '日 / day of month';
+
+CREATE TABLE IF NOT EXISTS fact_indicator (
+    fact_id       VARCHAR PRIMARY KEY,
+    doc_key       VARCHAR NOT NULL,
+    ordinal       INTEGER NOT NULL,
+    indicator     VARCHAR NOT NULL,
+    region_code   VARCHAR,
+    region        VARCHAR,
+    province      VARCHAR,
+    year          INTEGER,
+    period_start  INTEGER,
+    as_of         DATE,
+    time_kind     VARCHAR,
+    value         DOUBLE NOT NULL,
+    unit          VARCHAR NOT NULL,
+    qualifier     VARCHAR NOT NULL,
+    evidence      VARCHAR NOT NULL,
+    sentence      VARCHAR NOT NULL,
+    char_start    INTEGER NOT NULL,
+    char_end      INTEGER NOT NULL,
+    rule          VARCHAR NOT NULL,
+    confidence    DOUBLE NOT NULL,
+    subset_of     VARCHAR,
+    run_id        VARCHAR NOT NULL
+);
+COMMENT ON TABLE fact_indicator IS '指标事实 / one validated number with its provenance';
+COMMENT ON COLUMN fact_indicator.fact_id IS '事实编号 / doc_key, position and content hash';
+COMMENT ON COLUMN fact_indicator.doc_key IS '文档键 / document the number was read from';
+COMMENT ON COLUMN fact_indicator.ordinal IS '序号 / position of the fact in its document';
+COMMENT ON COLUMN fact_indicator.indicator IS '指标代码 / indicator code (dim_indicator)';
+COMMENT ON COLUMN fact_indicator.region_code IS '行政区划代码 / region code (dim_region)';
+COMMENT ON COLUMN fact_indicator.region IS '地区 / region name';
+COMMENT ON COLUMN fact_indicator.province IS '省份 / province name';
+COMMENT ON COLUMN fact_indicator.year IS '年份 / year the value refers to';
+COMMENT ON COLUMN fact_indicator.period_start IS '起始年份 / first year of a cumulative period';
+COMMENT ON COLUMN fact_indicator.as_of IS '截至日期 / as-of date (截至…)';
+COMMENT ON COLUMN fact_indicator.time_kind IS '时间类型 / point, cumulative or period';
+COMMENT ON COLUMN fact_indicator.value IS '数值 / value normalised to the unit';
+COMMENT ON COLUMN fact_indicator.unit IS '单位 / unit';
+COMMENT ON COLUMN fact_indicator.qualifier IS '限定 / exact, approx, at_least or at_most';
+COMMENT ON COLUMN fact_indicator.evidence IS '证据 / the shortest text holding the number and its cue';
+COMMENT ON COLUMN fact_indicator.sentence IS '句子 / the sentence holding the evidence';
+COMMENT ON COLUMN fact_indicator.char_start IS '起始偏移 / start offset of the evidence in dim_document.body';
+COMMENT ON COLUMN fact_indicator.char_end IS '结束偏移 / end offset (exclusive) of the evidence';
+COMMENT ON COLUMN fact_indicator.rule IS '规则 / extraction rule that produced the fact';
+COMMENT ON COLUMN fact_indicator.confidence IS '置信度 / confidence in [0, 1]';
+COMMENT ON COLUMN fact_indicator.subset_of IS '所属事实 / fact_id this one is a part of (其中…)';
+COMMENT ON COLUMN fact_indicator.run_id IS '运行编号 / run that loaded the fact';
+
+CREATE TABLE IF NOT EXISTS fact_keyword (
+    doc_key  VARCHAR NOT NULL,
+    rank     INTEGER NOT NULL,
+    keyword  VARCHAR NOT NULL,
+    weight   DOUBLE NOT NULL,
+    run_id   VARCHAR NOT NULL,
+    PRIMARY KEY (doc_key, rank)
+);
+COMMENT ON TABLE fact_keyword IS '关键词 / top TF-IDF keywords of each document';
+COMMENT ON COLUMN fact_keyword.doc_key IS '文档键 / document';
+COMMENT ON COLUMN fact_keyword.rank IS '排名 / 1 = strongest';
+COMMENT ON COLUMN fact_keyword.keyword IS '关键词 / keyword';
+COMMENT ON COLUMN fact_keyword.weight IS '权重 / TF-IDF weight';
+COMMENT ON COLUMN fact_keyword.run_id IS '运行编号 / run that computed it';
+
+CREATE TABLE IF NOT EXISTS rejected_pages (
+    run_id    VARCHAR NOT NULL,
+    location  VARCHAR NOT NULL,
+    url       VARCHAR,
+    doc_key   VARCHAR,
+    stage     VARCHAR NOT NULL,
+    reason    VARCHAR NOT NULL,
+    detail    VARCHAR,
+    at        TIMESTAMPTZ NOT NULL
+);
+COMMENT ON TABLE rejected_pages IS '拒收页面 / pages that did not become documents, with the stage and reason';
+COMMENT ON COLUMN rejected_pages.run_id IS '运行编号 / run';
+COMMENT ON COLUMN rejected_pages.location IS '位置 / file path, URL or SOURCE argument';
+COMMENT ON COLUMN rejected_pages.url IS '网址 / URL (HTTP sources)';
+COMMENT ON COLUMN rejected_pages.doc_key IS '文档键 / key the document would have had';
+COMMENT ON COLUMN rejected_pages.stage IS '阶段 / discover, fetch, clean or validate';
+COMMENT ON COLUMN rejected_pages.reason IS '原因 / short reason code';
+COMMENT ON COLUMN rejected_pages.detail IS '详情 / human-readable detail';
+COMMENT ON COLUMN rejected_pages.at IS '时间 / when it was recorded';
+
+CREATE TABLE IF NOT EXISTS quarantined_facts (
+    run_id        VARCHAR NOT NULL,
+    fact_id       VARCHAR NOT NULL,
+    doc_key       VARCHAR NOT NULL,
+    indicator     VARCHAR,
+    value         DOUBLE,
+    unit          VARCHAR,
+    qualifier     VARCHAR,
+    region        VARCHAR,
+    region_code   VARCHAR,
+    year          INTEGER,
+    expectation   VARCHAR NOT NULL,
+    expectations  VARCHAR[] NOT NULL,
+    observed      VARCHAR,
+    evidence      VARCHAR,
+    sentence      VARCHAR,
+    char_start    INTEGER,
+    char_end      INTEGER,
+    at            TIMESTAMPTZ NOT NULL
+);
+COMMENT ON TABLE quarantined_facts IS '隔离事实 / candidate facts that failed validation, with the failing expectation';
+COMMENT ON COLUMN quarantined_facts.run_id IS '运行编号 / run';
+COMMENT ON COLUMN quarantined_facts.fact_id IS '事实编号 / id the fact would have had';
+COMMENT ON COLUMN quarantined_facts.doc_key IS '文档键 / document';
+COMMENT ON COLUMN quarantined_facts.indicator IS '指标代码 / indicator';
+COMMENT ON COLUMN quarantined_facts.value IS '数值 / value';
+COMMENT ON COLUMN quarantined_facts.unit IS '单位 / unit';
+COMMENT ON COLUMN quarantined_facts.qualifier IS '限定 / qualifier';
+COMMENT ON COLUMN quarantined_facts.region IS '地区 / region name as read';
+COMMENT ON COLUMN quarantined_facts.region_code IS '行政区划代码 / region code, if resolved';
+COMMENT ON COLUMN quarantined_facts.year IS '年份 / year';
+COMMENT ON COLUMN quarantined_facts.expectation IS '未通过的期望 / name of the first failing expectation';
+COMMENT ON COLUMN quarantined_facts.expectations IS '全部未通过的期望 / every failing expectation';
+COMMENT ON COLUMN quarantined_facts.observed IS '观测值 / the values the expectations saw';
+COMMENT ON COLUMN quarantined_facts.evidence IS '证据 / evidence text';
+COMMENT ON COLUMN quarantined_facts.sentence IS '句子 / sentence';
+COMMENT ON COLUMN quarantined_facts.char_start IS '起始偏移 / start offset in the body';
+COMMENT ON COLUMN quarantined_facts.char_end IS '结束偏移 / end offset in the body';
+COMMENT ON COLUMN quarantined_facts.at IS '时间 / when it was quarantined';
+
+CREATE TABLE IF NOT EXISTS extraction_skips (
+    doc_key     VARCHAR NOT NULL,
+    reason      VARCHAR NOT NULL,
+    text        VARCHAR NOT NULL,
+    char_start  INTEGER NOT NULL,
+    char_end    INTEGER NOT NULL,
+    run_id      VARCHAR NOT NULL
+);
+COMMENT ON TABLE extraction_skips IS '未抽取片段 / spans the extractor saw and deliberately left out (e.g. scrubbed numbers)';
+COMMENT ON COLUMN extraction_skips.doc_key IS '文档键 / document';
+COMMENT ON COLUMN extraction_skips.reason IS '原因 / why no fact was made';
+COMMENT ON COLUMN extraction_skips.text IS '文本 / the span';
+COMMENT ON COLUMN extraction_skips.char_start IS '起始偏移 / start offset in the body';
+COMMENT ON COLUMN extraction_skips.char_end IS '结束偏移 / end offset in the body';
+COMMENT ON COLUMN extraction_skips.run_id IS '运行编号 / run';
+
+CREATE TABLE IF NOT EXISTS dq_results (
+    run_id            VARCHAR NOT NULL,
+    suite             VARCHAR NOT NULL,
+    expectation       VARCHAR NOT NULL,
+    success           BOOLEAN NOT NULL,
+    element_count     INTEGER,
+    unexpected_count  INTEGER,
+    at                TIMESTAMPTZ NOT NULL
+);
+COMMENT ON TABLE dq_results IS '数据质量结果 / one row per expectation per run';
+COMMENT ON COLUMN dq_results.run_id IS '运行编号 / run';
+COMMENT ON COLUMN dq_results.suite IS '期望套件 / expectation suite (documents or facts)';
+COMMENT ON COLUMN dq_results.expectation IS '期望名称 / expectation name';
+COMMENT ON COLUMN dq_results.success IS '是否通过 / whether every row passed';
+COMMENT ON COLUMN dq_results.element_count IS '检查行数 / rows checked';
+COMMENT ON COLUMN dq_results.unexpected_count IS '未通过行数 / rows that failed';
+COMMENT ON COLUMN dq_results.at IS '时间 / when it ran';
+
+CREATE OR REPLACE VIEW v_facts AS
+SELECT
+    f.fact_id,
+    f.doc_key,
+    d.url,
+    d.location,
+    d.title,
+    d.published_date,
+    d.source_site,
+    f.indicator,
+    i.name_zh AS indicator_name_zh,
+    f.region,
+    f.region_code,
+    f.province,
+    f.year,
+    f.period_start,
+    f.as_of,
+    f.time_kind,
+    f.value,
+    f.unit,
+    f.qualifier,
+    f.evidence,
+    f.sentence,
+    f.char_start,
+    f.char_end,
+    f.rule,
+    f.confidence,
+    f.subset_of,
+    d.duplicate_of,
+    f.run_id
+FROM fact_indicator f
+JOIN dim_document d USING (doc_key)
+LEFT JOIN dim_indicator i ON i.code = f.indicator;
+COMMENT ON VIEW v_facts IS '事实视图 / one row per loaded fact with its document and indicator names';
+
+CREATE OR REPLACE VIEW quarantined_documents AS
+SELECT run_id, doc_key, location, reason AS expectation, detail AS observed, at
+FROM rejected_pages
+WHERE stage = 'validate';
+COMMENT ON VIEW quarantined_documents IS '隔离文档 / pages whose document failed the documents suite';
