@@ -1,0 +1,111 @@
+"""Remove site chrome from a decoded page and read its metadata.
+
+``clean_page`` accepts either HTML or a plain-text dump of a page and returns a
+``CleanDoc``: the article body as paragraphs separated by "\\n", plus title, date,
+source outlet and author when the page states them, and counters in ``flags``
+(chrome lines removed, repeated paragraphs, masked and repaired characters).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from tasks.clean.html import DATE_META_KEYS, extract_html
+from tasks.clean.lines import classify, is_prose
+from tasks.clean.metadata import PageMeta, find_published, read_meta, split_site_name
+from tasks.clean.normalize import clean_line, repair_masks
+from tasks.clean.repeats import drop_repeats
+from tasks.clean.textdump import find_body_end, find_header, split_dump
+from tasks.models import CleanDoc
+
+__all__ = ["clean_page", "looks_like_html"]
+
+_HTML_SNIFF_CHARS = 5000
+_HTML_TAG_RE = re.compile(
+    r"<(?:!doctype|html|head|body|div|p|table|meta|title|br|span|text|article|section)[\s>/]",
+    re.IGNORECASE,
+)
+# A repeat that removes at least this share of the body means the page printed it twice.
+_DUPLICATED_BODY_SHARE = 0.3
+
+
+def looks_like_html(text: str) -> bool:
+    """Sniff markup: an HTML-ish tag in the first few KB means HTML, otherwise a text dump."""
+    return bool(_HTML_TAG_RE.search(text, 0, _HTML_SNIFF_CHARS))
+
+
+def _html_title(title: str | None, h1: str | None) -> str | None:
+    """Prefer the <h1> when the <title> confirms it; else the <title> minus the site name."""
+    if h1 and title and 4 <= len(h1) <= 120 and h1 in title:
+        return h1
+    if title:
+        return split_site_name(title) or None
+    return h1 or None
+
+
+def _filter_html_lines(lines: list[str], headline: str) -> tuple[list[str], list[str], int]:
+    """Drop chrome lines from the chosen container and cut it where the article ends.
+
+    The container often repeats the headline and dateline on top and carries the
+    editor credit and link blocks below the text; the same line rules as for text
+    dumps remove them. Returns (body lines, header lines, number of lines removed).
+    """
+    kinds = [classify(line) for line in lines]
+    start, _ = find_header(lines, kinds)
+    end = find_body_end(lines, kinds, start)
+    body = [line for line, kind in zip(lines[start:end], kinds[start:end], strict=True)
+            if kind is None]
+    lead = 0
+    while lead < len(body) and not is_prose(body[lead]) and body[lead] in headline:
+        lead += 1
+    header = lines[:start] + body[:lead]
+    body = body[lead:]
+    return body, header, len(lines) - len(body)
+
+
+def _meta_date(meta: dict[str, str]) -> tuple[date | None, datetime | None]:
+    """Publication date from <meta> tags such as article:published_time."""
+    values = [clean_line(meta[k]) for k in DATE_META_KEYS if k in meta]
+    return find_published(values) if values else (None, None)
+
+
+def _finish(title: str | None, body_lines: list[str], meta: PageMeta,
+            flags: dict[str, int]) -> CleanDoc:
+    before = sum(map(len, body_lines))
+    body_lines, repeated = drop_repeats(body_lines)
+    flags["repeated_paragraphs"] = repeated
+    removed_chars = before - sum(map(len, body_lines))
+    flags["duplicated_body"] = int(bool(before) and removed_chars >= _DUPLICATED_BODY_SHARE * before
+                                   and repeated > 0)
+    body, masked, repaired = repair_masks("\n".join(body_lines))
+    flags["masked_chars"] = masked
+    flags["mask_repairs"] = repaired
+    return CleanDoc(title=title or None, body=body, published=meta.published,
+                    published_at=meta.published_at, source_site=meta.source_site,
+                    author=meta.author, flags=flags)
+
+
+def clean_page(text: str, *, is_html: bool | None = None) -> CleanDoc:
+    """Return the article body and metadata of a decoded page (HTML or text dump).
+
+    ``is_html=None`` sniffs the text. The body keeps paragraph boundaries as "\\n".
+    """
+    if is_html is None:
+        is_html = looks_like_html(text)
+    if not is_html:
+        parts = split_dump(text)
+        meta = read_meta(parts.header, parts.body)
+        flags = {"chrome_lines": parts.chrome_lines}
+        return _finish(parts.title, parts.body, meta, flags)
+
+    found = extract_html(text)
+    title = _html_title(found.title, found.h1)
+    headline = " ".join(t for t in (found.title, found.h1, title) if t)
+    body, top_lines, removed = _filter_html_lines(found.paragraphs, headline)
+    header = [*found.before, *top_lines]
+    meta = read_meta(header, body)
+    if meta.published is None:
+        meta.published, meta.published_at = _meta_date(found.meta)
+    flags = {"chrome_lines": removed}
+    return _finish(title, body, meta, flags)

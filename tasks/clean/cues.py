@@ -1,0 +1,88 @@
+"""Domain cue words, loaded once from ``schemas/*.yaml`` and compiled into regexes.
+
+The words live in data files so that editors can extend them without touching code;
+this module is the only place that knows the file layout.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
+CHROME_CUES_FILE = SCHEMA_DIR / "chrome_cues.yaml"
+MASK_REPAIRS_FILE = SCHEMA_DIR / "mask_repairs.yaml"
+
+
+def _alternation(words: list[str]) -> str:
+    # Longest first, so "点击排行榜" wins over "点击排行".
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class ChromeCues:
+    """Compiled cue patterns; see chrome_cues.yaml for what each list means."""
+
+    block_heading: re.Pattern[str]
+    navigation: re.Pattern[str]
+    footer: re.Pattern[str]
+    meta_label: re.Pattern[str]
+    widget: re.Pattern[str]
+    editor: re.Pattern[str]
+    breadcrumb_start: re.Pattern[str]
+    breadcrumb_end: re.Pattern[str]
+    author_label: re.Pattern[str]
+    author_prefix: re.Pattern[str]
+    author_suffix: re.Pattern[str]
+    author_stop: re.Pattern[str]
+    source_label: re.Pattern[str]
+    source_non_answers: frozenset[str]
+    banner: re.Pattern[str]
+    title_separators: tuple[str, ...]
+    site_name_endings: tuple[str, ...]
+
+
+@cache
+def chrome_cues() -> ChromeCues:
+    """Load and compile ``schemas/chrome_cues.yaml`` (once per process)."""
+    raw = yaml.safe_load(CHROME_CUES_FILE.read_text(encoding="utf-8"))
+    deco = r"[\s>》»•·\-—_*#【\[(]*"
+    tail = r"[\s:>》»\])】]*(?:\(\d+\))?"
+    return ChromeCues(
+        block_heading=re.compile(rf"^{deco}(?:{_alternation(raw['block_headings'])}){tail}$"),
+        navigation=re.compile(rf"^[\s<«《\[【]*(?:{_alternation(raw['navigation_prefixes'])})"),
+        footer=re.compile(_alternation(raw["footer_cues"]), re.IGNORECASE),
+        meta_label=re.compile(rf"(?:{_alternation(raw['meta_labels'])})\s*[:：]"),
+        widget=re.compile(rf"^{deco}(?:{_alternation(raw['widget_lines'])}){tail}$"),
+        editor=re.compile(
+            rf"^(?:[(\[【]\s*[^()\[\]【】]{{0,10}}?)?(?:{_alternation(raw['editor_labels'])})"
+            rf"\s*[:： ]\s*\S{{1,30}}$"
+        ),
+        breadcrumb_start=re.compile(rf"^(?:{_alternation(raw['breadcrumb_starts'])})"),
+        breadcrumb_end=re.compile(rf"(?:{_alternation(raw['breadcrumb_ends'])})\s*$"),
+        author_label=re.compile(rf"(?:{_alternation(raw['author_labels'])})\s*[:：/]\s*"),
+        author_prefix=re.compile(rf"^(?:{_alternation(raw['author_prefixes'])})"),
+        author_suffix=re.compile(rf"(?:{_alternation(raw['author_suffixes'])})$"),
+        author_stop=re.compile(_alternation(raw["author_stops"])),
+        source_label=re.compile(rf"(?:{_alternation(raw['source_labels'])})\s*[:：]\s*"),
+        source_non_answers=frozenset(raw["source_non_answers"]),
+        banner=re.compile(_alternation(raw["banner_cues"])),
+        title_separators=tuple(raw["title_separators"]),
+        site_name_endings=tuple(raw["site_name_endings"]),
+    )
+
+
+@cache
+def mask_patterns() -> tuple[tuple[str, str, int], ...]:
+    """(pattern, character, offset of "*") triples from ``schemas/mask_repairs.yaml``."""
+    raw = yaml.safe_load(MASK_REPAIRS_FILE.read_text(encoding="utf-8"))
+    out = []
+    for pattern, char in raw["patterns"].items():
+        if pattern.count("*") != 1 or len(char) != 1:
+            raise ValueError(f"bad mask pattern {pattern!r} -> {char!r}")
+        out.append((pattern, char, pattern.index("*")))
+    return tuple(out)
