@@ -24,10 +24,15 @@ def etl(
     sources: list[str],
     db: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    reprocess: bool = False,
 ) -> dict[str, Any]:
-    """Pull SOURCES into the warehouse ``db`` and return the run summary."""
+    """Pull SOURCES into the warehouse ``db`` and return the run summary.
+
+    ``reprocess`` cleans, extracts and validates pages again even when their bytes
+    are unchanged (after a taxonomy or rule change).
+    """
     db = str(db or default_db())
-    plan = t.discover(sources, db, str(home_dir() / "staging"), batch_size)
+    plan = t.discover(sources, db, str(home_dir() / "staging"), batch_size, reprocess)
     fetched = t.fetch.map(plan["refs"])
     cleaned = t.clean.map(fetched)
     extracted = t.extract.map(cleaned)

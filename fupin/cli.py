@@ -33,14 +33,16 @@ RUN_KEYS = ("pages_in", "pages_unchanged", "documents_loaded", "pages_rejected",
             "facts_candidate", "facts_loaded", "facts_quarantined", "seconds")
 
 
-def run_pipeline(sources: list[str], db: Path, batch_size: int) -> dict[str, Any]:
+def run_pipeline(
+    sources: list[str], db: Path, batch_size: int, reprocess: bool = False
+) -> dict[str, Any]:
     from flows.etl import etl
 
-    return etl(sources=sources, db=str(db), batch_size=batch_size)
+    return etl(sources=sources, db=str(db), batch_size=batch_size, reprocess=reprocess)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    summary = run_pipeline(args.sources, Path(args.db), args.batch_size)
+    summary = run_pipeline(args.sources, Path(args.db), args.batch_size, args.reprocess)
     if not args.json or args.verbose:
         print(f"run {summary['run_id']} → {args.db}")
         print(
@@ -201,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="file, directory, glob, http(s) URL, or @FILE with one per line")
     run.add_argument("--db", default=str(default_db()), help=db_help)
     run.add_argument("--batch-size", type=int, default=200, help="pages per task run")
+    run.add_argument("--reprocess", action="store_true",
+                     help="clean, extract and validate unchanged pages again")
     run.add_argument("--json", action="store_true", help="print the summary as JSON (last line)")
     run.add_argument("--verbose", action="store_true", help="with --json, also print the text")
     run.set_defaults(func=cmd_run)

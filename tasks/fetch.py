@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import random
 import threading
 import time
@@ -15,15 +16,16 @@ import zlib
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 
-from tasks.models import RawPage, Rejection, Source
+from tasks.models import RawPage, Rejection, Source, Validators
 
 USER_AGENT = "fupin/0.1 (+poverty-alleviation statistics ETL; polite crawler)"
 TEXT_TYPES = ("text/html", "text/plain", "application/xhtml+xml", "application/xml", "text/xml")
@@ -41,6 +43,21 @@ class FetchOptions:
     per_host: int = 2
     politeness: float = 0.0
     workers: int = 8
+
+    def merged(self, options_json: str) -> FetchOptions:
+        """These options overridden by a sources-file entry's ``options`` (JSON)."""
+        if not options_json:
+            return self
+        given = json.loads(options_json)
+        known = {f.name for f in fields(self)}
+        unknown = set(given) - known
+        if unknown:
+            raise ValueError(f"unknown fetch options: {', '.join(sorted(unknown))}")
+        return replace(self, **given)
+
+
+class NotModified(Exception):
+    """The server answered 304: the page is as it was when last loaded."""
 
 
 class FetchFailure(Exception):
@@ -107,8 +124,22 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def _get(client: httpx.Client, source: Source, options: FetchOptions) -> RawPage:
-    with client.stream("GET", source.location) as response:
+def _conditional_headers(known: Validators | None) -> dict[str, str]:
+    headers = {}
+    if known and known.etag:
+        headers["If-None-Match"] = known.etag
+    if known and known.last_modified:
+        headers["If-Modified-Since"] = known.last_modified
+    return headers
+
+
+def _get(
+    client: httpx.Client, source: Source, options: FetchOptions, known: Validators | None
+) -> RawPage:
+    headers = _conditional_headers(known)
+    with client.stream("GET", source.location, headers=headers) as response:
+        if response.status_code == 304 and headers:
+            raise NotModified(source.location)
         final_url = str(response.url)
         if urlsplit(final_url).scheme not in ("http", "https"):
             raise FetchFailure("bad_redirect", f"redirected to {final_url}")
@@ -140,6 +171,8 @@ def _get(client: httpx.Client, source: Source, options: FetchOptions) -> RawPage
             http_status=response.status_code,
             content_type=content_type,
             declared_charset=_charset_of(content_type),
+            etag=response.headers.get("etag"),
+            last_modified=response.headers.get("last-modified"),
         )
 
 
@@ -147,14 +180,16 @@ def fetch_url(
     client: httpx.Client,
     source: Source,
     options: FetchOptions,
+    known: Validators | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> RawPage:
     """GET with retries on connection errors, timeouts, 429 and 5xx (exponential backoff,
-    full jitter, Retry-After honoured); other 4xx fail at once."""
+    full jitter, Retry-After honoured); other 4xx fail at once. Sends the validators
+    the warehouse holds, so an unchanged page costs a 304 instead of a download."""
     attempt = 0
     while True:
         try:
-            return _get(client, source, options)
+            return _get(client, source, options, known)
         except FetchFailure as failure:
             if failure.status not in RETRY_STATUSES or attempt >= options.retries:
                 raise
@@ -219,33 +254,68 @@ def _rejection(source: Source, failure: FetchFailure) -> Rejection:
     )
 
 
+@dataclass
+class FetchResult:
+    pages: list[RawPage] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    not_modified: list[Source] = field(default_factory=list)
+
+
+def _fetch_urls(
+    urls: list[Source], options: FetchOptions, known: dict[str, Validators]
+) -> dict[str, RawPage | Rejection | Source]:
+    """Fetch URL sources that share options, per-host limits applying across them."""
+    gate = _HostGate(options.per_host, options.politeness)
+    outcomes: dict[str, RawPage | Rejection | Source] = {}
+    with make_client(options) as client, ThreadPoolExecutor(options.workers) as pool:
+
+        def one(source: Source) -> RawPage | Rejection | Source:
+            host = urlsplit(source.location).hostname or ""
+            fetch = partial(fetch_url, client, source, options, known.get(source.doc_key))
+            try:
+                return gate.run(host, fetch)
+            except NotModified:
+                return source
+            except FetchFailure as failure:
+                return _rejection(source, failure)
+
+        for source, outcome in zip(urls, pool.map(one, urls), strict=True):
+            outcomes[source.doc_key] = outcome
+    return outcomes
+
+
 def fetch_batch(
-    sources: list[Source], options: FetchOptions | None = None
-) -> tuple[list[RawPage], list[Rejection]]:
-    """Fetch one batch; the result keeps the order of ``sources``."""
-    options = options or FetchOptions()
-    files = [s for s in sources if s.kind == "file"]
-    urls = [s for s in sources if s.kind == "http"]
-    by_location: dict[str, RawPage | Rejection] = {}
-    for source in files:
+    sources: list[Source],
+    options: FetchOptions | None = None,
+    known: dict[str, Validators] | None = None,
+) -> FetchResult:
+    """Fetch one batch; every source ends up in exactly one list of the result."""
+    base = options or FetchOptions()
+    known = known or {}
+    outcomes: dict[str, RawPage | Rejection | Source] = {}
+    groups: dict[str, list[Source]] = {}
+    for source in sources:
         try:
-            by_location[source.location] = read_file(source, options)
-        except FetchFailure as failure:
-            by_location[source.location] = _rejection(source, failure)
-    if urls:
-        gate = _HostGate(options.per_host, options.politeness)
-        with make_client(options) as client, ThreadPoolExecutor(options.workers) as pool:
-
-            def one(source: Source) -> RawPage | Rejection:
-                host = urlsplit(source.location).hostname or ""
-                try:
-                    return gate.run(host, lambda: fetch_url(client, source, options))
-                except FetchFailure as failure:
-                    return _rejection(source, failure)
-
-            for source, outcome in zip(urls, pool.map(one, urls), strict=True):
-                by_location[source.location] = outcome
-    results = [by_location[s.location] for s in sources]
-    pages = [r for r in results if isinstance(r, RawPage)]
-    rejections = [r for r in results if isinstance(r, Rejection)]
-    return pages, rejections
+            opts = base.merged(source.options)
+        except (ValueError, TypeError) as exc:
+            outcomes[source.doc_key] = _rejection(source, FetchFailure("bad_options", str(exc)))
+            continue
+        if source.kind == "file":
+            try:
+                outcomes[source.doc_key] = read_file(source, opts)
+            except FetchFailure as failure:
+                outcomes[source.doc_key] = _rejection(source, failure)
+        else:
+            groups.setdefault(source.options, []).append(source)
+    for options_json, urls in groups.items():
+        outcomes.update(_fetch_urls(urls, base.merged(options_json), known))
+    result = FetchResult()
+    for source in sources:
+        outcome = outcomes[source.doc_key]
+        if isinstance(outcome, RawPage):
+            result.pages.append(outcome)
+        elif isinstance(outcome, Rejection):
+            result.rejections.append(outcome)
+        else:
+            result.not_modified.append(outcome)
+    return result

@@ -21,7 +21,8 @@ class Source:
     location: str
     kind: SourceKind
     doc_key: str
-    origin: str = ""  # the SOURCE argument (or sources-file entry) it came from
+    origin: str = ""  # the SOURCE argument, or the name of the sources-file entry
+    options: str = ""  # fetch options of a sources-file entry, as JSON ("" = defaults)
 
 
 @dataclass
@@ -36,6 +37,17 @@ class RawPage:
     http_status: int | None = None
     content_type: str | None = None
     declared_charset: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What the warehouse knows of a page, for conditional and unchanged checks."""
+
+    sha256: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 @dataclass

@@ -25,7 +25,7 @@ from tasks.sources import expand_sources
 from tasks.staging import BatchRef, write_rows
 from tasks.summary import summarize, summary_markdown
 from tasks.validate import get_validator
-from tasks.warehouse import connect, known_hashes, load_run
+from tasks.warehouse import connect, known_pages, load_run
 
 
 def new_run_id() -> str:
@@ -34,7 +34,7 @@ def new_run_id() -> str:
 
 @task(name="discover", cache_policy=NO_CACHE)
 def discover(
-    sources: list[str], db: str, staging_root: str, batch_size: int
+    sources: list[str], db: str, staging_root: str, batch_size: int, reprocess: bool = False
 ) -> dict[str, Any]:
     """Expand the SOURCE arguments and write the batches the rest of the run maps over."""
     run_id = new_run_id()
@@ -42,7 +42,8 @@ def discover(
     found, rejected = expand_sources(sources)
     write_rows(run_dir / "batch-discover" / "rejected_discover.parquet", "rejected",
                [stages.rejection_row(r) for r in rejected])
-    refs = stages.plan_batches(found, known_hashes(db), run_dir, batch_size)
+    known = {} if reprocess else known_pages(db)
+    refs = stages.plan_batches(found, known, run_dir, batch_size)
     get_run_logger().info("%d pages in %d batches, %d arguments rejected",
                           len(found), len(refs), len(rejected))
     return {
@@ -90,7 +91,7 @@ def load(plan: dict[str, Any], refs: list[BatchRef], db: str, sources: list[str]
         "seconds": (datetime.now(UTC) - started).total_seconds(),
     }
     indicators = [asdict(i) for i in load_taxonomy()]
-    regions = list(load_gazetteer().rows)
+    regions = [asdict(r) for r in load_gazetteer().rows]
     load_run(db, Path(plan["run_dir"]), run, indicators, regions)
     shutil.rmtree(plan["run_dir"], ignore_errors=True)
     return run

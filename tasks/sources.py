@@ -1,17 +1,21 @@
 """Turn the SOURCE arguments of a run into the list of pages to pull.
 
 A SOURCE is a file, a directory (walked recursively), a glob, an http(s) URL,
-or ``@FILE`` naming a list with one SOURCE per line. Arguments that match
-nothing are returned as rejections so the run can report them.
+``@FILE`` naming a list with one SOURCE per line, or a sources file in YAML
+(``*.yaml``/``*.yml``: named entries with fetch options, for scheduled runs).
+Arguments that match nothing are returned as rejections so the run can report them.
 """
 
 from __future__ import annotations
 
 import glob
 import hashlib
+import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import yaml
 
 from tasks.models import Rejection, Source
 
@@ -51,6 +55,9 @@ def _expand_one(arg: str, base: Path) -> Iterator[Source | Rejection]:
     if "://" in arg:
         yield Rejection(arg, "", "discover", "unsupported_scheme", "only http, https and files")
         return
+    if arg.lower().endswith((".yaml", ".yml")) and not _GLOB_CHARS & set(arg):
+        yield from expand_sources_file(base / arg)
+        return
     if arg.startswith("@"):
         list_path = (base / arg[1:]).resolve()
         try:
@@ -83,6 +90,50 @@ def _expand_one(arg: str, base: Path) -> Iterator[Source | Rejection]:
         yield _file_source(path, arg)
         return
     yield Rejection(arg, "", "discover", "not_found", "no such file, directory or URL")
+
+
+SOURCE_KINDS = ("files", "url", "list")
+
+
+def expand_sources_file(path: Path) -> Iterator[Source | Rejection]:
+    """Expand a YAML sources file: ``defaults`` (fetch options), ``roots`` and ``sources``.
+
+    Each entry has a ``name``, a ``kind`` (files, url or list), a ``location`` and
+    optional ``options``. Local files must lie inside one of ``roots`` (default:
+    the folder of the sources file), so a list cannot reach elsewhere on the disk.
+    """
+    origin = str(path)
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        yield Rejection(origin, "", "discover", "unreadable_sources_file", str(exc))
+        return
+    base = path.resolve().parent
+    roots = [(base / r).resolve() for r in spec.get("roots") or ["."]]
+    defaults = spec.get("defaults") or {}
+    for number, entry in enumerate(spec.get("sources") or [], start=1):
+        name = str(entry.get("name") or f"entry-{number}")
+        kind, location = entry.get("kind"), entry.get("location")
+        if kind not in SOURCE_KINDS or not location:
+            yield Rejection(f"{origin}#{name}", "", "discover", "bad_sources_entry",
+                            f"needs kind ({', '.join(SOURCE_KINDS)}) and location")
+            continue
+        options = {**defaults, **(entry.get("options") or {})}
+        arg = f"@{location}" if kind == "list" else str(location)
+        for item in _expand_one(arg, base):
+            if isinstance(item, Rejection):
+                yield item
+            elif item.kind == "file" and not _inside(Path(item.location), roots):
+                yield Rejection(item.location, item.doc_key, "discover", "outside_roots",
+                                f"not inside {', '.join(map(str, roots))}")
+            else:
+                yield Source(item.location, item.kind, item.doc_key, name,
+                             json.dumps(options, sort_keys=True) if options else "")
+
+
+def _inside(path: Path, roots: list[Path]) -> bool:
+    resolved = path.resolve()
+    return any(resolved.is_relative_to(root) for root in roots)
 
 
 def _file_source(path: Path, origin: str) -> Source:

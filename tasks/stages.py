@@ -19,24 +19,29 @@ from tasks.clean import clean_page
 from tasks.decode import DecodeError, decode_bytes
 from tasks.extract import extract
 from tasks.fetch import FetchOptions, fetch_batch
-from tasks.models import CandidateFact, Rejection, Source
+from tasks.models import CandidateFact, Rejection, Source, Validators
 from tasks.staging import BatchRef, read_rows, write_rows
 from tasks.validate import Validator, document_frame, fact_frame
 
 
 def rejection_row(rejection: Rejection) -> dict[str, Any]:
     row = asdict(rejection)
-    row["at"] = datetime.now(UTC)
+    row["recorded_at"] = datetime.now(UTC)
     return row
 
 
 def fetch_stage(ref: BatchRef, options: FetchOptions | None = None) -> BatchRef:
     """Pull the batch's sources; pages whose bytes are already loaded are only counted."""
     rows = read_rows(ref.path("sources"))
-    known = {row["doc_key"]: row.pop("known_sha256") for row in rows}
+    known = {
+        row["doc_key"]: Validators(row.pop("known_sha256"), row.pop("known_etag"),
+                                   row.pop("known_last_modified"))
+        for row in rows
+    }
     sources = [Source(**row) for row in rows]
-    pages, rejections = fetch_batch(sources, options)
-    fresh = [p for p in pages if known.get(p.source.doc_key) != p.sha256]
+    result = fetch_batch(sources, options, known)
+    pages, rejections = result.pages, result.rejections
+    fresh = [p for p in pages if known[p.source.doc_key].sha256 != p.sha256]
     write_rows(
         ref.path("raw"),
         "raw",
@@ -50,6 +55,8 @@ def fetch_stage(ref: BatchRef, options: FetchOptions | None = None) -> BatchRef:
                 "http_status": p.http_status,
                 "content_type": p.content_type,
                 "declared_charset": p.declared_charset,
+                "etag": p.etag,
+                "last_modified": p.last_modified,
                 "size_bytes": len(p.content),
                 "content": p.content,
             }
@@ -59,7 +66,7 @@ def fetch_stage(ref: BatchRef, options: FetchOptions | None = None) -> BatchRef:
     write_rows(ref.path("rejected_fetch"), "rejected", [rejection_row(r) for r in rejections])
     counts = {
         "pages_in": len(sources),
-        "pages_unchanged": len(pages) - len(fresh),
+        "pages_unchanged": len(pages) - len(fresh) + len(result.not_modified),
         "rejected_fetch": len(rejections),
         "fetched": len(fresh),
     }
@@ -165,17 +172,18 @@ def extract_stage(ref: BatchRef) -> BatchRef:
 
 
 def plan_batches(
-    sources: list[Source], known: dict[str, str], run_dir: Path, batch_size: int
+    sources: list[Source], known: dict[str, Validators], run_dir: Path, batch_size: int
 ) -> list[BatchRef]:
-    """Write each batch's sources, with the hash already loaded for each key, to its folder."""
+    """Write each batch's sources, with what is already loaded for each key, to its folder."""
     refs = []
     for start in range(0, len(sources), batch_size):
         index = start // batch_size
         ref = BatchRef(index, str(run_dir / f"batch-{index:05d}"))
-        rows = [
-            {**asdict(s), "known_sha256": known.get(s.doc_key)}
-            for s in sources[start : start + batch_size]
-        ]
+        rows = []
+        for s in sources[start : start + batch_size]:
+            seen = known.get(s.doc_key, Validators())
+            rows.append({**asdict(s), "known_sha256": seen.sha256, "known_etag": seen.etag,
+                         "known_last_modified": seen.last_modified})
         write_rows(ref.path("sources"), "sources", rows)
         refs.append(ref)
     return refs
@@ -221,7 +229,7 @@ def validate_stage(ref: BatchRef, validator: Validator) -> BatchRef:
                 "expectation": failed[0],
                 "expectations": failed,
                 "observed": _observed(frame.iloc[i], failed),
-                "at": now,
+                "recorded_at": now,
             }
         )
     write_rows(ref.path("docs_ok"), "docs", good_docs)

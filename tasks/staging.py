@@ -20,18 +20,20 @@ _TS = pa.timestamp("us", tz="UTC")
 SCHEMAS: dict[str, pa.Schema] = {
     "sources": pa.schema(
         [("location", pa.string()), ("kind", pa.string()), ("doc_key", pa.string()),
-         ("origin", pa.string()), ("known_sha256", pa.string())]
+         ("origin", pa.string()), ("options", pa.string()), ("known_sha256", pa.string()),
+         ("known_etag", pa.string()), ("known_last_modified", pa.string())]
     ),
     "raw": pa.schema(
         [("sha256", pa.string()), ("location", pa.string()), ("url", pa.string()),
          ("doc_key", pa.string()), ("fetched_at", _TS), ("http_status", pa.int32()),
          ("content_type", pa.string()), ("declared_charset", pa.string()),
+         ("etag", pa.string()), ("last_modified", pa.string()),
          ("size_bytes", pa.int32()), ("content", pa.binary())]
     ),
     "rejected": pa.schema(
         [("location", pa.string()), ("url", pa.string()), ("doc_key", pa.string()),
          ("stage", pa.string()), ("reason", pa.string()), ("detail", pa.string()),
-         ("at", _TS)]
+         ("recorded_at", _TS)]
     ),
     "docs": pa.schema(
         [("doc_key", pa.string()), ("location", pa.string()), ("url", pa.string()),
@@ -65,7 +67,7 @@ SCHEMAS: dict[str, pa.Schema] = {
          ("region", pa.string()), ("region_code", pa.string()), ("year", pa.int32()),
          ("expectation", pa.string()), ("expectations", pa.list_(pa.string())),
          ("observed", pa.string()), ("evidence", pa.string()), ("sentence", pa.string()),
-         ("char_start", pa.int32()), ("char_end", pa.int32()), ("at", _TS)]
+         ("char_start", pa.int32()), ("char_end", pa.int32()), ("recorded_at", _TS)]
     ),
     "dq": pa.schema(
         [("suite", pa.string()), ("expectation", pa.string()), ("success", pa.bool_()),

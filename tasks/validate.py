@@ -170,11 +170,17 @@ class Validator:
 
     def __init__(self) -> None:
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-        logging.getLogger("great_expectations").setLevel(logging.ERROR)
         import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
 
+        for name in list(logging.root.manager.loggerDict):
+            if name.startswith("great_expectations"):
+                logging.getLogger(name).setLevel(logging.ERROR)
         self._gx = gx
         self.context = gx.get_context(mode="ephemeral")
+        self.context.variables.progress_bars = ProgressBarsConfig(
+            globally=False, metric_calculations=False
+        )
         source = self.context.data_sources.add_pandas("fupin")
         self._definitions = {}
         for name in ("documents", "facts"):

@@ -16,6 +16,8 @@ from typing import Any
 
 import duckdb
 
+from tasks.models import Validators
+
 SCHEMA_SQL = Path(__file__).resolve().parents[1] / "warehouse" / "schema.sql"
 
 
@@ -62,15 +64,19 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
 
 
-def known_hashes(db: Path | str) -> dict[str, str]:
-    """doc_key -> content hash of every loaded document (empty for a new warehouse)."""
+def known_pages(db: Path | str) -> dict[str, Validators]:
+    """doc_key -> content hash and HTTP validators of every loaded document."""
     if not Path(db).exists():
         return {}
     with connect(db, read_only=True) as con:
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         if "dim_document" not in tables:
             return {}
-        return dict(con.execute("SELECT doc_key, content_sha256 FROM dim_document").fetchall())
+        rows = con.execute(
+            "SELECT d.doc_key, d.content_sha256, r.etag, r.last_modified "
+            "FROM dim_document d LEFT JOIN raw_pages r ON r.sha256 = d.content_sha256"
+        ).fetchall()
+    return {key: Validators(sha, etag, modified) for key, sha, etag, modified in rows}
 
 
 def load_dimensions(
@@ -164,7 +170,8 @@ def _load_staged(con: duckdb.DuckDBPyConnection, run_dir: Path, run_id: str) -> 
             INSERT INTO raw_pages
             SELECT r.sha256, any_value(r.location), any_value(r.url), any_value(r.fetched_at),
                    any_value(r.http_status), any_value(r.content_type),
-                   any_value(d.encoding), any_value(r.size_bytes), any_value(r.content)
+                   any_value(d.encoding), any_value(r.etag), any_value(r.last_modified),
+                   any_value(r.size_bytes), any_value(r.content)
             FROM read_parquet('{_glob(run_dir, "raw")}') r
             LEFT JOIN read_parquet('{_glob(run_dir, "docs")}') d ON d.content_sha256 = r.sha256
             GROUP BY r.sha256

@@ -37,7 +37,7 @@ def serve(routes: dict[str, Route]) -> Iterator[Site]:
     site = Site("", routes)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             path = self.path
             count = site.hits[path]
             site.hits[path] += 1

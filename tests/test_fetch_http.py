@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from tasks.fetch import FetchOptions, fetch_batch
-from tasks.models import Source
-from tests.http_server import Reply, always, fail_then, serve
+from http_server import Reply, always, fail_then, serve
+
+from tasks.fetch import FetchOptions, FetchResult, fetch_batch
+from tasks.models import Source, Validators
 
 PAGE = "<html><body><p>全县贫困发生率降至1.2%。</p></body></html>".encode()
 FAST = FetchOptions(read_timeout=0.5, connect_timeout=1.0, retries=2, backoff=0.01,
                     max_backoff=2.0)
+
+
+def fetch(sources: list[Source], options: FetchOptions = FAST, **kw) -> tuple[list, list]:
+    result: FetchResult = fetch_batch(sources, options, **kw)
+    return result.pages, result.rejections
 
 
 def _source(url: str, key: str = "k") -> Source:
@@ -17,7 +23,7 @@ def _source(url: str, key: str = "k") -> Source:
 
 def test_503_then_200_is_retried_and_loaded_once() -> None:
     with serve({"/p": fail_then(Reply(503, b"busy"), 1, Reply(200, PAGE))}) as site:
-        pages, rejected = fetch_batch([_source(site.url("/p"))], FAST)
+        pages, rejected = fetch([_source(site.url("/p"))], FAST)
     assert rejected == [] and len(pages) == 1
     assert pages[0].content == PAGE and pages[0].http_status == 200
     assert site.hits["/p"] == 2
@@ -26,13 +32,13 @@ def test_503_then_200_is_retried_and_loaded_once() -> None:
 def test_429_honours_retry_after() -> None:
     limited = Reply(429, b"slow down", {"Retry-After": "1"})
     with serve({"/p": fail_then(limited, 1, Reply(200, PAGE))}) as site:
-        pages, rejected = fetch_batch([_source(site.url("/p"))], FAST)
+        pages, _ = fetch([_source(site.url("/p"))], FAST)
     assert len(pages) == 1 and site.hits["/p"] == 2
 
 
 def test_404_is_rejected_without_retry() -> None:
     with serve({}) as site:
-        pages, rejected = fetch_batch([_source(site.url("/missing"))], FAST)
+        pages, rejected = fetch([_source(site.url("/missing"))], FAST)
     assert pages == []
     assert [(r.stage, r.reason) for r in rejected] == [("fetch", "http_404")]
     assert site.hits["/missing"] == 1
@@ -40,7 +46,7 @@ def test_404_is_rejected_without_retry() -> None:
 
 def test_read_timeout_is_retried_then_rejected() -> None:
     with serve({"/slow": always(Reply(200, PAGE, delay=1.5))}) as site:
-        pages, rejected = fetch_batch([_source(site.url("/slow"))], FAST)
+        pages, rejected = fetch([_source(site.url("/slow"))], FAST)
     assert pages == [] and rejected[0].reason == "timeout"
     assert site.hits["/slow"] == FAST.retries + 1
 
@@ -52,7 +58,7 @@ def test_redirect_chain_is_followed_to_the_final_url() -> None:
         "/new": always(Reply(200, PAGE)),
     }
     with serve(routes) as site:
-        pages, _ = fetch_batch([_source(site.url("/old"))], FAST)
+        pages, _ = fetch([_source(site.url("/old"))], FAST)
     assert pages[0].url == site.url("/new") and pages[0].content == PAGE
 
 
@@ -63,7 +69,7 @@ def test_body_over_the_cap_and_binary_content_are_rejected() -> None:
     }
     options = FetchOptions(max_bytes=1000, retries=0)
     with serve(routes) as site:
-        pages, rejected = fetch_batch(
+        pages, rejected = fetch(
             [_source(site.url("/big"), "a"), _source(site.url("/doc.pdf"), "b")], options
         )
     assert pages == []
@@ -74,5 +80,28 @@ def test_charset_from_the_header_is_recorded() -> None:
     gbk = "<p>扶贫资金</p>".encode("gbk")
     reply = Reply(200, gbk, {"Content-Type": "text/html; charset=GBK"})
     with serve({"/g": always(reply)}) as site:
-        pages, _ = fetch_batch([_source(site.url("/g"))], FAST)
+        pages, _ = fetch([_source(site.url("/g"))], FAST)
     assert pages[0].declared_charset == "gbk"
+
+
+def test_conditional_request_turns_an_unchanged_page_into_a_304() -> None:
+    modified = "Tue, 01 Dec 2020 00:00:00 GMT"
+    route = always(Reply(200, PAGE, {"ETag": '"v1"', "Last-Modified": modified}))
+    with serve({"/p": route}) as site:
+        first = fetch_batch([_source(site.url("/p"))], FAST)
+        page = first.pages[0]
+        assert page.etag == '"v1"'
+        known = {"k": Validators(page.sha256, page.etag, page.last_modified)}
+        site.routes["/p"] = lambda _c: Reply(304, b"")
+        again = fetch_batch([_source(site.url("/p"))], FAST, known)
+    assert again.pages == [] and again.rejections == []
+    assert [s.doc_key for s in again.not_modified] == ["k"]
+
+
+def test_entry_options_override_the_defaults_and_bad_options_are_rejected() -> None:
+    with serve({"/slow": always(Reply(200, PAGE, delay=0.8))}) as site:
+        patient = Source(site.url("/slow"), "http", "a", options='{"read_timeout": 5}')
+        odd = Source(site.url("/slow"), "http", "b", options='{"speed": "warp"}')
+        result = fetch_batch([patient, odd], FAST)
+    assert [p.source.doc_key for p in result.pages] == ["a"]
+    assert [(r.doc_key, r.reason) for r in result.rejections] == [("b", "bad_options")]

@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 from tasks.sources import expand_sources, url_doc_key
@@ -55,3 +56,29 @@ def test_url_keys_are_stable_and_readable() -> None:
     key = url_doc_key("http://news.example.cn/fupin/2020/1.html")
     assert key.startswith("news.example.cn-")
     assert key == url_doc_key("http://news.example.cn/fupin/2020/1.html")
+
+
+def test_sources_file_names_entries_carries_options_and_keeps_to_its_roots(
+    tmp_path: Path,
+) -> None:
+    _touch(tmp_path / "data" / "a.html")
+    _touch(tmp_path / "data" / "b.txt")
+    _touch(tmp_path / "outside.html")
+    _touch(tmp_path / "data" / "urls.txt", "https://example.org/1.html\n../outside.html\n")
+    spec = tmp_path / "sources.yaml"
+    spec.write_text(
+        "defaults: {read_timeout: 15}\n"
+        "roots: [data]\n"
+        "sources:\n"
+        "  - {name: local, kind: files, location: data}\n"
+        "  - {name: crawl, kind: list, location: data/urls.txt, options: {per_host: 1}}\n"
+        "  - {name: broken, kind: ftp, location: x}\n",
+        encoding="utf-8",
+    )
+    sources, rejected = expand_sources([str(spec)])
+    by_key = {s.doc_key: s for s in sources}
+    assert by_key["a"].origin == "local" and by_key["b"].origin == "local"
+    url = next(s for s in sources if s.kind == "http")
+    assert url.origin == "crawl"
+    assert json.loads(url.options) == {"read_timeout": 15, "per_host": 1}
+    assert sorted(r.reason for r in rejected) == ["bad_sources_entry", "outside_roots"]

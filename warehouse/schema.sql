@@ -42,6 +42,8 @@ CREATE TABLE IF NOT EXISTS raw_pages (
     http_status   INTEGER,
     content_type  VARCHAR,
     encoding      VARCHAR,
+    etag          VARCHAR,
+    last_modified VARCHAR,
     size_bytes    INTEGER NOT NULL,
     content       BLOB NOT NULL
 );
@@ -53,6 +55,8 @@ COMMENT ON COLUMN raw_pages.fetched_at IS '抓取时间 / when the bytes were pu
 COMMENT ON COLUMN raw_pages.http_status IS 'HTTP 状态码 / HTTP status';
 COMMENT ON COLUMN raw_pages.content_type IS '内容类型 / Content-Type header';
 COMMENT ON COLUMN raw_pages.encoding IS '字符编码 / encoding used to decode the page';
+COMMENT ON COLUMN raw_pages.etag IS 'ETag 校验值 / ETag header, sent back as If-None-Match';
+COMMENT ON COLUMN raw_pages.last_modified IS '最后修改时间 / Last-Modified header, sent back as If-Modified-Since';
 COMMENT ON COLUMN raw_pages.size_bytes IS '字节数 / size of the bytes';
 COMMENT ON COLUMN raw_pages.content IS '原始字节 / the bytes as pulled';
 
@@ -217,7 +221,7 @@ CREATE TABLE IF NOT EXISTS rejected_pages (
     stage     VARCHAR NOT NULL,
     reason    VARCHAR NOT NULL,
     detail    VARCHAR,
-    at        TIMESTAMPTZ NOT NULL
+    recorded_at TIMESTAMPTZ NOT NULL
 );
 COMMENT ON TABLE rejected_pages IS '拒收页面 / pages that did not become documents, with the stage and reason';
 COMMENT ON COLUMN rejected_pages.run_id IS '运行编号 / run';
@@ -227,7 +231,7 @@ COMMENT ON COLUMN rejected_pages.doc_key IS '文档键 / key the document would 
 COMMENT ON COLUMN rejected_pages.stage IS '阶段 / discover, fetch, clean or validate';
 COMMENT ON COLUMN rejected_pages.reason IS '原因 / short reason code';
 COMMENT ON COLUMN rejected_pages.detail IS '详情 / human-readable detail';
-COMMENT ON COLUMN rejected_pages.at IS '时间 / when it was recorded';
+COMMENT ON COLUMN rejected_pages.recorded_at IS '时间 / when it was recorded';
 
 CREATE TABLE IF NOT EXISTS quarantined_facts (
     run_id        VARCHAR NOT NULL,
@@ -247,7 +251,7 @@ CREATE TABLE IF NOT EXISTS quarantined_facts (
     sentence      VARCHAR,
     char_start    INTEGER,
     char_end      INTEGER,
-    at            TIMESTAMPTZ NOT NULL
+    recorded_at   TIMESTAMPTZ NOT NULL
 );
 COMMENT ON TABLE quarantined_facts IS '隔离事实 / candidate facts that failed validation, with the failing expectation';
 COMMENT ON COLUMN quarantined_facts.run_id IS '运行编号 / run';
@@ -267,7 +271,7 @@ COMMENT ON COLUMN quarantined_facts.evidence IS '证据 / evidence text';
 COMMENT ON COLUMN quarantined_facts.sentence IS '句子 / sentence';
 COMMENT ON COLUMN quarantined_facts.char_start IS '起始偏移 / start offset in the body';
 COMMENT ON COLUMN quarantined_facts.char_end IS '结束偏移 / end offset in the body';
-COMMENT ON COLUMN quarantined_facts.at IS '时间 / when it was quarantined';
+COMMENT ON COLUMN quarantined_facts.recorded_at IS '时间 / when it was quarantined';
 
 CREATE TABLE IF NOT EXISTS extraction_skips (
     doc_key     VARCHAR NOT NULL,
@@ -292,7 +296,7 @@ CREATE TABLE IF NOT EXISTS dq_results (
     success           BOOLEAN NOT NULL,
     element_count     INTEGER,
     unexpected_count  INTEGER,
-    at                TIMESTAMPTZ NOT NULL
+    recorded_at       TIMESTAMPTZ NOT NULL
 );
 COMMENT ON TABLE dq_results IS '数据质量结果 / one row per expectation per run';
 COMMENT ON COLUMN dq_results.run_id IS '运行编号 / run';
@@ -301,7 +305,7 @@ COMMENT ON COLUMN dq_results.expectation IS '期望名称 / expectation name';
 COMMENT ON COLUMN dq_results.success IS '是否通过 / whether every row passed';
 COMMENT ON COLUMN dq_results.element_count IS '检查行数 / rows checked';
 COMMENT ON COLUMN dq_results.unexpected_count IS '未通过行数 / rows that failed';
-COMMENT ON COLUMN dq_results.at IS '时间 / when it ran';
+COMMENT ON COLUMN dq_results.recorded_at IS '时间 / when it ran';
 
 CREATE OR REPLACE VIEW v_facts AS
 SELECT
@@ -339,7 +343,71 @@ LEFT JOIN dim_indicator i ON i.code = f.indicator;
 COMMENT ON VIEW v_facts IS '事实视图 / one row per loaded fact with its document and indicator names';
 
 CREATE OR REPLACE VIEW quarantined_documents AS
-SELECT run_id, doc_key, location, reason AS expectation, detail AS observed, at
+SELECT run_id, doc_key, location, reason AS expectation, detail AS observed, recorded_at
 FROM rejected_pages
 WHERE stage = 'validate';
 COMMENT ON VIEW quarantined_documents IS '隔离文档 / pages whose document failed the documents suite';
+
+-- One value per region, indicator and year across sources. Copies of a syndicated
+-- story (duplicate_of) and parts of another figure (subset_of) are left out; the
+-- chosen value is the most recent statement, preferring exact figures and higher
+-- confidence. Values within 0.5 % of each other count as the same figure.
+CREATE OR REPLACE VIEW v_indicator_best AS
+WITH f AS (
+    SELECT *, CASE WHEN qualifier = 'exact' THEN 0 ELSE 1 END AS exactness
+    FROM v_facts
+    WHERE duplicate_of IS NULL AND subset_of IS NULL
+      AND year IS NOT NULL AND region_code IS NOT NULL
+),
+ranked AS (
+    SELECT *, row_number() OVER (
+        PARTITION BY region_code, indicator, year
+        ORDER BY published_date DESC NULLS LAST, exactness, confidence DESC, fact_id
+    ) AS pick
+    FROM f
+),
+spread AS (
+    SELECT region_code, indicator, year,
+           count(DISTINCT doc_key) AS n_sources,
+           count(*) AS n_statements,
+           min(value) AS min_value,
+           max(value) AS max_value
+    FROM f
+    GROUP BY ALL
+)
+SELECT r.region_code, r.region, r.province, r.indicator, r.indicator_name_zh, r.year,
+       r.value, r.unit, r.qualifier, r.doc_key, r.title, r.published_date, r.evidence,
+       s.n_sources, s.n_statements,
+       (s.max_value > s.min_value * 1.005) AS sources_disagree,
+       s.min_value, s.max_value
+FROM ranked r JOIN spread s USING (region_code, indicator, year)
+WHERE r.pick = 1;
+COMMENT ON VIEW v_indicator_best IS '最佳指标值 / one value per region, indicator and year across sources, with how many sources state it and whether they disagree';
+
+CREATE OR REPLACE VIEW v_region_summary AS
+SELECT f.region_code, f.region, r.level, f.province,
+       count(DISTINCT f.doc_key) AS documents,
+       count(*) AS facts,
+       count(DISTINCT f.indicator) AS indicators,
+       min(f.year) AS first_year,
+       max(f.year) AS last_year
+FROM v_facts f LEFT JOIN dim_region r ON r.code = f.region_code
+WHERE f.duplicate_of IS NULL
+GROUP BY ALL;
+COMMENT ON VIEW v_region_summary IS '地区概览 / per region: documents, facts, indicators and years covered';
+
+CREATE OR REPLACE VIEW v_source_coverage AS
+SELECT coalesce(d.source_site, '(unknown)') AS source_site,
+       count(DISTINCT d.doc_key) AS documents,
+       count(f.fact_id) AS facts,
+       count(DISTINCT f.indicator) AS indicators,
+       count(DISTINCT f.region_code) AS regions,
+       min(d.published_date) AS first_published,
+       max(d.published_date) AS last_published,
+       (SELECT count(*) FROM quarantined_facts q
+        WHERE q.doc_key IN (SELECT doc_key FROM dim_document d2
+                            WHERE d2.source_site IS NOT DISTINCT FROM d.source_site))
+           AS facts_quarantined
+FROM dim_document d LEFT JOIN fact_indicator f USING (doc_key)
+GROUP BY d.source_site;
+COMMENT ON VIEW v_source_coverage IS '来源覆盖 / per source site: documents, facts, indicators, regions, dates and quarantined facts';

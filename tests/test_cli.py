@@ -1,0 +1,91 @@
+"""The `fupin` command as a user runs it: a subprocess with the installed console script."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from shared_data import shared_path
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "samples" / "pages"
+FUPIN = Path(sys.executable).with_name("fupin")
+
+pytestmark = pytest.mark.slow
+
+
+def fupin(*args: str, api: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PREFECT_API_URL": api}
+    proc = subprocess.run([str(FUPIN), *args], capture_output=True, text=True, env=env,
+                          timeout=600, cwd=REPO)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"fupin {args} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def sample_db(prefect_server: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("cli") / "fupin.duckdb"
+    proc = fupin("run", str(SAMPLES), "--db", str(db), "--json", api=prefect_server)
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["documents_loaded"] == 3
+    for key in ("pages_in", "pages_unchanged", "documents_loaded", "pages_rejected",
+                "facts_loaded", "facts_quarantined", "seconds"):
+        assert key in summary
+    return db
+
+
+def test_sql_prints_a_table_and_json(sample_db: Path, prefect_server: str) -> None:
+    table = fupin("sql", "SELECT count(*) AS n FROM dim_document", "--db", str(sample_db),
+                  api=prefect_server).stdout
+    assert "n" in table.splitlines()[0] and "3" in table
+    rows = json.loads(fupin("sql", "SELECT doc_key FROM dim_document ORDER BY 1", "--json",
+                            "--db", str(sample_db), api=prefect_server).stdout)
+    assert [r["doc_key"] for r in rows] == sorted(p.stem for p in SAMPLES.iterdir())
+
+
+def test_sql_refuses_writes_with_a_clear_message(sample_db: Path, prefect_server: str) -> None:
+    proc = fupin("sql", "DELETE FROM fact_indicator", "--db", str(sample_db),
+                 api=prefect_server, check=False)
+    assert proc.returncode != 0
+    assert "read-only" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_export_facts_jsonl_and_csv(sample_db: Path, prefect_server: str) -> None:
+    lines = fupin("export", "facts", "--db", str(sample_db), api=prefect_server).stdout
+    rows = [json.loads(line) for line in lines.splitlines()]
+    assert rows and all(r["seed"] == r["doc_key"] for r in rows)
+    csv_text = fupin("export", "facts", "--db", str(sample_db), "--format", "csv",
+                     api=prefect_server).stdout
+    assert csv_text.splitlines()[0].startswith("fact_id,doc_key,")
+    assert len(csv_text.splitlines()) == len(rows) + 1
+
+
+def test_clean_jsonl_reads_a_gbk_page(prefect_server: str) -> None:
+    out = fupin("clean", str(SAMPLES / "bijie_2020_relocation_gbk.html"), "--jsonl",
+                api=prefect_server).stdout
+    record = json.loads(out)
+    assert set(record) >= {"path", "title", "published", "source_site", "author", "body",
+                           "flags"}
+    assert record["title"] == "毕节市易地扶贫搬迁工作综述"
+    assert "打印本页" not in record["body"] and "ICP" not in record["body"]
+
+
+def test_run_on_the_seeds_loads_five_documents_and_eval_scores(
+    prefect_server: str, tmp_path: Path
+) -> None:
+    seeds = shared_path("seeds")
+    gold = shared_path("gold", "facts.jsonl")
+    proc = fupin("run", str(seeds), "--db", str(tmp_path / "s.duckdb"), "--json",
+                 api=prefect_server)
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["documents_loaded"] == 5 and summary["pages_rejected"] == 0
+    report = json.loads(fupin("eval", "--gold", str(gold), str(seeds), "--json",
+                              api=prefect_server).stdout
+                        .strip().splitlines()[-1])
+    assert report["seeds"] == ["000_1a6d0a1ae0cc2c29", "003_f56de98b570f9315"]
+    assert report["f1"] >= 0.9 and report["year_accuracy"] >= 0.9

@@ -1,0 +1,131 @@
+"""Great Expectations really validating crafted facts; failing rows keep their reason."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from tasks.extract.regions import load_gazetteer
+from tasks.extract.taxonomy import load_taxonomy
+from tasks.stages import validate_stage
+from tasks.staging import BatchRef, read_rows, write_rows
+from tasks.validate import get_validator
+from tasks.warehouse import load_run
+
+PINGLIANG = {"region": "平凉市", "region_code": "620800000000", "province": "甘肃省"}
+BODY = "2014年全市有建档立卡贫困户10.11万户40.6万人,贫困发生率为20.87%。" * 3
+
+
+def _doc(key: str, body: str = BODY, published: date | None = date(2020, 12, 17)) -> dict:
+    return {
+        "doc_key": key, "location": f"/pages/{key}.html", "url": None, "title": "标题",
+        "published_date": published, "published_at": None, "source_site": "示例网",
+        "author": None, "content_sha256": f"sha-{key}", "encoding": "utf-8", "body": body,
+        "body_chars": len(body), "flags": {},
+    }
+
+
+def _fact(key: str, n: int, indicator: str, value: float, unit: str, **extra: Any) -> dict:
+    row = {
+        "fact_id": f"{key}-{n}", "doc_key": key, "ordinal": n, "indicator": indicator,
+        **PINGLIANG, "year": 2014, "period_start": None, "as_of": None, "time_kind": "point",
+        "value": value, "unit": unit, "qualifier": "exact", "evidence": "证据",
+        "sentence": "句子", "char_start": 0, "char_end": 2, "rule": "test", "confidence": 0.9,
+        "subset_of": None, "region_note": None,
+    }
+    row.update(extra)
+    return row
+
+
+@pytest.fixture(scope="module")
+def verdict(tmp_path_factory: pytest.TempPathFactory) -> tuple[BatchRef, dict[str, list[str]]]:
+    folder = tmp_path_factory.mktemp("run") / "batch-00000"
+    ref = BatchRef(0, str(folder))
+    docs = [_doc("good"), _doc("only_bad"), _doc("empty", body="", published=None),
+            _doc("future", published=date(2999, 1, 1))]
+    facts = [
+        _fact("good", 0, "poor_households", 101100, "household"),
+        _fact("good", 1, "poor_population", 406000, "person"),
+        _fact("good", 2, "poverty_incidence", 20.87, "percent"),
+        _fact("only_bad", 0, "poverty_incidence", 120.0, "percent"),
+        _fact("only_bad", 1, "poor_villages", -3, "village"),
+        _fact("only_bad", 2, "poor_households", 500000, "household"),
+        _fact("only_bad", 3, "poor_population", 400000, "person"),
+        _fact("only_bad", 4, "poor_villages", 12, "village", year=2099),
+        _fact("only_bad", 5, "poor_villages", 12, "yuan"),
+        _fact("only_bad", 6, "poor_villages", 12, "village", region="某某乡",
+              region_code=None, province=None),
+        _fact("only_bad", 7, "poor_villages", 12.5, "village"),
+        _fact("only_bad", 8, "fiscal_poverty_fund", 100, "yuan"),
+        _fact("only_bad", 9, "fiscal_poverty_fund", 200, "yuan",
+              subset_of="only_bad-8"),
+        _fact("empty", 0, "poor_villages", 3, "village"),
+    ]
+    write_rows(ref.path("docs"), "docs", docs)
+    write_rows(ref.path("facts"), "facts", facts)
+    out = validate_stage(ref, get_validator())
+    failures = {q["fact_id"]: q["expectations"] for q in read_rows(out.path("quarantine"))}
+    return out, failures
+
+
+def test_good_rows_load_and_counts_reconcile(verdict) -> None:
+    ref, failures = verdict
+    loaded = {f["fact_id"] for f in read_rows(ref.path("facts_ok"))}
+    assert {"good-0", "good-1", "good-2"} <= loaded
+    assert ref.counts["facts_loaded"] + ref.counts["facts_quarantined"] == 14
+    assert not loaded & set(failures)
+
+
+@pytest.mark.parametrize(
+    ("fact_id", "expectation"),
+    [
+        ("only_bad-0", "value_within_bounds[poverty_incidence]"),
+        ("only_bad-1", "value_non_negative"),
+        ("only_bad-2", "households_le_persons_poor"),
+        ("only_bad-4", "year_not_after_publication"),
+        ("only_bad-5", "unit_matches_indicator"),
+        ("only_bad-6", "region_resolved"),
+        ("only_bad-7", "whole_number[poor_villages]"),
+        ("only_bad-9", "subset_le_parent"),
+        ("empty-0", "document_quarantined"),
+    ],
+)
+def test_each_bad_fact_is_quarantined_with_the_failing_expectation(
+    verdict, fact_id: str, expectation: str
+) -> None:
+    _, failures = verdict
+    assert expectation in failures.get(fact_id, [])
+
+
+def test_a_page_with_only_bad_facts_still_loads_its_document(verdict) -> None:
+    ref, _ = verdict
+    loaded_docs = {d["doc_key"] for d in read_rows(ref.path("docs_ok"))}
+    rejected = {r["doc_key"]: r["reason"] for r in read_rows(ref.path("rejected_validate"))}
+    assert "only_bad" in loaded_docs and "good" in loaded_docs
+    assert rejected == {"empty": "body_min_length", "future": "published_not_in_future"}
+
+
+def test_quarantine_and_dq_results_land_in_the_warehouse(verdict, tmp_path: Path) -> None:
+    ref, failures = verdict
+    run = {"run_id": "r1", "started_at": "2026-01-01 00:00:00+00", "pages_in": 4,
+           "pages_unchanged": 0, "documents_loaded": 2, "pages_rejected": 2,
+           "facts_candidate": 14, "facts_loaded": ref.counts["facts_loaded"],
+           "facts_quarantined": ref.counts["facts_quarantined"]}
+    db = tmp_path / "w.duckdb"
+    load_run(db, Path(ref.folder).parent, run, [asdict(i) for i in load_taxonomy()],
+             [asdict(r) for r in load_gazetteer().rows])
+    con = duckdb.connect(str(db), read_only=True)
+    quarantined = dict(con.execute(
+        "SELECT fact_id, expectation FROM quarantined_facts WHERE run_id = 'r1'").fetchall())
+    assert set(quarantined) == set(failures)
+    dq = dict(con.execute(
+        "SELECT expectation, unexpected_count FROM dq_results WHERE suite = 'facts'").fetchall())
+    assert dq["value_non_negative"] == 1 and dq["region_resolved"] == 1
+    docs = {r[0] for r in con.execute("SELECT doc_key FROM dim_document").fetchall()}
+    assert docs == {"good", "only_bad"}
+    con.close()
