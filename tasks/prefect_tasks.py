@@ -25,7 +25,7 @@ from tasks.sources import expand_sources
 from tasks.staging import BatchRef, write_rows
 from tasks.summary import summarize, summary_markdown
 from tasks.validate import get_validator
-from tasks.warehouse import connect, known_pages, load_run
+from tasks.warehouse import connect, known_pages, known_signatures, load_run
 
 
 def new_run_id() -> str:
@@ -92,7 +92,9 @@ def load(plan: dict[str, Any], refs: list[BatchRef], db: str, sources: list[str]
     }
     indicators = [asdict(i) for i in load_taxonomy()]
     regions = [asdict(r) for r in load_gazetteer().rows]
-    load_run(db, Path(plan["run_dir"]), run, indicators, regions)
+    run_dir = Path(plan["run_dir"])
+    duplicates = stages.find_duplicates(run_dir, known_signatures(db))
+    load_run(db, run_dir, run, indicators, regions, duplicates)
     shutil.rmtree(plan["run_dir"], ignore_errors=True)
     return run
 

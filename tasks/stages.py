@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from tasks.clean import clean_page
+from tasks.clean.dedupe import body_signature, find_near_duplicates
 from tasks.decode import DecodeError, decode_bytes
 from tasks.extract import extract
 from tasks.fetch import FetchOptions, fetch_batch
@@ -113,6 +114,7 @@ def clean_stage(ref: BatchRef) -> BatchRef:
                 "body": doc.body,
                 "body_chars": len(doc.body),
                 "flags": doc.flags,
+                "minhash": body_signature(doc.body),
             }
         )
     write_rows(ref.path("docs"), "docs", docs)
@@ -258,3 +260,21 @@ def _observed(row: Any, failed: list[str]) -> str:
         if col in row.index
     }
     return json.dumps({"failed": failed, **seen}, ensure_ascii=False, default=str)
+
+
+def find_duplicates(run_dir: Path, known: list[tuple[str, bytes]]) -> dict[str, str]:
+    """doc_key -> original doc_key for this run's documents that copy another story.
+
+    Documents already in the warehouse are the originals; within the run, the
+    earlier published one is (ties broken by key, so the answer is stable).
+    """
+    docs = [
+        row
+        for folder in sorted(run_dir.glob("batch-*"))
+        for row in read_rows(folder / "docs_ok.parquet",
+                             ["doc_key", "published_date", "minhash"])
+    ]
+    docs.sort(key=lambda d: (d["published_date"] or date.max, d["doc_key"]))
+    keys = {d["doc_key"] for d in docs}
+    earlier = [(k, sig) for k, sig in known if k not in keys]
+    return find_near_duplicates([(d["doc_key"], d["minhash"]) for d in docs], earlier)

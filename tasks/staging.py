@@ -41,7 +41,7 @@ SCHEMAS: dict[str, pa.Schema] = {
          ("published_at", pa.timestamp("us")), ("source_site", pa.string()),
          ("author", pa.string()), ("content_sha256", pa.string()), ("encoding", pa.string()),
          ("body", pa.string()), ("body_chars", pa.int32()),
-         ("flags", pa.map_(pa.string(), pa.int32()))]
+         ("flags", pa.map_(pa.string(), pa.int32())), ("minhash", pa.binary())]
     ),
     "facts": pa.schema(
         [("fact_id", pa.string()), ("doc_key", pa.string()), ("ordinal", pa.int32()),

@@ -49,7 +49,9 @@ def _spec(name: str, type_: str, **kwargs: Any) -> dict[str, Any]:
 
 
 def _condition(indicator: str) -> dict[str, Any]:
-    return {"row_condition": f'indicator=="{indicator}"', "condition_parser": "pandas"}
+    from great_expectations.expectations.row_conditions import Column
+
+    return {"row_condition": Column("indicator") == indicator}
 
 
 def taxonomy_expectations(indicators: Iterable[Indicator]) -> list[dict[str, Any]]:

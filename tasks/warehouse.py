@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from tasks.models import Validators
+from tasks.staging import SCHEMAS
 
 SCHEMA_SQL = Path(__file__).resolve().parents[1] / "warehouse" / "schema.sql"
 
@@ -79,6 +80,20 @@ def known_pages(db: Path | str) -> dict[str, Validators]:
     return {key: Validators(sha, etag, modified) for key, sha, etag, modified in rows}
 
 
+def known_signatures(db: Path | str) -> list[tuple[str, bytes]]:
+    """(doc_key, MinHash signature) of every loaded original, oldest first."""
+    if not Path(db).exists():
+        return []
+    with connect(db, read_only=True) as con:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        if "dim_document" not in tables:
+            return []
+        return con.execute(
+            "SELECT doc_key, minhash FROM dim_document WHERE duplicate_of IS NULL "
+            "AND minhash IS NOT NULL ORDER BY published_date NULLS LAST, doc_key"
+        ).fetchall()
+
+
 def load_dimensions(
     con: duckdb.DuckDBPyConnection,
     indicators: list[dict[str, Any]],
@@ -114,12 +129,22 @@ def load_dimensions(
         )
 
 
-def _glob(run_dir: Path, kind: str) -> str:
-    return str(run_dir / "batch-*" / f"{kind}.parquet")
+# Staged file kind -> the schema its rows follow (see tasks.staging.SCHEMAS).
+_STAGED = {
+    "raw": "raw", "docs": "docs", "docs_ok": "docs", "facts_ok": "facts",
+    "keywords": "keywords", "skips": "skips", "quarantine": "quarantine", "dq": "dq",
+    "rejected_discover": "rejected", "rejected_fetch": "rejected",
+    "rejected_clean": "rejected", "rejected_validate": "rejected",
+}
 
 
-def _has(run_dir: Path, kind: str) -> bool:
-    return any(run_dir.glob(f"batch-*/{kind}.parquet"))
+def _staged(con: duckdb.DuckDBPyConnection, run_dir: Path, kind: str) -> str:
+    """A relation over every batch's file of ``kind``; an empty typed one when there is none."""
+    if any(run_dir.glob(f"batch-*/{kind}.parquet")):
+        return f"read_parquet('{run_dir / 'batch-*' / kind}.parquet')"
+    name = f"staged_empty_{kind}"
+    con.register(name, SCHEMAS[_STAGED[kind]].empty_table())
+    return name
 
 
 def load_run(
@@ -128,6 +153,7 @@ def load_run(
     run: dict[str, Any],
     indicators: list[dict[str, Any]],
     regions: list[dict[str, Any]],
+    duplicates: dict[str, str] | None = None,
     wait_seconds: float = 60.0,
 ) -> None:
     """Load every staged batch of a run in one transaction.
@@ -142,7 +168,7 @@ def load_run(
         con.execute("BEGIN TRANSACTION")
         try:
             load_dimensions(con, indicators, regions)
-            _load_staged(con, run_dir, run_id)
+            _load_staged(con, run_dir, run_id, duplicates or {})
             con.execute(
                 "INSERT INTO etl_runs BY NAME SELECT * FROM (SELECT ?::VARCHAR AS run_id, "
                 "?::VARCHAR AS flow_run_id, ?::TIMESTAMPTZ AS started_at, "
@@ -162,79 +188,69 @@ def load_run(
             raise
 
 
-def _load_staged(con: duckdb.DuckDBPyConnection, run_dir: Path, run_id: str) -> None:
+def _load_staged(
+    con: duckdb.DuckDBPyConnection, run_dir: Path, run_id: str, duplicates: dict[str, str]
+) -> None:
     rid = [run_id]
-    if _has(run_dir, "raw"):
+    src = {kind: _staged(con, run_dir, kind) for kind in _STAGED}
+    con.execute("CREATE OR REPLACE TEMP TABLE run_duplicates (doc_key VARCHAR, original VARCHAR)")
+    if duplicates:
+        con.executemany("INSERT INTO run_duplicates VALUES (?, ?)", list(duplicates.items()))
+    con.execute(
+        f"""
+        INSERT INTO raw_pages
+        SELECT r.sha256, any_value(r.location), any_value(r.url), any_value(r.fetched_at),
+               any_value(r.http_status), any_value(r.content_type), any_value(d.encoding),
+               any_value(r.etag), any_value(r.last_modified), any_value(r.size_bytes),
+               any_value(r.content)
+        FROM {src["raw"]} r LEFT JOIN {src["docs"]} d ON d.content_sha256 = r.sha256
+        GROUP BY r.sha256
+        ON CONFLICT DO NOTHING
+        """
+    )
+    docs = src["docs_ok"]
+    for table in ("fact_indicator", "fact_keyword", "extraction_skips"):
+        con.execute(f"DELETE FROM {table} WHERE doc_key IN (SELECT doc_key FROM {docs})")
+    con.execute(
+        f"INSERT OR REPLACE INTO dim_document BY NAME SELECT d.*, ?::VARCHAR AS run_id, "
+        f"x.original AS duplicate_of FROM {docs} d LEFT JOIN run_duplicates x USING (doc_key)",
+        rid,
+    )
+    con.execute(
+        f"INSERT INTO dim_source SELECT DISTINCT source_site, NULL FROM {docs} "
+        f"WHERE source_site IS NOT NULL ON CONFLICT DO NOTHING"
+    )
+    loaded = f"doc_key IN (SELECT doc_key FROM {docs})"
+    con.execute(
+        f"INSERT INTO fact_indicator BY NAME SELECT * EXCLUDE (region_note), "
+        f"?::VARCHAR AS run_id FROM {src['facts_ok']}",
+        rid,
+    )
+    for table, kind in (("fact_keyword", "keywords"), ("extraction_skips", "skips")):
         con.execute(
-            f"""
-            INSERT INTO raw_pages
-            SELECT r.sha256, any_value(r.location), any_value(r.url), any_value(r.fetched_at),
-                   any_value(r.http_status), any_value(r.content_type),
-                   any_value(d.encoding), any_value(r.etag), any_value(r.last_modified),
-                   any_value(r.size_bytes), any_value(r.content)
-            FROM read_parquet('{_glob(run_dir, "raw")}') r
-            LEFT JOIN read_parquet('{_glob(run_dir, "docs")}') d ON d.content_sha256 = r.sha256
-            GROUP BY r.sha256
-            ON CONFLICT DO NOTHING
-            """
-        )
-    if _has(run_dir, "docs_ok"):
-        docs = f"read_parquet('{_glob(run_dir, 'docs_ok')}')"
-        for table in ("fact_indicator", "fact_keyword", "extraction_skips"):
-            con.execute(f"DELETE FROM {table} WHERE doc_key IN (SELECT doc_key FROM {docs})")
-        con.execute(
-            f"INSERT OR REPLACE INTO dim_document BY NAME SELECT *, ?::VARCHAR AS run_id, "
-            f"NULL::VARCHAR AS duplicate_of FROM {docs}",
+            f"INSERT INTO {table} BY NAME SELECT *, ?::VARCHAR AS run_id "
+            f"FROM {src[kind]} WHERE {loaded}",
             rid,
         )
-        con.execute(
-            f"""
-            INSERT INTO dim_source
-            SELECT DISTINCT source_site, NULL FROM {docs} WHERE source_site IS NOT NULL
-            ON CONFLICT DO NOTHING
-            """
-        )
-        loaded_docs = f"SELECT doc_key FROM {docs}"
-        con.execute(
-            f"INSERT INTO fact_indicator BY NAME SELECT * EXCLUDE (region_note), "
-            f"?::VARCHAR AS run_id FROM read_parquet('{_glob(run_dir, 'facts_ok')}')",
-            rid,
-        )
-        con.execute(
-            f"INSERT INTO fact_keyword BY NAME SELECT *, ?::VARCHAR AS run_id "
-            f"FROM read_parquet('{_glob(run_dir, 'keywords')}') WHERE doc_key IN ({loaded_docs})",
-            rid,
-        )
-        con.execute(
-            f"INSERT INTO extraction_skips BY NAME SELECT *, ?::VARCHAR AS run_id "
-            f"FROM read_parquet('{_glob(run_dir, 'skips')}') WHERE doc_key IN ({loaded_docs})",
-            rid,
-        )
-    if _has(run_dir, "quarantine"):
-        con.execute(
-            f"INSERT INTO quarantined_facts BY NAME SELECT *, ?::VARCHAR AS run_id "
-            f"FROM read_parquet('{_glob(run_dir, 'quarantine')}')",
-            rid,
-        )
-    rejected = [
-        f"SELECT * FROM read_parquet('{_glob(run_dir, kind)}')"
-        for kind in ("rejected_fetch", "rejected_clean", "rejected_validate", "rejected_discover")
-        if _has(run_dir, kind)
-    ]
-    if rejected:
-        con.execute(
-            f"INSERT INTO rejected_pages BY NAME SELECT *, ?::VARCHAR AS run_id "
-            f"FROM ({' UNION ALL BY NAME '.join(rejected)})",
-            rid,
-        )
-    if _has(run_dir, "dq"):
-        con.execute(
-            f"""
-            INSERT INTO dq_results
-            SELECT ?, suite, expectation, bool_and(success), sum(element_count)::INTEGER,
-                   sum(unexpected_count)::INTEGER, now()
-            FROM read_parquet('{_glob(run_dir, 'dq')}')
-            GROUP BY suite, expectation
-            """,
-            rid,
-        )
+    con.execute(
+        f"INSERT INTO quarantined_facts BY NAME SELECT *, ?::VARCHAR AS run_id "
+        f"FROM {src['quarantine']}",
+        rid,
+    )
+    rejected = " UNION ALL ".join(
+        f"SELECT * FROM {src[kind]}" for kind in _STAGED if kind.startswith("rejected_")
+    )
+    con.execute(
+        f"INSERT INTO rejected_pages BY NAME SELECT *, ?::VARCHAR AS run_id FROM ({rejected})",
+        rid,
+    )
+    con.execute(
+        f"""
+        INSERT INTO dq_results
+        SELECT ?, suite, expectation, bool_and(success), sum(element_count)::INTEGER,
+               sum(unexpected_count)::INTEGER, now()
+        FROM {src["dq"]}
+        GROUP BY suite, expectation
+        """,
+        rid,
+    )

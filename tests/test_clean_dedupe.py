@@ -35,23 +35,26 @@ def test_similarity_from_signatures() -> None:
 
 
 def test_repost_maps_to_known_original() -> None:
-    found = find_near_duplicates([("new-1", REPOST), ("new-2", OTHER)],
-                                 [("old-1", body_signature(STORY))])
+    found = find_near_duplicates(
+        [("new-1", body_signature(REPOST)), ("new-2", body_signature(OTHER))],
+        [("old-1", body_signature(STORY))],
+    )
     assert found == {"new-1": "old-1"}
 
 
 def test_earlier_candidate_is_the_original_and_copies_of_copies_resolve() -> None:
     copy2 = REPOST + "(完)"
-    found = find_near_duplicates([("a", STORY), ("b", REPOST), ("c", copy2)], [])
+    bodies = [("a", STORY), ("b", REPOST), ("c", copy2)]
+    found = find_near_duplicates([(k, body_signature(b)) for k, b in bodies], [])
     assert found == {"b": "a", "c": "a"}
 
 
 def test_threshold_is_respected() -> None:
     half = STORY[: len(STORY) // 2] + OTHER[: len(OTHER) // 2]
-    assert find_near_duplicates([("x", half)], [("s", body_signature(STORY))]) == {}
-    assert find_near_duplicates([("x", half)], [("s", body_signature(STORY))],
+    assert find_near_duplicates([("x", body_signature(half))], [("s", body_signature(STORY))]) == {}
+    assert find_near_duplicates([("x", body_signature(half))], [("s", body_signature(STORY))],
                                 threshold=0.2) == {"x": "s"}
 
 
 def test_short_and_empty_bodies_never_match() -> None:
-    assert find_near_duplicates([("a", ""), ("b", "")], [("k", b"")]) == {}
+    assert find_near_duplicates([("a", b""), ("b", b"")], [("k", b"")]) == {}

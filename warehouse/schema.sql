@@ -83,6 +83,7 @@ CREATE TABLE IF NOT EXISTS dim_document (
     body_chars      INTEGER NOT NULL,
     duplicate_of    VARCHAR,
     flags           MAP(VARCHAR, INTEGER),
+    minhash         BLOB,
     run_id          VARCHAR NOT NULL
 );
 COMMENT ON TABLE dim_document IS '文档维度 / one cleaned page: metadata, clean body and quality flags';
@@ -100,6 +101,7 @@ COMMENT ON COLUMN dim_document.body IS '正文 / clean body; fact offsets index 
 COMMENT ON COLUMN dim_document.body_chars IS '正文字数 / characters in the body';
 COMMENT ON COLUMN dim_document.duplicate_of IS '重复来源 / doc_key of the original this page copies';
 COMMENT ON COLUMN dim_document.flags IS '质量标记 / cleaning counters (masked characters, repairs, repeated paragraphs)';
+COMMENT ON COLUMN dim_document.minhash IS '正文指纹 / MinHash signature of the body (near-duplicate detection)';
 COMMENT ON COLUMN dim_document.run_id IS '运行编号 / run that loaded this version';
 
 CREATE TABLE IF NOT EXISTS dim_indicator (

@@ -58,12 +58,14 @@ def similarity(a: bytes, b: bytes) -> float:
     return float(ma.jaccard(mb))
 
 
-def find_near_duplicates(candidates: list[tuple[str, str]], known: list[tuple[str, bytes]],
+def find_near_duplicates(candidates: list[tuple[str, bytes]], known: list[tuple[str, bytes]],
                          threshold: float = 0.8) -> dict[str, str]:
     """Map each candidate doc_key that copies an earlier document to that original's key.
 
-    ``known`` documents (already stored) and earlier candidates count as originals;
-    a copy of a copy maps to the first original. Bodies too short to shingle never match.
+    Both lists hold ``body_signature`` values, so signatures computed once in the
+    parallel clean stage are reused by the single-process load. ``known`` documents
+    (already stored) and earlier candidates count as originals; a copy of a copy maps
+    to the first original. Bodies too short to shingle never match.
     """
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
     hashes: dict[str, MinHash] = {}
@@ -75,8 +77,8 @@ def find_near_duplicates(candidates: list[tuple[str, str]], known: list[tuple[st
             hashes[key] = m
             order[key] = len(order)
     found: dict[str, str] = {}
-    for key, body in candidates:
-        m = _minhash(body)
+    for key, signature in candidates:
+        m = _from_bytes(signature)
         if m is None or key in hashes:
             continue
         scored = [(m.jaccard(hashes[other]), other) for other in lsh.query(m)]
