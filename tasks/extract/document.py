@@ -1,0 +1,355 @@
+"""One document through the rule families: quantities -> indicator, region, time.
+
+Everything is computed from a single segmentation pass and a handful of
+precompiled regexes over the body; per-sentence work only looks at the
+quantities and cues inside that sentence, so the cost stays linear in the page.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+from tasks.extract import keywords as kw
+from tasks.extract import regions as rg
+from tasks.extract import rules as ru
+from tasks.extract import taxonomy
+from tasks.extract.numbers import Quantity, find_quantities
+from tasks.extract.segment import tokens
+from tasks.extract.sentences import Span, clauses, sentences
+from tasks.extract.timeexpr import TimeExpr, find_times
+from tasks.models import CandidateFact, Extraction, Skip
+
+LEADING_WINDOW = 12  # a time phrase this close to a sentence start frames the paragraph
+MAX_LEFT_GAP = 6
+
+
+@dataclass
+class _Item:
+    q: Quantity
+    clause: Span
+    noun: ru.Noun | None
+    unit: str | None
+
+    @property
+    def after(self) -> int:
+        return self.noun.end if self.noun else self.q.end
+
+
+@lru_cache(maxsize=1)
+def _cumulative() -> re.Pattern[str]:
+    return re.compile(taxonomy.load().lexicon["time"]["cumulative"])
+
+
+class _Doc:
+    """Per-document state shared by the rule steps."""
+
+    def __init__(self, body: str, title: str | None, published: date | None) -> None:
+        self.body = body
+        self.published = published
+        self.lx = ru.lexicon()
+        self.tokens = tokens(body)
+        self.words = [w for w, _, _ in self.tokens]
+        self.ends = {b for _, _, b in self.tokens}
+        self.ends.add(0)
+        title_tokens = tokens(title) if title else []
+        self.regions = rg.resolve_document(body, self.tokens, title_tokens)
+        self.anaphors = [(a, w) for w, a, _ in self.tokens if w in self.lx.anaphors]
+        self.anaphor_starts = [a for a, _ in self.anaphors]
+        self.times = find_times(body, published)
+        self.time_starts = [t.start for t in self.times]
+        self.time_spans = [(t.start, t.end) for t in self.times]
+        self.cues = ru.find_cues(body, self.tokens, self.lx)
+        self.cue_ends = [c.end for c in self.cues]
+        qs = [q for q in find_quantities(body) if not self._in_time(q.start)]
+        self.quantities = qs
+        self.q_starts = [q.start for q in qs]
+        self.sentences = sentences(body)
+        self.paragraph_starts: dict[int, int] = {}
+        for s in self.sentences:
+            self.paragraph_starts.setdefault(s.paragraph, s.start)
+        self.facts: list[CandidateFact] = []
+        self.skips: list[Skip] = []
+        self.fact_keys: dict[tuple, list[int]] = {}
+        self.frames: dict[int, TimeExpr] = {}  # paragraph -> latest leading time phrase
+
+    def _in_time(self, pos: int) -> bool:
+        i = bisect.bisect_right(self.time_starts, pos) - 1
+        return i >= 0 and self.times[i].start <= pos < self.times[i].end
+
+    # ------------------------------------------------------------ helpers
+    def left_cue(self, clause: Span, floor: int, q: Quantity) -> ru.Cue | None:
+        i = bisect.bisect_right(self.cue_ends, q.qual_start) - 1
+        while i >= 0:
+            cue = self.cues[i]
+            if cue.start < max(clause.start, floor):
+                return None
+            gap = ru.strip_times(self.body[cue.end : q.qual_start], cue.end, self.time_spans)
+            if len(gap) <= MAX_LEFT_GAP and self.lx.left_gap.match(gap):
+                return cue
+            return None
+        return None
+
+    def time_for(self, sent: Span, pos: int) -> TimeExpr | None:
+        i = bisect.bisect_left(self.time_starts, pos) - 1
+        while i >= 0 and self.times[i].start >= sent.start:
+            t = self.times[i]
+            if t.end <= pos:
+                return t
+            i -= 1
+        return self.frames.get(sent.paragraph)
+
+    def region_for(
+        self, sent: Span, anchor: int
+    ) -> tuple[str | None, str | None, str | None, str | None]:
+        m = self.regions.before(sent.start, anchor)
+        i = bisect.bisect_left(self.anaphor_starts, anchor) - 1
+        ana = self.anaphors[i] if i >= 0 and self.anaphors[i][0] >= sent.start else None
+        region, note = None, None
+        if ana is not None and (m is None or ana[0] > m.start):
+            para_start = self.paragraph_starts.get(sent.paragraph, sent.start)
+            region, note = rg.resolve_anaphor(ana[1], self.regions, para_start, anchor)
+        elif m is not None:
+            region, note = m.region, m.note
+            if region is None:
+                return None, None, None, note
+        else:
+            region = self.regions.subject
+            if region is None:
+                note = "no region named in the document"
+        if region is None:
+            return None, None, None, note
+        return region.name, region.code, region.province, note
+
+    # ------------------------------------------------------------ main loop
+    def run(self) -> None:
+        for sent in self.sentences:
+            self._sentence(sent)
+        self._skips()
+
+    def _sentence(self, sent: Span) -> None:
+        lo = bisect.bisect_left(self.q_starts, sent.start)
+        hi = bisect.bisect_left(self.q_starts, sent.end)
+        qs = self.quantities[lo:hi]
+        self._update_frame(sent, qs)
+        if not qs:
+            return
+        cls = clauses(self.body, sent)
+        items: list[_Item] = []
+        for q in qs:
+            c = ru.clause_of(cls, q.start)
+            noun = ru.right_noun(self.body, q.end, self.ends, self.lx, c.end)
+            unit = ru.quantity_unit(self.body, q, noun, self.lx, self.ends)
+            if unit == "other":
+                continue
+            items.append(_Item(q, c, noun, unit))
+        chains: list[list[_Item]] = []
+        for it in items:
+            prev = chains[-1][-1] if chains else None
+            if (
+                prev is not None
+                and prev.clause == it.clause
+                and self.body[prev.after : it.q.qual_start] in ru.JOINERS
+            ):
+                chains[-1].append(it)
+            else:
+                chains.append([it])
+        sent_facts: list[tuple[int, _Item]] = []
+        floor = sent.start
+        for chain in chains:
+            head = chain[0]
+            if head.clause.start > floor:
+                floor = head.clause.start
+            cue = self.left_cue(head.clause, floor, head.q)
+            end = chain[-1].after
+            ev = self.lx.events.match(self.body, end, chain[-1].clause.end)
+            for k, it in enumerate(chain):
+                noun = it.noun
+                if noun is None:
+                    noun = next((x.noun for x in chain[k + 1 :] if x.noun), None)
+                self._emit(sent, it, noun, cue, ev, k, sent_facts)
+            floor = end
+
+    def _update_frame(self, sent: Span, qs: list[Quantity]) -> None:
+        """A time phrase that opens a clause near the start of a sentence ("今年以来,",
+        "——资金保障,2017年…") frames the rest of the paragraph; one buried in
+        the sentence ("平凉红牛在今年首届…") does not."""
+        first_q = qs[0].start if qs else sent.end
+        i = bisect.bisect_left(self.time_starts, sent.start)
+        if i < len(self.times):
+            t = self.times[i]
+            if t.start >= min(first_q, sent.start + LEADING_WINDOW + 1):
+                return
+            opens = t.start == sent.start or self.body[t.start - 1] in ",，;；:：—"
+            if opens:
+                self.frames[sent.paragraph] = t
+
+    def _choose(self, it: _Item, noun, cue, ev, k) -> tuple[str | None, str, int, int]:
+        """(indicator, rule, evidence start, evidence end)."""
+        lx, body, q = self.lx, self.body, it.q
+        start, end = q.qual_start, q.end
+        if ev is not None:
+            for code in lx.event_codes[ev.group("ev")]:
+                ind = lx.indicators[code]
+                ok = (noun is not None and noun.word in ind.event_nouns) or (
+                    noun is None and ind.bare
+                )
+                if ok and ru.compatible(ind.unit, it.unit):
+                    s = min(start, cue.start) if (cue and k == 0 and noun is None) else start
+                    return code, "event", s, ev.end("ev")
+        if it.unit == "yuan":
+            for rx, code in lx.purposes:
+                m = rx.match(body, q.end, it.clause.end)
+                if m:
+                    return code, "purpose", start, m.end()
+        if noun is not None:
+            cue_codes = lx.nouns[noun.word][0]
+            code = ru.choose(cue_codes, it.unit, lx)
+            if code:
+                return code, "cue_right", start, max(end, noun.end)
+        if cue is not None:
+            code = ru.choose(cue.codes, it.unit, lx)
+            if code:
+                return code, ("cue_left" if k == 0 else "list"), cue.start, end
+        return None, "", start, end
+
+    def _emit(self, sent, it: _Item, noun, cue, ev, k, sent_facts) -> None:
+        lx, body, q = self.lx, self.body, it.q
+        code, rule, ev_start, ev_end = self._choose(it, noun, cue, ev, k)
+        subset_of = None
+        clause_text = body[it.clause.start : it.clause.end].lstrip(" ,，;；、　")
+        if any(clause_text.startswith(m) for m in lx.subset_markers):
+            parent = next(
+                (
+                    (i, p)
+                    for i, p in reversed(sent_facts)
+                    if p.clause.start < it.clause.start
+                    and ru.compatible(self.facts[i].unit, it.unit)
+                ),
+                None,
+            )
+            if parent is not None:
+                pf = self.facts[parent[0]]
+                pmeasure = lx.indicators[pf.indicator].measure
+                if code is None or (lx.indicators[code].measure == "stock" and pmeasure == "flow"):
+                    code, rule = pf.indicator, "subset"
+                    ev_start = body.find(clause_text[:2], it.clause.start)
+                subset_of = parent[0]
+        if code is None and sent_facts:
+            i, prev = sent_facts[-1]
+            gap = ru.strip_times(body[prev.q.end : q.qual_start], prev.q.end, self.time_spans)
+            gap = gap.replace("的", "")
+            pf = self.facts[i]
+            if lx.from_to.match(gap) and ru.compatible(pf.unit, it.unit):
+                code, rule, ev_start = pf.indicator, "from_to", q.qual_start
+        if code is None:
+            return
+        ind = lx.indicators[code]
+        before = body[it.clause.start : ev_start]
+        near = body[max(it.clause.start, ev_start - 4) : ev_start] + body[ev_start : q.start]
+        if any(w in before for w in lx.negative):
+            self._skip("negative_context", ev_start, ev_end)
+            return
+        if any(w in near for w in lx.distributive):
+            self._skip("distributive", ev_start, ev_end)
+            return
+        value = q.value
+        # Implausible values (a count with a fraction, a rate over 100 %) are still
+        # proposed: validation quarantines them with the expectation they fail.
+        if ind.integer and abs(value - round(value)) <= 1e-6 * max(1.0, value):
+            value = float(round(value))
+        else:
+            value = round(value, 6)
+        if ind.min_plausible is not None and value < ind.min_plausible:
+            self._skip("implausibly_small", ev_start, ev_end)
+            return
+        confidence = ru.RULE_CONFIDENCE[rule]
+        if any(w in before for w in lx.beneficiary):
+            confidence -= 0.15
+        region, region_code, province, note = self.region_for(sent, ev_start)
+        if region is None:
+            confidence -= 0.1
+        year, period_start, as_of, kind = self._time(sent, q, ind, ev_end)
+        fact = CandidateFact(
+            indicator=code,
+            value=value,
+            unit=ind.unit,
+            qualifier=q.qualifier,  # type: ignore[arg-type]
+            evidence=body[ev_start:ev_end],
+            sentence=body[sent.start : sent.end],
+            char_start=ev_start,
+            char_end=ev_end,
+            rule=rule,
+            confidence=round(max(0.05, min(1.0, confidence)), 2),
+            region=region,
+            region_code=region_code,
+            province=province,
+            year=year,
+            period_start=period_start,
+            as_of=as_of,
+            time_kind=kind,
+            subset_of=subset_of,
+            region_note=note,
+        )
+        idx = self._add(fact)
+        if idx is not None:
+            sent_facts.append((idx, it))
+
+    def _time(
+        self, sent: Span, q: Quantity, ind, ev_end: int
+    ) -> tuple[int | None, int | None, date | None, str | None]:
+        t = self.time_for(sent, q.qual_start)
+        cumulative = bool(_cumulative().search(self.body, sent.start, max(q.start, ev_end)))
+        if t is None or t.kind == "scrubbed":
+            if t is None and ind.measure == "flow" and cumulative and self.published:
+                return self.published.year, None, None, "cumulative"
+            return None, None, None, None
+        if t.kind == "annual":
+            return None, None, None, None
+        kind = t.kind
+        if kind == "point" and cumulative and ind.measure == "flow":
+            kind = "cumulative"
+        return t.year, t.period_start, t.as_of, kind if t.year is not None else None
+
+    def _add(self, fact: CandidateFact) -> int | None:
+        """Keep the first statement of a value; a restatement (same indicator,
+        value and region, same or unknown year) only fills in missing time."""
+        key = (fact.indicator, fact.value, fact.region)
+        for idx in self.fact_keys.get(key, ()):
+            kept = self.facts[idx]
+            if kept.year is not None and fact.year is not None and kept.year != fact.year:
+                continue
+            for attr in ("year", "period_start", "as_of", "time_kind"):
+                if getattr(kept, attr) is None and getattr(fact, attr) is not None:
+                    setattr(kept, attr, getattr(fact, attr))
+            self._skip("duplicate", fact.char_start, fact.char_end)
+            return idx
+        self.fact_keys.setdefault(key, []).append(len(self.facts))
+        self.facts.append(fact)
+        return len(self.facts) - 1
+
+    def _skip(self, reason: str, start: int, end: int) -> None:
+        self.skips.append(Skip(reason, self.body[start:end], start, end))
+
+    def _skips(self) -> None:
+        for rx in (self.lx.scrub_left, self.lx.scrub_right):
+            for m in rx.finditer(self.body):
+                # the bare measure word must be a token of its own, not the end of 监测户
+                if m.start("u") in self.ends and m.end("u") in self.ends:
+                    self._skip("scrubbed_number", m.start(), m.end())
+        for t in self.times:
+            if t.kind == "scrubbed":
+                a = max(0, t.start - 2)
+                self._skip("scrubbed_year", a, t.end + 2)
+        self.skips.sort(key=lambda s: s.char_start)
+
+
+def extract_document(
+    body: str, title: str | None, published: date | None, top_k: int
+) -> Extraction:
+    doc = _Doc(body, title, published)
+    doc.run()
+    return Extraction(facts=doc.facts, skips=doc.skips, keywords=kw.top_keywords(doc.words, top_k))

@@ -1,0 +1,242 @@
+"""Rule families that bind a number to an indicator.
+
+A number becomes a fact only when something in its own clause says what it
+counts, in this order of strength:
+
+``event``     counted noun + a change verb after it ("748个贫困村全部退出")
+``purpose``   money followed by what it is spent on ("30.5亿元用于产业发展")
+``cue_right`` a cue noun right after the number ("7.34万户贫困户")
+``cue_left``  a cue right before it ("贫困发生率为20.87%")
+``list``      a number following another with no words between ("10.11万户40.6万人")
+``subset``    a "其中…" part of the previous fact
+``from_to``   the second value of "从A增加到B"
+
+The unit of the number must be one the indicator accepts, which is what keeps
+"5个方面" or money near 贫困户 from becoming facts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from tasks.extract import taxonomy
+from tasks.extract.numbers import Quantity
+from tasks.extract.sentences import Span
+from tasks.extract.taxonomy import Indicator
+from tasks.extract.units import compatible, tables
+
+PUNCT_GAP = re.compile(r"[\d，,。；;：:！？!?、]")
+QUOTES = re.compile(r"[“”\"'‘’「」『』（）()《》]")
+BOUNDARY = frozenset("，,。；;：:！？!?、）)”\n ")
+PERSON_NOUN_ENDS = ("人口", "群众", "对象", "人员", "劳动力", "人")
+JOINERS = frozenset({"", "、", "和", "及", "与", "以及"})
+MAX_MODIFIER = 3
+
+RULE_CONFIDENCE = {
+    "event": 0.85,
+    "purpose": 0.7,
+    "cue_right": 0.85,
+    "cue_left": 0.9,
+    "list": 0.85,
+    "subset": 0.8,
+    "from_to": 0.8,
+}
+
+
+@dataclass(frozen=True)
+class Cue:
+    start: int
+    end: int
+    word: str
+    codes: tuple[str, ...]
+
+
+@dataclass
+class Lexicon:
+    """The taxonomy turned into lookups the rules use on every page."""
+
+    indicators: dict[str, Indicator]
+    left: dict[str, tuple[str, ...]]  # cue word -> codes
+    nouns: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]  # noun -> (cue codes, event codes)
+    nouns_by_first: dict[str, list[str]]
+    patterns: list[tuple[re.Pattern[str], tuple[str, ...]]]
+    events: re.Pattern[str]
+    event_codes: dict[str, tuple[str, ...]]
+    purposes: list[tuple[re.Pattern[str], str]]
+    excludes: tuple[str, ...]
+    counted: dict[str, str]
+    from_to: re.Pattern[str]
+    left_gap: re.Pattern[str]
+    subset_markers: tuple[str, ...]
+    negative: tuple[str, ...]
+    distributive: tuple[str, ...]
+    beneficiary: tuple[str, ...]
+    anaphors: dict[str, str]
+    scrub_right: re.Pattern[str] = field(init=False)
+    scrub_left: re.Pattern[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        nouns = "|".join(sorted(map(re.escape, self.nouns), key=len, reverse=True))
+        cues = "|".join(sorted(map(re.escape, self.left), key=len, reverse=True))
+        not_num = r"\d零〇一二两三四五六七八九十百千万亿余多几数这那每各整某哪两"
+        self.scrub_left = re.compile(rf"(?<=[^{not_num}\W])(?P<u>万户|万人|个|名)(?:{nouns})")
+        self.scrub_right = re.compile(
+            rf"(?:{cues})[^\d\W]{{0,4}}?(?<=[^{not_num}])"
+            rf"(?P<u>万户|万人|万元|亿元|人次|人|户|名|个|元|%)(?=[，,。；;、）)]|$)",
+            re.MULTILINE,
+        )
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    tax = taxonomy.load()
+    lex = tax.lexicon
+    left: dict[str, list[str]] = {}
+    nouns: dict[str, tuple[list[str], list[str]]] = {}
+    event_codes: dict[str, list[str]] = {}
+    patterns = []
+    purposes = []
+    excludes: list[str] = []
+    for ind in tax.indicators:
+        for w in ind.cues:
+            left.setdefault(w, []).append(ind.code)
+            nouns.setdefault(w, ([], []))[0].append(ind.code)
+        for w in ind.event_nouns:
+            nouns.setdefault(w, ([], []))[1].append(ind.code)
+        for e in ind.events:
+            event_codes.setdefault(e, []).append(ind.code)
+        for p in ind.patterns:
+            patterns.append((re.compile(p), (ind.code,)))
+        if ind.purpose:
+            purposes.append((re.compile(ind.purpose.lstrip("^")), ind.code))
+        excludes.extend(ind.exclude)
+    by_first: dict[str, list[str]] = {}
+    for w in sorted(nouns, key=len, reverse=True):
+        by_first.setdefault(w[0], []).append(w)
+    events = "|".join(sorted(map(re.escape, event_codes), key=len, reverse=True))
+    return Lexicon(
+        indicators={i.code: i for i in tax.indicators},
+        left={k: tuple(v) for k, v in left.items()},
+        nouns={k: (tuple(a), tuple(b)) for k, (a, b) in nouns.items()},
+        nouns_by_first=by_first,
+        patterns=patterns,
+        events=re.compile(
+            rf"(?:[（(][^）)]{{0,10}}[）)])?[^\d，,。；;：:！？!?、“”\"《》]{{0,6}}?"
+            rf"(?P<ev>{events})(?!攻坚|致富|奔康|任务|目标|计划|规划|工作|标准|质量|成效|成果|帮扶|监测|人口|户|村|县|对象|群众|不稳定|产业|增收|机制|政策)"
+        ),
+        event_codes={k: tuple(v) for k, v in event_codes.items()},
+        purposes=purposes,
+        excludes=tuple(sorted(set(excludes), key=len, reverse=True)),
+        counted=tables().counted_nouns,
+        from_to=re.compile(lex["from_to"]),
+        left_gap=re.compile(lex["left_gap"]),
+        subset_markers=tuple(lex["subset_markers"]),
+        negative=tuple(lex["negative_context"]),
+        distributive=tuple(lex["distributive"]),
+        beneficiary=tuple(lex["beneficiary_context"]),
+        anaphors=dict(lex["anaphors"]),
+    )
+
+
+def find_cues(body: str, tokens: list[tuple[str, int, int]], lx: Lexicon) -> list[Cue]:
+    """Cue words from the segmentation pass plus regex-pattern cues, in order;
+    a pattern wins over the word cues it overlaps."""
+    found = [Cue(a, b, w, lx.left[w]) for w, a, b in tokens if w in lx.left]
+    pats = [
+        Cue(m.start(), m.end(), m.group(0), codes)
+        for rx, codes in lx.patterns
+        for m in rx.finditer(body)
+    ]
+    if pats:
+        found = [c for c in found if not any(p.start < c.end and c.start < p.end for p in pats)]
+        found.extend(pats)
+    found.sort(key=lambda c: (c.end, c.start))
+    return found
+
+
+@dataclass
+class Noun:
+    start: int
+    end: int
+    word: str
+
+
+def right_noun(body: str, pos: int, ends: set[int], lx: Lexicon, limit: int) -> Noun | None:
+    """A cue noun starting at ``pos``, after an optional 的 and at most a short
+    modifier made of whole tokens ("2个国家级贫困县"), ending on a token boundary.
+
+    A modifier may not start with a conjunction or contain a change verb: in
+    "1.08亿元和统筹整合…" or "9个县退出贫困县序列" the noun belongs elsewhere.
+    """
+    p = pos + 1 if body.startswith("的", pos) else pos
+    for offset in range(0, MAX_MODIFIER + 1):
+        at = p + offset
+        if at >= limit:
+            break
+        if offset:
+            mod = body[p:at]
+            if PUNCT_GAP.search(mod) or QUOTES.search(mod) or mod[0] in "和及与或并、的":
+                break
+            if at not in ends or lx.events.search(mod):
+                continue
+        if any(body.startswith(x, p) or body.startswith(x, at) for x in lx.excludes):
+            return None
+        for w in lx.nouns_by_first.get(body[at : at + 1], ()):
+            if body.startswith(w, at) and at + len(w) <= limit and at + len(w) in ends:
+                return Noun(at, at + len(w), w)
+    return None
+
+
+def quantity_unit(
+    body: str, q: Quantity, noun: Noun | None, lx: Lexicon, ends: set[int]
+) -> str | None:
+    """Refine the unit: 个 takes it from the counted noun, a bare 万 from the noun
+    it qualifies, and anything followed by an unknown measure word is 'other'."""
+    nxt = body[q.end : q.end + 1]
+    if q.unit == "count":
+        if noun is not None and noun.word in lx.counted:
+            return lx.counted[noun.word]
+        for w, unit in lx.counted.items():
+            if body.startswith(w, q.end) and q.end + len(w) in ends:
+                return unit
+        if noun is not None or not nxt or nxt in BOUNDARY:
+            return "count"
+        return "other"
+    if q.unit is None:
+        if noun is not None:
+            if noun.word.endswith(PERSON_NOUN_ENDS):
+                return "person"
+            if noun.word.endswith("户"):
+                return "household"
+            return None
+        if not nxt or nxt in BOUNDARY or nxt in "的（(":
+            return None
+        return "other"
+    return q.unit
+
+
+def choose(codes: tuple[str, ...], unit: str | None, lx: Lexicon) -> str | None:
+    for code in codes:
+        if compatible(lx.indicators[code].unit, unit):
+            return code
+    return None
+
+
+def clause_of(clauses: list[Span], pos: int) -> Span:
+    for c in clauses:
+        if c.start <= pos < c.end:
+            return c
+    return clauses[-1]
+
+
+def strip_times(text: str, offset: int, times: list[tuple[int, int]]) -> str:
+    """Text with time-expression spans and quotes removed (for gap tests)."""
+    if times:
+        chars = list(text)
+        for a, b in times:
+            for i in range(max(a, offset), min(b, offset + len(text))):
+                chars[i - offset] = ""
+        text = "".join(chars)
+    return QUOTES.sub("", text)

@@ -1,0 +1,114 @@
+"""The gazetteer file and region resolution."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tasks.extract import extract
+from tasks.extract.regions import load_gazetteer
+
+PUB = date(2020, 3, 1)
+
+
+@pytest.fixture(scope="module")
+def gaz():
+    return load_gazetteer()
+
+
+def test_gazetteer_shape(gaz) -> None:
+    assert len(gaz.rows) > 3000
+    codes = [r.code for r in gaz.rows]
+    assert len(set(codes)) == len(codes)
+    for r in gaz.rows:
+        assert len(r.code) == 12 and r.code.isdigit()
+        assert r.level in {"province", "prefecture", "county"}
+        if r.level == "province":
+            assert r.parent_code is None and r.province == r.name
+        else:
+            parent = gaz.by_code[r.parent_code]
+            assert r.code[:2] == parent.code[:2]
+            assert r.province == gaz.by_code[r.code[:2] + "0" * 10].name
+    assert not [r for r in gaz.rows if r.name in {"市辖区", "县", "省直辖县级行政区划"}]
+    rows = gaz.as_dicts()
+    assert {"code", "name", "level", "parent_code", "province", "prefecture"} <= set(rows[0])
+
+
+def test_municipality_districts_hang_under_the_municipality(gaz) -> None:
+    (haidian,) = gaz.lookup("海淀区")
+    assert haidian.parent_code == "110000000000"
+    assert haidian.prefecture is None and haidian.province == "北京市"
+    (chengkou,) = gaz.lookup("城口县")
+    assert chengkou.parent_code == "500000000000"
+
+
+def test_prefecture_and_county_links(gaz) -> None:
+    (hequ,) = gaz.lookup("河曲县")
+    assert (hequ.level, hequ.prefecture, hequ.province) == ("county", "忻州市", "山西省")
+    assert gaz.by_code[hequ.parent_code].name == "忻州市"
+    (beichuan,) = gaz.lookup("北川")
+    assert beichuan.name == "北川羌族自治县"
+
+
+def test_common_words_are_not_short_names(gaz) -> None:
+    assert gaz.lookup("平和") == []  # 平和县 must be written in full
+    assert [r.name for r in gaz.lookup("平和县")] == ["平和县"]
+
+
+def region_of(body: str, **kw) -> list[tuple[str | None, str | None]]:
+    kw.setdefault("published", PUB)
+    return [(f.region, f.province) for f in extract(body, **kw).facts]
+
+
+def test_anaphor_resolves_to_subject_from_title() -> None:
+    got = region_of("全县贫困发生率降至0.8%。", title="河曲县脱贫攻坚纪实")
+    assert got == [("河曲县", "山西省")]
+
+
+def test_subject_from_most_mentioned_place_without_title() -> None:
+    body = "庄浪县地处陇东。庄浪县多山。全县贫困发生率为12.6%。"
+    assert region_of(body) == [("庄浪县", "甘肃省")]
+
+
+def test_explicit_mention_is_most_specific_and_beats_subject() -> None:
+    body = "平凉市脱贫成效显著。静宁县有贫困村128个。"
+    assert region_of(body, title="平凉市扶贫工作") == [("静宁县", "甘肃省")]
+
+
+def test_partner_regions_are_not_the_subject() -> None:
+    body = "加强与天津市河西区、武清区对接,累计落实财政援助资金2.3亿元。"
+    assert region_of(body, title="平凉市东西部扶贫协作") == [("平凉市", "甘肃省")]
+
+
+def test_enumerated_members_are_not_the_subject() -> None:
+    body = "绵阳市脱贫攻坚。北川、平武2个国家级贫困县全部摘帽。"
+    assert region_of(body) == [("绵阳市", "四川省")]
+
+
+def test_other_province_named_in_a_question() -> None:
+    body = "平凉市举行发布会。记者提问:随着贵州省政府宣布9个县退出贫困县序列,平凉市将如何巩固成果?"
+    assert region_of(body, title="平凉市新闻发布会") == [("贵州省", "贵州省")]
+
+
+def test_anaphor_county_inside_prefecture_document() -> None:
+    body = "漳州市扶贫。比如诏安县发展富硒产业,该县带动贫困户120户发展养殖。"
+    assert region_of(body, title="漳州市精准扶贫综述") == [("诏安县", "福建省")]
+
+
+def test_ambiguous_short_name_resolved_by_province() -> None:
+    # 朝阳 alone is a common word and not matched; 城关区 exists in Lanzhou and Lhasa
+    body = "兰州市脱贫攻坚。兰州市加大投入。城关区有贫困村12个。"
+    assert region_of(body) == [("城关区", "甘肃省")]
+
+
+def test_ambiguous_without_province_is_left_unresolved_with_note() -> None:
+    ex = extract("城关区有贫困村12个。", published=PUB)
+    (f,) = ex.facts
+    assert f.region is None
+    assert f.region_note and "ambiguous" in f.region_note
+
+
+def test_district_name_used_as_common_word_outside_province() -> None:
+    body = "河曲县扶贫。针对全县平川区、山区的差异,每年拿出4500万元对农业产业进行奖补。"
+    assert region_of(body, title="河曲县产业扶贫") == [("河曲县", "山西省")]

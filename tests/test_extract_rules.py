@@ -1,0 +1,180 @@
+"""Rule families on short sentences written for these tests."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tasks.extract import extract
+
+PUB = date(2019, 6, 30)
+
+
+def facts(body: str, **kw):
+    kw.setdefault("published", PUB)
+    ex = extract(body, **kw)
+    for f in ex.facts:
+        assert body[f.char_start : f.char_end] == f.evidence
+        assert f.evidence in f.sentence and f.sentence in body
+    return ex.facts
+
+
+def brief(body: str, **kw) -> list[tuple[str, float]]:
+    return [(f.indicator, f.value) for f in facts(body, **kw)]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("全县贫困发生率为3.2%。", [("poverty_incidence", 3.2)]),
+        (
+            "全县总人口31万,其中农业人口26.4万人。",
+            [("total_population", 310_000), ("agricultural_population", 264_000)],
+        ),
+        ("驻村第一书记215人。", [("first_secretaries", 215)]),
+        ("全年转移就业1.3万人。", [("employment", 13_000)]),
+        ("当年发放扶贫小额信贷2.1亿元。", [("poverty_loans", 210_000_000)]),
+        ("到位帮扶资金达4600万元。", [("assistance_fund", 46_000_000)]),
+        ("全县农民人均纯收入为7021元。", [("per_capita_income", 7021)]),
+    ],
+)
+def test_cue_left(body: str, expected: list) -> None:
+    assert brief(body) == expected
+
+
+def test_cue_right_and_unit_decides_between_shared_cues() -> None:
+    assert brief("全县共识别352户贫困户。") == [("poor_households", 352)]
+    assert brief("全县还有1.7万贫困人口。") == [("poor_population", 17_000)]
+
+
+def test_list_gives_households_and_persons() -> None:
+    fs = facts("全县有建档立卡贫困户2.31万户8.02万人。")
+    assert [(f.indicator, f.value, f.rule) for f in fs] == [
+        ("poor_households", 23_100, "cue_left"),
+        ("poor_population", 80_200, "list"),
+    ]
+    assert fs[1].evidence == "建档立卡贫困户2.31万户8.02万人"
+
+
+def test_event_turns_stock_into_flow() -> None:
+    got = brief("去年全县57个贫困村全部退出,1.2万贫困人口稳定脱贫。")
+    assert got == [("villages_exited", 57), ("lifted_population", 12_000)]
+
+
+def test_event_after_a_coordinated_list() -> None:
+    got = brief("今年3个贫困村和4100名贫困人口如期脱贫退出。")
+    assert got == [("villages_exited", 3), ("lifted_population", 4100)]
+
+
+def test_event_with_bare_counter() -> None:
+    assert brief("全省今年有12个县退出贫困县序列。") == [("counties_exited", 12)]
+    assert brief("全市5县(区)全部摘帽。") == [("counties_exited", 5)]
+
+
+def test_noun_shared_backwards_in_a_list() -> None:
+    got = brief("确定了412户1377人的搬迁对象。")
+    assert got == [("relocated_households", 412), ("relocated_population", 1377)]
+
+
+def test_subset_inherits_the_flow_it_is_part_of() -> None:
+    fs = facts("累计改造农村危房3.6万户,其中建档立卡贫困户1.1万户。")
+    assert [(f.indicator, f.value, f.subset_of) for f in fs] == [
+        ("housing_renovated", 36_000, None),
+        ("housing_renovated", 11_000, 0),
+    ]
+    assert fs[1].evidence == "其中建档立卡贫困户1.1万户"
+
+
+def test_subset_without_cue_inherits_money_indicator() -> None:
+    fs = facts("累计投入财政专项扶贫资金9.8亿元,其中县级财政列支1.2亿元。")
+    assert [(f.indicator, f.value, f.subset_of, f.rule) for f in fs] == [
+        ("fiscal_poverty_fund", 980_000_000, None, "cue_left"),
+        ("fiscal_poverty_fund", 120_000_000, 0, "subset"),
+    ]
+
+
+def test_subset_of_a_stock_keeps_its_own_indicator() -> None:
+    fs = facts("全县总人口31万,其中农业人口26.4万人。")
+    assert fs[1].indicator == "agricultural_population"
+    assert fs[1].subset_of == 0
+
+
+def test_from_to_second_value() -> None:
+    fs = facts("农民人均纯收入从2015年的6100元增加到2018年的8900元。")
+    assert [(f.indicator, f.value, f.year) for f in fs] == [
+        ("per_capita_income", 6100, 2015),
+        ("per_capita_income", 8900, 2018),
+    ]
+
+
+def test_purpose_of_money() -> None:
+    got = brief("县财政每年安排3000万元用于产业发展。")
+    assert got == [("industry_fund", 30_000_000)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "从增收、减支、搬迁、服务、保障5个方面推进工作。",  # count with no cue
+        "投资5.1亿元建设引黄灌溉工程。",  # money, but not poverty funds
+        "贫困户住院每天给予津贴50元。",  # money near a household cue
+        "选聘建档立卡贫困户生态护林员900名。",  # the number counts 护林员, not 贫困户
+        "带动贫困群众养牛2.5万头。",  # 头 is not people
+        "处级干部挂钩3户贫困户。",  # anecdote, below min_plausible
+        "每个村整合资金不少于300万元。",  # distributive
+        "召回不称职第一书记12名。",  # negative context
+        "聘请专业机构为40个深度贫困村编制规划。",  # excluded compound
+        "为贫困户制定“一户一策”帮扶计划。",  # idiom
+        "有70%的贫困群众依靠产业实现稳定脱贫。",  # percent is not a count
+    ],
+)
+def test_no_garbage(body: str) -> None:
+    assert brief(body) == []
+
+
+def test_skips_are_recorded() -> None:
+    body = "每个村整合资金不少于300万元。召回不称职第一书记12名。"
+    ex = extract(body, published=PUB)
+    assert {s.reason for s in ex.skips} == {"distributive", "negative_context"}
+    for s in ex.skips:
+        assert s.text == body[s.char_start : s.char_end]
+
+
+def test_scrubbed_number_is_a_skip_not_a_fact() -> None:
+    body = "截至年底,该市个贫困村全部退出,累计选派名第一书记。"
+    ex = extract(body, published=PUB)
+    assert ex.facts == []
+    reasons = [s.reason for s in ex.skips]
+    assert reasons.count("scrubbed_number") == 2
+    assert "scrubbed_year" in reasons
+
+
+def test_restatement_is_deduplicated_and_fills_time() -> None:
+    body = (
+        "全县累计投入产业扶贫资金2.6亿元。\n"
+        "2015年以来全县累计投入财政专项扶贫资金2.6亿元用于产业发展。"
+    )
+    fs = facts(body, published=date(2020, 5, 1))
+    assert [(f.indicator, f.value, f.year, f.period_start) for f in fs] == [
+        ("industry_fund", 260_000_000, 2020, 2015)
+    ]
+
+
+def test_repeated_body_gives_each_fact_once() -> None:
+    para = "全县贫困发生率为3.2%,有建档立卡贫困户2.31万户8.02万人。\n"
+    assert len(facts(para * 2)) == 3
+
+
+def test_keywords_are_computed() -> None:
+    ex = extract("全县扶贫产业发展迅速,扶贫产业带动贫困户增收。" * 3)
+    assert 0 < len(ex.keywords) <= 10
+    words = [w for w, _ in ex.keywords]
+    assert "扶贫" in words or "产业" in words
+    assert all(isinstance(s, float) and s > 0 for _, s in ex.keywords)
+
+
+def test_confidence_in_range_and_rule_named() -> None:
+    for f in facts("全县有建档立卡贫困户2.31万户8.02万人,带动贫困户900户增收。"):
+        assert 0 < f.confidence <= 1
+        assert f.rule in {"cue_left", "cue_right", "list", "event", "subset", "from_to", "purpose"}
