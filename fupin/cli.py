@@ -12,7 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from fupin.settings import configure_environment, default_db
+from fupin.settings import PROJECT_ROOT, configure_environment, default_db
 
 configure_environment()
 
@@ -190,6 +190,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from flows.serve import serve_deployments
+
+    serve_deployments(Path(args.prefect_yaml), args.deployment or None, args.limit)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fupin",
@@ -226,6 +233,16 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--batch-size", type=int, default=200)
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=cmd_eval)
+
+    serve = sub.add_parser(
+        "serve", help="run the prefect.yaml schedules in this process (no work pool needed)"
+    )
+    serve.add_argument("--prefect-yaml", default=str(PROJECT_ROOT / "prefect.yaml"))
+    serve.add_argument("--deployment", action="append",
+                       help="serve only this deployment (repeatable)")
+    serve.add_argument("--limit", type=int, default=1,
+                       help="flow runs at a time (1: runs never overlap)")
+    serve.set_defaults(func=cmd_serve)
 
     sql = sub.add_parser("sql", help="read-only ad hoc SQL on the warehouse")
     sql.add_argument("query")

@@ -6,6 +6,8 @@ not cache on their inputs (the input hash would cost more than the work).
 
 from __future__ import annotations
 
+import contextlib
+import json
 import shutil
 import uuid
 from dataclasses import asdict
@@ -13,10 +15,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from prefect import get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect import get_client, get_run_logger, task
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 from prefect.cache_policies import NO_CACHE
-from prefect.runtime import flow_run
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.concurrency.sync import concurrency
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+from prefect.runtime import flow_run, task_run
 
 from tasks import stages
 from tasks.extract.regions import load_gazetteer
@@ -27,9 +37,47 @@ from tasks.summary import summarize, summary_markdown
 from tasks.validate import get_validator
 from tasks.warehouse import connect, known_pages, known_signatures, load_run
 
+WRITER_LIMIT = "fupin-warehouse-writer"
+WRITER_WAIT_SECONDS = 1800
+
 
 def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
+
+
+def _tag_flow_run(names: list[str]) -> None:
+    """Tag the running flow with its source names, so runs can be filtered in the UI."""
+    run_id = flow_run.get_id()
+    if not run_id or not names:
+        return
+    with get_client(sync_client=True) as client:
+        current = client.read_flow_run(run_id).tags or []
+        client.update_flow_run(run_id, tags=sorted(set(current) | set(names)))
+
+
+def _source_tags(origins: list[str]) -> list[str]:
+    """Short tags: a sources-file entry's name, or the last part of a path or URL."""
+    tags = set()
+    for origin in origins:
+        tail = origin.rstrip("/").rsplit("/", 1)[-1] or origin
+        tags.add(f"source:{tail[:40]}")
+    return sorted(tags)[:20]
+
+
+def _progress(run_dir: Path, done_marker: str) -> None:
+    """Advance the run's progress artifact: half for fetched batches, half for extracted."""
+    state = json.loads((run_dir / "progress.json").read_text())
+    if not state.get("artifact_id"):
+        return
+    total = max(1, state["batches"])
+    fetched = len(list(run_dir.glob("batch-*/raw.parquet")))
+    extracted = len(list(run_dir.glob("batch-*/facts.parquet")))
+    update_progress_artifact(
+        artifact_id=uuid.UUID(state["artifact_id"]),
+        progress=round(100 * (fetched + extracted) / (2 * total), 1),
+        description=f"{done_marker}: {fetched}/{total} batches fetched, "
+        f"{extracted}/{total} extracted",
+    )
 
 
 @task(name="discover", cache_policy=NO_CACHE)
@@ -46,6 +94,13 @@ def discover(
     refs = stages.plan_batches(found, known, run_dir, batch_size)
     get_run_logger().info("%d pages in %d batches, %d arguments rejected",
                           len(found), len(refs), len(rejected))
+    _tag_flow_run(_source_tags(sorted({s.origin for s in found} | {r.location for r in rejected})))
+    artifact = create_progress_artifact(
+        progress=0.0, key="fupin-progress", description=f"{len(refs)} batches to process"
+    ) if refs else None
+    (run_dir / "progress.json").write_text(
+        json.dumps({"artifact_id": str(artifact) if artifact else None, "batches": len(refs)})
+    )
     return {
         "run_id": run_id,
         "run_dir": str(run_dir),
@@ -55,9 +110,23 @@ def discover(
     }
 
 
-@task(name="fetch", cache_policy=NO_CACHE, task_run_name="fetch-batch-{ref.index}")
+FETCH_RETRIES = 2
+
+
+@task(
+    name="fetch",
+    cache_policy=NO_CACHE,
+    task_run_name="fetch-batch-{ref.index}",
+    retries=FETCH_RETRIES,
+    retry_delay_seconds=[2, 10],
+    retry_jitter_factor=0.5,
+)
 def fetch(ref: BatchRef) -> BatchRef:
-    return stages.fetch_stage(ref)
+    """Retried as a batch when pages fail transiently; the last attempt records them."""
+    final = (task_run.get_run_count() or 1) > FETCH_RETRIES
+    out = stages.fetch_stage(ref, final_attempt=final)
+    _progress(Path(ref.folder).parent, "fetch")
+    return out
 
 
 @task(name="clean", cache_policy=NO_CACHE, task_run_name="clean-batch-{ref.index}")
@@ -67,7 +136,9 @@ def clean(ref: BatchRef) -> BatchRef:
 
 @task(name="extract", cache_policy=NO_CACHE, task_run_name="extract-batch-{ref.index}")
 def extract(ref: BatchRef) -> BatchRef:
-    return stages.extract_stage(ref)
+    out = stages.extract_stage(ref)
+    _progress(Path(ref.folder).parent, "extract")
+    return out
 
 
 @task(name="validate", cache_policy=NO_CACHE)
@@ -93,10 +164,24 @@ def load(plan: dict[str, Any], refs: list[BatchRef], db: str, sources: list[str]
     indicators = [asdict(i) for i in load_taxonomy()]
     regions = [asdict(r) for r in load_gazetteer().rows]
     run_dir = Path(plan["run_dir"])
-    duplicates = stages.find_duplicates(run_dir, known_signatures(db))
-    load_run(db, run_dir, run, indicators, regions, duplicates)
+    _ensure_writer_limit()
+    with concurrency(WRITER_LIMIT, occupy=1, timeout_seconds=WRITER_WAIT_SECONDS):
+        duplicates = stages.find_duplicates(run_dir, known_signatures(db))
+        load_run(db, run_dir, run, indicators, regions, duplicates)
     shutil.rmtree(plan["run_dir"], ignore_errors=True)
     return run
+
+
+def _ensure_writer_limit() -> None:
+    """One writer at a time: a global concurrency limit of 1 that the UI shows."""
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
+        except ObjectNotFound:
+            with contextlib.suppress(ObjectAlreadyExists):  # another run made it meanwhile
+                client.create_global_concurrency_limit(
+                    GlobalConcurrencyLimitCreate(name=WRITER_LIMIT, limit=1)
+                )
 
 
 @task(name="report", cache_policy=NO_CACHE)

@@ -31,8 +31,23 @@ def rejection_row(rejection: Rejection) -> dict[str, Any]:
     return row
 
 
-def fetch_stage(ref: BatchRef, options: FetchOptions | None = None) -> BatchRef:
-    """Pull the batch's sources; pages whose bytes are already loaded are only counted."""
+class TransientFetchError(RuntimeError):
+    """Some pages failed in a way that may pass on a later attempt of the whole batch."""
+
+
+TRANSIENT_REASONS = {"timeout", "connection_error", "http_429", "http_500", "http_502",
+                     "http_503", "http_504"}
+
+
+def fetch_stage(
+    ref: BatchRef, options: FetchOptions | None = None, final_attempt: bool = True
+) -> BatchRef:
+    """Pull the batch's sources; pages whose bytes are already loaded are only counted.
+
+    Before the final attempt, a transient failure (timeout, connection error, 429,
+    5xx) raises so the orchestrator retries the batch later; on the final attempt
+    it becomes a rejected page like any other failure.
+    """
     rows = read_rows(ref.path("sources"))
     known = {
         row["doc_key"]: Validators(row.pop("known_sha256"), row.pop("known_etag"),
@@ -42,6 +57,12 @@ def fetch_stage(ref: BatchRef, options: FetchOptions | None = None) -> BatchRef:
     sources = [Source(**row) for row in rows]
     result = fetch_batch(sources, options, known)
     pages, rejections = result.pages, result.rejections
+    transient = [r for r in rejections if r.reason in TRANSIENT_REASONS]
+    if transient and not final_attempt:
+        raise TransientFetchError(
+            f"{len(transient)} of {len(sources)} pages failed transiently, e.g. "
+            f"{transient[0].location}: {transient[0].reason}"
+        )
     fresh = [p for p in pages if known[p.source.doc_key].sha256 != p.sha256]
     write_rows(
         ref.path("raw"),

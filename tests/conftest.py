@@ -78,3 +78,46 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+
+class PrefectApi:
+    """What the Prefect UI shows, read from the server's REST API."""
+
+    def __init__(self, url: str) -> None:
+        import httpx
+
+        self.http = httpx.Client(base_url=url.rstrip("/") + "/", timeout=30)
+
+    def _post(self, path: str, body: dict) -> list[dict]:
+        response = self.http.post(path, json=body)
+        response.raise_for_status()
+        return response.json()
+
+    def flow_run(self, run_id: object) -> dict:
+        response = self.http.get(f"flow_runs/{run_id}")
+        response.raise_for_status()
+        return response.json()
+
+    def flow_runs(self) -> list[dict]:
+        return self._post("flow_runs/filter", {"limit": 200, "sort": "START_TIME_ASC"})
+
+    def task_runs(self, flow_run_id: object) -> list[dict]:
+        return self._post("task_runs/filter", {
+            "flow_runs": {"id": {"any_": [str(flow_run_id)]}},
+            "limit": 200, "sort": "EXPECTED_START_TIME_ASC"})
+
+    def task_run_states(self, task_run_id: str) -> list[dict]:
+        response = self.http.get("task_run_states/", params={"task_run_id": task_run_id})
+        response.raise_for_status()
+        return response.json()
+
+    def artifacts(self, flow_run_id: object) -> list[dict]:
+        return self._post("artifacts/filter", {
+            "flow_runs": {"id": {"any_": [str(flow_run_id)]}},
+            "limit": 200, "offset": 0, "sort": "CREATED_DESC"})
+
+
+@pytest.fixture(scope="session")
+def prefect_api(prefect_server: str) -> PrefectApi:
+    return PrefectApi(prefect_server)

@@ -128,17 +128,15 @@ def test_changed_page_replaces_its_facts(first_run, tmp_path: Path) -> None:
     assert 23000 not in values and 92000 not in values
 
 
-def test_the_run_is_visible_through_the_prefect_api(first_run) -> None:
-    from prefect.client.orchestration import get_client
-
-    with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs()
-        etl_runs = [r for r in runs if r.state and r.state.is_completed()]
-        assert etl_runs, "no completed flow run on the server"
-        first = sorted(etl_runs, key=lambda r: r.start_time)[0]
-        tasks = client.read_task_runs()
-        names = {t.name.split("-batch-")[0].rsplit("-", 1)[0] for t in tasks
-                 if t.flow_run_id == first.id}
-        assert {"discover", "fetch", "clean", "extract", "validate", "load", "report"} <= names
-        artifacts = client.read_artifacts()
-        assert any(a.key == "fupin-run-summary" and a.flow_run_id == first.id for a in artifacts)
+def test_the_run_is_visible_through_the_prefect_api(first_run, prefect_api) -> None:
+    summary, db, _ = first_run
+    con = duckdb.connect(str(db), read_only=True)
+    flow_run_id = con.execute(
+        "SELECT flow_run_id FROM etl_runs WHERE run_id = ?", [summary["run_id"]]).fetchone()[0]
+    con.close()
+    assert prefect_api.flow_run(flow_run_id)["state"]["type"] == "COMPLETED"
+    names = {t["name"].split("-batch-")[0].rsplit("-", 1)[0]
+             for t in prefect_api.task_runs(flow_run_id)}
+    assert {"discover", "fetch", "clean", "extract", "validate", "load", "report"} <= names
+    keys = {a["key"] for a in prefect_api.artifacts(flow_run_id)}
+    assert {"fupin-run-summary", "fupin-progress"} <= keys
