@@ -190,6 +190,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from tasks.report import build_report
+
+    out = build_report(Path(args.db), Path(args.out))
+    print(f"report written to {out}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from flows.serve import serve_deployments
 
@@ -233,6 +241,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--batch-size", type=int, default=200)
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=cmd_eval)
+
+    report = sub.add_parser("report", help="write a static HTML report of the warehouse")
+    report.add_argument("--db", default=str(default_db()), help=db_help)
+    report.add_argument("--out", default=str(PROJECT_ROOT / "warehouse" / "report.html"),
+                        help="where to write the report (default warehouse/report.html)")
+    report.set_defaults(func=cmd_report)
 
     serve = sub.add_parser(
         "serve", help="run the prefect.yaml schedules in this process (no work pool needed)"

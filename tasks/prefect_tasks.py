@@ -6,7 +6,6 @@ not cache on their inputs (the input hash would cost more than the work).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 import uuid
@@ -23,9 +22,6 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.cache_policies import NO_CACHE
-from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-from prefect.concurrency.sync import concurrency
-from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.runtime import flow_run, task_run
 
 from tasks import stages
@@ -36,9 +32,6 @@ from tasks.staging import BatchRef, write_rows
 from tasks.summary import summarize, summary_markdown
 from tasks.validate import get_validator
 from tasks.warehouse import connect, known_pages, known_signatures, load_run
-
-WRITER_LIMIT = "fupin-warehouse-writer"
-WRITER_WAIT_SECONDS = 1800
 
 
 def new_run_id() -> str:
@@ -164,24 +157,11 @@ def load(plan: dict[str, Any], refs: list[BatchRef], db: str, sources: list[str]
     indicators = [asdict(i) for i in load_taxonomy()]
     regions = [asdict(r) for r in load_gazetteer().rows]
     run_dir = Path(plan["run_dir"])
-    _ensure_writer_limit()
-    with concurrency(WRITER_LIMIT, occupy=1, timeout_seconds=WRITER_WAIT_SECONDS):
-        duplicates = stages.find_duplicates(run_dir, known_signatures(db))
-        load_run(db, run_dir, run, indicators, regions, duplicates)
+    duplicates = stages.find_duplicates(run_dir, known_signatures(db))
+    load_run(db, run_dir, run, indicators, regions, duplicates)
     shutil.rmtree(plan["run_dir"], ignore_errors=True)
     return run
 
-
-def _ensure_writer_limit() -> None:
-    """One writer at a time: a global concurrency limit of 1 that the UI shows."""
-    with get_client(sync_client=True) as client:
-        try:
-            client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
-        except ObjectNotFound:
-            with contextlib.suppress(ObjectAlreadyExists):  # another run made it meanwhile
-                client.create_global_concurrency_limit(
-                    GlobalConcurrencyLimitCreate(name=WRITER_LIMIT, limit=1)
-                )
 
 
 @task(name="report", cache_policy=NO_CACHE)

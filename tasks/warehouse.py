@@ -7,6 +7,7 @@ failing with a message a person can act on.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,12 +32,18 @@ def _is_lock_error(exc: duckdb.Error) -> bool:
     return "lock" in text or "conflicting" in text or "already open" in text
 
 
+def lock_wait_seconds() -> float:
+    """How long to wait for another process's write to finish (FUPIN_LOCK_WAIT, default 60)."""
+    return float(os.environ.get("FUPIN_LOCK_WAIT", "60"))
+
+
 @contextmanager
 def connect(
-    db: Path | str, *, read_only: bool = False, wait_seconds: float = 60.0
+    db: Path | str, *, read_only: bool = False, wait_seconds: float | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse, waiting with backoff while another process holds it."""
     db = Path(db)
+    wait_seconds = lock_wait_seconds() if wait_seconds is None else wait_seconds
     if not read_only:
         db.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_seconds
@@ -61,8 +68,31 @@ def connect(
         con.close()
 
 
+def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
+    rows = con.execute(
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE NOT internal AND table_name IN (SELECT table_name FROM duckdb_tables())"
+    ).fetchall()
+    out: dict[str, dict[str, str]] = {}
+    for table, column, data_type in rows:
+        out.setdefault(table, {})[column] = data_type
+    return out
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
+    """Create what is missing, adding new columns to tables an older version made."""
+    ddl = SCHEMA_SQL.read_text(encoding="utf-8")
+    expected = duckdb.connect(":memory:")
+    try:
+        expected.execute(ddl)
+        wanted = _columns(expected)
+    finally:
+        expected.close()
+    for table, columns in _columns(con).items():
+        for column, data_type in wanted.get(table, {}).items():
+            if column not in columns:
+                con.execute(f'ALTER TABLE {table} ADD COLUMN "{column}" {data_type}')
+    con.execute(ddl)
 
 
 def known_pages(db: Path | str) -> dict[str, Validators]:
@@ -154,7 +184,7 @@ def load_run(
     indicators: list[dict[str, Any]],
     regions: list[dict[str, Any]],
     duplicates: dict[str, str] | None = None,
-    wait_seconds: float = 60.0,
+    wait_seconds: float | None = None,
 ) -> None:
     """Load every staged batch of a run in one transaction.
 
@@ -182,10 +212,20 @@ def load_run(
                  run["documents_loaded"], run["pages_rejected"], run["facts_candidate"],
                  run["facts_loaded"], run["facts_quarantined"], run.get("seconds")],
             )
+            _crash_test_pause()
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
+
+
+def _crash_test_pause() -> None:
+    """Hold the open transaction when FUPIN_LOAD_PAUSE_FILE is set, so a test can kill
+    the process mid-load and check that the warehouse comes back as it was."""
+    marker = os.environ.get("FUPIN_LOAD_PAUSE_FILE")
+    if marker:
+        Path(marker).write_text("in load transaction\n")
+        time.sleep(float(os.environ.get("FUPIN_LOAD_PAUSE_SECONDS", "120")))
 
 
 def _load_staged(

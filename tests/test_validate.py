@@ -129,3 +129,4 @@ def test_quarantine_and_dq_results_land_in_the_warehouse(verdict, tmp_path: Path
     docs = {r[0] for r in con.execute("SELECT doc_key FROM dim_document").fetchall()}
     assert docs == {"good", "only_bad"}
     con.close()
+

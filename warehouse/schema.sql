@@ -351,9 +351,10 @@ WHERE stage = 'validate';
 COMMENT ON VIEW quarantined_documents IS '隔离文档 / pages whose document failed the documents suite';
 
 -- One value per region, indicator and year across sources. Copies of a syndicated
--- story (duplicate_of) and parts of another figure (subset_of) are left out; the
--- chosen value is the most recent statement, preferring exact figures and higher
--- confidence. Values within 0.5 % of each other count as the same figure.
+-- story (duplicate_of) and parts of another figure (subset_of) are left out. Each
+-- document first speaks once (its exact, most confident, earliest statement);
+-- across documents the most recent one wins. Sources disagree when two documents
+-- give values more than 0.5 % apart.
 CREATE OR REPLACE VIEW v_indicator_best AS
 WITH f AS (
     SELECT *, CASE WHEN qualifier = 'exact' THEN 0 ELSE 1 END AS exactness
@@ -361,30 +362,35 @@ WITH f AS (
     WHERE duplicate_of IS NULL AND subset_of IS NULL
       AND year IS NOT NULL AND region_code IS NOT NULL
 ),
-ranked AS (
-    SELECT *, row_number() OVER (
-        PARTITION BY region_code, indicator, year
-        ORDER BY published_date DESC NULLS LAST, exactness, confidence DESC, fact_id
-    ) AS pick
+per_doc AS (
+    SELECT *, count(*) OVER w AS statements_in_doc
     FROM f
+    WINDOW w AS (PARTITION BY region_code, indicator, year, doc_key)
+    QUALIFY row_number() OVER (
+        PARTITION BY region_code, indicator, year, doc_key
+        ORDER BY exactness, confidence DESC, char_start
+    ) = 1
 ),
 spread AS (
     SELECT region_code, indicator, year,
-           count(DISTINCT doc_key) AS n_sources,
-           count(*) AS n_statements,
+           count(*) AS n_sources,
+           sum(statements_in_doc) AS n_statements,
            min(value) AS min_value,
            max(value) AS max_value
-    FROM f
+    FROM per_doc
     GROUP BY ALL
 )
-SELECT r.region_code, r.region, r.province, r.indicator, r.indicator_name_zh, r.year,
-       r.value, r.unit, r.qualifier, r.doc_key, r.title, r.published_date, r.evidence,
+SELECT d.region_code, d.region, d.province, d.indicator, d.indicator_name_zh, d.year,
+       d.value, d.unit, d.qualifier, d.doc_key, d.title, d.published_date, d.evidence,
        s.n_sources, s.n_statements,
-       (s.max_value > s.min_value * 1.005) AS sources_disagree,
+       (s.n_sources > 1 AND s.max_value > s.min_value * 1.005) AS sources_disagree,
        s.min_value, s.max_value
-FROM ranked r JOIN spread s USING (region_code, indicator, year)
-WHERE r.pick = 1;
-COMMENT ON VIEW v_indicator_best IS '最佳指标值 / one value per region, indicator and year across sources, with how many sources state it and whether they disagree';
+FROM per_doc d JOIN spread s USING (region_code, indicator, year)
+QUALIFY row_number() OVER (
+    PARTITION BY d.region_code, d.indicator, d.year
+    ORDER BY d.published_date DESC NULLS LAST, d.exactness, d.confidence DESC, d.fact_id
+) = 1;
+COMMENT ON VIEW v_indicator_best IS '最佳指标值 / one value per region, indicator and year across sources: how many documents state it, and whether they disagree';
 
 CREATE OR REPLACE VIEW v_region_summary AS
 SELECT f.region_code, f.region, r.level, f.province,

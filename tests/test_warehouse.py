@@ -1,0 +1,136 @@
+"""The warehouse under stress: crashes mid-load, readers during writes, schema upgrades,
+and the example queries analysts start from."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tasks.warehouse import connect, ensure_schema
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "samples" / "pages"
+QUERIES = sorted((REPO / "warehouse" / "queries").glob("*.sql"))
+FUPIN = Path(sys.executable).with_name("fupin")
+
+
+def snapshot(db: Path) -> dict[str, int]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    finally:
+        con.close()
+
+
+def fupin(*args: str, api: str, env: dict | None = None, **kw) -> subprocess.Popen:
+    full_env = {**os.environ, "PREFECT_API_URL": api, **(env or {})}
+    return subprocess.Popen([str(FUPIN), *args], env=full_env, cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+@pytest.mark.slow
+def test_sigkill_during_the_load_leaves_the_warehouse_as_it_was(
+    prefect_server: str, tmp_path: Path
+) -> None:
+    db = tmp_path / "fupin.duckdb"
+    first = fupin("run", str(SAMPLES / "longxi_2019_exit.html"), "--db", str(db), "--json",
+                  api=prefect_server)
+    out, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err
+    before = snapshot(db)
+
+    marker = tmp_path / "in-load"
+    victim = fupin("run", str(SAMPLES), "--db", str(db), api=prefect_server,
+                   env={"FUPIN_LOAD_PAUSE_FILE": str(marker)})
+    deadline = time.monotonic() + 300
+    while not marker.exists():
+        assert victim.poll() is None, victim.communicate()[1][-2000:]
+        assert time.monotonic() < deadline, "the run never reached its load"
+        time.sleep(0.2)
+
+    # A reader while the write transaction is open waits, then gives a clear message.
+    reader = fupin("sql", "SELECT count(*) FROM dim_document", "--db", str(db),
+                   api=prefect_server, env={"FUPIN_LOCK_WAIT": "1"})
+    _, reader_err = reader.communicate(timeout=120)
+    assert reader.returncode == 3
+    assert "being written by another process" in reader_err and "Traceback" not in reader_err
+
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=30)
+    assert snapshot(db) == before
+
+    again = fupin("run", str(SAMPLES), "--db", str(db), "--json", api=prefect_server)
+    out, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["documents_loaded"] == 2 and summary["pages_unchanged"] == 1
+    assert snapshot(db)["dim_document"] == 3
+
+
+@pytest.fixture(scope="module")
+def sample_warehouse(prefect_server: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from flows.etl import etl
+
+    db = tmp_path_factory.mktemp("queries") / "fupin.duckdb"
+    etl(sources=[str(SAMPLES)], db=str(db))
+    return db
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("query", QUERIES, ids=[q.stem for q in QUERIES])
+def test_every_example_query_runs_and_answers(sample_warehouse: Path, query: Path) -> None:
+    with connect(sample_warehouse, read_only=True) as con:
+        cursor = con.execute(query.read_text(encoding="utf-8"))
+        columns = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    assert columns
+    expected_rows = {
+        "poor_households_by_region": lambda r: len(r) >= 2,
+        "poverty_incidence_over_time": lambda r: any(row[1] == "陇西县" for row in r),
+        "funds_by_region": lambda r: len(r) >= 3,
+        "quarantined_last_run": lambda r: any(row[4].startswith("value_within_bounds")
+                                              for row in r),
+        "sources_disagree": lambda r: r == [],
+    }
+    assert expected_rows[query.stem](rows), rows
+
+
+def test_every_table_and_column_is_commented(tmp_path: Path) -> None:
+    with connect(tmp_path / "w.duckdb") as con:
+        ensure_schema(con)
+        tables = con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE comment IS NULL").fetchall()
+        columns = con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() "
+            "WHERE NOT internal AND comment IS NULL "
+            "AND table_name IN (SELECT table_name FROM duckdb_tables())").fetchall()
+    assert tables == [] and columns == []
+
+
+def test_an_older_warehouse_gains_new_columns(tmp_path: Path) -> None:
+    from tasks.warehouse import connect, ensure_schema
+
+    db = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE raw_pages (sha256 VARCHAR PRIMARY KEY, location VARCHAR NOT NULL, "
+                "url VARCHAR, fetched_at TIMESTAMPTZ NOT NULL, http_status INTEGER, "
+                "content_type VARCHAR, encoding VARCHAR, size_bytes INTEGER NOT NULL, "
+                "content BLOB NOT NULL)")
+    con.execute("INSERT INTO raw_pages VALUES ('s', 'loc', NULL, now(), 200, NULL, 'utf-8', 1, "
+                "'x'::BLOB)")
+    con.close()
+    with connect(db) as con:
+        ensure_schema(con)
+        columns = {r[0] for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'raw_pages'").fetchall()}
+        assert {"etag", "last_modified"} <= columns
+        assert con.execute("SELECT count(*) FROM raw_pages").fetchone()[0] == 1
