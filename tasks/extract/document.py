@@ -220,6 +220,7 @@ class _Doc:
         lx, body, q = self.lx, self.body, it.q
         code, rule, ev_start, ev_end = self._choose(it, noun, cue, ev, k)
         subset_of = None
+        from_fact: CandidateFact | None = None
         clause_text = body[it.clause.start : it.clause.end].lstrip(" ,，;；、　")
         if any(clause_text.startswith(m) for m in lx.subset_markers):
             parent = next(
@@ -245,6 +246,7 @@ class _Doc:
             pf = self.facts[i]
             if lx.from_to.match(gap) and ru.compatible(pf.unit, it.unit):
                 code, rule, ev_start = pf.indicator, "from_to", q.qual_start
+                from_fact = pf
         if code is None:
             return
         ind = lx.indicators[code]
@@ -273,6 +275,11 @@ class _Doc:
         if region is None:
             confidence -= 0.1
         year, period_start, as_of, kind = self._time(sent, q, ind, ev_end)
+        if from_fact is not None and year is not None and year == from_fact.year:
+            # "由2014年的23.9%下降到0.86%": the year belongs to the starting value;
+            # the value reached is as of the report, unless the sentence dates it.
+            year = self.published.year if self.published else None
+            period_start, kind = None, "point" if year else None
         fact = CandidateFact(
             indicator=code,
             value=value,
