@@ -6,6 +6,7 @@ batch can be cleaned while the next one is still being fetched.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fupin.settings import configure_environment, default_db, home_dir
@@ -36,6 +37,6 @@ def etl(
     fetched = t.fetch.map(plan["refs"])
     cleaned = t.clean.map(fetched)
     extracted = t.extract.map(cleaned)
-    validated = t.validate(extracted)
+    validated = t.validate(extracted, str(Path(db).resolve().parent / "data_docs"))
     run = t.load(plan, validated, db, sources)
     return t.report(run, db)

@@ -53,9 +53,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             "facts: {facts_candidate} candidates = {facts_loaded} loaded"
             " + {facts_quarantined} quarantined   ({seconds:.1f}s)".format(**summary)
         )
+        if summary.get("data_docs"):
+            print(f"data docs: {summary['data_docs']}")
     if args.json:
         out = {k: summary[k] for k in RUN_KEYS}
         out["run_id"] = summary["run_id"]
+        out["data_docs"] = summary.get("data_docs")
         out["db"] = str(args.db)
         print(_dumps(out))
     return 0

@@ -29,7 +29,7 @@ from tasks.extract.regions import load_gazetteer
 from tasks.extract.taxonomy import load_taxonomy
 from tasks.sources import expand_sources
 from tasks.staging import BatchRef, write_rows
-from tasks.summary import summarize, summary_markdown
+from tasks.summary import summarize, summary_markdown, validation_markdown
 from tasks.validate import get_validator
 from tasks.warehouse import connect, known_pages, known_signatures, load_run
 
@@ -135,15 +135,25 @@ def extract(ref: BatchRef) -> BatchRef:
 
 
 @task(name="validate", cache_policy=NO_CACHE)
-def validate(refs: list[BatchRef]) -> list[BatchRef]:
-    """Run both GE suites over every batch with one GE context."""
+def validate(refs: list[BatchRef], docs_dir: str) -> dict[str, Any]:
+    """Run both GE suites over every batch with one GE context, then build Data Docs."""
     validator = get_validator()
-    return [stages.validate_stage(ref, validator) for ref in refs]
+    validated = [stages.validate_stage(ref, validator) for ref in refs]
+    docs = validator.build_docs(Path(docs_dir)) if validated else None
+    dq = stages.dq_summary(validated)
+    create_markdown_artifact(
+        validation_markdown(dq, docs), key="fupin-validation",
+        description="Great Expectations results of this run",
+    )
+    return {"refs": validated, "data_docs": str(docs) if docs else None}
 
 
 @task(name="load", cache_policy=NO_CACHE)
-def load(plan: dict[str, Any], refs: list[BatchRef], db: str, sources: list[str]) -> dict[str, Any]:
+def load(
+    plan: dict[str, Any], validated: dict[str, Any], db: str, sources: list[str]
+) -> dict[str, Any]:
     """Load the whole run into DuckDB in one transaction, then drop its staging folder."""
+    refs: list[BatchRef] = validated["refs"]
     counts = summarize(refs, plan["discover_rejected"])
     started: datetime = plan["started_at"]
     run = {
@@ -153,6 +163,7 @@ def load(plan: dict[str, Any], refs: list[BatchRef], db: str, sources: list[str]
         "sources": sources,
         **counts,
         "seconds": (datetime.now(UTC) - started).total_seconds(),
+        "data_docs": validated["data_docs"],
     }
     indicators = [asdict(i) for i in load_taxonomy()]
     regions = [asdict(r) for r in load_gazetteer().rows]

@@ -299,3 +299,18 @@ def find_duplicates(run_dir: Path, known: list[tuple[str, bytes]]) -> dict[str, 
     keys = {d["doc_key"] for d in docs}
     earlier = [(k, sig) for k, sig in known if k not in keys]
     return find_near_duplicates([(d["doc_key"], d["minhash"]) for d in docs], earlier)
+
+
+def dq_summary(refs: list[BatchRef]) -> list[dict[str, Any]]:
+    """Expectation results of the whole run: batches added up, failures first."""
+    totals: dict[tuple[str, str], dict[str, Any]] = {}
+    for ref in refs:
+        for row in read_rows(ref.path("dq")):
+            key = (row["suite"], row["expectation"])
+            agg = totals.setdefault(key, {"suite": key[0], "expectation": key[1],
+                                          "success": True, "element_count": 0,
+                                          "unexpected_count": 0})
+            agg["success"] = agg["success"] and row["success"]
+            agg["element_count"] += row["element_count"]
+            agg["unexpected_count"] += row["unexpected_count"]
+    return sorted(totals.values(), key=lambda r: (r["success"], r["suite"], r["expectation"]))

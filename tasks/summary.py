@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from tasks.staging import BatchRef
@@ -49,6 +50,8 @@ def summary_markdown(summary: dict[str, Any], details: dict[str, list[tuple[Any,
             **summary
         ),
     ]
+    if summary.get("data_docs"):
+        lines += ["", f"Great Expectations Data Docs: `{summary['data_docs']}`"]
     titles = {
         "facts_per_indicator": ("Facts per indicator", ("indicator", "facts")),
         "quarantine_reasons": ("Quarantine reasons", ("expectation", "facts")),
@@ -61,4 +64,21 @@ def summary_markdown(summary: dict[str, Any], details: dict[str, list[tuple[Any,
         lines += ["", f"## {title}", "", "| " + " | ".join(header) + " |",
                   "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def validation_markdown(results: list[dict[str, Any]], docs: Path | None) -> str:
+    """The GE verdicts of a run for the Prefect UI, failures on top."""
+    failed = [r for r in results if not r["success"]]
+    lines = [
+        "# Validation",
+        "",
+        f"{len(results) - len(failed)} of {len(results)} expectations passed on every row.",
+    ]
+    if docs:
+        lines += ["", f"Data Docs: `{docs}`"]
+    if failed:
+        lines += ["", "| suite | expectation | rows checked | rows failed |", "|---|---|---:|---:|"]
+        lines += [f"| {r['suite']} | {r['expectation']} | {r['element_count']} | "
+                  f"{r['unexpected_count']} |" for r in failed]
     return "\n".join(lines) + "\n"

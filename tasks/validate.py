@@ -10,6 +10,7 @@ the check's name. One GE context is built per process and reused.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -192,6 +193,25 @@ class Validator:
             self._definitions[name] = self.context.validation_definitions.add(
                 gx.ValidationDefinition(name=f"{name}_validation", data=batch, suite=suite)
             )
+
+    def build_docs(self, folder: Path) -> Path:
+        """Render GE Data Docs (suites and this process's validation results) into ``folder``."""
+        folder = folder.resolve()
+        site = "fupin-" + hashlib.sha1(str(folder).encode()).hexdigest()[:10]
+        with _LOCK:
+            sites = self.context.get_config().data_docs_sites or {}
+            if site not in sites:
+                self.context.add_data_docs_site(
+                    site_name=site,
+                    site_config={
+                        "class_name": "SiteBuilder",
+                        "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                                          "base_directory": str(folder)},
+                        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                    },
+                )
+            self.context.build_data_docs(site_names=[site])
+        return folder / "index.html"
 
     def _build_suite(self, name: str) -> Any:
         gx = self._gx

@@ -85,7 +85,7 @@ def test_a_served_deployment_run_completes_with_tasks_artifacts_and_data(
             "report"} <= {n if "batch" in n else n.rsplit("-", 1)[0] for n in names}
     assert all(t["state"]["type"] == "COMPLETED" for t in tasks)
     artifacts = {a["key"]: a for a in prefect_api.artifacts(run.id)}
-    assert {"fupin-run-summary", "fupin-progress"} <= set(artifacts)
+    assert {"fupin-run-summary", "fupin-progress", "fupin-validation"} <= set(artifacts)
     assert artifacts["fupin-progress"]["data"] == 100.0
     assert "documents loaded" in artifacts["fupin-run-summary"]["data"]
     con = duckdb.connect(str(served / "wh" / "fupin.duckdb"), read_only=True)

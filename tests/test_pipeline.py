@@ -91,7 +91,11 @@ def test_gbk_page_is_decoded_and_its_facts_found(first_run) -> None:
 
 
 def test_implausible_incidence_is_quarantined_not_dropped(first_run) -> None:
-    _, db, _ = first_run
+    summary, db, _ = first_run
+    docs = Path(summary["data_docs"])
+    assert docs.name == "index.html" and docs.parent == db.parent / "data_docs"
+    assert any("value_within_bounds" in p.read_text(encoding="utf-8")
+               for p in (docs.parent / "validations").rglob("*.html"))
     con = duckdb.connect(str(db), read_only=True)
     rows = con.execute(
         "SELECT value, expectation FROM quarantined_facts WHERE indicator = 'poverty_incidence'"
