@@ -20,7 +20,7 @@ from tasks.clean.dedupe import body_signature, find_near_duplicates
 from tasks.decode import DecodeError, decode_bytes
 from tasks.extract import extract
 from tasks.fetch import FetchOptions, fetch_batch
-from tasks.models import CandidateFact, Rejection, Source, Validators
+from tasks.models import CandidateFact, RawPage, Rejection, Source, Validators
 from tasks.staging import BatchRef, read_rows, write_rows
 from tasks.validate import Validator, document_frame, fact_frame
 
@@ -39,14 +39,32 @@ TRANSIENT_REASONS = {"timeout", "connection_error", "http_429", "http_500", "htt
                      "http_503", "http_504"}
 
 
+def _raw_row(p: RawPage) -> dict[str, Any]:
+    return {
+        "sha256": p.sha256,
+        "location": p.source.location,
+        "url": p.url,
+        "doc_key": p.source.doc_key,
+        "fetched_at": p.fetched_at,
+        "http_status": p.http_status,
+        "content_type": p.content_type,
+        "declared_charset": p.declared_charset,
+        "etag": p.etag,
+        "last_modified": p.last_modified,
+        "size_bytes": len(p.content),
+        "content": p.content,
+    }
+
+
 def fetch_stage(
     ref: BatchRef, options: FetchOptions | None = None, final_attempt: bool = True
 ) -> BatchRef:
     """Pull the batch's sources; pages whose bytes are already loaded are only counted.
 
     Before the final attempt, a transient failure (timeout, connection error, 429,
-    5xx) raises so the orchestrator retries the batch later; on the final attempt
-    it becomes a rejected page like any other failure.
+    5xx) raises so the orchestrator retries the batch later; what was settled is
+    kept, so the retry pulls only the pages that failed. On the final attempt a
+    transient failure becomes a rejected page like any other failure.
     """
     rows = read_rows(ref.path("sources"))
     known = {
@@ -55,42 +73,36 @@ def fetch_stage(
         for row in rows
     }
     sources = [Source(**row) for row in rows]
-    result = fetch_batch(sources, options, known)
-    pages, rejections = result.pages, result.rejections
-    transient = [r for r in rejections if r.reason in TRANSIENT_REASONS]
+    state_path = Path(ref.folder) / "fetch_state.json"
+    state = json.loads(state_path.read_text()) if state_path.exists() else {
+        "settled": [], "unchanged": 0}
+    settled = set(state["settled"])
+    result = fetch_batch([s for s in sources if s.doc_key not in settled], options, known)
+    fresh = [p for p in result.pages if known[p.source.doc_key].sha256 != p.sha256]
+    unchanged = state["unchanged"] + len(result.pages) - len(fresh) + len(result.not_modified)
+    raw = read_rows(ref.path("raw_partial")) + [_raw_row(p) for p in fresh]
+    rejected = read_rows(ref.path("rejected_partial"))
+    transient = [r for r in result.rejections if r.reason in TRANSIENT_REASONS]
     if transient and not final_attempt:
+        lasting = [r for r in result.rejections if r.reason not in TRANSIENT_REASONS]
+        settled |= {p.source.doc_key for p in result.pages}
+        settled |= {s.doc_key for s in result.not_modified} | {r.doc_key for r in lasting}
+        write_rows(ref.path("raw_partial"), "raw", raw)
+        write_rows(ref.path("rejected_partial"), "rejected",
+                   rejected + [rejection_row(r) for r in lasting])
+        state_path.write_text(json.dumps({"settled": sorted(settled), "unchanged": unchanged}))
         raise TransientFetchError(
             f"{len(transient)} of {len(sources)} pages failed transiently, e.g. "
             f"{transient[0].location}: {transient[0].reason}"
         )
-    fresh = [p for p in pages if known[p.source.doc_key].sha256 != p.sha256]
-    write_rows(
-        ref.path("raw"),
-        "raw",
-        [
-            {
-                "sha256": p.sha256,
-                "location": p.source.location,
-                "url": p.url,
-                "doc_key": p.source.doc_key,
-                "fetched_at": p.fetched_at,
-                "http_status": p.http_status,
-                "content_type": p.content_type,
-                "declared_charset": p.declared_charset,
-                "etag": p.etag,
-                "last_modified": p.last_modified,
-                "size_bytes": len(p.content),
-                "content": p.content,
-            }
-            for p in fresh
-        ],
-    )
-    write_rows(ref.path("rejected_fetch"), "rejected", [rejection_row(r) for r in rejections])
+    rejected += [rejection_row(r) for r in result.rejections]
+    write_rows(ref.path("raw"), "raw", raw)
+    write_rows(ref.path("rejected_fetch"), "rejected", rejected)
     counts = {
         "pages_in": len(sources),
-        "pages_unchanged": len(pages) - len(fresh) + len(result.not_modified),
-        "rejected_fetch": len(rejections),
-        "fetched": len(fresh),
+        "pages_unchanged": unchanged,
+        "rejected_fetch": len(rejected),
+        "fetched": len(raw),
     }
     return BatchRef(ref.index, ref.folder, {**ref.counts, **counts})
 

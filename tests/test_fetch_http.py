@@ -105,3 +105,25 @@ def test_entry_options_override_the_defaults_and_bad_options_are_rejected() -> N
         result = fetch_batch([patient, odd], FAST)
     assert [p.source.doc_key for p in result.pages] == ["a"]
     assert [(r.doc_key, r.reason) for r in result.rejections] == [("b", "bad_options")]
+
+
+def test_a_retried_batch_pulls_only_the_pages_that_failed(tmp_path) -> None:
+    import pytest
+
+    from tasks.stages import TransientFetchError, fetch_stage, plan_batches
+    from tasks.staging import read_rows
+
+    routes = {"/ok": always(Reply(200, PAGE)),
+              "/flaky": fail_then(Reply(503, b"busy"), 2, Reply(200, PAGE + b" "))}
+    with serve(routes) as site:
+        sources = [_source(site.url("/ok"), "ok"), _source(site.url("/flaky"), "flaky")]
+        (ref,) = plan_batches(sources, {}, tmp_path, 10)
+        once = FetchOptions(retries=0, backoff=0.01)
+        with pytest.raises(TransientFetchError):
+            fetch_stage(ref, once, final_attempt=False)
+        with pytest.raises(TransientFetchError):
+            fetch_stage(ref, once, final_attempt=False)
+        done = fetch_stage(ref, once, final_attempt=True)
+    assert site.hits == {"/ok": 1, "/flaky": 3}
+    assert sorted(r["doc_key"] for r in read_rows(done.path("raw"))) == ["flaky", "ok"]
+    assert done.counts["rejected_fetch"] == 0 and done.counts["pages_in"] == 2
