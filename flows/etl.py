@@ -15,12 +15,13 @@ configure_environment()
 
 from prefect import flow  # noqa: E402
 
+from flows.runners import make_task_runner  # noqa: E402
 from tasks import prefect_tasks as t  # noqa: E402
 
 DEFAULT_BATCH_SIZE = 200
 
 
-@flow(name="fupin-etl", log_prints=False)
+@flow(name="fupin-etl", log_prints=False, task_runner=make_task_runner())
 def etl(
     sources: list[str],
     db: str | None = None,

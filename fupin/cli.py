@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -42,6 +43,8 @@ def run_pipeline(
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.task_runner:
+        os.environ["FUPIN_TASK_RUNNER"] = args.task_runner
     summary = run_pipeline(args.sources, Path(args.db), args.batch_size, args.reprocess)
     if not args.json or args.verbose:
         print(f"run {summary['run_id']} → {args.db}")
@@ -221,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="file, directory, glob, http(s) URL, or @FILE with one per line")
     run.add_argument("--db", default=str(default_db()), help=db_help)
     run.add_argument("--batch-size", type=int, default=200, help="pages per task run")
+    run.add_argument("--task-runner", metavar="KIND",
+                     help="threads (default), processes[:N], dask, or dask:ADDRESS")
     run.add_argument("--reprocess", action="store_true",
                      help="clean, extract and validate unchanged pages again")
     run.add_argument("--json", action="store_true", help="print the summary as JSON (last line)")

@@ -37,6 +37,7 @@ def configure_environment() -> None:
         "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
         "GX_ANALYTICS_ENABLED": "false",
         "TQDM_DISABLE": "1",
+        "DASK_LOGGING__DISTRIBUTED": "warning",
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
