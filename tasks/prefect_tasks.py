@@ -24,6 +24,7 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run, task_run
 
+from fupin.settings import home_dir
 from tasks import stages
 from tasks.extract.regions import load_gazetteer
 from tasks.extract.taxonomy import load_taxonomy
@@ -32,6 +33,11 @@ from tasks.staging import BatchRef, write_rows
 from tasks.summary import summarize, summary_markdown, validation_markdown
 from tasks.validate import get_validator
 from tasks.warehouse import connect, known_pages, known_signatures, load_run
+
+
+def stage_cache_dir() -> Path:
+    """Clean and extract results by content hash and code version (see tasks.stage_cache)."""
+    return home_dir() / "cache"
 
 
 def new_run_id() -> str:
@@ -124,12 +130,12 @@ def fetch(ref: BatchRef) -> BatchRef:
 
 @task(name="clean", cache_policy=NO_CACHE, task_run_name="clean-batch-{ref.index}")
 def clean(ref: BatchRef) -> BatchRef:
-    return stages.clean_stage(ref)
+    return stages.clean_stage(ref, stage_cache_dir())
 
 
 @task(name="extract", cache_policy=NO_CACHE, task_run_name="extract-batch-{ref.index}")
 def extract(ref: BatchRef) -> BatchRef:
-    out = stages.extract_stage(ref)
+    out = stages.extract_stage(ref, stage_cache_dir())
     _progress(Path(ref.folder).parent, "extract")
     return out
 

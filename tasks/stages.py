@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from tasks import stage_cache
 from tasks.clean import clean_page
 from tasks.clean.dedupe import body_signature, find_near_duplicates
 from tasks.decode import DecodeError, decode_bytes
@@ -107,8 +109,34 @@ def fetch_stage(
     return BatchRef(ref.index, ref.folder, {**ref.counts, **counts})
 
 
-def clean_stage(ref: BatchRef) -> BatchRef:
+def _cached(
+    stage: str, ref: BatchRef, pages: list[tuple[str, str]], files: tuple[str, ...],
+    compute: Callable[[], dict[str, int]], cache_dir: Path | None,
+) -> BatchRef:
+    """Run ``compute`` for the batch, or restore its files from the stage cache."""
+    if cache_dir is None:
+        return BatchRef(ref.index, ref.folder, {**ref.counts, **compute()})
+    key = stage_cache.cache_key(stage, pages)
+    counts = stage_cache.restore(cache_dir / stage, key, Path(ref.folder), files)
+    if counts is None:
+        counts = compute()
+        stage_cache.store(cache_dir / stage, key, Path(ref.folder), files, counts)
+    return BatchRef(ref.index, ref.folder, {**ref.counts, **counts})
+
+
+CLEAN_FILES = ("docs.parquet", "rejected_clean.parquet")
+EXTRACT_FILES = ("facts.parquet", "skips.parquet", "keywords.parquet")
+
+
+def clean_stage(ref: BatchRef, cache_dir: Path | None = None) -> BatchRef:
     """Decode and strip chrome; undecodable pages become rejections."""
+    # The location is part of the key: the documents it writes carry it.
+    pages = [(r["doc_key"], f"{r['sha256']}\x1f{r['location']}\x1f{r['url']}")
+             for r in read_rows(ref.path("raw"), ["doc_key", "sha256", "location", "url"])]
+    return _cached("clean", ref, pages, CLEAN_FILES, lambda: _clean(ref), cache_dir)
+
+
+def _clean(ref: BatchRef) -> dict[str, int]:
     docs: list[dict[str, Any]] = []
     rejections: list[dict[str, Any]] = []
     for raw in read_rows(ref.path("raw")):
@@ -152,11 +180,7 @@ def clean_stage(ref: BatchRef) -> BatchRef:
         )
     write_rows(ref.path("docs"), "docs", docs)
     write_rows(ref.path("rejected_clean"), "rejected", rejections)
-    return BatchRef(
-        ref.index,
-        ref.folder,
-        {**ref.counts, "rejected_clean": len(rejections), "cleaned": len(docs)},
-    )
+    return {"rejected_clean": len(rejections), "cleaned": len(docs)}
 
 
 def fact_id(doc_key: str, content_sha256: str, ordinal: int) -> str:
@@ -178,8 +202,14 @@ def fact_row(
     return row
 
 
-def extract_stage(ref: BatchRef) -> BatchRef:
+def extract_stage(ref: BatchRef, cache_dir: Path | None = None) -> BatchRef:
     """Read indicator facts, deliberate skips and keywords from every document."""
+    pages = [(r["doc_key"], r["content_sha256"])
+             for r in read_rows(ref.path("docs"), ["doc_key", "content_sha256"])]
+    return _cached("extract", ref, pages, EXTRACT_FILES, lambda: _extract(ref), cache_dir)
+
+
+def _extract(ref: BatchRef) -> dict[str, int]:
     facts: list[dict[str, Any]] = []
     skips: list[dict[str, Any]] = []
     keywords: list[dict[str, Any]] = []
@@ -203,7 +233,7 @@ def extract_stage(ref: BatchRef) -> BatchRef:
     write_rows(ref.path("facts"), "facts", facts)
     write_rows(ref.path("skips"), "skips", skips)
     write_rows(ref.path("keywords"), "keywords", keywords)
-    return BatchRef(ref.index, ref.folder, {**ref.counts, "facts_candidate": len(facts)})
+    return {"facts_candidate": len(facts)}
 
 
 def plan_batches(

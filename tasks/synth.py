@@ -69,6 +69,7 @@ class Templates:
     sentences: list[dict[str, Any]]
     counties: list[Place]
     prefectures: list[Place]
+    members: dict[str, list[str]]  # prefecture -> its counties that can be named
     towns: list[str]
     villages: list[str]
 
@@ -124,8 +125,11 @@ def load_templates(path: Path = TEMPLATES_PATH, regions: Path = REGIONS_PATH) ->
     filler = raw["filler"]
     towns = _invented(filler["towns"]["first"], filler["towns"]["suffix"], words)
     villages = _invented(filler["villages"]["first"], [""], words)
+    members: dict[str, list[str]] = {}
+    for c in counties:
+        members.setdefault(c.prefecture, []).append(c.name)
     return Templates(raw, raw["layouts"], raw["indicator_sentences"], counties, prefectures,
-                     towns, villages)
+                     members, towns, villages)
 
 
 # ---------------------------------------------------------------- numbers
@@ -145,13 +149,16 @@ def _strip(d: Decimal) -> str:
     return s.rstrip("0").rstrip(".") if "." in s else s
 
 
-def _round_sig(x: float, digits: int) -> Decimal:
-    """Round down to ``digits`` significant digits (what 约/余 numbers look like)."""
+def _round_sig(x: float, digits: int, qualifier: str = "at_least") -> Decimal:
+    """Round to ``digits`` significant digits, as 约/近 (nearest) and 余/多 (down)
+    numbers are written."""
     d = Decimal(str(int(x))) if x >= 1 else Decimal("1")
     exp = len(str(int(d))) - digits
     if exp <= 0:
         return d
     q = Decimal(10) ** exp
+    if qualifier == "approx":
+        return max(q, ((d + q / 2) // q) * q)
     return (d // q) * q
 
 
@@ -166,7 +173,7 @@ def write_count(rng: random.Random, x: float, qualifier: str, wan_only: bool = F
     forms round to two significant digits."""
     x = max(x, 1.0)
     if qualifier != "exact":
-        n = _round_sig(x, 2)
+        n = _round_sig(x, 2, qualifier)
         if n >= WAN and (wan_only or rng.random() < 0.7):
             body = _strip(n / WAN)
             if qualifier == "approx":
@@ -186,16 +193,18 @@ def write_money(rng: random.Random, x: float, qualifier: str) -> Written:
     """Yuan: 亿 with one or two decimals, or 万 with none or one; 约/余/多 round."""
     if qualifier != "exact":
         if x >= 1e8:
-            n = _round_sig(x / 1e8, 2) if x >= 1e9 else Decimal(int(x / 1e8))
             if qualifier == "approx":
+                n = Decimal(repr(x / 1e8)).quantize(Decimal("0.1"))
                 return Written(rng.choice("近约") + _strip(n) + "亿", n * YI, qualifier)
+            n = _round_sig(x / 1e8, 2)
             return Written(_strip(n) + "亿多", n * YI, qualifier)
-        n = _round_sig(x / 1e4, 2)
+        n = _round_sig(x / 1e4, 2, qualifier)
         if qualifier == "approx":
             return Written(rng.choice("近约") + _strip(n) + "万", n * WAN, qualifier)
         return Written(_strip(n) + rng.choice(["余", "多"]) + "万", n * WAN, qualifier)
     if x >= 1e8 and rng.random() < 0.8:
-        d = (Decimal(int(x)) / YI).quantize(Decimal("0.01") if rng.random() < 0.5 else Decimal("0.1"))
+        places = Decimal("0.01") if rng.random() < 0.5 else Decimal("0.1")
+        d = (Decimal(int(x)) / YI).quantize(places)
         return Written(_strip(d) + "亿", d * YI, qualifier)
     d = (Decimal(int(x)) / WAN).quantize(Decimal("1") if rng.random() < 0.6 else Decimal("0.1"))
     return Written(_strip(d) + "万", d * WAN, qualifier)
@@ -209,7 +218,7 @@ def write_decimal(rng: random.Random, x: float, places: tuple[int, ...] = (1, 2)
 
 
 def write_int(x: float) -> Written:
-    n = Decimal(max(int(round(x)), 1))
+    n = Decimal(max(round(x), 1))
     return Written(_strip(n), n, "exact")
 
 
@@ -223,7 +232,8 @@ SLOT_KINDS: dict[str, str] = {
     "house_y": "count", "emp": "count", "emp_ly": "count", "emp2": "count", "mh": "count",
     "mp": "count", "eh": "count", "ep": "count",
     "total_wan": "wan", "pop0_wan": "wan",
-    "vil0": "small", "ve": "small", "ve_y": "small", "pc": "small", "ce": "small",
+    "vil0": "small", "ve": "small", "ve_y": "small", "pc": "small_cn", "ce": "small_cn",
+    "lp_c": "count",
     "sec": "small", "towns": "small", "admin_villages": "small", "projects": "small",
     "sites": "small", "roads": "small",
     "fund": "money", "fund_sub": "money", "fund_y": "money", "agri_fund": "money",
@@ -261,6 +271,7 @@ def region_profile(rng: random.Random, level: str, y0: int, y1: int | None) -> d
     p["ve"] = p["vil0"] * u(0.4, 1.0)
     p["lp_y"] = p["pop0"] * u(0.08, 0.3)
     p["ve_y"] = p["vil0"] * u(0.1, 0.35)
+    p["lp_c"] = p["lp_y"] * u(0.08, 0.3)
     p["lp_ly"] = p["pop0"] * u(0.08, 0.3)
     p["lh_ly"] = p["lp_ly"] / u(3.4, 4.3)
     scale = 1.0 if county else u(5, 9)
@@ -314,7 +325,13 @@ def write_slot(rng: random.Random, name: str, raw: float, qualifier: str) -> Wri
         return write_decimal(rng, raw, (1,))
     if kind == "income":
         return write_decimal(rng, raw, (0, 0, 1))
+    if kind == "small_cn" and raw < 10.5 and rng.random() < 0.4:
+        n = round(raw)
+        return Written(CN_NUMERALS[n], Decimal(n), "exact")
     return write_int(raw)
+
+
+CN_NUMERALS = ["零", "一", "两", "三", "四", "五", "六", "七", "八", "九", "十"]
 
 
 def gold_number(d: Decimal) -> int | float:
@@ -351,8 +368,11 @@ def _year(expr: Any, years: dict[str, int]) -> int | None:
     return years[str(expr)]
 
 
-def _eligible(sent: dict[str, Any], place: Place, pub: int, y1: int | None) -> bool:
+def _eligible(sent: dict[str, Any], place: Place, pub: int, y1: int | None,
+              has_members: bool) -> bool:
     needs = sent.get("needs") or {}
+    if needs.get("member") and not has_members:
+        return False
     if needs.get("level") and needs["level"] != place.level:
         return False
     if needs.get("min_pub") and pub < needs["min_pub"]:
@@ -389,7 +409,7 @@ def _filler_sentence(rng: random.Random, tpl: Templates, place: Place) -> str:
 
 def _indicator_sentence(
     rng: random.Random, tpl: Templates, sent: dict[str, Any], place: Place,
-    profile: dict[str, float], years: dict[str, int],
+    profile: dict[str, float], years: dict[str, int], member: str | None,
 ) -> tuple[str, list[dict[str, Any]]]:
     """Render one indicator sentence and the gold facts it states."""
     allowed: dict[str, list[str]] = {}
@@ -400,6 +420,8 @@ def _indicator_sentence(
         text = text[:-1] + rng.choice(tpl.raw["distractors"]) + "。"
     values = _words(rng, tpl, place)
     values.update({k: str(v) for k, v in years.items() if v is not None})
+    if member:
+        values["C"] = member
     written: dict[str, Written] = {}
     for slot in _SLOT_RE.findall(text):
         if slot in values or slot in written:
@@ -416,7 +438,8 @@ def _indicator_sentence(
             raise ValueError(f"{sent['id']}: evidence {evidence!r} not in {rendered!r}")
         note = fct.get("note") or ""
         facts.append({
-            "indicator": fct["indicator"], "region": place.name, "province": place.province,
+            "indicator": fct["indicator"], "region": values[fct.get("region", "R")],
+            "province": place.province,
             "year": _year(fct.get("year"), years),
             "period_start": _year(fct.get("period_start"), years),
             "value": gold_number(w.value), "unit": _UNITS[fct["indicator"]],
@@ -469,13 +492,31 @@ def make_story(rng: random.Random, tpl: Templates) -> Story:
     closing = fill(rng.choice(raw["closings"]), words)
     budget = target - len(lead) - len(closing)
 
-    eligible = [s for s in tpl.sentences if _eligible(s, place, pub.year, y1)]
-    k = max(3, min(len(eligible), round(target / mix["chars_per_indicator_sentence"])))
-    chosen = rng.sample(eligible, k)
+    members = tpl.members.get(place.name, []) if place.level == "prefecture" else []
+    member = rng.choice(members) if members else None
+    eligible = [s for s in tpl.sentences if _eligible(s, place, pub.year, y1, bool(members))]
+    k = max(3, round(target / mix["chars_per_indicator_sentence"]))
+    rng.shuffle(eligible)
+    chosen, groups = [], set()
+    for sent in eligible:
+        if len(chosen) == k:
+            break
+        if sent.get("group") in groups:
+            continue
+        groups.add(sent.get("group") or sent["id"])
+        chosen.append(sent)
     blocks: list[tuple[str, list[dict[str, Any]]]] = []
+    stated: set[tuple[Any, ...]] = set()
     for sent in chosen:
-        text, facts = _indicator_sentence(rng, tpl, sent, place, profile, years)
-        blocks.append((text, facts))
+        text, facts = _indicator_sentence(rng, tpl, sent, place, profile, years, member)
+        # A figure the page states twice (same year) is one gold fact, as in the shared set.
+        kept = []
+        for f in facts:
+            key = (f["indicator"], f["region"], f["value"], f["year"])
+            if key not in stated:
+                stated.add(key)
+                kept.append(f)
+        blocks.append((text, kept))
 
     # Paragraphs: each indicator sentence with 1-3 filler sentences around it (one
     # number-bearing sentence per paragraph), then filler-only paragraphs until the
@@ -650,7 +691,7 @@ def plan_page(seed: int, index: int, mix: dict[str, Any]) -> PagePlan:
 
 
 def page_stem(seed: int, index: int) -> str:
-    """File stem = gold seed: the index plus a short hash-like tag, as the shared set names pages."""
+    """File stem = gold seed: the index and a hash-like tag, like the shared seed names."""
     rng = random.Random(f"fupin-synth:{seed}:name:{index}")
     return f"{index:06d}_{rng.getrandbits(64):016x}"
 

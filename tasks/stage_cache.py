@@ -1,0 +1,72 @@
+"""Reuse clean and extract results for pages whose bytes and code are unchanged.
+
+A stage's output for a batch is a pure function of the pages' content and of the
+code and data files that implement the stage, so it is cached under a key made of
+both. A full re-validation over unchanged pages (or a re-run after a failed load)
+then skips the expensive work. Any edit to a stage's code or schema files changes
+its version and so misses the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+STAGE_FILES: dict[str, tuple[str, ...]] = {
+    "clean": ("tasks/decode.py", "tasks/clean/*.py", "tasks/stages.py",
+              "schemas/chrome_cues.yaml", "schemas/mask_repairs.yaml"),
+    "extract": ("tasks/extract/*.py", "tasks/stages.py", "schemas/indicators.yaml",
+                "schemas/regions.csv"),
+}
+
+
+@cache
+def code_version(stage: str) -> str:
+    """A hash of every file the stage's output depends on."""
+    digest = hashlib.sha256()
+    for pattern in STAGE_FILES[stage]:
+        for path in sorted(ROOT.glob(pattern)):
+            digest.update(path.relative_to(ROOT).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cache_key(stage: str, pages: Iterable[tuple[str, str]]) -> str:
+    """Key of a batch: the stage's code version and each page's key and content hash."""
+    digest = hashlib.sha256(code_version(stage).encode())
+    for doc_key, sha in sorted(pages):
+        digest.update(f"{doc_key}\x1f{sha}\n".encode())
+    return digest.hexdigest()
+
+
+def restore(cache_dir: Path, key: str, folder: Path, files: tuple[str, ...]) -> dict | None:
+    """Copy a cached result into ``folder``; its counts, or None on a miss."""
+    entry = cache_dir / key[:2] / key
+    if not (entry / "counts.json").exists():
+        return None
+    for name in files:
+        shutil.copyfile(entry / name, folder / name)
+    return json.loads((entry / "counts.json").read_text())
+
+
+def store(cache_dir: Path, key: str, folder: Path, files: tuple[str, ...], counts: dict) -> None:
+    """Save a batch's result; written to a temporary folder first so readers never see half."""
+    entry = cache_dir / key[:2] / key
+    if entry.exists():
+        return
+    tmp = entry.with_name(entry.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name in files:
+        shutil.copyfile(folder / name, tmp / name)
+    (tmp / "counts.json").write_text(json.dumps(counts))
+    try:
+        tmp.rename(entry)
+    except OSError:  # another worker stored the same batch first
+        shutil.rmtree(tmp, ignore_errors=True)
