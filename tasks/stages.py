@@ -311,8 +311,9 @@ def validate_stage(ref: BatchRef, validator: Validator) -> BatchRef:
     return BatchRef(ref.index, ref.folder, {**ref.counts, **counts})
 
 
-_OBSERVED_COLUMNS = ("value", "unit", "year", "region", "region_code", "region_note",
-                     "latest_year", "body_chars", "cjk_share", "published_days_ahead")
+_OBSERVED_COLUMNS = ("indicator", "value", "unit", "min_value", "max_value", "year",
+                     "region", "region_code", "region_note", "latest_year", "body_chars",
+                     "cjk_share", "published_days_ahead")
 
 
 def _observed(row: Any, failed: list[str]) -> str:

@@ -49,36 +49,29 @@ def _spec(name: str, type_: str, **kwargs: Any) -> dict[str, Any]:
     return {"name": name, "type": type_, "kwargs": kwargs}
 
 
-def _condition(indicator: str) -> dict[str, Any]:
-    from great_expectations.expectations.row_conditions import Column
-
-    return {"row_condition": Column("indicator") == indicator}
-
-
 def taxonomy_expectations(indicators: Iterable[Indicator]) -> list[dict[str, Any]]:
-    """Bounds, unit and integrality per indicator, generated so that a YAML edit is enough."""
+    """Known indicator, unit, bounds and whole numbers, all driven by the taxonomy.
+
+    Bounds travel as per-row columns (``min_value``, ``max_value``, joined from the
+    taxonomy by ``fact_frame``) so that a handful of expectations cover every
+    indicator: one expectation per indicator would cost GE a metric pass each.
+    """
     indicators = list(indicators)
-    specs = [
+    return [
         _spec("indicator_known", "expect_column_values_to_be_in_set", column="indicator",
               value_set=[i.code for i in indicators]),
         _spec("unit_matches_indicator", "expect_column_pair_values_to_be_in_set",
               column_A="indicator", column_B="unit",
               value_pairs_set=[(i.code, i.unit) for i in indicators]),
+        _spec("value_not_below_indicator_min", "expect_column_pair_values_a_to_be_greater_than_b",
+              column_A="value", column_B="min_value", or_equal=True,
+              ignore_row_if="either_value_is_missing"),
+        _spec("value_not_above_indicator_max", "expect_column_pair_values_a_to_be_greater_than_b",
+              column_A="max_value", column_B="value", or_equal=True,
+              ignore_row_if="either_value_is_missing"),
+        _spec("whole_number_for_counts", "expect_column_values_to_be_between",
+              column="fraction_if_whole", max_value=1e-6),
     ]
-    for ind in indicators:
-        bounds: dict[str, Any] = {}
-        if ind.min_value is not None:
-            bounds["min_value"] = ind.min_value
-        if ind.max_value is not None:
-            bounds["max_value"] = ind.max_value
-        if bounds:
-            specs.append(_spec(f"value_within_bounds[{ind.code}]",
-                               "expect_column_values_to_be_between", column="value",
-                               **bounds, **_condition(ind.code)))
-        if ind.integer:
-            specs.append(_spec(f"whole_number[{ind.code}]", "expect_column_values_to_be_between",
-                               column="fraction", max_value=1e-6, **_condition(ind.code)))
-    return specs
 
 
 @cache
@@ -127,9 +120,15 @@ def fact_frame(rows: list[dict[str, Any]], published: dict[str, date | None]) ->
     pub_year = frame["doc_key"].map(lambda k: published.get(k).year if published.get(k) else None)
     today = date.today().year
     frame["latest_year"] = pub_year.fillna(today).astype(int) + 1
-    frame["fraction"] = frame["value"].map(
-        lambda v: abs(v - round(v)) if v is not None and math.isfinite(v) else None
-    )
+    taxonomy = {i.code: i for i in load_taxonomy()}
+    frame["min_value"] = frame["indicator"].map(
+        lambda c: taxonomy[c].min_value if c in taxonomy else None).astype("Float64")
+    frame["max_value"] = frame["indicator"].map(
+        lambda c: taxonomy[c].max_value if c in taxonomy else None).astype("Float64")
+    whole = frame["indicator"].map(lambda c: c in taxonomy and taxonomy[c].integer)
+    fraction = frame["value"].map(
+        lambda v: abs(v - round(v)) if v is not None and math.isfinite(v) else 0.0)
+    frame["fraction_if_whole"] = fraction.where(whole, 0.0)
     frame["year"] = frame["year"].astype("Int64")
     frame["period_start"] = frame["period_start"].astype("Int64")
     return add_cross_check_columns(frame)

@@ -100,7 +100,7 @@ def test_implausible_incidence_is_quarantined_not_dropped(first_run) -> None:
     rows = con.execute(
         "SELECT value, expectation FROM quarantined_facts WHERE indicator = 'poverty_incidence'"
     ).fetchall()
-    assert (112.5, "value_within_bounds[poverty_incidence]") in rows
+    assert (112.5, "value_not_above_indicator_max") in rows
     con.close()
 
 

@@ -84,13 +84,13 @@ def test_good_rows_load_and_counts_reconcile(verdict) -> None:
 @pytest.mark.parametrize(
     ("fact_id", "expectation"),
     [
-        ("only_bad-0", "value_within_bounds[poverty_incidence]"),
+        ("only_bad-0", "value_not_above_indicator_max"),
         ("only_bad-1", "value_non_negative"),
         ("only_bad-2", "households_le_persons_poor"),
         ("only_bad-4", "year_not_after_publication"),
         ("only_bad-5", "unit_matches_indicator"),
         ("only_bad-6", "region_resolved"),
-        ("only_bad-7", "whole_number[poor_villages]"),
+        ("only_bad-7", "whole_number_for_counts"),
         ("only_bad-9", "subset_le_parent"),
         ("empty-0", "document_quarantined"),
     ],
