@@ -11,6 +11,8 @@ DEMO_QUERIES := warehouse/queries/poor_households_by_region.sql \
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := false
 
+BENCH_PAGES ?= 10000
+
 .PHONY: setup demo test test-fast lint lock bench clean-work
 
 setup: $(STAMP)
@@ -46,6 +48,10 @@ lint: setup
 lock: setup
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --python-version 3.11 \
 		--no-header --no-annotate -o requirements.lock
+
+# Floor vs full run vs re-run on a synthetic corpus; appends a row to bench/results.md.
+bench: setup
+	$(BIN)/python bench/run_bench.py --pages $(BENCH_PAGES)
 
 clean-work:
 	rm -rf .fupin warehouse/staging

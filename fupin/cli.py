@@ -196,6 +196,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_synth(args: argparse.Namespace) -> int:
+    from tasks.synth import generate_corpus
+
+    counts = generate_corpus(Path(args.out), args.pages, seed=args.seed)
+    print(_dumps(counts))
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from tasks.report import build_report
 
@@ -249,6 +257,14 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--batch-size", type=int, default=200)
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=cmd_eval)
+
+    synth = sub.add_parser(
+        "synth", help="write a synthetic corpus of realistic pages with gold facts (benchmarks)"
+    )
+    synth.add_argument("--pages", type=int, required=True)
+    synth.add_argument("--out", required=True, help="folder for pages/ and gold.jsonl")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.set_defaults(func=cmd_synth)
 
     report = sub.add_parser("report", help="write a static HTML report of the warehouse")
     report.add_argument("--db", default=str(default_db()), help=db_help)

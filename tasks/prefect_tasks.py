@@ -143,9 +143,10 @@ def extract(ref: BatchRef) -> BatchRef:
 @task(name="validate", cache_policy=NO_CACHE)
 def validate(refs: list[BatchRef], docs_dir: str) -> dict[str, Any]:
     """Run both GE suites over every batch with one GE context, then build Data Docs."""
-    validator = get_validator()
-    validated = [stages.validate_stage(ref, validator) for ref in refs]
-    docs = validator.build_docs(Path(docs_dir)) if validated else None
+    validated = [out for group in stages.validation_groups(refs)
+                 for out in stages.validate_group(group, get_validator)]
+    new_rows = any(r.counts.get("cleaned") or r.counts.get("facts_candidate") for r in refs)
+    docs = get_validator().build_docs(Path(docs_dir)) if new_rows else None
     dq = stages.dq_summary(validated)
     create_markdown_artifact(
         validation_markdown(dq, docs), key="fupin-validation",

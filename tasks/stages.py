@@ -24,7 +24,7 @@ from tasks.extract import extract
 from tasks.fetch import FetchOptions, fetch_batch
 from tasks.models import CandidateFact, RawPage, Rejection, Source, Validators
 from tasks.staging import BatchRef, read_rows, write_rows
-from tasks.validate import Validator, document_frame, fact_frame
+from tasks.validate import Validator, Verdict, document_frame, fact_frame
 
 
 def rejection_row(rejection: Rejection) -> dict[str, Any]:
@@ -254,61 +254,89 @@ def plan_batches(
     return refs
 
 
-def validate_stage(ref: BatchRef, validator: Validator) -> BatchRef:
-    """Split the batch into loadable rows and quarantined rows, each with its reason."""
+# GE's cost is mostly per call, so batches are validated together up to this many rows.
+VALIDATE_CHUNK_ROWS = 60_000
+
+
+def validation_groups(
+    refs: list[BatchRef], limit: int = VALIDATE_CHUNK_ROWS
+) -> list[list[BatchRef]]:
+    """Consecutive batches whose documents and facts together stay under ``limit`` rows."""
+    groups: list[list[BatchRef]] = []
+    size = 0
+    for ref in refs:
+        rows = ref.counts.get("cleaned", 0) + ref.counts.get("facts_candidate", 0)
+        if not groups or size + rows > limit:
+            groups.append([])
+            size = 0
+        groups[-1].append(ref)
+        size += rows
+    return groups
+
+
+def validate_group(refs: list[BatchRef], get: Callable[[], Validator]) -> list[BatchRef]:
+    """Validate several batches with one GE call per suite, then split the verdicts back.
+
+    Loadable rows and quarantined rows (each with its reasons) are written per batch;
+    the group's expectation results go with its first batch. ``get`` is only called
+    when there is something to validate, so a run with nothing new never loads GE.
+    """
     now = datetime.now(UTC)
-    docs = read_rows(ref.path("docs"))
+    docs_by = [read_rows(ref.path("docs")) for ref in refs]
+    facts_by = [read_rows(ref.path("facts")) for ref in refs]
+    docs = [d for batch in docs_by for d in batch]
+    facts = [f for batch in facts_by for f in batch]
+    validator = get() if docs or facts else None
     doc_frame = document_frame(docs)
-    doc_verdict = validator.validate("documents", doc_frame)
-    good_docs, bad_docs = [], {}
-    for i, doc in enumerate(docs):
-        failed = doc_verdict.failed(i)
-        if failed:
-            bad_docs[doc["doc_key"]] = failed
-        else:
-            good_docs.append(doc)
-    rejected = [
-        rejection_row(
-            Rejection(doc["location"], doc["doc_key"], "validate", bad_docs[doc["doc_key"]][0],
-                      _observed(doc_frame.iloc[i], bad_docs[doc["doc_key"]]), doc["url"])
-        )
-        for i, doc in enumerate(docs)
-        if doc["doc_key"] in bad_docs
-    ]
-    facts = read_rows(ref.path("facts"))
-    published = {d["doc_key"]: d["published_date"] for d in docs}
-    frame = fact_frame(facts, published)
-    verdict = validator.validate("facts", frame)
-    loaded, quarantined = [], []
-    for i, fact in enumerate(facts):
-        failed = (["document_quarantined"] if fact["doc_key"] in bad_docs else [])
-        failed += verdict.failed(i)
-        if not failed:
-            loaded.append(fact)
-            continue
-        quarantined.append(
-            {
-                **{k: fact[k] for k in ("fact_id", "doc_key", "indicator", "value", "unit",
-                                        "qualifier", "region", "region_code", "year",
-                                        "evidence", "sentence", "char_start", "char_end")},
-                "expectation": failed[0],
-                "expectations": failed,
-                "observed": _observed(frame.iloc[i], failed),
-                "recorded_at": now,
-            }
-        )
-    write_rows(ref.path("docs_ok"), "docs", good_docs)
-    write_rows(ref.path("rejected_validate"), "rejected", rejected)
-    write_rows(ref.path("facts_ok"), "facts", loaded)
-    write_rows(ref.path("quarantine"), "quarantine", quarantined)
-    write_rows(ref.path("dq"), "dq", doc_verdict.results + verdict.results)
-    counts = {
-        "rejected_validate": len(rejected),
-        "documents_loaded": len(good_docs),
-        "facts_loaded": len(loaded),
-        "facts_quarantined": len(quarantined),
-    }
-    return BatchRef(ref.index, ref.folder, {**ref.counts, **counts})
+    doc_verdict = validator.validate("documents", doc_frame) if validator else Verdict()
+    bad_docs = {d["doc_key"]: doc_verdict.failed(i) for i, d in enumerate(docs)
+                if doc_verdict.failed(i)}
+    frame = fact_frame(facts, {d["doc_key"]: d["published_date"] for d in docs})
+    verdict = validator.validate("facts", frame) if validator else Verdict()
+    out: list[BatchRef] = []
+    doc_at = fact_at = 0
+    for n, ref in enumerate(refs):
+        good, rejected = [], []
+        for doc in docs_by[n]:
+            failed = bad_docs.get(doc["doc_key"])
+            if failed:
+                rejected.append(rejection_row(Rejection(
+                    doc["location"], doc["doc_key"], "validate", failed[0],
+                    _observed(doc_frame.iloc[doc_at], failed), doc["url"])))
+            else:
+                good.append(doc)
+            doc_at += 1
+        loaded, quarantined = [], []
+        for fact in facts_by[n]:
+            failed = ["document_quarantined"] if fact["doc_key"] in bad_docs else []
+            failed += verdict.failed(fact_at)
+            if failed:
+                quarantined.append(_quarantine_row(fact, failed, frame.iloc[fact_at], now))
+            else:
+                loaded.append(fact)
+            fact_at += 1
+        write_rows(ref.path("docs_ok"), "docs", good)
+        write_rows(ref.path("rejected_validate"), "rejected", rejected)
+        write_rows(ref.path("facts_ok"), "facts", loaded)
+        write_rows(ref.path("quarantine"), "quarantine", quarantined)
+        write_rows(ref.path("dq"), "dq", doc_verdict.results + verdict.results if n == 0 else [])
+        counts = {
+            "rejected_validate": len(rejected),
+            "documents_loaded": len(good),
+            "facts_loaded": len(loaded),
+            "facts_quarantined": len(quarantined),
+        }
+        out.append(BatchRef(ref.index, ref.folder, {**ref.counts, **counts}))
+    return out
+
+
+def _quarantine_row(
+    fact: dict[str, Any], failed: list[str], row: Any, now: datetime
+) -> dict[str, Any]:
+    keep = ("fact_id", "doc_key", "indicator", "value", "unit", "qualifier", "region",
+            "region_code", "year", "evidence", "sentence", "char_start", "char_end")
+    return {**{k: fact[k] for k in keep}, "expectation": failed[0], "expectations": failed,
+            "observed": _observed(row, failed), "recorded_at": now}
 
 
 _OBSERVED_COLUMNS = ("indicator", "value", "unit", "min_value", "max_value", "year",

@@ -7,6 +7,8 @@ failing with a message a person can act on.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from tasks.models import Validators
 from tasks.staging import SCHEMAS
@@ -124,31 +127,37 @@ def known_signatures(db: Path | str) -> list[tuple[str, bytes]]:
         ).fetchall()
 
 
+_DIM_COLUMNS = {
+    "dim_indicator": ("code", "name_zh", "name_en", "unit", "measure", "min_value", "max_value"),
+    "dim_region": ("code", "name", "level", "parent_code", "province", "prefecture"),
+}
+
+
 def load_dimensions(
     con: duckdb.DuckDBPyConnection,
     indicators: list[dict[str, Any]],
     regions: list[dict[str, Any]],
 ) -> None:
-    """Refresh the reference dimensions from the schema files (cheap, keeps them current)."""
-    con.execute("DELETE FROM dim_indicator")
-    con.executemany(
-        "INSERT INTO dim_indicator VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [
-            [i["code"], i["name_zh"], i["name_en"], i["unit"], i["measure"],
-             i.get("min_value"), i.get("max_value")]
-            for i in indicators
-        ],
-    )
-    if con.execute("SELECT count(*) FROM dim_region").fetchone()[0] != len(regions):
-        con.execute("DELETE FROM dim_region")
-        con.executemany(
-            "INSERT INTO dim_region VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                [r["code"], r["name"], r["level"], r.get("parent_code") or None,
-                 r.get("province") or None, r.get("prefecture") or None]
-                for r in regions
-            ],
-        )
+    """Refresh the reference dimensions when the schema files changed since the last load."""
+    rows = {
+        "dim_indicator": [{c: i.get(c) for c in _DIM_COLUMNS["dim_indicator"]}
+                          for i in indicators],
+        "dim_region": [{c: (r.get(c) or None) for c in _DIM_COLUMNS["dim_region"]}
+                       for r in regions],
+    }
+    digest = hashlib.sha256(
+        json.dumps(rows, sort_keys=True, ensure_ascii=False, default=str).encode()
+    ).hexdigest()
+    stored = con.execute(
+        "SELECT value FROM warehouse_meta WHERE key = 'dimensions_sha256'").fetchone()
+    if stored is None or stored[0] != digest:
+        for table, table_rows in rows.items():
+            con.execute(f"DELETE FROM {table}")
+            con.register("dimension_rows", pa.Table.from_pylist(table_rows))
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM dimension_rows")
+            con.unregister("dimension_rows")
+        con.execute("INSERT OR REPLACE INTO warehouse_meta VALUES ('dimensions_sha256', ?)",
+                    [digest])
     if con.execute("SELECT count(*) FROM dim_date").fetchone()[0] == 0:
         con.execute(
             """

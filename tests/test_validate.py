@@ -12,7 +12,7 @@ import pytest
 
 from tasks.extract.regions import load_gazetteer
 from tasks.extract.taxonomy import load_taxonomy
-from tasks.stages import validate_stage
+from tasks.stages import validate_group
 from tasks.staging import BatchRef, read_rows, write_rows
 from tasks.validate import get_validator
 from tasks.warehouse import load_run
@@ -68,7 +68,7 @@ def verdict(tmp_path_factory: pytest.TempPathFactory) -> tuple[BatchRef, dict[st
     ]
     write_rows(ref.path("docs"), "docs", docs)
     write_rows(ref.path("facts"), "facts", facts)
-    out = validate_stage(ref, get_validator())
+    (out,) = validate_group([ref], get_validator)
     failures = {q["fact_id"]: q["expectations"] for q in read_rows(out.path("quarantine"))}
     return out, failures
 
@@ -130,3 +130,33 @@ def test_quarantine_and_dq_results_land_in_the_warehouse(verdict, tmp_path: Path
     assert docs == {"good", "only_bad"}
     con.close()
 
+
+
+def test_batches_validated_together_keep_their_own_rows(tmp_path: Path) -> None:
+    from tasks.stages import validation_groups
+
+    refs = []
+    for n, key in enumerate(("a", "b")):
+        ref = BatchRef(n, str(tmp_path / f"batch-{n:05d}"), {"cleaned": 1, "facts_candidate": 2})
+        write_rows(ref.path("docs"), "docs", [_doc(key)])
+        write_rows(ref.path("facts"), "facts", [
+            _fact(key, 0, "poverty_incidence", 20.5, "percent"),
+            _fact(key, 1, "poverty_incidence", 150.0 if key == "b" else 30.0, "percent")])
+        refs.append(ref)
+    assert [len(g) for g in validation_groups(refs)] == [2]
+    assert [len(g) for g in validation_groups(refs, limit=3)] == [1, 1]
+    first, second = validate_group(refs, get_validator)
+    assert (first.counts["facts_loaded"], first.counts["facts_quarantined"]) == (2, 0)
+    assert (second.counts["facts_loaded"], second.counts["facts_quarantined"]) == (1, 1)
+    assert [q["fact_id"] for q in read_rows(second.path("quarantine"))] == ["b-1"]
+    assert read_rows(first.path("dq")) and not read_rows(second.path("dq"))
+
+
+def test_nothing_new_to_validate_does_not_start_great_expectations(tmp_path: Path) -> None:
+    ref = BatchRef(0, str(tmp_path / "batch-00000"))
+
+    def must_not_run():
+        raise AssertionError("GE context created for an empty run")
+
+    (out,) = validate_group([ref], must_not_run)
+    assert out.counts["facts_loaded"] == 0 and out.counts["documents_loaded"] == 0

@@ -34,6 +34,14 @@ COMMENT ON COLUMN etl_runs.facts_loaded IS '入库事实数 / facts that passed 
 COMMENT ON COLUMN etl_runs.facts_quarantined IS '隔离事实数 / facts that failed validation';
 COMMENT ON COLUMN etl_runs.seconds IS '耗时(秒) / wall-clock seconds';
 
+CREATE TABLE IF NOT EXISTS warehouse_meta (
+    key    VARCHAR PRIMARY KEY,
+    value  VARCHAR
+);
+COMMENT ON TABLE warehouse_meta IS '仓库元数据 / bookkeeping, such as the hash of the reference data last loaded';
+COMMENT ON COLUMN warehouse_meta.key IS '键 / name of the setting';
+COMMENT ON COLUMN warehouse_meta.value IS '值 / its value';
+
 CREATE TABLE IF NOT EXISTS raw_pages (
     sha256        VARCHAR PRIMARY KEY,
     location      VARCHAR NOT NULL,
