@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from tasks.clean.dedupe import SIGNATURE_BYTES, body_signature
 from tasks.models import Validators
 from tasks.staging import SCHEMAS
 
@@ -40,6 +41,15 @@ def lock_wait_seconds() -> float:
     return float(os.environ.get("FUPIN_LOCK_WAIT", "60"))
 
 
+def duckdb_config() -> dict[str, str]:
+    """Bound DuckDB's buffer pool (FUPIN_DUCKDB_MEMORY, default 1GB).
+
+    DuckDB's default is 80 % of RAM, and a run loads every page's raw bytes in one
+    transaction: with a cap it spills to disk instead of growing with the corpus.
+    """
+    return {"memory_limit": os.environ.get("FUPIN_DUCKDB_MEMORY", "1GB")}
+
+
 @contextmanager
 def connect(
     db: Path | str, *, read_only: bool = False, wait_seconds: float | None = None
@@ -53,7 +63,7 @@ def connect(
     delay = 0.05
     while True:
         try:
-            con = duckdb.connect(str(db), read_only=read_only)
+            con = duckdb.connect(str(db), read_only=read_only, config=duckdb_config())
             break
         except duckdb.IOException as exc:
             if not _is_lock_error(exc) or time.monotonic() >= deadline:
@@ -114,17 +124,23 @@ def known_pages(db: Path | str) -> dict[str, Validators]:
 
 
 def known_signatures(db: Path | str) -> list[tuple[str, bytes]]:
-    """(doc_key, MinHash signature) of every loaded original, oldest first."""
+    """(doc_key, MinHash signature) of every loaded original, oldest first.
+
+    Signatures stored in an older format are recomputed from the stored body, so
+    warehouses loaded by earlier versions keep catching reposts.
+    """
     if not Path(db).exists():
         return []
     with connect(db, read_only=True) as con:
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         if "dim_document" not in tables:
             return []
-        return con.execute(
-            "SELECT doc_key, minhash FROM dim_document WHERE duplicate_of IS NULL "
-            "AND minhash IS NOT NULL ORDER BY published_date NULLS LAST, doc_key"
+        rows = con.execute(
+            "SELECT doc_key, minhash, CASE WHEN octet_length(minhash) <> ? THEN body END "
+            "FROM dim_document WHERE duplicate_of IS NULL AND minhash IS NOT NULL "
+            "ORDER BY published_date NULLS LAST, doc_key", [SIGNATURE_BYTES]
         ).fetchall()
+    return [(key, sig if body is None else body_signature(body)) for key, sig, body in rows]
 
 
 _DIM_COLUMNS = {
