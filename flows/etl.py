@@ -1,7 +1,13 @@
 """The fupin-etl flow: discover → fetch → clean → extract → validate → load → report.
 
-Pages move in batches; fetch, clean and extract are mapped per batch so a
-batch can be cleaned while the next one is still being fetched.
+Pages move in batches. Each batch is submitted as fetch → clean → extract, batch
+after batch, so batches stream through the stages: the thread runner's bounded
+pool keeps a few batches in flight (memory does not grow with the corpus) and a
+batch is cleaned while the next one is fetched. Clean and extract hand their
+batch to warm local worker processes (tasks.workers), so every core is used.
+Every VALIDATE_EVERY batches are validated together as soon as they are extracted;
+the final validate task sums up and builds Data Docs, then load writes the run in
+one transaction.
 """
 
 from __future__ import annotations
@@ -15,10 +21,13 @@ configure_environment()
 
 from prefect import flow  # noqa: E402
 
-from flows.runners import make_task_runner  # noqa: E402
+from flows.runners import local_worker_count, make_task_runner  # noqa: E402
 from tasks import prefect_tasks as t  # noqa: E402
+from tasks.workers import local_workers  # noqa: E402
 
 DEFAULT_BATCH_SIZE = 200
+# Batches validated together, while the next ones are still being extracted.
+VALIDATE_EVERY = 10
 
 
 @flow(name="fupin-etl", log_prints=False, task_runner=make_task_runner())
@@ -35,9 +44,13 @@ def etl(
     """
     db = str(db or default_db())
     plan = t.discover(sources, db, str(home_dir() / "staging"), batch_size, reprocess)
-    fetched = t.fetch.map(plan["refs"])
-    cleaned = t.clean.map(fetched)
-    extracted = t.extract.map(cleaned)
-    validated = t.validate(extracted, str(Path(db).resolve().parent / "data_docs"))
+    refs = plan["refs"]
+    with local_workers(min(local_worker_count(), len(refs))):
+        checked = []
+        for group, first in enumerate(range(0, len(refs), VALIDATE_EVERY)):
+            extracted = [t.extract.submit(t.clean.submit(t.fetch.submit(ref)))
+                         for ref in refs[first:first + VALIDATE_EVERY]]
+            checked.append(t.validate_batches.submit(extracted, group))
+        validated = t.validate(checked, str(Path(db).resolve().parent / "data_docs"))
     run = t.load(plan, validated, db, sources)
     return t.report(run, db)

@@ -3,7 +3,9 @@
 The choice is read from FUPIN_TASK_RUNNER when the flow module is imported
 (``fupin run --task-runner`` sets it; a deployment sets it in its job variables):
 
-* ``threads`` (default): one process; cheap start, right for small runs.
+* ``threads`` (default): task runs in threads of the flow's process, at most
+  2 per worker + 2 at once so batches stream; clean and extract run on local worker
+  processes (``tasks.workers``, FUPIN_WORKERS, default one per core).
 * ``processes[:N]``: N local worker processes (default: all cores) for CPU-bound batches.
 * ``dask``: a Dask LocalCluster with one worker process per core.
 * ``dask:tcp://HOST:PORT``: an existing Dask cluster.
@@ -18,12 +20,23 @@ import os
 
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
+from tasks.workers import default_workers
+
+
+def _spec(spec: str | None = None) -> str:
+    return (spec or os.environ.get("FUPIN_TASK_RUNNER") or "threads").strip()
+
+
+def local_worker_count(spec: str | None = None) -> int:
+    """Worker processes the flow's own process should start: only the thread runner uses them."""
+    return default_workers() if _spec(spec).partition(":")[0] == "threads" else 1
+
 
 def make_task_runner(spec: str | None = None) -> TaskRunner:
-    spec = (spec or os.environ.get("FUPIN_TASK_RUNNER") or "threads").strip()
+    spec = _spec(spec)
     kind, _, arg = spec.partition(":")
     if kind == "threads":
-        return ThreadPoolTaskRunner(max_workers=int(arg) if arg else None)
+        return ThreadPoolTaskRunner(max_workers=int(arg) if arg else 2 * default_workers() + 2)
     if kind == "processes":
         return ProcessPoolTaskRunner(max_workers=int(arg) if arg else os.cpu_count())
     if kind == "dask":

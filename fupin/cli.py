@@ -37,14 +37,26 @@ RUN_KEYS = ("pages_in", "pages_unchanged", "documents_loaded", "pages_rejected",
 def run_pipeline(
     sources: list[str], db: Path, batch_size: int, reprocess: bool = False
 ) -> dict[str, Any]:
-    from flows.etl import etl
+    from fupin.api_server import run_scoped_api
 
-    return etl(sources=sources, db=str(db), batch_size=batch_size, reprocess=reprocess)
+    with run_scoped_api() as api:  # boots while the flow's imports run
+        from flows.etl import etl
+        from tasks.validate import prepare_in_background
+
+        prepare_in_background()
+        api.ready()
+        return etl(sources=sources, db=str(db), batch_size=batch_size, reprocess=reprocess)
+
+
+def _runner_options(args: argparse.Namespace) -> None:
+    if getattr(args, "task_runner", None):
+        os.environ["FUPIN_TASK_RUNNER"] = args.task_runner
+    if args.workers is not None:
+        os.environ["FUPIN_WORKERS"] = str(args.workers)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    if args.task_runner:
-        os.environ["FUPIN_TASK_RUNNER"] = args.task_runner
+    _runner_options(args)
     summary = run_pipeline(args.sources, Path(args.db), args.batch_size, args.reprocess)
     if not args.json or args.verbose:
         print(f"run {summary['run_id']} → {args.db}")
@@ -176,6 +188,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from tasks.evaluate import load_gold, score
 
     gold = load_gold(Path(args.gold))
+    _runner_options(args)
     with tempfile.TemporaryDirectory(prefix="fupin-eval-") as tmp:
         db = Path(tmp) / "eval.duckdb"
         run_pipeline(args.sources, db, args.batch_size)
@@ -226,6 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     db_help = f"warehouse file (default {default_db()})"
+    workers_help = ("processes for clean and extract with the threads runner "
+                    "(default: one per core; 1: all in this process)")
 
     run = sub.add_parser("run", help="run the ETL flow over SOURCE... into the warehouse")
     run.add_argument("sources", nargs="+", metavar="SOURCE",
@@ -234,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--batch-size", type=int, default=200, help="pages per task run")
     run.add_argument("--task-runner", metavar="KIND",
                      help="threads (default), processes[:N], dask, or dask:ADDRESS")
+    run.add_argument("--workers", type=int, metavar="N", help=workers_help)
     run.add_argument("--reprocess", action="store_true",
                      help="clean, extract and validate unchanged pages again")
     run.add_argument("--json", action="store_true", help="print the summary as JSON (last line)")
@@ -255,6 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--gold", required=True, help="gold facts.jsonl")
     ev.add_argument("sources", nargs="+", metavar="SOURCE")
     ev.add_argument("--batch-size", type=int, default=200)
+    ev.add_argument("--workers", type=int, metavar="N", help=workers_help)
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=cmd_eval)
 

@@ -25,13 +25,13 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run, task_run
 
 from fupin.settings import home_dir
-from tasks import stages
+from tasks import stages, workers
 from tasks.extract.regions import load_gazetteer
 from tasks.extract.taxonomy import load_taxonomy
 from tasks.sources import expand_sources
 from tasks.staging import BatchRef, write_rows
 from tasks.summary import summarize, summary_markdown, validation_markdown
-from tasks.validate import get_validator
+from tasks.validate import get_validator, prepare_in_background
 from tasks.warehouse import connect, known_pages, known_signatures, load_run
 
 
@@ -83,7 +83,12 @@ def _progress(run_dir: Path, done_marker: str) -> None:
 def discover(
     sources: list[str], db: str, staging_root: str, batch_size: int, reprocess: bool = False
 ) -> dict[str, Any]:
-    """Expand the SOURCE arguments and write the batches the rest of the run maps over."""
+    """Expand the SOURCE arguments and write the batches the rest of the run maps over.
+
+    Also starts creating the Great Expectations context in the background: validate
+    needs it, and it costs seconds that overlap with fetch, clean and extract.
+    """
+    prepare_in_background()
     run_id = new_run_id()
     run_dir = Path(staging_root) / run_id
     found, rejected = expand_sources(sources)
@@ -130,22 +135,33 @@ def fetch(ref: BatchRef) -> BatchRef:
 
 @task(name="clean", cache_policy=NO_CACHE, task_run_name="clean-batch-{ref.index}")
 def clean(ref: BatchRef) -> BatchRef:
-    return stages.clean_stage(ref, stage_cache_dir())
+    return workers.call(stages.clean_stage, ref, stage_cache_dir())
 
 
 @task(name="extract", cache_policy=NO_CACHE, task_run_name="extract-batch-{ref.index}")
 def extract(ref: BatchRef) -> BatchRef:
-    out = stages.extract_stage(ref, stage_cache_dir())
+    out = workers.call(stages.extract_stage, ref, stage_cache_dir())
     _progress(Path(ref.folder).parent, "extract")
     return out
 
 
+@task(name="validate-batches", cache_policy=NO_CACHE,
+      task_run_name="validate-batches-{group}")
+def validate_batches(refs: list[BatchRef], group: int) -> list[BatchRef]:
+    """Validate a group of batches as soon as they are extracted, while later ones still are.
+
+    One GE call per suite serves up to 60k rows (its cost is mostly per call).
+    """
+    return [out for chunk in stages.validation_groups(refs)
+            for out in stages.validate_group(chunk, get_validator)]
+
+
 @task(name="validate", cache_policy=NO_CACHE)
-def validate(refs: list[BatchRef], docs_dir: str) -> dict[str, Any]:
-    """Run both GE suites over every batch with one GE context, then build Data Docs."""
-    validated = [out for group in stages.validation_groups(refs)
-                 for out in stages.validate_group(group, get_validator)]
-    new_rows = any(r.counts.get("cleaned") or r.counts.get("facts_candidate") for r in refs)
+def validate(groups: list[list[BatchRef]], docs_dir: str) -> dict[str, Any]:
+    """Sum up the run's expectation results, build Data Docs and the validation artifact."""
+    validated = [ref for group in groups for ref in group]
+    new_rows = any(r.counts.get("cleaned") or r.counts.get("facts_candidate")
+                   for r in validated)
     docs = get_validator().build_docs(Path(docs_dir)) if new_rows else None
     dq = stages.dq_summary(validated)
     create_markdown_artifact(

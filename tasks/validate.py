@@ -263,6 +263,15 @@ def _expectation_class(type_: str) -> Any:
 _VALIDATOR: Validator | None = None
 
 
+def prepare_in_background() -> None:
+    """Start creating the validator on a daemon thread (GE import and context cost seconds).
+
+    Called early in a run, while other work waits on I/O or worker processes;
+    ``get_validator`` then finds it ready, or waits for it instead of starting over.
+    """
+    threading.Thread(target=get_validator, name="fupin-validator-warmup", daemon=True).start()
+
+
 def get_validator() -> Validator:
     """The process-wide validator: GE context creation is paid once per process."""
     global _VALIDATOR

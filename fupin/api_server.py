@@ -1,0 +1,106 @@
+"""A run-scoped Prefect API, started before the heavy imports instead of after them.
+
+A flow needs a Prefect API. With no PREFECT_API_URL, Prefect starts a temporary
+server only when the flow begins and then waits several seconds for it to import
+and come up, while the CLI sits idle. Starting the same server first lets it boot
+on the second core while this process imports Prefect, Great Expectations and the
+stages; it also gives local worker processes one shared API to report to.
+A configured PREFECT_API_URL (a real server, a deployment's worker) is left alone.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+
+import httpx
+
+STARTUP_TIMEOUT_S = 90.0
+
+
+class ApiStartError(RuntimeError):
+    """The temporary API server did not answer in time."""
+
+
+def _free_port() -> int:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start(port: int) -> subprocess.Popen[bytes]:
+    """The server Prefect itself would start: no UI, no background services."""
+    env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
+           "PREFECT__SERVER_FINAL": "1"}
+    env.pop("PREFECT_API_URL", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "error",
+         "--lifespan", "on"],
+        env=env, stdin=subprocess.DEVNULL,
+    )
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise ApiStartError(f"the Prefect API server exited with code {proc.returncode}")
+            try:
+                if client.get(f"{url}/health").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+    raise ApiStartError(f"the Prefect API server did not answer within {timeout:.0f} s")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+class LocalApi:
+    """Handle on the server: ``ready()`` blocks until it answers (once)."""
+
+    def __init__(self, url: str, proc: subprocess.Popen[bytes] | None) -> None:
+        self.url = url
+        self._proc = proc
+        self._ready = proc is None
+
+    def ready(self) -> str:
+        if not self._ready and self._proc is not None:
+            _wait_ready(self._proc, self.url, STARTUP_TIMEOUT_S)
+            self._ready = True
+        return self.url
+
+
+@contextmanager
+def run_scoped_api() -> Iterator[LocalApi]:
+    """Start a temporary API unless one is configured; PREFECT_API_URL points at it.
+
+    Enter this before importing Prefect: Prefect reads PREFECT_API_URL on import.
+    """
+    configured = os.environ.get("PREFECT_API_URL")
+    if configured or "prefect" in sys.modules:  # too late to redirect an imported Prefect
+        yield LocalApi(configured or "", None)
+        return
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    proc = _start(port)
+    os.environ["PREFECT_API_URL"] = url
+    try:
+        yield LocalApi(url, proc)
+    finally:
+        os.environ.pop("PREFECT_API_URL", None)
+        _stop(proc)
