@@ -2,15 +2,18 @@
 
 jieba.analyse.extract_tags would segment the page a second time; this computes
 the same score (term frequency x the IDF table jieba.analyse ships, median IDF
-for unknown words) from the existing token list instead. The table is read
-directly: importing jieba.analyse also loads jieba.posseg, ~3 s we never use.
+for unknown words) from the existing tokens instead. The extractor segments
+only the parts of a page it reads, so :func:`page_keywords` takes the
+vocabulary from those tokens and counts it over the rest of the body. The table
+is read directly: importing jieba.analyse also loads jieba.posseg, ~3 s we
+never use.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -47,21 +50,66 @@ def _idf() -> tuple[dict[str, float], float, frozenset[str]]:
     return idf, median, STOP_WORDS
 
 
-def top_keywords(words: Sequence[str], k: int = 10) -> list[tuple[str, float]]:
-    """The ``k`` best (word, weight) pairs; weights sum-normalised like jieba's."""
-    idf, median, stop = _idf()
-    counts = Counter(words)
-    for w in list(counts):
-        ok = _ELIGIBLE.get(w)
-        if ok is None:
-            ok = len(w.strip()) >= 2 and w.lower() not in stop and not NOT_A_WORD.match(w)
-            if len(_ELIGIBLE) < 500_000:
-                _ELIGIBLE[w] = ok
-        if not ok:
-            del counts[w]
+def _eligible(w: str) -> bool:
+    """Can ``w`` be a keyword (two or more characters, not a stop word, not a number)?"""
+    ok = _ELIGIBLE.get(w)
+    if ok is None:
+        ok = len(w.strip()) >= 2 and w.lower() not in STOP_WORDS and not NOT_A_WORD.match(w)
+        if len(_ELIGIBLE) < 500_000:
+            _ELIGIBLE[w] = ok
+    return ok
+
+
+def _rank(counts: dict[str, int], k: int) -> list[tuple[str, float]]:
+    idf, median, _ = _idf()
     total = sum(counts.values())
     if not total:
         return []
     scored = [(w, c * idf.get(w, median) / total) for w, c in counts.items()]
     scored.sort(key=lambda p: (-p[1], p[0]))
     return [(w, round(s, 6)) for w, s in scored[:k]]
+
+
+def top_keywords(words: Sequence[str], k: int = 10) -> list[tuple[str, float]]:
+    """The ``k`` best (word, weight) pairs; weights sum-normalised like jieba's."""
+    counts = Counter(w for w in words if _eligible(w))
+    return _rank(counts, k)
+
+
+def word_counts(body: str, words: Iterable[str]) -> dict[str, int]:
+    """How often each keyword-eligible word of ``words`` stands on its own in ``body``.
+
+    The extractor segments only part of a page; counting the words it has over
+    text it never segmented gives page-wide term frequencies without a second
+    jieba pass. An occurrence inside a longer word of ``words`` (脱贫 in
+    脱贫攻坚) is taken off, since segmentation would have kept the longer word
+    whole.
+    """
+    counts = {w: body.count(w) for w in set(words) if _eligible(w)}
+    # longest first, so a word's count is final before it is taken off its parts
+    for w in sorted(counts, key=len, reverse=True):
+        n = counts[w]
+        if n <= 0:
+            continue
+        size = len(w)
+        for i in range(size - 1):
+            for j in range(i + 2, size + 1 if i else size):
+                part = w[i:j]
+                if part in counts:
+                    counts[part] -= n
+    return {w: n for w, n in counts.items() if n > 0}
+
+
+def page_keywords(
+    words: Sequence[str], rest: str, extra: Iterable[str] = (), k: int = 10
+) -> list[tuple[str, float]]:
+    """:func:`top_keywords` of a page segmented only in part.
+
+    ``words`` are the tokens of the segmented part and count as they are;
+    ``rest`` is the text never segmented, where the same vocabulary (plus
+    ``extra``, such as the title's words) is counted by :func:`word_counts`.
+    """
+    counts = Counter(w for w in words if _eligible(w))
+    for w, n in word_counts(rest, [*counts, *extra]).items():
+        counts[w] += n
+    return _rank(counts, k)

@@ -26,6 +26,9 @@ CN_SCALE = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_00
 # Full-width digits and percent signs map one-to-one onto ASCII, so translating
 # keeps every offset valid.
 FULLWIDTH = str.maketrans("０１２３４５６７８９．％", "0123456789.%")
+# str.translate walks a CJK text char by char in Python-level lookups; most pages
+# have no full-width digits, and this search skips the copy for them.
+HAS_FULLWIDTH = re.compile("[０-９．％]")
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,7 @@ def find_quantities(text: str) -> list[Quantity]:
     or measure word follows, so 一是/十三五/一方水土 are left alone.
     """
     t = tables()
-    norm = text.translate(FULLWIDTH)
+    norm = text.translate(FULLWIDTH) if HAS_FULLWIDTH.search(text) else text
     before_rx, after_rx, qual_of = _qualifier_rx()
     range_q = taxonomy.load().lexicon.get("range_qualifier", "at_least")
     tail = _tail()

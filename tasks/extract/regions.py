@@ -47,6 +47,9 @@ class Gazetteer:
     _names: dict[str, list[Region]] = field(init=False)
     _shorts: dict[str, list[Region]] = field(init=False)
     _lookup: dict[str, list[Region]] = field(init=False)
+    _by_prefix: dict[str, tuple[str, ...]] = field(init=False, repr=False)
+    _singles: frozenset[str] = field(init=False, repr=False)
+    _prefilter: re.Pattern[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.by_code = {r.code: r for r in self.rows}
@@ -62,6 +65,25 @@ class Gazetteer:
                 elif r.name.endswith("自治县"):
                     self._names.setdefault(r.short_name + "县", []).append(r)
         self._lookup = {**self._shorts, **self._names}
+        self._index_names()
+
+    def _index_names(self) -> None:
+        """Names by their first two characters, and a regex capturing the pair
+        (or single character) at every position where a name may start."""
+        by_prefix: dict[str, list[str]] = {}
+        for name in self._lookup:
+            by_prefix.setdefault(name[:2], []).append(name)
+        self._by_prefix = {p: tuple(ws) for p, ws in by_prefix.items()}
+        self._singles = frozenset(p for p in by_prefix if len(p) == 1)
+        pairs = [p for p in by_prefix if len(p) == 2]
+        alts = []
+        if pairs:
+            firsts = re.escape("".join(sorted({p[0] for p in pairs})))
+            seconds = re.escape("".join(sorted({p[1] for p in pairs})))
+            alts.append(f"[{firsts}][{seconds}]")
+        if self._singles:
+            alts.append(f"[{re.escape(''.join(sorted(self._singles)))}]")
+        self._prefilter = re.compile(f"(?=({'|'.join(alts) or '(?!)'}))")
 
     def as_dicts(self) -> list[dict[str, object]]:
         """Rows for dim_region."""
@@ -76,6 +98,26 @@ class Gazetteer:
     def lookup(self, word: str) -> list[Region]:
         """Candidates for a word: exact official names first, else short names."""
         return self._lookup.get(word, [])
+
+    def name_starts(self, text: str) -> list[int]:
+        """Positions in ``text`` where a name :meth:`lookup` knows begins.
+
+        Every token :func:`find_mentions` accepts starts with such a name, so
+        segmenting only around these positions finds every mention.
+        """
+        by_prefix, singles = self._by_prefix, self._singles
+        out = []
+        for m in self._prefilter.finditer(text):
+            key = m.group(1)
+            if key[0] in singles:
+                out.append(m.start())
+                continue
+            i = m.start()
+            for name in by_prefix.get(key, ()):
+                if text.startswith(name, i):
+                    out.append(i)
+                    break
+        return out
 
     def exact(self, word: str) -> list[Region]:
         """Candidates by official name (or 阿坝州-style alias) only."""

@@ -18,6 +18,7 @@ The unit of the number must be one the indicator accepts, which is what keeps
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -81,7 +82,11 @@ class Lexicon:
         nouns = "|".join(sorted(map(re.escape, self.nouns), key=len, reverse=True))
         cues = "|".join(sorted(map(re.escape, self.left), key=len, reverse=True))
         not_num = r"\d零〇一二两三四五六七八九十百千万亿余多几数这那每各整某哪两"
-        self.scrub_left = re.compile(rf"(?<=[^{not_num}\W])(?P<u>万户|万人|个|名)(?:{nouns})")
+        # the leading lookahead lets the scan skip positions where no match can
+        # start instead of testing the lookbehind at every character
+        self.scrub_left = re.compile(
+            rf"(?=[万个名])(?<=[^{not_num}\W])(?P<u>万户|万人|个|名)(?:{nouns})"
+        )
         self.scrub_right = re.compile(
             rf"(?:{cues})[^\d\W]{{0,4}}?(?<=[^{not_num}])"
             rf"(?P<u>万户|万人|万元|亿元|人次|人|户|名|个|元|%)(?=[，,。；;、）)]|$)",
@@ -163,7 +168,7 @@ class Noun:
     word: str
 
 
-def right_noun(body: str, pos: int, ends: set[int], lx: Lexicon, limit: int) -> Noun | None:
+def right_noun(body: str, pos: int, ends: Container[int], lx: Lexicon, limit: int) -> Noun | None:
     """A cue noun starting at ``pos``, after an optional 的 and at most a short
     modifier made of whole tokens ("2个国家级贫困县"), ending on a token boundary.
 
@@ -190,7 +195,7 @@ def right_noun(body: str, pos: int, ends: set[int], lx: Lexicon, limit: int) -> 
 
 
 def quantity_unit(
-    body: str, q: Quantity, noun: Noun | None, lx: Lexicon, ends: set[int]
+    body: str, q: Quantity, noun: Noun | None, lx: Lexicon, ends: Container[int]
 ) -> str | None:
     """Refine the unit: 个 takes it from the counted noun, a bare 万 from the noun
     it qualifies, and anything followed by an unknown measure word is 'other'."""
