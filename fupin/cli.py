@@ -38,12 +38,12 @@ def run_pipeline(
     sources: list[str], db: Path, batch_size: int, reprocess: bool = False
 ) -> dict[str, Any]:
     from fupin.api_server import run_scoped_api
+    from tasks.workers import start_validator
 
-    with run_scoped_api() as api:  # boots while the flow's imports run
+    start_validator()  # Great Expectations and the API boot while the flow's imports run
+    with run_scoped_api() as api:
         from flows.etl import etl
-        from tasks.validate import prepare_in_background
 
-        prepare_in_background()
         api.ready()
         return etl(sources=sources, db=str(db), batch_size=batch_size, reprocess=reprocess)
 

@@ -31,7 +31,7 @@ from tasks.extract.taxonomy import load_taxonomy
 from tasks.sources import expand_sources
 from tasks.staging import BatchRef, write_rows
 from tasks.summary import summarize, summary_markdown, validation_markdown
-from tasks.validate import get_validator, prepare_in_background
+from tasks.validate import build_data_docs
 from tasks.warehouse import connect, known_pages, known_signatures, load_run
 
 
@@ -85,10 +85,9 @@ def discover(
 ) -> dict[str, Any]:
     """Expand the SOURCE arguments and write the batches the rest of the run maps over.
 
-    Also starts creating the Great Expectations context in the background: validate
-    needs it, and it costs seconds that overlap with fetch, clean and extract.
+    Also starts the validation process, so Great Expectations warms up meanwhile.
     """
-    prepare_in_background()
+    workers.start_validator()
     run_id = new_run_id()
     run_dir = Path(staging_root) / run_id
     found, rejected = expand_sources(sources)
@@ -152,8 +151,7 @@ def validate_batches(refs: list[BatchRef], group: int) -> list[BatchRef]:
 
     One GE call per suite serves up to 60k rows (its cost is mostly per call).
     """
-    return [out for chunk in stages.validation_groups(refs)
-            for out in stages.validate_group(chunk, get_validator)]
+    return workers.call_validator(stages.validate_batches, refs)
 
 
 @task(name="validate", cache_policy=NO_CACHE)
@@ -162,7 +160,7 @@ def validate(groups: list[list[BatchRef]], docs_dir: str) -> dict[str, Any]:
     validated = [ref for group in groups for ref in group]
     new_rows = any(r.counts.get("cleaned") or r.counts.get("facts_candidate")
                    for r in validated)
-    docs = get_validator().build_docs(Path(docs_dir)) if new_rows else None
+    docs = workers.call_validator(build_data_docs, docs_dir) if new_rows else None
     dq = stages.dq_summary(validated)
     create_markdown_artifact(
         validation_markdown(dq, docs), key="fupin-validation",

@@ -24,7 +24,7 @@ from tasks.extract import extract
 from tasks.fetch import FetchOptions, fetch_batch
 from tasks.models import CandidateFact, RawPage, Rejection, Source, Validators
 from tasks.staging import BatchRef, read_rows, write_rows
-from tasks.validate import Validator, Verdict, document_frame, fact_frame
+from tasks.validate import Validator, Verdict, document_frame, fact_frame, get_validator
 
 
 def rejection_row(rejection: Rejection) -> dict[str, Any]:
@@ -272,6 +272,12 @@ def validation_groups(
         groups[-1].append(ref)
         size += rows
     return groups
+
+
+def validate_batches(refs: list[BatchRef]) -> list[BatchRef]:
+    """Validate batches with this process's validator, up to VALIDATE_CHUNK_ROWS rows a call."""
+    return [out for chunk in validation_groups(refs)
+            for out in validate_group(chunk, get_validator)]
 
 
 def validate_group(refs: list[BatchRef], get: Callable[[], Validator]) -> list[BatchRef]:

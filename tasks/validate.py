@@ -15,6 +15,7 @@ import json
 import logging
 import math
 import os
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -134,12 +135,16 @@ def fact_frame(rows: list[dict[str, Any]], published: dict[str, date | None]) ->
     return add_cross_check_columns(frame)
 
 
+_SPACE_RE = re.compile(r"\s")
+_CJK_RE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
 def _cjk_share(text: str) -> float:
+    """Share of CJK among the visible characters (counted by the regex engine, not in Python)."""
     if not text:
         return 0.0
-    visible = [c for c in text if not c.isspace()]
-    cjk = sum(1 for c in visible if "\u4e00" <= c <= "\u9fff" or "\u3400" <= c <= "\u4dbf")
-    return cjk / max(1, len(visible))
+    visible = len(text) - _SPACE_RE.subn("", text)[1]
+    return _CJK_RE.subn("", text)[1] / max(1, visible)
 
 
 def document_frame(rows: list[dict[str, Any]], today: date | None = None) -> pd.DataFrame:
@@ -253,6 +258,11 @@ class Validator:
         return verdict
 
 
+def build_data_docs(folder: str) -> str:
+    """Data Docs of this process's validator (its suites and the results it produced)."""
+    return str(get_validator().build_docs(Path(folder)))
+
+
 def _expectation_class(type_: str) -> Any:
     import great_expectations as gx
 
@@ -261,15 +271,6 @@ def _expectation_class(type_: str) -> Any:
 
 
 _VALIDATOR: Validator | None = None
-
-
-def prepare_in_background() -> None:
-    """Start creating the validator on a daemon thread (GE import and context cost seconds).
-
-    Called early in a run, while other work waits on I/O or worker processes;
-    ``get_validator`` then finds it ready, or waits for it instead of starting over.
-    """
-    threading.Thread(target=get_validator, name="fupin-validator-warmup", daemon=True).start()
 
 
 def get_validator() -> Validator:

@@ -1,10 +1,15 @@
-"""Warm local worker processes for the CPU-bound batch stages (clean, extract).
+"""Warm local worker processes: a pool for clean and extract, one process for validation.
 
 The stages are pure Python, so threads share one core. Prefect's thread runner
 still runs one task run per batch (what the UI shows); the task's thread hands the
 batch to a worker process and waits. Workers are started once per run and load
 jieba's dictionary once each, and only a small ``BatchRef`` crosses the process
 boundary: the stages read and write their batch's files themselves.
+
+Great Expectations lives in a process of its own for the same reason: its import
+and context cost seconds of CPU, which then overlap with Prefect's start and the
+first batches instead of following them, and a serving process keeps one context
+for all its runs.
 """
 
 from __future__ import annotations
@@ -14,12 +19,14 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import TypeVar
 
 R = TypeVar("R")
 
 _POOL: ProcessPoolExecutor | None = None
+_VALIDATOR: ProcessPoolExecutor | None = None
 _LOCK = threading.Lock()
 
 
@@ -49,9 +56,7 @@ def local_workers(workers: int | None = None) -> Iterator[int]:
     if n <= 1:
         yield 1
         return
-    # spawn: the parent holds Prefect's threads and event loops, which fork would copy.
-    pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_warm)
+    pool = _spawn_pool(n, _warm)
     for _ in range(n):  # start and warm every worker now, while the first batches are fetched
         pool.submit(int)
     with _LOCK:
@@ -71,3 +76,40 @@ def call(fn: Callable[..., R], *args: object) -> R:
     if pool is None:
         return fn(*args)
     return pool.submit(fn, *args).result()
+
+
+def _spawn_pool(n: int, initializer: Callable[[], None]) -> ProcessPoolExecutor:
+    # spawn: the parent holds Prefect's threads and event loops, which fork would copy.
+    return ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=initializer)
+
+
+def _warm_validator() -> None:
+    from tasks.validate import get_validator
+
+    get_validator()
+
+
+def start_validator() -> None:
+    """Start the validation process now (once per process) so it warms up meanwhile."""
+    global _VALIDATOR
+    with _LOCK:
+        if _VALIDATOR is None:
+            _VALIDATOR = _spawn_pool(1, _warm_validator)
+            _VALIDATOR.submit(int)
+
+
+def call_validator(fn: Callable[..., R], *args: object) -> R:
+    """``fn(*args)`` in the validation process, starting it if needed."""
+    global _VALIDATOR
+    start_validator()
+    with _LOCK:
+        pool = _VALIDATOR
+    assert pool is not None
+    try:
+        return pool.submit(fn, *args).result()
+    except BrokenProcessPool:
+        with _LOCK:  # the next run starts a fresh one
+            if _VALIDATOR is pool:
+                _VALIDATOR = None
+        raise
