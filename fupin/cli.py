@@ -40,7 +40,8 @@ def run_pipeline(
     from fupin.api_server import run_scoped_api
     from tasks.workers import start_validator
 
-    start_validator()  # Great Expectations and the API boot while the flow's imports run
+    if reprocess or not db.exists():  # surely needed: GE boots during the flow's imports
+        start_validator()
     with run_scoped_api() as api:
         from flows.etl import etl
 

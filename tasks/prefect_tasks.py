@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,9 +86,9 @@ def discover(
 ) -> dict[str, Any]:
     """Expand the SOURCE arguments and write the batches the rest of the run maps over.
 
-    Also starts the validation process, so Great Expectations warms up meanwhile.
+    When some page is new, also starts the validation process, so Great
+    Expectations warms up meanwhile; a re-run over known pages may never need it.
     """
-    workers.start_validator()
     run_id = new_run_id()
     run_dir = Path(staging_root) / run_id
     found, rejected = expand_sources(sources)
@@ -95,6 +96,8 @@ def discover(
                [stages.rejection_row(r) for r in rejected])
     known = {} if reprocess else known_pages(db)
     refs = stages.plan_batches(found, known, run_dir, batch_size)
+    if any(s.doc_key not in known for s in found):
+        workers.start_validator()
     get_run_logger().info("%d pages in %d batches, %d arguments rejected",
                           len(found), len(refs), len(rejected))
     _tag_flow_run(_source_tags(sorted({s.origin for s in found} | {r.location for r in rejected})))
@@ -132,14 +135,23 @@ def fetch(ref: BatchRef) -> BatchRef:
     return out
 
 
+def _on_worker_if(pages: int, stage: Callable[[BatchRef, Path], BatchRef],
+                  ref: BatchRef) -> BatchRef:
+    """A batch with pages goes to a worker process; an empty one (all unchanged) stays here,
+    so a re-run never waits for workers to start."""
+    if pages:
+        return workers.call(stage, ref, stage_cache_dir())
+    return stage(ref, stage_cache_dir())
+
+
 @task(name="clean", cache_policy=NO_CACHE, task_run_name="clean-batch-{ref.index}")
 def clean(ref: BatchRef) -> BatchRef:
-    return workers.call(stages.clean_stage, ref, stage_cache_dir())
+    return _on_worker_if(ref.counts.get("fetched", 0), stages.clean_stage, ref)
 
 
 @task(name="extract", cache_policy=NO_CACHE, task_run_name="extract-batch-{ref.index}")
 def extract(ref: BatchRef) -> BatchRef:
-    out = workers.call(stages.extract_stage, ref, stage_cache_dir())
+    out = _on_worker_if(ref.counts.get("cleaned", 0), stages.extract_stage, ref)
     _progress(Path(ref.folder).parent, "extract")
     return out
 
@@ -151,7 +163,9 @@ def validate_batches(refs: list[BatchRef], group: int) -> list[BatchRef]:
 
     One GE call per suite serves up to 60k rows (its cost is mostly per call).
     """
-    return workers.call_validator(stages.validate_batches, refs)
+    if any(r.counts.get("cleaned") or r.counts.get("facts_candidate") for r in refs):
+        return workers.call_validator(stages.validate_batches, refs)
+    return stages.validate_batches(refs)  # nothing new: no need to start GE
 
 
 @task(name="validate", cache_policy=NO_CACHE)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import threading
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -60,7 +62,8 @@ def store(cache_dir: Path, key: str, folder: Path, files: tuple[str, ...], count
     entry = cache_dir / key[:2] / key
     if entry.exists():
         return
-    tmp = entry.with_name(entry.name + ".tmp")
+    # A folder of its own: two workers may store the same batch (two empty batches do).
+    tmp = entry.with_name(f"{entry.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     for name in files:

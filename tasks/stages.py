@@ -113,8 +113,11 @@ def _cached(
     stage: str, ref: BatchRef, pages: list[tuple[str, str]], files: tuple[str, ...],
     compute: Callable[[], dict[str, int]], cache_dir: Path | None,
 ) -> BatchRef:
-    """Run ``compute`` for the batch, or restore its files from the stage cache."""
-    if cache_dir is None:
+    """Run ``compute`` for the batch, or restore its files from the stage cache.
+
+    An empty batch (every page unchanged) is computed: there is nothing to save.
+    """
+    if cache_dir is None or not pages:
         return BatchRef(ref.index, ref.folder, {**ref.counts, **compute()})
     key = stage_cache.cache_key(stage, pages)
     counts = stage_cache.restore(cache_dir / stage, key, Path(ref.folder), files)

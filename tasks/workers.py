@@ -56,9 +56,7 @@ def local_workers(workers: int | None = None) -> Iterator[int]:
     if n <= 1:
         yield 1
         return
-    pool = _spawn_pool(n, _warm)
-    for _ in range(n):  # start and warm every worker now, while the first batches are fetched
-        pool.submit(int)
+    pool = _spawn_pool(n, _warm)  # workers start on the first batch that needs one
     with _LOCK:
         _POOL = pool
     try:
