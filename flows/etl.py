@@ -51,6 +51,7 @@ def etl(
             extracted = [t.extract.submit(t.clean.submit(t.fetch.submit(ref)))
                          for ref in refs[first:first + VALIDATE_EVERY]]
             checked.append(t.validate_batches.submit(extracted, group))
-        validated = t.validate(checked, str(Path(db).resolve().parent / "data_docs"))
+        groups = [c.result() for c in checked]  # a failed batch fails the run with its error
+        validated = t.validate(groups, str(Path(db).resolve().parent / "data_docs"))
     run = t.load(plan, validated, db, sources)
     return t.report(run, db)

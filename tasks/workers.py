@@ -98,8 +98,13 @@ def start_validator() -> None:
 
 
 def call_validator(fn: Callable[..., R], *args: object) -> R:
-    """``fn(*args)`` in the validation process, starting it if needed."""
+    """``fn(*args)`` in the validation process, starting it if needed.
+
+    A daemonic process (a Dask worker) may not start children: it validates itself.
+    """
     global _VALIDATOR
+    if multiprocessing.current_process().daemon:
+        return fn(*args)
     start_validator()
     with _LOCK:
         pool = _VALIDATOR

@@ -1,0 +1,79 @@
+"""Worker processes, the validation process and the run-scoped Prefect API."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from test_task_runners import SAMPLES, contents
+
+from tasks import workers
+
+REPO = Path(__file__).resolve().parents[1]
+FUPIN = REPO / ".venv" / "bin" / "fupin"
+API_MODULE = b"prefect.server.api.server:create_app"
+
+
+def test_stages_run_on_worker_processes_only_inside_the_block() -> None:
+    with workers.local_workers(2) as n:
+        assert n == 2
+        inside = {workers.call(os.getpid) for _ in range(4)}
+    assert os.getpid() not in inside
+    assert workers.call(os.getpid) == os.getpid()
+
+
+def test_one_worker_means_this_process() -> None:
+    with workers.local_workers(1) as n:
+        assert n == 1
+        assert workers.call(os.getpid) == os.getpid()
+
+
+def test_the_validation_process_is_started_once_and_reused() -> None:
+    workers.start_validator()
+    first = workers.call_validator(os.getpid)
+    workers.start_validator()
+    assert workers.call_validator(os.getpid) == first != os.getpid()
+
+
+@pytest.mark.slow
+def test_worker_processes_build_the_same_warehouse_as_one_process(
+    prefect_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.etl import etl
+
+    results = {}
+    for n in (1, 2):
+        monkeypatch.setenv("FUPIN_WORKERS", str(n))
+        db = tmp_path / f"workers-{n}.duckdb"
+        summary = etl(sources=[str(SAMPLES)], db=str(db), batch_size=1)
+        assert summary["documents_loaded"] == 3
+        results[n] = contents(db)
+    assert results[1]["fact_indicator"] and results[1] == results[2]
+
+
+def _api_servers() -> set[int]:
+    found = set()
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if API_MODULE in Path(entry.path, "cmdline").read_bytes():
+                    found.add(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.slow
+def test_an_ad_hoc_run_boots_its_own_api_and_stops_it(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env["FUPIN_HOME"] = str(tmp_path / "home")
+    before = _api_servers()
+    out = subprocess.run(
+        [str(FUPIN), "run", str(SAMPLES), "--db", str(tmp_path / "w.duckdb"), "--json"],
+        env=env, capture_output=True, text=True, timeout=600, check=True)
+    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    assert summary["documents_loaded"] == 3
+    assert _api_servers() - before == set()
