@@ -13,7 +13,7 @@ export GX_ANALYTICS_ENABLED := false
 
 BENCH_PAGES ?= 10000
 
-.PHONY: setup demo test test-fast lint lock bench clean-work
+.PHONY: setup demo test test-fast lint lock bench bench-memory clean-work
 
 setup: $(STAMP)
 
@@ -52,6 +52,10 @@ lock: setup
 # Floor vs full run vs re-run on a synthetic corpus; appends a row to bench/results.md.
 bench: setup
 	$(BIN)/python bench/run_bench.py --pages $(BENCH_PAGES)
+
+# Peak memory of one run over 50,000 pages (no floor, no re-run).
+bench-memory: setup
+	$(BIN)/python bench/run_bench.py --pages 50000 --run-only
 
 clean-work:
 	rm -rf .fupin warehouse/staging

@@ -27,7 +27,7 @@ from tasks.workers import local_workers  # noqa: E402
 
 DEFAULT_BATCH_SIZE = 200
 # Batches validated together, while the next ones are still being extracted.
-VALIDATE_EVERY = 10
+VALIDATE_EVERY = 5
 
 
 @flow(name="fupin-etl", log_prints=False, task_runner=make_task_runner())

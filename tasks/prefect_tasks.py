@@ -26,7 +26,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run, task_run
 
 from fupin.settings import home_dir
-from tasks import stages, workers
+from tasks import stages, validation_stage, workers
 from tasks.extract.regions import load_gazetteer
 from tasks.extract.taxonomy import load_taxonomy
 from tasks.sources import expand_sources
@@ -164,8 +164,8 @@ def validate_batches(refs: list[BatchRef], group: int) -> list[BatchRef]:
     One GE call per suite serves up to 60k rows (its cost is mostly per call).
     """
     if any(r.counts.get("cleaned") or r.counts.get("facts_candidate") for r in refs):
-        return workers.call_validator(stages.validate_batches, refs)
-    return stages.validate_batches(refs)  # nothing new: no need to start GE
+        return workers.call_validator(validation_stage.validate_batches, refs)
+    return validation_stage.validate_batches(refs)  # nothing new: no need to start GE
 
 
 @task(name="validate", cache_policy=NO_CACHE)
@@ -175,7 +175,8 @@ def validate(groups: list[list[BatchRef]], docs_dir: str) -> dict[str, Any]:
     new_rows = any(r.counts.get("cleaned") or r.counts.get("facts_candidate")
                    for r in validated)
     docs = workers.call_validator(build_data_docs, docs_dir) if new_rows else None
-    dq = stages.dq_summary(validated)
+    workers.stop_validator()  # its memory is free before the load needs DuckDB's
+    dq = validation_stage.dq_summary(validated)
     create_markdown_artifact(
         validation_markdown(dq, docs), key="fupin-validation",
         description="Great Expectations results of this run",

@@ -42,12 +42,12 @@ def lock_wait_seconds() -> float:
 
 
 def duckdb_config() -> dict[str, str]:
-    """Bound DuckDB's buffer pool (FUPIN_DUCKDB_MEMORY, default 1GB).
+    """Bound DuckDB's buffer pool (FUPIN_DUCKDB_MEMORY, default 512MB).
 
     DuckDB's default is 80 % of RAM, and a run loads every page's raw bytes in one
     transaction: with a cap it spills to disk instead of growing with the corpus.
     """
-    return {"memory_limit": os.environ.get("FUPIN_DUCKDB_MEMORY", "1GB")}
+    return {"memory_limit": os.environ.get("FUPIN_DUCKDB_MEMORY", "512MB")}
 
 
 @contextmanager

@@ -8,8 +8,8 @@ boundary: the stages read and write their batch's files themselves.
 
 Great Expectations lives in a process of its own for the same reason: its import
 and context cost seconds of CPU, which then overlap with Prefect's start and the
-first batches instead of following them, and a serving process keeps one context
-for all its runs.
+first batches instead of following them; it ends after the run's validation, so
+its memory is free again when the load starts.
 """
 
 from __future__ import annotations
@@ -95,6 +95,15 @@ def start_validator() -> None:
         if _VALIDATOR is None:
             _VALIDATOR = _spawn_pool(1, _warm_validator)
             _VALIDATOR.submit(int)
+
+
+def stop_validator() -> None:
+    """End the validation process (the next run starts a fresh one)."""
+    global _VALIDATOR
+    with _LOCK:
+        pool, _VALIDATOR = _VALIDATOR, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def call_validator(fn: Callable[..., R], *args: object) -> R:

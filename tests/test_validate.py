@@ -12,9 +12,9 @@ import pytest
 
 from tasks.extract.regions import load_gazetteer
 from tasks.extract.taxonomy import load_taxonomy
-from tasks.stages import validate_group
 from tasks.staging import BatchRef, read_rows, write_rows
 from tasks.validate import get_validator
+from tasks.validation_stage import validate_group
 from tasks.warehouse import load_run
 
 PINGLIANG = {"region": "平凉市", "region_code": "620800000000", "province": "甘肃省"}
@@ -133,7 +133,7 @@ def test_quarantine_and_dq_results_land_in_the_warehouse(verdict, tmp_path: Path
 
 
 def test_batches_validated_together_keep_their_own_rows(tmp_path: Path) -> None:
-    from tasks.stages import validation_groups
+    from tasks.validation_stage import validation_groups
 
     refs = []
     for n, key in enumerate(("a", "b")):
