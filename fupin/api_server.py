@@ -17,8 +17,11 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
+from pathlib import Path
 
 import httpx
+
+from fupin.settings import home_dir
 
 STARTUP_TIMEOUT_S = 90.0
 
@@ -27,10 +30,16 @@ class ApiStartError(RuntimeError):
     """The temporary API server did not answer in time."""
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now."""
     with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def log_path() -> Path:
+    """The server's own output: kept out of the user's terminal (its shutdown is noisy)."""
+    return home_dir() / "api-server.log"
 
 
 def _start(port: int) -> subprocess.Popen[bytes]:
@@ -38,12 +47,14 @@ def _start(port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
            "PREFECT__SERVER_FINAL": "1"}
     env.pop("PREFECT_API_URL", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "error",
-         "--lifespan", "on"],
-        env=env, stdin=subprocess.DEVNULL,
-    )
+    log_path().parent.mkdir(parents=True, exist_ok=True)
+    with log_path().open("wb") as log:  # the child keeps its own handle
+        return subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory",
+             "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
+             "--log-level", "error", "--lifespan", "on"],
+            env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        )
 
 
 def _wait_ready(proc: subprocess.Popen[bytes], url: str, timeout: float) -> None:
@@ -51,7 +62,9 @@ def _wait_ready(proc: subprocess.Popen[bytes], url: str, timeout: float) -> None
     with httpx.Client(timeout=2.0) as client:
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise ApiStartError(f"the Prefect API server exited with code {proc.returncode}")
+                tail = log_path().read_text(errors="replace")[-2000:]
+                raise ApiStartError(
+                    f"the Prefect API server exited with code {proc.returncode}:\n{tail}")
             try:
                 if client.get(f"{url}/health").status_code == 200:
                     return
@@ -61,10 +74,11 @@ def _wait_ready(proc: subprocess.Popen[bytes], url: str, timeout: float) -> None
     raise ApiStartError(f"the Prefect API server did not answer within {timeout:.0f} s")
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+def stop_process(proc: subprocess.Popen[bytes], timeout: float = 10) -> None:
+    """Ask a server to stop; kill it when it does not within ``timeout`` seconds."""
     proc.terminate()
     try:
-        proc.wait(timeout=10)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
@@ -95,7 +109,7 @@ def run_scoped_api() -> Iterator[LocalApi]:
     if configured or "prefect" in sys.modules:  # too late to redirect an imported Prefect
         yield LocalApi(configured or "", None)
         return
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/api"
     proc = _start(port)
     os.environ["PREFECT_API_URL"] = url
@@ -103,4 +117,4 @@ def run_scoped_api() -> Iterator[LocalApi]:
         yield LocalApi(url, proc)
     finally:
         os.environ.pop("PREFECT_API_URL", None)
-        _stop(proc)
+        stop_process(proc)
