@@ -204,7 +204,7 @@ def load(
     indicators = [asdict(i) for i in load_taxonomy()]
     regions = [asdict(r) for r in load_gazetteer().rows]
     run_dir = Path(plan["run_dir"])
-    duplicates = stages.find_duplicates(run_dir, known_signatures(db))
+    duplicates = stages.find_duplicates(run_dir, lambda: known_signatures(db))
     load_run(db, run_dir, run, indicators, regions, duplicates)
     shutil.rmtree(plan["run_dir"], ignore_errors=True)
     return run

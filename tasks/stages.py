@@ -254,11 +254,14 @@ def plan_batches(
     return refs
 
 
-def find_duplicates(run_dir: Path, known: list[tuple[str, bytes]]) -> dict[str, str]:
+def find_duplicates(
+    run_dir: Path, known: Callable[[], list[tuple[str, bytes]]]
+) -> dict[str, str]:
     """doc_key -> original doc_key for this run's documents that copy another story.
 
     Documents already in the warehouse are the originals; within the run, the
     earlier published one is (ties broken by key, so the answer is stable).
+    ``known`` is only read when the run has new documents (a re-run has none).
     """
     docs = [
         row
@@ -266,7 +269,9 @@ def find_duplicates(run_dir: Path, known: list[tuple[str, bytes]]) -> dict[str, 
         for row in read_rows(folder / "docs_ok.parquet",
                              ["doc_key", "published_date", "minhash"])
     ]
+    if not docs:
+        return {}
     docs.sort(key=lambda d: (d["published_date"] or date.max, d["doc_key"]))
     keys = {d["doc_key"] for d in docs}
-    earlier = [(k, sig) for k, sig in known if k not in keys]
+    earlier = [(k, sig) for k, sig in known() if k not in keys]
     return find_near_duplicates([(d["doc_key"], d["minhash"]) for d in docs], earlier)
