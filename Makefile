@@ -17,12 +17,15 @@ BENCH_PAGES ?= 10000
 
 setup: $(STAMP)
 
+# Bytecode is compiled at install: where PYTHONDONTWRITEBYTECODE is set, nothing else
+# would cache it, and every run would compile Prefect, GE and pandas again (seconds).
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PY) >/dev/null || { echo "fupin needs $(PY) on PATH (Python 3.11)"; exit 1; }
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(BIN)/python -m compileall -q fupin flows tasks >/dev/null
 	@touch $(STAMP)
 
 demo: setup
