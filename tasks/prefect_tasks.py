@@ -156,6 +156,11 @@ def extract(ref: BatchRef) -> BatchRef:
     return out
 
 
+def _has_new_rows(refs: list[BatchRef]) -> bool:
+    """Whether any batch brings documents or facts to validate (a re-run brings none)."""
+    return any(r.counts.get("cleaned") or r.counts.get("facts_candidate") for r in refs)
+
+
 @task(name="validate-batches", cache_policy=NO_CACHE,
       task_run_name="validate-batches-{group}")
 def validate_batches(refs: list[BatchRef], group: int) -> list[BatchRef]:
@@ -163,7 +168,7 @@ def validate_batches(refs: list[BatchRef], group: int) -> list[BatchRef]:
 
     One GE call per suite serves up to 60k rows (its cost is mostly per call).
     """
-    if any(r.counts.get("cleaned") or r.counts.get("facts_candidate") for r in refs):
+    if _has_new_rows(refs):
         return workers.call_validator(validation_stage.validate_batches, refs)
     return validation_stage.validate_batches(refs)  # nothing new: no need to start GE
 
@@ -172,9 +177,7 @@ def validate_batches(refs: list[BatchRef], group: int) -> list[BatchRef]:
 def validate(groups: list[list[BatchRef]], docs_dir: str) -> dict[str, Any]:
     """Sum up the run's expectation results, build Data Docs and the validation artifact."""
     validated = [ref for group in groups for ref in group]
-    new_rows = any(r.counts.get("cleaned") or r.counts.get("facts_candidate")
-                   for r in validated)
-    docs = workers.call_validator(build_data_docs, docs_dir) if new_rows else None
+    docs = workers.call_validator(build_data_docs, docs_dir) if _has_new_rows(validated) else None
     workers.stop_validator()  # its memory is free before the load needs DuckDB's
     dq = validation_stage.dq_summary(validated)
     create_markdown_artifact(
