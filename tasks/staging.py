@@ -91,11 +91,23 @@ class BatchRef:
 def write_rows(path: Path, kind: str, rows: list[dict[str, Any]]) -> None:
     """Write rows (possibly none) with the fixed schema of ``kind``."""
     schema = SCHEMAS[kind]
-    table = pa.Table.from_pylist(rows, schema=schema) if rows else schema.empty_table()
+    write_table(path, pa.Table.from_pylist(rows, schema=schema) if rows else schema.empty_table())
+
+
+def write_table(path: Path, table: pa.Table) -> None:
+    """Write through a temporary file, so a reader never sees half a batch."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     pq.write_table(table, tmp, compression="zstd")
     tmp.replace(path)
+
+
+def read_table(path: Path, kind: str, columns: list[str] | None = None) -> pa.Table:
+    """A staged file as Arrow (empty with ``kind``'s schema when the stage wrote none)."""
+    if not path.exists():
+        empty = SCHEMAS[kind].empty_table()
+        return empty.select(columns) if columns else empty
+    return pq.read_table(path, columns=columns)
 
 
 def read_rows(path: Path, columns: list[str] | None = None) -> list[dict[str, Any]]:

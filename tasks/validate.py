@@ -15,7 +15,6 @@ import json
 import logging
 import math
 import os
-import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -135,29 +134,32 @@ def fact_frame(rows: list[dict[str, Any]], published: dict[str, date | None]) ->
     return add_cross_check_columns(frame)
 
 
-_SPACE_RE = re.compile(r"\s")
-_CJK_RE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
-
-
-def _cjk_share(text: str) -> float:
-    """Share of CJK among the visible characters (counted by the regex engine, not in Python)."""
-    if not text:
-        return 0.0
-    visible = len(text) - _SPACE_RE.subn("", text)[1]
-    return _CJK_RE.subn("", text)[1] / max(1, visible)
-
-
 def document_frame(rows: list[dict[str, Any]], today: date | None = None) -> pd.DataFrame:
+    """Documents as the suite reads them; each row carries its body's ``cjk_share``."""
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
     today = today or date.today()
     frame[ROW_ID] = range(len(frame))
-    frame["cjk_share"] = frame["body"].map(_cjk_share)
     frame["published_days_ahead"] = frame["published_date"].map(
         lambda d: (d - today).days if d is not None and not pd.isna(d) else None
     ).astype("Int64")
     return frame
+
+
+_OBSERVED_COLUMNS = ("indicator", "value", "unit", "min_value", "max_value", "year",
+                     "region", "region_code", "region_note", "latest_year", "body_chars",
+                     "cjk_share", "published_days_ahead")
+
+
+def observed(row: Any, failed: list[str]) -> str:
+    """What the failing expectations saw, as a compact JSON object for the analyst."""
+    seen = {
+        col: (None if pd.isna(row[col]) else row[col])
+        for col in _OBSERVED_COLUMNS
+        if col in row.index
+    }
+    return json.dumps({"failed": failed, **seen}, ensure_ascii=False, default=str)
 
 
 def _load_suite_file(name: str) -> list[dict[str, Any]]:

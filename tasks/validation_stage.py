@@ -1,22 +1,29 @@
 """The validate stage: run both suites over extracted batches and split what fails.
 
 Kept apart from ``tasks.stages`` so that the clean and extract workers never import
-pandas or Great Expectations: only the validation process does.
+pandas or Great Expectations, and importing ``tasks.validate`` only when there are
+rows to check keeps them out of the flow's process too: only the validation
+process pays for them.
 """
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+import pyarrow as pa
 
 from tasks.models import Rejection
 from tasks.stages import rejection_row
-from tasks.staging import BatchRef, read_rows, write_rows
-from tasks.validate import Validator, Verdict, document_frame, fact_frame, get_validator
+from tasks.staging import SCHEMAS, BatchRef, read_rows, read_table, write_rows, write_table
+
+if TYPE_CHECKING:
+    from tasks.validate import Validator
+
+# What validation adds to a batch's counts (the run summary reconciles them).
+COUNTS = ("rejected_validate", "documents_loaded", "facts_loaded", "facts_quarantined")
 
 # GE's cost is mostly per call, so batches are validated together up to this many rows.
 VALIDATE_CHUNK_ROWS = 60_000
@@ -40,6 +47,8 @@ def validation_groups(
 
 def validate_batches(refs: list[BatchRef]) -> list[BatchRef]:
     """Validate batches with this process's validator, up to VALIDATE_CHUNK_ROWS rows a call."""
+    from tasks.validate import get_validator
+
     return [out for chunk in validation_groups(refs)
             for out in validate_group(chunk, get_validator)]
 
@@ -47,81 +56,104 @@ def validate_batches(refs: list[BatchRef]) -> list[BatchRef]:
 def validate_group(refs: list[BatchRef], get: Callable[[], Validator]) -> list[BatchRef]:
     """Validate several batches with one GE call per suite, then split the verdicts back.
 
-    Loadable rows and quarantined rows (each with its reasons) are written per batch;
-    the group's expectation results go with its first batch. ``get`` is only called
-    when there is something to validate, so a run with nothing new never loads GE.
+    Only the columns the suites read become Python rows (a body only long enough
+    to count its CJK share); loadable rows are then filtered out of each batch's
+    Arrow table, so bodies never pile up in this process. Quarantined rows carry
+    their reasons; the group's expectation results go with its first batch. ``get``
+    is only called when there is something to validate, so a run with nothing new
+    never loads GE.
     """
     now = datetime.now(UTC)
-    docs_by = [read_rows(ref.path("docs")) for ref in refs]
-    facts_by = [read_rows(ref.path("facts")) for ref in refs]
+    docs_by = [_document_rows(ref) for ref in refs]
+    facts_by = [read_table(ref.path("facts"), "facts", _FACT_COLUMNS).to_pylist()
+                for ref in refs]
     docs = [d for batch in docs_by for d in batch]
     facts = [f for batch in facts_by for f in batch]
-    validator = get() if docs or facts else None
+    if not docs and not facts:  # nothing new (a re-run): no GE, no pandas, nothing to write
+        return [BatchRef(ref.index, ref.folder, {**ref.counts, **dict.fromkeys(COUNTS, 0)})
+                for ref in refs]
+    from tasks.validate import document_frame, fact_frame, observed
+
+    validator = get()
     doc_frame = document_frame(docs)
-    doc_verdict = validator.validate("documents", doc_frame) if validator else Verdict()
+    doc_verdict = validator.validate("documents", doc_frame)
     bad_docs = {d["doc_key"]: doc_verdict.failed(i) for i, d in enumerate(docs)
                 if doc_verdict.failed(i)}
     frame = fact_frame(facts, {d["doc_key"]: d["published_date"] for d in docs})
-    verdict = validator.validate("facts", frame) if validator else Verdict()
+    verdict = validator.validate("facts", frame)
     out: list[BatchRef] = []
     doc_at = fact_at = 0
     for n, ref in enumerate(refs):
-        good, rejected = [], []
+        rejected = []
         for doc in docs_by[n]:
             failed = bad_docs.get(doc["doc_key"])
             if failed:
                 rejected.append(rejection_row(Rejection(
                     doc["location"], doc["doc_key"], "validate", failed[0],
-                    _observed(doc_frame.iloc[doc_at], failed), doc["url"])))
-            else:
-                good.append(doc)
+                    observed(doc_frame.iloc[doc_at], failed), doc["url"])))
             doc_at += 1
-        loaded, quarantined = [], []
+        failures = []
         for fact in facts_by[n]:
             failed = ["document_quarantined"] if fact["doc_key"] in bad_docs else []
-            failed += verdict.failed(fact_at)
-            if failed:
-                quarantined.append(_quarantine_row(fact, failed, frame.iloc[fact_at], now))
-            else:
-                loaded.append(fact)
+            failures.append(failed + verdict.failed(fact_at))
             fact_at += 1
-        write_rows(ref.path("docs_ok"), "docs", good)
+        first = fact_at - len(failures)
+        doc_table = read_table(ref.path("docs"), "docs")
+        fact_table = read_table(ref.path("facts"), "facts")
+        sentences = fact_table.column("sentence")
+        quarantined = [
+            _quarantine_row({**fact, "sentence": sentences[i].as_py()}, failed,
+                            observed(frame.iloc[first + i], failed), now)
+            for i, (fact, failed) in enumerate(zip(facts_by[n], failures, strict=True))
+            if failed
+        ]
+        good = doc_table.filter(pa.array([d["doc_key"] not in bad_docs for d in docs_by[n]],
+                                         pa.bool_()))
+        loaded = fact_table.filter(pa.array([not f for f in failures], pa.bool_()))
+        write_table(ref.path("docs_ok"), good)
         write_rows(ref.path("rejected_validate"), "rejected", rejected)
-        write_rows(ref.path("facts_ok"), "facts", loaded)
+        write_table(ref.path("facts_ok"), loaded)
         write_rows(ref.path("quarantine"), "quarantine", quarantined)
         write_rows(ref.path("dq"), "dq", doc_verdict.results + verdict.results if n == 0 else [])
-        counts = {
-            "rejected_validate": len(rejected),
-            "documents_loaded": len(good),
-            "facts_loaded": len(loaded),
-            "facts_quarantined": len(quarantined),
-        }
+        counts = dict(zip(COUNTS, (len(rejected), good.num_rows, loaded.num_rows,
+                                   len(quarantined)), strict=True))
         out.append(BatchRef(ref.index, ref.folder, {**ref.counts, **counts}))
     return out
 
 
+# What the suites and the rejection rows read; ``sentence`` is read back for quarantined facts.
+_DOC_COLUMNS = ["doc_key", "location", "url", "published_date", "body_chars"]
+_FACT_COLUMNS = [name for name in SCHEMAS["facts"].names if name != "sentence"]
+
+
+def _document_rows(ref: BatchRef) -> list[dict[str, Any]]:
+    """A batch's documents as the suite sees them: bodies reduced to their CJK share."""
+    table = read_table(ref.path("docs"), "docs", [*_DOC_COLUMNS, "body"])
+    rows = table.select(_DOC_COLUMNS).to_pylist()
+    for row, body in zip(rows, table.column("body").to_pylist(), strict=True):
+        row["cjk_share"] = cjk_share(body or "")
+    return rows
+
+
+_SPACE_RE = re.compile(r"\s")
+_CJK_RE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+def cjk_share(text: str) -> float:
+    """Share of CJK among the visible characters (counted by the regex engine, not in Python)."""
+    if not text:
+        return 0.0
+    visible = len(text) - _SPACE_RE.subn("", text)[1]
+    return _CJK_RE.subn("", text)[1] / max(1, visible)
+
+
 def _quarantine_row(
-    fact: dict[str, Any], failed: list[str], row: Any, now: datetime
+    fact: dict[str, Any], failed: list[str], seen: str, now: datetime
 ) -> dict[str, Any]:
     keep = ("fact_id", "doc_key", "indicator", "value", "unit", "qualifier", "region",
             "region_code", "year", "evidence", "sentence", "char_start", "char_end")
     return {**{k: fact[k] for k in keep}, "expectation": failed[0], "expectations": failed,
-            "observed": _observed(row, failed), "recorded_at": now}
-
-
-_OBSERVED_COLUMNS = ("indicator", "value", "unit", "min_value", "max_value", "year",
-                     "region", "region_code", "region_note", "latest_year", "body_chars",
-                     "cjk_share", "published_days_ahead")
-
-
-def _observed(row: Any, failed: list[str]) -> str:
-    """What the failing expectations saw, as a compact JSON object for the analyst."""
-    seen = {
-        col: (None if pd.isna(row[col]) else row[col])
-        for col in _OBSERVED_COLUMNS
-        if col in row.index
-    }
-    return json.dumps({"failed": failed, **seen}, ensure_ascii=False, default=str)
+            "observed": seen, "recorded_at": now}
 
 
 def dq_summary(refs: list[BatchRef]) -> list[dict[str, Any]]:

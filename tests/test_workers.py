@@ -33,9 +33,33 @@ def test_one_worker_means_this_process() -> None:
 
 def test_the_validation_process_is_started_once_and_reused() -> None:
     workers.start_validator()
-    first = workers.call_validator(os.getpid)
+    first = workers.call_validator("os:getpid")
     workers.start_validator()
-    assert workers.call_validator(os.getpid) == first != os.getpid()
+    assert workers.call_validator("os:getpid") == first != os.getpid()
+
+
+def test_the_flows_process_leaves_pandas_and_ge_to_the_validation_process() -> None:
+    probe = ("import sys, flows.etl; "
+             "print(sorted({'pandas', 'great_expectations', 'scipy'} & set(sys.modules)))")
+    out = subprocess.run([str(REPO / ".venv" / "bin" / "python"), "-c", probe], cwd=REPO,
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_processes_a_run_starts_get_the_lean_allocators_unless_the_user_chose() -> None:
+    probe = ("import os; from fupin.settings import configure_environment; "
+             "configure_environment(); "
+             "print(os.environ['MALLOC_ARENA_MAX'], os.environ['ARROW_DEFAULT_MEMORY_POOL'])")
+    python = str(REPO / ".venv" / "bin" / "python")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MALLOC_ARENA_MAX", "ARROW_DEFAULT_MEMORY_POOL")}
+    lean = subprocess.run([python, "-c", probe], cwd=REPO, env=env,
+                          capture_output=True, text=True, check=True)
+    assert lean.stdout.split() == ["2", "system"]
+    chosen = subprocess.run([python, "-c", probe], cwd=REPO,
+                            env={**env, "MALLOC_ARENA_MAX": "8"},
+                            capture_output=True, text=True, check=True)
+    assert chosen.stdout.split() == ["8", "system"]
 
 
 @pytest.mark.slow
