@@ -166,9 +166,10 @@ def load_dimensions(
     digest = hashlib.sha256(
         json.dumps(rows, sort_keys=True, ensure_ascii=False, default=str).encode()
     ).hexdigest()
+    # fetchall, not fetchone: a half-read result blocks the connection's next register()
     stored = con.execute(
-        "SELECT value FROM warehouse_meta WHERE key = 'dimensions_sha256'").fetchone()
-    if stored is None or stored[0] != digest:
+        "SELECT value FROM warehouse_meta WHERE key = 'dimensions_sha256'").fetchall()
+    if not stored or stored[0][0] != digest:
         for table, table_rows in rows.items():
             con.execute(f"DELETE FROM {table}")
             con.register("dimension_rows", pa.Table.from_pylist(table_rows))
@@ -176,7 +177,7 @@ def load_dimensions(
             con.unregister("dimension_rows")
         con.execute("INSERT OR REPLACE INTO warehouse_meta VALUES ('dimensions_sha256', ?)",
                     [digest])
-    if con.execute("SELECT count(*) FROM dim_date").fetchone()[0] == 0:
+    if con.execute("SELECT count(*) FROM dim_date").fetchall()[0][0] == 0:
         con.execute(
             """
             INSERT INTO dim_date
