@@ -101,6 +101,31 @@ def read_file(source: Source, options: FetchOptions) -> RawPage:
     return _raw(source, data)
 
 
+def unchanged_files(
+    sources: list[Source], known: dict[str, Validators], options: FetchOptions | None = None
+) -> set[str]:
+    """doc_keys of local files whose bytes are those already loaded.
+
+    Hashing a file costs far less than a batch's task runs, so a re-run over an
+    unchanged folder sets these pages aside before planning and may plan no batch
+    at all. URLs are left to fetch (conditional requests), as is any file that
+    cannot be read here: fetch records why.
+    """
+    base = options or FetchOptions()
+    same = set()
+    for source in sources:
+        seen = known.get(source.doc_key)
+        if source.kind != "file" or seen is None or seen.sha256 is None:
+            continue
+        try:
+            page = read_file(source, base.merged(source.options))
+        except (FetchFailure, ValueError, TypeError):
+            continue
+        if page.sha256 == seen.sha256:
+            same.add(source.doc_key)
+    return same
+
+
 def _charset_of(content_type: str | None) -> str | None:
     if not content_type:
         return None

@@ -29,6 +29,7 @@ from fupin.settings import home_dir
 from tasks import stages, validation_stage, workers
 from tasks.extract.regions import load_gazetteer
 from tasks.extract.taxonomy import load_taxonomy
+from tasks.fetch import unchanged_files
 from tasks.sources import expand_sources
 from tasks.staging import BatchRef, write_rows
 from tasks.summary import summarize, summary_markdown, validation_markdown
@@ -94,11 +95,14 @@ def discover(
     write_rows(run_dir / "batch-discover" / "rejected_discover.parquet", "rejected",
                [stages.rejection_row(r) for r in rejected])
     known = {} if reprocess else known_pages(db)
-    refs = stages.plan_batches(found, known, run_dir, batch_size)
+    unchanged = unchanged_files(found, known)
+    refs = stages.plan_batches([s for s in found if s.doc_key not in unchanged], known,
+                               run_dir, batch_size)
     if any(s.doc_key not in known for s in found):
         workers.start_validator()
-    get_run_logger().info("%d pages in %d batches, %d arguments rejected",
-                          len(found), len(refs), len(rejected))
+    get_run_logger().info("%d pages: %d unchanged files, the rest in %d batches; "
+                          "%d arguments rejected", len(found), len(unchanged), len(refs),
+                          len(rejected))
     _tag_flow_run(_source_tags(sorted({s.origin for s in found} | {r.location for r in rejected})))
     artifact = create_progress_artifact(
         progress=0.0, key="fupin-progress", description=f"{len(refs)} batches to process"
@@ -112,6 +116,7 @@ def discover(
         "started_at": datetime.now(UTC),
         "refs": refs,
         "discover_rejected": len(rejected),
+        "discover_unchanged": len(unchanged),
     }
 
 
@@ -193,7 +198,7 @@ def load(
 ) -> dict[str, Any]:
     """Load the whole run into DuckDB in one transaction, then drop its staging folder."""
     refs: list[BatchRef] = validated["refs"]
-    counts = summarize(refs, plan["discover_rejected"])
+    counts = summarize(refs, plan["discover_rejected"], plan["discover_unchanged"])
     started: datetime = plan["started_at"]
     run = {
         "run_id": plan["run_id"],

@@ -14,11 +14,18 @@ COUNT_KEYS = (
 )
 
 
-def summarize(refs: Iterable[BatchRef], discover_rejected: int) -> dict[str, int]:
-    """Add up the batch counts; raise if pages or facts do not reconcile (a lost row is a bug)."""
+def summarize(
+    refs: Iterable[BatchRef], discover_rejected: int, discover_unchanged: int = 0
+) -> dict[str, int]:
+    """Add up the batch counts; raise if pages or facts do not reconcile (a lost row is a bug).
+
+    Discover's own counts come first: arguments it rejected and files it found
+    unchanged before planning batches.
+    """
     total = {key: 0 for key in COUNT_KEYS}
-    total["pages_in"] = discover_rejected
+    total["pages_in"] = discover_rejected + discover_unchanged
     total["pages_rejected"] = discover_rejected
+    total["pages_unchanged"] = discover_unchanged
     for ref in refs:
         c = ref.counts
         total["pages_in"] += c.get("pages_in", 0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from http_server import Reply, always, fail_then, serve
 
 from tasks.fetch import FetchOptions, FetchResult, fetch_batch
@@ -127,3 +129,23 @@ def test_a_retried_batch_pulls_only_the_pages_that_failed(tmp_path) -> None:
     assert site.hits == {"/ok": 1, "/flaky": 3}
     assert sorted(r["doc_key"] for r in read_rows(done.path("raw"))) == ["flaky", "ok"]
     assert done.counts["rejected_fetch"] == 0 and done.counts["pages_in"] == 2
+
+
+def test_only_local_files_with_the_loaded_bytes_are_set_aside_before_batching(
+    tmp_path: Path,
+) -> None:
+    import hashlib
+
+    from tasks.fetch import unchanged_files
+
+    same, edited, fresh = (tmp_path / n for n in ("same.html", "edited.html", "fresh.html"))
+    for path in (same, edited, fresh):
+        path.write_bytes(PAGE)
+    sha = hashlib.sha256(PAGE).hexdigest()
+    edited.write_bytes(PAGE + b"<!-- edited -->")
+    sources = [Source(location=str(p), kind="file", doc_key=p.stem)
+               for p in (same, edited, fresh, tmp_path / "gone.html")]
+    sources.append(_source("http://127.0.0.1:9/p", key="url"))
+    known = {key: Validators(sha) for key in ("same", "edited", "gone", "url")}
+    assert unchanged_files(sources, known) == {"same"}
+    assert unchanged_files(sources, {}) == set()
