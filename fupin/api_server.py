@@ -116,5 +116,21 @@ def run_scoped_api() -> Iterator[LocalApi]:
     try:
         yield LocalApi(url, proc)
     finally:
+        _drain_prefect_queues()
         os.environ.pop("PREFECT_API_URL", None)
         stop_process(proc)
+
+
+def _drain_prefect_queues(timeout: float = 10.0) -> None:
+    """Send the logs and events Prefect still holds while their server is up.
+
+    Otherwise Prefect flushes them at interpreter exit, to a server that is gone,
+    and retries for about a minute ("Error logging to API") before the CLI exits.
+    """
+    if "prefect" not in sys.modules:
+        return
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=timeout)
+    EventsWorker.drain_all(timeout=timeout)

@@ -94,6 +94,7 @@ def _api_servers() -> set[int]:
 def test_an_ad_hoc_run_boots_its_own_api_and_stops_it(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env["FUPIN_HOME"] = str(tmp_path / "home")
+    env["PREFECT_LOGGING_LEVEL"] = "INFO"  # logs queued for the API until the very end
     before = _api_servers()
     out = subprocess.run(
         [str(FUPIN), "run", str(SAMPLES), "--db", str(tmp_path / "w.duckdb"), "--json"],
@@ -102,3 +103,6 @@ def test_an_ad_hoc_run_boots_its_own_api_and_stops_it(tmp_path: Path) -> None:
     assert summary["documents_loaded"] == 3
     assert _api_servers() - before == set()
     assert "Traceback" not in out.stderr  # the server's shutdown noise stays in its log
+    # logs and events reach the API before it stops, not in a minute of retries after
+    assert "Error logging to API" not in out.stderr
+    assert "Finished in state Completed" in out.stderr
