@@ -191,7 +191,7 @@ def fact_id(doc_key: str, content_sha256: str, ordinal: int) -> str:
 def fact_row(
     fact: CandidateFact, doc_key: str, content_sha256: str, ordinal: int
 ) -> dict[str, Any]:
-    row = asdict(fact)
+    row = dict(vars(fact))  # flat fields: a shallow copy, not asdict's deep one (10 % of extract)
     subset = row.pop("subset_of")
     row.update(
         fact_id=fact_id(doc_key, content_sha256, ordinal),

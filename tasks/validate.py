@@ -52,17 +52,19 @@ def _spec(name: str, type_: str, **kwargs: Any) -> dict[str, Any]:
 def taxonomy_expectations(indicators: Iterable[Indicator]) -> list[dict[str, Any]]:
     """Known indicator, unit, bounds and whole numbers, all driven by the taxonomy.
 
-    Bounds travel as per-row columns (``min_value``, ``max_value``, joined from the
-    taxonomy by ``fact_frame``) so that a handful of expectations cover every
-    indicator: one expectation per indicator would cost GE a metric pass each.
+    Bounds and units travel as per-row columns (``min_value``, ``max_value``,
+    ``indicator_unit``, joined from the taxonomy by ``fact_frame``) so that a
+    handful of expectations cover every indicator: one expectation per indicator
+    would cost GE a metric pass each.
     """
     indicators = list(indicators)
     return [
         _spec("indicator_known", "expect_column_values_to_be_in_set", column="indicator",
               value_set=[i.code for i in indicators]),
-        _spec("unit_matches_indicator", "expect_column_pair_values_to_be_in_set",
-              column_A="indicator", column_B="unit",
-              value_pairs_set=[(i.code, i.unit) for i in indicators]),
+        # The taxonomy's unit joined per row: GE's pair-in-set check loops over rows in
+        # Python (a third of all validation time), its pair-equal check is vectorised.
+        _spec("unit_matches_indicator", "expect_column_pair_values_to_be_equal",
+              column_A="unit", column_B="indicator_unit"),
         _spec("value_not_below_indicator_min", "expect_column_pair_values_a_to_be_greater_than_b",
               column_A="value", column_B="min_value", or_equal=True,
               ignore_row_if="either_value_is_missing"),
@@ -123,6 +125,8 @@ def fact_frame(rows: list[dict[str, Any]], published: dict[str, date | None]) ->
     taxonomy = {i.code: i for i in load_taxonomy()}
     frame["min_value"] = frame["indicator"].map(
         lambda c: taxonomy[c].min_value if c in taxonomy else None).astype("Float64")
+    frame["indicator_unit"] = frame["indicator"].map(
+        lambda c: taxonomy[c].unit if c in taxonomy else None)
     frame["max_value"] = frame["indicator"].map(
         lambda c: taxonomy[c].max_value if c in taxonomy else None).astype("Float64")
     whole = frame["indicator"].map(lambda c: c in taxonomy and taxonomy[c].integer)
@@ -147,9 +151,9 @@ def document_frame(rows: list[dict[str, Any]], today: date | None = None) -> pd.
     return frame
 
 
-_OBSERVED_COLUMNS = ("indicator", "value", "unit", "min_value", "max_value", "year",
-                     "region", "region_code", "region_note", "latest_year", "body_chars",
-                     "cjk_share", "published_days_ahead")
+_OBSERVED_COLUMNS = ("indicator", "value", "unit", "indicator_unit", "min_value",
+                     "max_value", "year", "region", "region_code", "region_note",
+                     "latest_year", "body_chars", "cjk_share", "published_days_ahead")
 
 
 def observed(row: Any, failed: list[str]) -> str:

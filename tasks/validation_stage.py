@@ -135,16 +135,16 @@ def _document_rows(ref: BatchRef) -> list[dict[str, Any]]:
     return rows
 
 
-_SPACE_RE = re.compile(r"\s")
-_CJK_RE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
+_SPACES_RE = re.compile(r"\s+")
+_CJK_RUN_RE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]+")
 
 
 def cjk_share(text: str) -> float:
-    """Share of CJK among the visible characters (counted by the regex engine, not in Python)."""
+    """Share of CJK among the visible characters, counted in runs by the regex engine."""
     if not text:
         return 0.0
-    visible = len(text) - _SPACE_RE.subn("", text)[1]
-    return _CJK_RE.subn("", text)[1] / max(1, visible)
+    visible = len(text) - sum(map(len, _SPACES_RE.findall(text)))
+    return sum(map(len, _CJK_RUN_RE.findall(text))) / max(1, visible)
 
 
 def _quarantine_row(
