@@ -40,11 +40,13 @@ def run_pipeline(
     from fupin.api_server import run_scoped_api
     from tasks.workers import start_validator
 
-    if reprocess or not db.exists():  # surely needed: GE boots during the flow's imports
-        start_validator()
     with run_scoped_api() as api:
         from flows.etl import etl
 
+        # Surely needed: GE imports while the API finishes booting. Not earlier: three
+        # imports on two cores would delay the API, which the flow waits for first.
+        if reprocess or not db.exists():
+            start_validator()
         api.ready()
         return etl(sources=sources, db=str(db), batch_size=batch_size, reprocess=reprocess)
 
