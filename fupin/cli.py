@@ -38,7 +38,8 @@ def run_pipeline(
     sources: list[str], db: Path, batch_size: int, reprocess: bool = False
 ) -> dict[str, Any]:
     from fupin.api_server import run_scoped_api
-    from tasks.workers import start_validator
+    from tasks.sources import expand_sources
+    from tasks.workers import start_validator, warm_here_in_background
 
     with run_scoped_api() as api:
         from flows.etl import etl
@@ -47,6 +48,8 @@ def run_pipeline(
         # imports on two cores would delay the API, which the flow waits for first.
         if reprocess or not db.exists():
             start_validator()
+        if len(expand_sources(sources)[0]) <= batch_size:  # one batch: extracted right here
+            warm_here_in_background()
         api.ready()
         return etl(sources=sources, db=str(db), batch_size=batch_size, reprocess=reprocess)
 

@@ -39,9 +39,20 @@ def default_workers() -> int:
 
 def _warm() -> None:
     from tasks import stages  # noqa: F401  (imports bs4, lxml, pyarrow once)
-    from tasks.extract.segment import ensure_jieba
+    from tasks.extract import warm_up
 
-    ensure_jieba()
+    warm_up()
+
+
+def warm_here_in_background() -> None:
+    """Warm this process's stages on a thread, for a run that will not start workers.
+
+    A run of one batch extracts in the flow's own process; this lets jieba's
+    dictionary and the extraction tables load while the Prefect API boots. Not
+    for larger runs: their workers do the extracting, and the tables would only
+    add to this process's memory.
+    """
+    threading.Thread(target=_warm, name="fupin-warm-up", daemon=True).start()
 
 
 @contextmanager
