@@ -44,12 +44,13 @@ def run_pipeline(
     with run_scoped_api() as api:
         from flows.etl import etl
 
-        # Surely needed: GE imports while the API finishes booting. Not earlier: three
-        # imports on two cores would delay the API, which the flow waits for first.
+        # Surely needed (every page is new): GE imports while the API finishes booting.
+        # Not earlier: three imports on two cores would delay the API, which the flow
+        # waits for first. A run of one batch extracts right here: warm that up too.
         if reprocess or not db.exists():
             start_validator()
-        if len(expand_sources(sources)[0]) <= batch_size:  # one batch: extracted right here
-            warm_here_in_background()
+            if len(expand_sources(sources)[0]) <= batch_size:
+                warm_here_in_background()
         api.ready()
         return etl(sources=sources, db=str(db), batch_size=batch_size, reprocess=reprocess)
 

@@ -63,7 +63,7 @@ def use_lean_allocators() -> None:
     for key, value in LEAN_ALLOCATORS.items():
         os.environ.setdefault(key, value)
     try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:  # not glibc: nothing to cap
+        arenas = int(os.environ["MALLOC_ARENA_MAX"])
+        ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, arenas)
+    except (OSError, AttributeError, ValueError):  # not glibc, or a value glibc ignores too
         return
-    libc.mallopt(_M_ARENA_MAX, int(os.environ["MALLOC_ARENA_MAX"]))

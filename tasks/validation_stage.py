@@ -1,9 +1,9 @@
 """The validate stage: run both suites over extracted batches and split what fails.
 
 Kept apart from ``tasks.stages`` so that the clean and extract workers never import
-pandas or Great Expectations, and importing ``tasks.validate`` only when there are
-rows to check keeps them out of the flow's process too: only the validation
-process pays for them.
+Great Expectations, and ``tasks.validate`` is imported only when there are rows to
+check, so a flow's process that validates an empty group never loads GE either:
+only the validation process pays for it.
 """
 
 from __future__ import annotations
@@ -47,10 +47,14 @@ def validation_groups(
 
 def validate_batches(refs: list[BatchRef]) -> list[BatchRef]:
     """Validate batches with this process's validator, up to VALIDATE_CHUNK_ROWS rows a call."""
+    return [out for chunk in validation_groups(refs)
+            for out in validate_group(chunk, _process_validator)]
+
+
+def _process_validator() -> Validator:
     from tasks.validate import get_validator
 
-    return [out for chunk in validation_groups(refs)
-            for out in validate_group(chunk, get_validator)]
+    return get_validator()
 
 
 def validate_group(refs: list[BatchRef], get: Callable[[], Validator]) -> list[BatchRef]:

@@ -121,8 +121,8 @@ def stop_validator() -> None:
 def call_validator(target: str, *args: object) -> Any:
     """``module:function`` called with ``args`` in the validation process, started if needed.
 
-    The function travels by name, so the calling process never imports what the
-    validation process does (pandas, Great Expectations). A daemonic process
+    The function travels by name, so the calling process never imports the
+    validation modules (Great Expectations and its suites). A daemonic process
     (a Dask worker) may not start children: it validates itself.
     """
     global _VALIDATOR

@@ -35,7 +35,8 @@ def _fact(key: str, n: int, indicator: str, value: float, unit: str, **extra: An
         "fact_id": f"{key}-{n}", "doc_key": key, "ordinal": n, "indicator": indicator,
         **PINGLIANG, "year": 2014, "period_start": None, "as_of": None, "time_kind": "point",
         "value": value, "unit": unit, "qualifier": "exact", "evidence": "证据",
-        "sentence": "句子", "char_start": 0, "char_end": 2, "rule": "test", "confidence": 0.9,
+        "sentence": f"句子{key}-{n}", "char_start": 0, "char_end": 2, "rule": "test",
+        "confidence": 0.9,
         "subset_of": None, "region_note": None,
     }
     row.update(extra)
@@ -79,6 +80,13 @@ def test_good_rows_load_and_counts_reconcile(verdict) -> None:
     assert {"good-0", "good-1", "good-2"} <= loaded
     assert ref.counts["facts_loaded"] + ref.counts["facts_quarantined"] == 14
     assert not loaded & set(failures)
+
+
+def test_loaded_and_quarantined_rows_keep_their_own_sentence(verdict) -> None:
+    ref, _ = verdict
+    rows = read_rows(ref.path("facts_ok")) + read_rows(ref.path("quarantine"))
+    assert len(rows) == 14
+    assert all(r["sentence"] == "句子" + r["fact_id"] for r in rows)
 
 
 @pytest.mark.parametrize(
@@ -149,6 +157,9 @@ def test_batches_validated_together_keep_their_own_rows(tmp_path: Path) -> None:
     assert (first.counts["facts_loaded"], first.counts["facts_quarantined"]) == (2, 0)
     assert (second.counts["facts_loaded"], second.counts["facts_quarantined"]) == (1, 1)
     assert [q["fact_id"] for q in read_rows(second.path("quarantine"))] == ["b-1"]
+    assert [f["fact_id"] for f in read_rows(first.path("facts_ok"))] == ["a-0", "a-1"]
+    assert [f["fact_id"] for f in read_rows(second.path("facts_ok"))] == ["b-0"]
+    assert [d["doc_key"] for d in read_rows(second.path("docs_ok"))] == ["b"]
     assert read_rows(first.path("dq")) and not read_rows(second.path("dq"))
 
 
