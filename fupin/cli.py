@@ -38,7 +38,7 @@ def run_pipeline(
     sources: list[str], db: Path, batch_size: int, reprocess: bool = False
 ) -> dict[str, Any]:
     from fupin.api_server import run_scoped_api
-    from tasks.sources import expand_sources
+    from tasks.sources import names_at_most
     from tasks.workers import start_validator, warm_here_in_background
 
     with run_scoped_api() as api:
@@ -49,7 +49,7 @@ def run_pipeline(
         # waits for first. A run of one batch extracts right here: warm that up too.
         if reprocess or not db.exists():
             start_validator()
-            if len(expand_sources(sources)[0]) <= batch_size:
+            if names_at_most(sources, batch_size):
                 warm_here_in_background()
         api.ready()
         return etl(sources=sources, db=str(db), batch_size=batch_size, reprocess=reprocess)

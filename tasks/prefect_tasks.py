@@ -33,6 +33,7 @@ from tasks.fetch import unchanged_files
 from tasks.sources import expand_sources
 from tasks.staging import BatchRef, write_rows
 from tasks.summary import summarize, summary_markdown, validation_markdown
+from tasks.validate import build_data_docs
 from tasks.warehouse import connect, known_pages, known_signatures, load_run
 
 
@@ -173,7 +174,7 @@ def validate_batches(refs: list[BatchRef], group: int) -> list[BatchRef]:
     One GE call per suite serves up to 60k rows (its cost is mostly per call).
     """
     if _has_new_rows(refs):
-        return workers.call_validator("tasks.validation_stage:validate_batches", refs)
+        return workers.call_validator(validation_stage.validate_batches, refs)
     return validation_stage.validate_batches(refs)  # nothing new: no need to start GE
 
 
@@ -181,8 +182,7 @@ def validate_batches(refs: list[BatchRef], group: int) -> list[BatchRef]:
 def validate(groups: list[list[BatchRef]], docs_dir: str) -> dict[str, Any]:
     """Sum up the run's expectation results, build Data Docs and the validation artifact."""
     validated = [ref for group in groups for ref in group]
-    docs = (workers.call_validator("tasks.validate:build_data_docs", docs_dir)
-            if _has_new_rows(validated) else None)
+    docs = workers.call_validator(build_data_docs, docs_dir) if _has_new_rows(validated) else None
     workers.stop_validator()  # its memory is free before the load needs DuckDB's
     dq = validation_stage.dq_summary(validated)
     create_markdown_artifact(

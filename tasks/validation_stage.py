@@ -1,9 +1,8 @@
 """The validate stage: run both suites over extracted batches and split what fails.
 
 Kept apart from ``tasks.stages`` so that the clean and extract workers never import
-Great Expectations, and ``tasks.validate`` is imported only when there are rows to
-check, so a flow's process that validates an empty group never loads GE either:
-only the validation process pays for it.
+it; Great Expectations itself is only imported when a validator is first created,
+which an empty group never asks for.
 """
 
 from __future__ import annotations
@@ -11,16 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 
 from tasks.models import Rejection
 from tasks.stages import rejection_row
 from tasks.staging import SCHEMAS, BatchRef, read_rows, read_table, write_rows, write_table
-
-if TYPE_CHECKING:
-    from tasks.validate import Validator
+from tasks.validate import Validator, document_frame, fact_frame, get_validator, observed
 
 # What validation adds to a batch's counts (the run summary reconciles them).
 COUNTS = ("rejected_validate", "documents_loaded", "facts_loaded", "facts_quarantined")
@@ -48,13 +45,7 @@ def validation_groups(
 def validate_batches(refs: list[BatchRef]) -> list[BatchRef]:
     """Validate batches with this process's validator, up to VALIDATE_CHUNK_ROWS rows a call."""
     return [out for chunk in validation_groups(refs)
-            for out in validate_group(chunk, _process_validator)]
-
-
-def _process_validator() -> Validator:
-    from tasks.validate import get_validator
-
-    return get_validator()
+            for out in validate_group(chunk, get_validator)]
 
 
 def validate_group(refs: list[BatchRef], get: Callable[[], Validator]) -> list[BatchRef]:
@@ -73,11 +64,9 @@ def validate_group(refs: list[BatchRef], get: Callable[[], Validator]) -> list[B
                 for ref in refs]
     docs = [d for batch in docs_by for d in batch]
     facts = [f for batch in facts_by for f in batch]
-    if not docs and not facts:  # nothing new (a re-run): no GE, no pandas, nothing to write
+    if not docs and not facts:  # nothing new (a re-run): no GE context, nothing to write
         return [BatchRef(ref.index, ref.folder, {**ref.counts, **dict.fromkeys(COUNTS, 0)})
                 for ref in refs]
-    from tasks.validate import document_frame, fact_frame, observed
-
     validator = get()
     doc_frame = document_frame(docs)
     doc_verdict = validator.validate("documents", doc_frame)

@@ -14,7 +14,6 @@ its memory is free again when the load starts.
 
 from __future__ import annotations
 
-import importlib
 import multiprocessing
 import os
 import threading
@@ -22,7 +21,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TypeVar
 
 R = TypeVar("R")
 
@@ -118,29 +117,22 @@ def stop_validator() -> None:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def call_validator(target: str, *args: object) -> Any:
-    """``module:function`` called with ``args`` in the validation process, started if needed.
+def call_validator(fn: Callable[..., R], *args: object) -> R:
+    """``fn(*args)`` in the validation process, starting it if needed.
 
-    The function travels by name, so the calling process never imports the
-    validation modules (Great Expectations and its suites). A daemonic process
-    (a Dask worker) may not start children: it validates itself.
+    A daemonic process (a Dask worker) may not start children: it validates itself.
     """
     global _VALIDATOR
     if multiprocessing.current_process().daemon:
-        return _invoke(target, *args)
+        return fn(*args)
     start_validator()
     with _LOCK:
         pool = _VALIDATOR
     assert pool is not None
     try:
-        return pool.submit(_invoke, target, *args).result()
+        return pool.submit(fn, *args).result()
     except BrokenProcessPool:
         with _LOCK:  # the next run starts a fresh one
             if _VALIDATOR is pool:
                 _VALIDATOR = None
         raise
-
-
-def _invoke(target: str, *args: object) -> Any:
-    module, _, name = target.partition(":")
-    return getattr(importlib.import_module(module), name)(*args)

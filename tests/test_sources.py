@@ -82,3 +82,16 @@ def test_sources_file_names_entries_carries_options_and_keeps_to_its_roots(
     assert url.origin == "crawl"
     assert json.loads(url.options) == {"read_timeout": 15, "per_host": 1}
     assert sorted(r.reason for r in rejected) == ["bad_sources_entry", "outside_roots"]
+
+
+def test_names_at_most_counts_pages_across_arguments_and_ignores_rejections(
+    tmp_path: Path,
+) -> None:
+    from tasks.sources import names_at_most
+
+    for name in ("a.html", "b.html", "c.txt"):
+        _touch(tmp_path / "dir" / name)
+    args = [str(tmp_path / "dir"), "https://example.org/x", str(tmp_path / "missing.html")]
+    assert names_at_most(args, 4)
+    assert not names_at_most(args, 3)
+    assert names_at_most([str(tmp_path / "missing.html")], 0)
