@@ -36,6 +36,8 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_ENABLED": "false",
         "PREFECT_API_URL": "",
+        # new deployments get their upcoming runs within seconds, not a minute
+        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
     }
     log = open(home / "server.log", "wb")  # noqa: SIM115 - closed in teardown
     proc = subprocess.Popen(
