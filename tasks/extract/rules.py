@@ -75,6 +75,9 @@ class Lexicon:
     distributive: tuple[str, ...]
     beneficiary: tuple[str, ...]
     anaphors: dict[str, str]
+    plan: re.Pattern[str]
+    threshold: re.Pattern[str]
+    threshold_after: re.Pattern[str]
     scrub_right: re.Pattern[str] = field(init=False)
     scrub_left: re.Pattern[str] = field(init=False)
 
@@ -142,6 +145,9 @@ def lexicon() -> Lexicon:
         distributive=tuple(lex["distributive"]),
         beneficiary=tuple(lex["beneficiary_context"]),
         anaphors=dict(lex["anaphors"]),
+        plan=re.compile(lex["plan"]),
+        threshold=re.compile(lex["threshold"]),
+        threshold_after=re.compile(lex["threshold_after"]),
     )
 
 
