@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"development set: {len(pages)} real pages, {len({p['site'] for p in pages.values()})} "
           "sites (development figures, not the held-out score)")  # fmt: skip
-    print(f"{'group':<24} {'pages':>5} {'gold':>5} {'pred':>5} {'P':>6} {'R':>6} {'F1':>6} {'year':>6}")
+    head = ("group", "pages", "gold", "pred", "P", "R", "F1", "year")
+    print(f"{head[0]:<24} " + " ".join(f"{h:>{5 if i < 3 else 6}}" for i, h in enumerate(head[1:])))
     print(_line("all", overall, len(pages)))
     for k, r in reports.items():
         print(_line(k, r, len(groups[k])))

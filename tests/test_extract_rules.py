@@ -219,3 +219,37 @@ def test_income_next_to_a_poverty_line_is_still_a_fact() -> None:
 )
 def test_cue_variants_of_real_pages(body: str, expected: list) -> None:
     assert brief(body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("全乡还有1.2万人未脱贫。", [("poor_population", 12_000)]),
+        ("全县未脱贫人口1200人。", [("poor_population", 1200)]),
+        ("全县尚有贫困村70个，累计退出贫困村13个。",
+         [("poor_villages", 70), ("villages_exited", 13)]),
+        ("全区20个旗县退出国家级贫困旗县序列。", [("counties_exited", 20)]),
+        ("全州减贫120万。", [("lifted_population", 1_200_000)]),
+        ("贫困村脱贫出列12个，贫困人口脱贫退出12078名。",
+         [("villages_exited", 12), ("lifted_population", 12_078)]),
+    ],
+)
+def test_negated_events_and_exit_wordings(body: str, expected: list) -> None:
+    assert brief(body) == expected
+
+
+def test_pairs_in_one_sentence_share_the_first_pairs_years() -> None:
+    body = ("全州贫困人口从2014年的34.36万人减少到2018年底的4.5万人，"
+            "贫困村从644个减少到188个，贫困发生率从12.25%下降到2.5%。")
+    got = [(f.indicator, f.value, f.year) for f in facts(body)]
+    assert got == [
+        ("poor_population", 343_600, 2014), ("poor_population", 45_000, 2018),
+        ("poor_villages", 644, 2014), ("poor_villages", 188, 2018),
+        ("poverty_incidence", 12.25, 2014), ("poverty_incidence", 2.5, 2018),
+    ]  # fmt: skip
+
+
+def test_pair_under_a_since_frame_starts_in_the_frames_year() -> None:
+    body = "2013年以来，全省贫困发生率由21.5%下降到2.1%。"
+    got = [(f.value, f.year) for f in facts(body, published=date(2019, 5, 1))]
+    assert got == [(21.5, 2013), (2.1, 2019)]

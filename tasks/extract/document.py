@@ -96,6 +96,7 @@ class _Doc:
         self.skips: list[Skip] = []
         self.fact_keys: dict[tuple, list[int]] = {}
         self.frames: dict[int, TimeExpr] = {}  # paragraph -> latest leading time phrase
+        self.pairs: dict[int, tuple[int, int]] = {}  # sentence -> years of its first dated from-to
 
     def _segment(self) -> list[tuple[str, int, int]]:
         """Tokens of the text the rules read: whole sentences holding a quantity
@@ -242,6 +243,11 @@ class _Doc:
                 )
                 if ok and ru.compatible(ind.unit, it.unit):
                     s = min(start, cue.start) if (cue and k == 0 and noun is None) else start
+                    if lx.negated.search(body, ev.start(), ev.start("ev")):
+                        # "还有1.75万人未脱贫": what has not exited is the remaining stock
+                        code = lx.negated_codes.get(code)
+                        if code is None:
+                            continue
                     return code, "event", s, ev.end("ev")
         if it.unit == "yuan":
             for rx, code in lx.purposes:
@@ -251,10 +257,14 @@ class _Doc:
         if noun is not None:
             cue_codes = lx.nouns[noun.word][0]
             code = ru.choose(cue_codes, it.unit, lx)
+            if code and lx.negated.search(body, q.end, noun.start):
+                code = lx.negated_codes.get(code)  # "1.75万人未脱贫"
             if code:
                 return code, "cue_right", start, max(end, noun.end)
         if cue is not None:
             code = ru.choose(cue.codes, it.unit, lx)
+            if code and lx.negated.search(body, max(0, cue.start - 2), cue.start):
+                code = lx.negated_codes.get(code)  # "未脱贫人口1200人"
             if code:
                 return code, ("cue_left" if k == 0 else "list"), cue.start, end
         return None, "", start, end
@@ -327,15 +337,10 @@ class _Doc:
         region, region_code, province, note = self.region_for(sent, ev_start)
         if region is None:
             confidence -= 0.1
-        when = self._time(sent, q, ind, ev_end)
+        when = self._from_to_time(sent, it, from_fact, self._time(sent, q, ind, ev_end))
         if self.published and when.year and when.year > self.published.year:
             self._skip("plan_or_target", ev_start, ev_end)  # "到2020年…降至3%以下"
             return
-        if from_fact is not None and when.year is not None and when.year == from_fact.year:
-            # "由2014年的23.9%下降到0.86%": the year belongs to the starting value;
-            # the value reached is as of the report, unless the sentence dates it.
-            pub = self.published.year if self.published else None
-            when = _When(pub, None, None, "point", "publication") if pub else _When()
         fact = CandidateFact(
             indicator=code,
             value=value,
@@ -382,6 +387,42 @@ class _Doc:
         if kind == "point" and cumulative and ind.measure == "flow":
             kind = "cumulative"
         return _When(t.year, t.period_start, t.as_of, kind, t.source)
+
+    def _from_to_time(
+        self, sent: Span, it: _Item, from_fact: CandidateFact | None, when: _When
+    ) -> _When:
+        """Years of a from-to pair (TAXONOMY: each value its own year). A value
+        with a year of its own keeps it; a bare "从644个" takes the starting year
+        of an earlier dated pair in the sentence ("从2014年的34.36万人减少到2018年
+        底的4.5万人,贫困村从644个减少到188个") or of a "2012年以来" frame, and the
+        value it falls to takes that pair's end, else the frame's or the
+        publication year."""
+        q = it.q
+        pair = self.pairs.get(sent.start)
+        if from_fact is None:
+            if not self.lx.from_opener.search(self.body, it.clause.start, q.qual_start):
+                return when
+            if self._time_between(it.clause.start, q.qual_start):
+                return when  # "从2014年的34.36万人": its own year
+            if pair is not None:
+                return _When(pair[0], None, None, "point", "explicit")
+            if when.kind == "cumulative" and when.period_start is not None:
+                return _When(when.period_start, None, None, "point", "period")
+            return _When()
+        if self._time_between(from_fact.char_end, q.qual_start) and when.year is not None:
+            if from_fact.year is not None and from_fact.year_source == "explicit":
+                self.pairs.setdefault(sent.start, (from_fact.year, when.year))
+            return when
+        if pair is not None:
+            return _When(pair[1], None, None, "point", "explicit")
+        if when.kind == "cumulative":
+            return when
+        pub = self.published.year if self.published else None
+        return _When(pub, None, None, "point", "publication") if pub else _When()
+
+    def _time_between(self, start: int, end: int) -> bool:
+        i = bisect.bisect_left(self.time_starts, start)
+        return i < len(self.times) and self.times[i].start < end
 
     def _add(self, fact: CandidateFact) -> int | None:
         """Keep the first statement of a value; a restatement (same indicator,
