@@ -415,10 +415,12 @@ class _Doc:
             return when
         if pair is not None:
             return _When(pair[1], None, None, "point", "explicit")
-        if when.kind == "cumulative":
-            return when
-        pub = self.published.year if self.published else None
-        return _When(pub, None, None, "point", "publication") if pub else _When()
+        if when.kind != "cumulative":
+            pub = self.published.year if self.published else None
+            when = _When(pub, None, None, "point", "publication") if pub else _When()
+        if from_fact.year is not None and from_fact.year_source == "explicit" and when.year:
+            self.pairs.setdefault(sent.start, (from_fact.year, when.year))
+        return when
 
     def _time_between(self, start: int, end: int) -> bool:
         i = bisect.bisect_left(self.time_starts, start)

@@ -46,8 +46,10 @@ def _pattern() -> re.Pattern[str]:
         rf"(?P<asof>{ASOF})?(?:(?P<dy>{YEAR}){SP}年{SP})?(?P<dm>\d{{1,2}}){SP}月(?P<dd>\d{{1,2}})[日号]"
         rf"(?P<dsince>{SINCE})?",
         rf"(?P<asof2>{ASOF})?(?P<y>{YEAR})(?:{SP}年(?P<part>{PART})?|(?=以来))(?P<since>{SINCE})?",
-        rf"(?P<asof3>{ASOF})?(?P<rel>{rel})(?P<rpart>{PART})?(?P<rsince>以来|来)?",
-        rf"“?(?P<fyp>{t['five_year_plan'].strip('()')})”?(?P<fkind>期间|时期|以来|末|初)?",
+        # "比上年减少…": a comparison with last year, not a date of the value
+        rf"(?P<asof3>{ASOF})?(?<!比)(?P<rel>{rel})(?P<rpart>{PART})?(?P<rsince>以来|来)?",
+        rf"“?(?P<fyp>{t['five_year_plan'].strip('()')})”?+(?P<fkind>期间|时期|以来|末|初)?+"
+        rf"(?!{t['five_year_plan_category']})",
         rf"(?P<now>{t['now']})",
         rf"(?P<open>{t['open_since']})",
         rf"(?P<annual>{t['annual']})",
