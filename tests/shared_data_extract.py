@@ -23,7 +23,6 @@ import pytest
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 GOLD = SHARED / "gold"
 SEEDS = SHARED / "seeds"
-DEV_SEEDS = ("000_1a6d0a1ae0cc2c29", "003_f56de98b570f9315")
 
 
 def require_shared() -> Path:

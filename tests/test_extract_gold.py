@@ -1,15 +1,16 @@
-"""Extraction on the real seed pages, scored against the development gold.
+"""Extraction on the five real seed pages, scored against their hand-checked gold.
 
-The acceptance bar: F1 >= 0.90 and year accuracy >= 0.90 on seeds 000 and 003
-(run directly on extract(); the CLI path is tested elsewhere). The other seeds
-have no gold here; for them the test checks that what comes out is consistent
-(evidence slices back, indicator/unit/region plausible) rather than exact.
+The bar (development figures, not the accuracy that counts: that is measured on
+real pages kept apart): F1 >= 0.95 over all five seeds. Year accuracy is held
+to TAXONOMY.md's Year rules; the gold of seeds 000 and 003 was annotated before
+the rule "a figure with no time phrase is as of the publication date" and
+leaves those years null, so the year bar is set on the seeds annotated under
+the rule (001, 002, 004) and reported for all five.
 """
 
 from __future__ import annotations
 
-import pytest
-from shared_data_extract import DEV_SEEDS, GOLD, all_seeds, load_seed, require_shared
+from shared_data_extract import GOLD, all_seeds, load_seed, require_shared
 
 from tasks.evaluate import load_gold, score
 from tasks.extract import extract
@@ -39,12 +40,20 @@ def predictions(seeds) -> list[dict]:
     return out
 
 
-def test_development_gold_reaches_the_bar() -> None:
+YEAR_BAR = 0.85
+RULE_SEEDS = ("001_7466b54d2739728f", "002_e3490206b02f5a3e", "004_3bcde9490c7b0b05")
+
+
+def test_seed_gold_reaches_the_bar() -> None:
     require_shared()
-    report = score(predictions(DEV_SEEDS), load_gold(GOLD / "facts.jsonl"), seeds=DEV_SEEDS)
+    seeds = all_seeds()
+    gold = load_gold(GOLD / "facts.jsonl")
+    assert {g.seed for g in gold} <= set(seeds), "gold names a seed page that is missing"
+    report = score(predictions(seeds), gold, seeds=seeds)
     print(report.format_text())
-    assert report.f1 >= 0.90, report.format_text()
-    assert report.year_accuracy is not None and report.year_accuracy >= 0.90
+    assert report.f1 >= 0.95, report.format_text()
+    ruled = score(predictions(RULE_SEEDS), gold, seeds=RULE_SEEDS)
+    assert ruled.year_accuracy is not None and ruled.year_accuracy >= YEAR_BAR, ruled.format_text()
 
 
 def test_gold_evidence_is_found_in_the_pages() -> None:
@@ -55,29 +64,32 @@ def test_gold_evidence_is_found_in_the_pages() -> None:
         assert g.evidence in load_seed(g.seed).body, g.evidence
 
 
-@pytest.mark.parametrize("seed", ["001_7466b54d2739728f", "002_e3490206b02f5a3e",
-                                  "004_3bcde9490c7b0b05"])  # fmt: skip
-def test_other_seeds_give_plausible_facts(seed: str) -> None:
+def test_every_seed_gives_plausible_facts() -> None:
+    """Each page on its own: units and bounds from the taxonomy, a province for
+    every region, years in the programme's span, and most of its gold found."""
     require_shared()
-    if seed not in all_seeds():
-        pytest.skip(f"seed {seed} not in ../shared/seeds")
-    doc = load_seed(seed)
-    ex = extract(doc.body, title=doc.title, published=doc.published)
     units = {i.code: i for i in load_taxonomy()}
-    assert 3 <= len(ex.facts) <= 40
-    for f in ex.facts:
-        ind = units[f.indicator]
-        assert f.unit == ind.unit
-        assert ind.min_value <= f.value <= ind.max_value
-        assert f.region is None or f.province is not None
-        assert f.year is None or 1990 <= f.year <= 2030
+    gold = load_gold(GOLD / "facts.jsonl")
+    for seed in all_seeds():
+        doc = load_seed(seed)
+        ex = extract(doc.body, title=doc.title, published=doc.published)
+        assert 3 <= len(ex.facts) <= 60, seed
+        for f in ex.facts:
+            ind = units[f.indicator]
+            assert f.unit == ind.unit
+            assert ind.min_value <= f.value <= ind.max_value
+            assert f.region is None or f.province is not None or f.region == "全国"
+            assert f.year is None or 1990 <= f.year <= 2030
+        report = score(predictions([seed]), gold, seeds=[seed])
+        assert report.recall >= 0.6, report.format_text()
 
 
 def test_repeated_page_body_is_not_double_counted() -> None:
+    """A body pasted twice (seed 004's dump repeats it) states each fact once."""
     require_shared()
     doc = load_seed("004_3bcde9490c7b0b05")
-    once = extract(doc.body[: len(doc.body) // 2])
-    twice = extract(doc.body)
-    keys = [(f.indicator, f.value) for f in twice.facts]
-    assert len(keys) == len(set(keys))
-    assert len(twice.facts) <= len(once.facts) + 3
+    once = extract(doc.body, title=doc.title, published=doc.published)
+    twice = extract(doc.body + "\n" + doc.body, title=doc.title, published=doc.published)
+    assert once.facts
+    key = lambda f: (f.indicator, f.value, f.region, f.year)  # noqa: E731
+    assert sorted(map(key, twice.facts)) == sorted(map(key, once.facts))

@@ -29,6 +29,14 @@ def one(text: str):
         ("建成17个村", 17, "count"),  # the noun after 个 is read by the rules
         ("5县摘帽", 5, "county"),
         ("3千元", 3000, "yuan"),
+        ("减少到1660 万人", 16_600_000, "person"),  # a space before the multiplier
+        ("共有3100 户", 3100, "household"),
+        ("共有3100\u3000户", 3100, "household"),
+        ("共有１２，３４５户", 12_345, "household"),  # full-width thousands separator
+        ("降至百分之零点五", 0.5, "percent"),
+        ("占百分之十二点零八", 12.08, "percent"),
+        ("占百分之3.5", 3.5, "percent"),
+        ("降至三点五万人", 35_000, "person"),
     ],
 )
 def test_values_and_units(text: str, value: float, unit: str | None) -> None:
@@ -116,3 +124,13 @@ def test_unit_compatibility() -> None:
     assert not compatible("yuan", None)
     assert not compatible("percent", "yuan")
     assert not compatible("village", "person")
+
+
+@pytest.mark.parametrize("text", ["2018 年末", "截至2018 年底", "2019 年"])
+def test_a_year_written_with_a_space_is_no_quantity(text: str) -> None:
+    assert find_quantities(text) == []
+
+
+def test_a_lone_space_does_not_join_two_numbers_into_one_unit() -> None:
+    qs = find_quantities("共有3 个乡镇、15 户")
+    assert [(q.value, q.unit) for q in qs] == [(3, "count"), (15, "household")]

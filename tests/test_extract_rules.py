@@ -178,3 +178,78 @@ def test_confidence_in_range_and_rule_named() -> None:
     for f in facts("全县有建档立卡贫困户2.31万户8.02万人,带动贫困户900户增收。"):
         assert 0 < f.confidence <= 1
         assert f.rule in {"cue_left", "cue_right", "list", "event", "subset", "from_to", "purpose"}
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("今年全县将摘帽3个贫困县。", "plan_or_target"),
+        ("全市计划明年实现脱贫5000人。", "plan_or_target"),
+        ("力争贫困发生率降至2%以下。", "plan_or_target"),
+        ("以农民人均纯收入2300元的扶贫标准衡量。", "threshold"),
+        ("全县把人均纯收入低于3000元的农户列为帮扶对象。", "threshold"),
+        ("按照扶贫标准2300元计算。", None),
+        ("每户补助危房改造资金2万元。", None),
+    ],
+)
+def test_plans_thresholds_and_allowances_are_not_facts(body: str, reason: str | None) -> None:
+    ex = extract(body, published=PUB)
+    assert ex.facts == [], ex.facts
+    assert reason is None or reason in [s.reason for s in ex.skips]
+
+
+def test_income_next_to_a_poverty_line_is_still_a_fact() -> None:
+    body = "按照扶贫标准2300元计算，全县农民人均纯收入8200元。"
+    assert brief(body) == [("per_capita_income", 8200)]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("去年全市发放精准扶贫专项贷款3.2亿元。", [("poverty_loans", 320_000_000)]),
+        ("全县累计发放贷款2.1亿元。", [("poverty_loans", 210_000_000)]),
+        ("下达财政专项扶贫发展资金1.5亿元。", [("fiscal_poverty_fund", 150_000_000)]),
+        ("全县搬迁安置生态移民1200户5300人。",
+         [("relocated_households", 1200), ("relocated_population", 5300)]),
+        ("全县贫困人口仅1.2万人。", [("poor_population", 12_000)]),
+        ("去年全省24个贫困县达到摘帽标准。", [("counties_exited", 24)]),
+        ("全县贫困人口由建档立卡时的5.2万人减少到3100人。",
+         [("poor_population", 52_000), ("poor_population", 3100)]),
+    ],
+)
+def test_cue_variants_of_real_pages(body: str, expected: list) -> None:
+    assert brief(body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("全乡还有1.2万人未脱贫。", [("poor_population", 12_000)]),
+        ("全县未脱贫人口1200人。", [("poor_population", 1200)]),
+        ("全县尚有贫困村70个，累计退出贫困村13个。",
+         [("poor_villages", 70), ("villages_exited", 13)]),
+        ("全区20个旗县退出国家级贫困旗县序列。", [("counties_exited", 20)]),
+        ("全州减贫120万。", [("lifted_population", 1_200_000)]),
+        ("贫困村脱贫出列12个，贫困人口脱贫退出12078名。",
+         [("villages_exited", 12), ("lifted_population", 12_078)]),
+    ],
+)
+def test_negated_events_and_exit_wordings(body: str, expected: list) -> None:
+    assert brief(body) == expected
+
+
+def test_pairs_in_one_sentence_share_the_first_pairs_years() -> None:
+    body = ("全州贫困人口从2014年的34.36万人减少到2018年底的4.5万人，"
+            "贫困村从644个减少到188个，贫困发生率从12.25%下降到2.5%。")
+    got = [(f.indicator, f.value, f.year) for f in facts(body)]
+    assert got == [
+        ("poor_population", 343_600, 2014), ("poor_population", 45_000, 2018),
+        ("poor_villages", 644, 2014), ("poor_villages", 188, 2018),
+        ("poverty_incidence", 12.25, 2014), ("poverty_incidence", 2.5, 2018),
+    ]  # fmt: skip
+
+
+def test_pair_under_a_since_frame_starts_in_the_frames_year() -> None:
+    body = "2013年以来，全省贫困发生率由21.5%下降到2.1%。"
+    got = [(f.value, f.year) for f in facts(body, published=date(2019, 5, 1))]
+    assert got == [(21.5, 2013), (2.1, 2019)]

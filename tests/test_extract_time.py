@@ -72,8 +72,44 @@ def test_cumulative_flow_without_date_is_publication_year() -> None:
     assert times_of("全县累计改造农村危房1.9万户。") == [(2020, None, "cumulative")]
 
 
-def test_stock_without_date_has_no_year() -> None:
-    assert times_of("全县总人口31万。") == [(None, None, None)]
+def test_stock_without_date_is_as_of_publication() -> None:
+    assert times_of("全县总人口31万。") == [(2020, None, "point")]
+    assert times_of("全县总人口31万。", published=None) == [(None, None, None)]
+    fact = extract("全县有贫困村36个。", published=PUB).facts[0]
+    assert fact.year_source == "publication"
+
+
+@pytest.mark.parametrize(
+    ("body", "source"),
+    [
+        ("2016年全县脱贫1200户。", "explicit"),
+        ("去年全县脱贫1200户。", "relative"),
+        ("2016年以来全县累计脱贫1200户。", "period"),
+        ("全县累计脱贫1200户。", "period"),
+        ("目前全县有贫困户1200户。", "publication"),
+        ("全县年均脱贫1200户。", "none"),
+    ],
+)
+def test_year_source_says_where_the_year_came_from(body: str, source: str) -> None:
+    assert [f.year_source for f in extract(body, published=PUB).facts] == [source]
+
+
+def test_from_to_with_years_on_both_sides_gives_each_its_year() -> None:
+    body = "全县贫困发生率由2014年的23.9%降至2019年的1.2%。"
+    assert [(f.value, f.year) for f in extract(body, published=PUB).facts] == [
+        (23.9, 2014), (1.2, 2019)
+    ]  # fmt: skip
+
+
+def test_year_written_with_a_space_is_a_year() -> None:
+    fs = extract("截至2018 年末，全县建档立卡贫困人口1660 人。", published=PUB).facts
+    assert [(f.value, f.year) for f in fs] == [(1660, 2018)]
+
+
+def test_future_target_is_not_a_fact() -> None:
+    ex = extract("到2025年，全县农民人均纯收入达到2万元。", published=PUB)
+    assert ex.facts == []
+    assert [s.reason for s in ex.skips] == ["plan_or_target"]
 
 
 def test_annual_rate_has_no_year() -> None:
@@ -86,8 +122,8 @@ def test_fronted_time_frames_the_paragraph() -> None:
 
 
 def test_buried_time_does_not_frame_the_paragraph() -> None:
-    body = "全县红牛在今年首届大会上获奖。带动1816户贫困群众增收。"
-    assert times_of(body) == [(None, None, None)]
+    body = "全县红牛在去年首届大会上获奖。带动1816户贫困群众增收。"
+    assert times_of(body) == [(2020, None, "point")]
 
 
 def test_relative_year_without_publication_date_is_unknown() -> None:

@@ -27,7 +27,7 @@ from tasks.extract.timeexpr import TimeExpr, find_times
 from tasks.models import CandidateFact, Extraction, Skip
 
 LEADING_WINDOW = 12  # a time phrase this close to a sentence start frames the paragraph
-MAX_LEFT_GAP = 6
+MAX_LEFT_GAP = 8  # "由建档立卡时的" is seven characters
 # characters at the start of the body always segmented: a news lead sums up the
 # page, so its words are the likeliest keywords (top-10 overlap with whole-body
 # keywords 0.85 without it, 0.93 with 300 chars, on 1,000 synthetic pages)
@@ -44,6 +44,18 @@ class _Item:
     @property
     def after(self) -> int:
         return self.noun.end if self.noun else self.q.end
+
+
+@dataclass(frozen=True)
+class _When:
+    """A fact's time: year, first year of a period, as-of date, kind, and where
+    the year came from (explicit, relative, period, publication; none)."""
+
+    year: int | None = None
+    period_start: int | None = None
+    as_of: date | None = None
+    kind: str | None = None
+    source: str = "none"
 
 
 @lru_cache(maxsize=1)
@@ -84,6 +96,7 @@ class _Doc:
         self.skips: list[Skip] = []
         self.fact_keys: dict[tuple, list[int]] = {}
         self.frames: dict[int, TimeExpr] = {}  # paragraph -> latest leading time phrase
+        self.pairs: dict[int, tuple[int, int]] = {}  # sentence -> years of its first dated from-to
 
     def _segment(self) -> list[tuple[str, int, int]]:
         """Tokens of the text the rules read: whole sentences holding a quantity
@@ -230,6 +243,11 @@ class _Doc:
                 )
                 if ok and ru.compatible(ind.unit, it.unit):
                     s = min(start, cue.start) if (cue and k == 0 and noun is None) else start
+                    if lx.negated.search(body, ev.start(), ev.start("ev")):
+                        # "还有1.75万人未脱贫": what has not exited is the remaining stock
+                        code = lx.negated_codes.get(code)
+                        if code is None:
+                            continue
                     return code, "event", s, ev.end("ev")
         if it.unit == "yuan":
             for rx, code in lx.purposes:
@@ -239,10 +257,14 @@ class _Doc:
         if noun is not None:
             cue_codes = lx.nouns[noun.word][0]
             code = ru.choose(cue_codes, it.unit, lx)
+            if code and lx.negated.search(body, q.end, noun.start):
+                code = lx.negated_codes.get(code)  # "1.75万人未脱贫"
             if code:
                 return code, "cue_right", start, max(end, noun.end)
         if cue is not None:
             code = ru.choose(cue.codes, it.unit, lx)
+            if code and lx.negated.search(body, max(0, cue.start - 2), cue.start):
+                code = lx.negated_codes.get(code)  # "未脱贫人口1200人"
             if code:
                 return code, ("cue_left" if k == 0 else "list"), cue.start, end
         return None, "", start, end
@@ -289,6 +311,16 @@ class _Doc:
         if any(w in near for w in lx.distributive):
             self._skip("distributive", ev_start, ev_end)
             return
+        if lx.plan.search(before) or lx.plan.search(body, ev_start, q.start):
+            self._skip("plan_or_target", ev_start, ev_end)
+            return
+        if it.unit == "yuan" and (
+            lx.threshold.search(before)
+            or lx.threshold.search(body, ev_start, q.start)
+            or lx.threshold_after.match(body, q.end, it.clause.end)
+        ):
+            self._skip("threshold", ev_start, ev_end)
+            return
         value = q.value
         # Implausible values (a count with a fraction, a rate over 100 %) are still
         # proposed: validation quarantines them with the expectation they fail.
@@ -305,12 +337,10 @@ class _Doc:
         region, region_code, province, note = self.region_for(sent, ev_start)
         if region is None:
             confidence -= 0.1
-        year, period_start, as_of, kind = self._time(sent, q, ind, ev_end)
-        if from_fact is not None and year is not None and year == from_fact.year:
-            # "由2014年的23.9%下降到0.86%": the year belongs to the starting value;
-            # the value reached is as of the report, unless the sentence dates it.
-            year = self.published.year if self.published else None
-            period_start, kind = None, "point" if year else None
+        when = self._from_to_time(sent, it, from_fact, self._time(sent, q, ind, ev_end))
+        if self.published and when.year and when.year > self.published.year:
+            self._skip("plan_or_target", ev_start, ev_end)  # "到2020年…降至3%以下"
+            return
         fact = CandidateFact(
             indicator=code,
             value=value,
@@ -325,10 +355,11 @@ class _Doc:
             region=region,
             region_code=region_code,
             province=province,
-            year=year,
-            period_start=period_start,
-            as_of=as_of,
-            time_kind=kind,
+            year=when.year,
+            period_start=when.period_start,
+            as_of=when.as_of,
+            time_kind=when.kind,
+            year_source=when.source,
             subset_of=subset_of,
             region_note=note,
         )
@@ -336,21 +367,64 @@ class _Doc:
         if idx is not None:
             sent_facts.append((idx, it))
 
-    def _time(
-        self, sent: Span, q: Quantity, ind, ev_end: int
-    ) -> tuple[int | None, int | None, date | None, str | None]:
+    def _time(self, sent: Span, q: Quantity, ind, ev_end: int) -> _When:
+        """The year per TAXONOMY.md: the sentence's (or paragraph frame's) time
+        phrase; a running total ends in the publication year; a figure with no
+        time phrase at all is as of the publication date; an annual rate
+        ("年均", "每年") and a scrubbed year have none."""
         t = self.time_for(sent, q.qual_start)
         cumulative = bool(_cumulative().search(self.body, sent.start, max(q.start, ev_end)))
-        if t is None or t.kind == "scrubbed":
-            if t is None and ind.measure == "flow" and cumulative and self.published:
-                return self.published.year, None, None, "cumulative"
-            return None, None, None, None
-        if t.kind == "annual":
-            return None, None, None, None
+        pub = self.published.year if self.published else None
+        if t is None:
+            if pub is None:
+                return _When()
+            if ind.measure == "flow" and cumulative:
+                return _When(pub, None, None, "cumulative", "period")
+            return _When(pub, None, None, "point", "publication")
+        if t.kind in ("scrubbed", "annual") or t.year is None:
+            return _When()
         kind = t.kind
         if kind == "point" and cumulative and ind.measure == "flow":
             kind = "cumulative"
-        return t.year, t.period_start, t.as_of, kind if t.year is not None else None
+        return _When(t.year, t.period_start, t.as_of, kind, t.source)
+
+    def _from_to_time(
+        self, sent: Span, it: _Item, from_fact: CandidateFact | None, when: _When
+    ) -> _When:
+        """Years of a from-to pair (TAXONOMY: each value its own year). A value
+        with a year of its own keeps it; a bare "从644个" takes the starting year
+        of an earlier dated pair in the sentence ("从2014年的34.36万人减少到2018年
+        底的4.5万人,贫困村从644个减少到188个") or of a "2012年以来" frame, and the
+        value it falls to takes that pair's end, else the frame's or the
+        publication year."""
+        q = it.q
+        pair = self.pairs.get(sent.start)
+        if from_fact is None:
+            if not self.lx.from_opener.search(self.body, it.clause.start, q.qual_start):
+                return when
+            if self._time_between(it.clause.start, q.qual_start):
+                return when  # "从2014年的34.36万人": its own year
+            if pair is not None:
+                return _When(pair[0], None, None, "point", "explicit")
+            if when.kind == "cumulative" and when.period_start is not None:
+                return _When(when.period_start, None, None, "point", "period")
+            return _When()
+        if self._time_between(from_fact.char_end, q.qual_start) and when.year is not None:
+            if from_fact.year is not None and from_fact.year_source == "explicit":
+                self.pairs.setdefault(sent.start, (from_fact.year, when.year))
+            return when
+        if pair is not None:
+            return _When(pair[1], None, None, "point", "explicit")
+        if when.kind != "cumulative":
+            pub = self.published.year if self.published else None
+            when = _When(pub, None, None, "point", "publication") if pub else _When()
+        if from_fact.year is not None and from_fact.year_source == "explicit" and when.year:
+            self.pairs.setdefault(sent.start, (from_fact.year, when.year))
+        return when
+
+    def _time_between(self, start: int, end: int) -> bool:
+        i = bisect.bisect_left(self.time_starts, start)
+        return i < len(self.times) and self.times[i].start < end
 
     def _add(self, fact: CandidateFact) -> int | None:
         """Keep the first statement of a value; a restatement (same indicator,
@@ -360,8 +434,10 @@ class _Doc:
             kept = self.facts[idx]
             if kept.year is not None and fact.year is not None and kept.year != fact.year:
                 continue
-            for attr in ("year", "period_start", "as_of", "time_kind"):
-                if getattr(kept, attr) is None and getattr(fact, attr) is not None:
+            weak = ("none", "publication")  # a restatement's stated time beats a guess
+            wholesale = kept.year_source in weak and fact.year_source not in weak
+            for attr in ("year", "period_start", "as_of", "time_kind", "year_source"):
+                if wholesale or getattr(kept, attr) is None:
                     setattr(kept, attr, getattr(fact, attr))
             self._skip("duplicate", fact.char_start, fact.char_end)
             return idx

@@ -29,6 +29,8 @@ FULLWIDTH = str.maketrans("０１２３４５６７８９．％", "0123456789.%"
 # str.translate walks a CJK text char by char in Python-level lookups; most pages
 # have no full-width digits, and this search skips the copy for them.
 HAS_FULLWIDTH = re.compile("[０-９．％]")
+# "１２，３４５": between full-width digits a full-width comma groups thousands
+FULLWIDTH_COMMA = re.compile("(?<=[０-９])，(?=[０-９]{3}(?![０-９]))")
 
 
 @dataclass(frozen=True)
@@ -86,11 +88,18 @@ def _tail() -> re.Pattern[str]:
 @lru_cache(maxsize=1)
 def _head() -> re.Pattern[str]:
     arabic = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])|\d+(?:\.\d+)?"
+    cn_decimal = rf"[{CN_ALL}]*[{CN_DIGITS}][{CN_ALL}]*(?:点[{CN_DIGITS}]+)?"
     return re.compile(
-        rf"(?=[\d{CN_ALL}])(?:"
-        rf"(?P<num>{arabic})(?:\s*[-—–~～至到]\s*(?P<num2>\d+(?:\.\d+)?)(?![\d年月日]))?"
-        rf"|(?<![第{CN_ALL}])(?P<cn>[{CN_ALL}]*[{CN_DIGITS}][{CN_ALL}]*))"
+        rf"(?=[\d{CN_ALL}百])(?:"
+        rf"百分之(?P<pct>\d+(?:\.\d+)?|{cn_decimal})"
+        rf"|(?P<num>{arabic})(?:\s*[-—–~～至到]\s*(?P<num2>\d+(?:\.\d+)?)(?![\d年月日]))?"
+        rf"|(?<![第{CN_ALL}])(?P<cn>{cn_decimal}))"
     )
+
+
+# one space (ASCII, ideographic or no-break) between a number and its
+# multiplier or measure word, as text copied from the web often has ("1660 万人")
+SPACES = " \u3000\xa0"
 
 
 @lru_cache(maxsize=1)
@@ -118,7 +127,9 @@ def find_quantities(text: str) -> list[Quantity]:
     or measure word follows, so 一是/十三五/一方水土 are left alone.
     """
     t = tables()
-    norm = text.translate(FULLWIDTH) if HAS_FULLWIDTH.search(text) else text
+    norm = text
+    if HAS_FULLWIDTH.search(text):
+        norm = FULLWIDTH_COMMA.sub(",", text).translate(FULLWIDTH)
     before_rx, after_rx, qual_of = _qualifier_rx()
     range_q = taxonomy.load().lexicon.get("range_qualifier", "at_least")
     tail = _tail()
@@ -126,12 +137,24 @@ def find_quantities(text: str) -> list[Quantity]:
     for m in _head().finditer(norm):
         tm = tail.match(norm, m.end())
         assert tm is not None
+        if not tm.group(0) and norm[m.end() : m.end() + 1] in SPACES:
+            spaced = tail.match(norm, m.end() + 1)
+            assert spaced is not None
+            if spaced.group(0) or norm[m.end() + 1 : m.end() + 2] in TIME_UNITS:
+                tm = spaced
         end = tm.end()
         mult, counter = tm.group("mult"), tm.group("counter") or ""
         if not counter and norm[end : end + 1] in TIME_UNITS:
             continue  # a year, date or age, not a quantity
         is_range = False
         cn = m.group("cn")
+        pct = m.group("pct")
+        if pct is not None:
+            parsed = float(pct) if pct[0].isdigit() else _cn_to_float(pct)
+            if parsed is None:
+                continue
+            out.append(Quantity(m.start(), end, parsed, "percent", "exact", False, "%", m.start()))
+            continue
         if cn is None:
             if norm[end : end + 1] == "." and not tm.group(0):
                 continue

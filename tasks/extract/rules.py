@@ -75,6 +75,14 @@ class Lexicon:
     distributive: tuple[str, ...]
     beneficiary: tuple[str, ...]
     anaphors: dict[str, str]
+    plan: re.Pattern[str]
+    from_opener: re.Pattern[str]
+    change_verb: re.Pattern[str]
+    bare_units: tuple[str, ...]
+    negated: re.Pattern[str]
+    negated_codes: dict[str, str]
+    threshold: re.Pattern[str]
+    threshold_after: re.Pattern[str]
     scrub_right: re.Pattern[str] = field(init=False)
     scrub_left: re.Pattern[str] = field(init=False)
 
@@ -128,7 +136,7 @@ def lexicon() -> Lexicon:
         nouns_by_first=by_first,
         patterns=patterns,
         events=re.compile(
-            rf"(?:[（(][^）)]{{0,10}}[）)])?[^\d，,。；;：:！？!?、“”\"《》]{{0,6}}?"
+            rf"(?:[（(][^）)]{{0,24}}[）)])?[^\d，,。；;：:！？!?、“”\"《》]{{0,6}}?"
             rf"(?P<ev>{events})(?!攻坚|致富|奔康|任务|目标|计划|规划|工作|标准|质量|成效|成果|帮扶|监测|人口|户|村|县|对象|群众|不稳定|产业|增收|机制|政策)"
         ),
         event_codes={k: tuple(v) for k, v in event_codes.items()},
@@ -142,6 +150,14 @@ def lexicon() -> Lexicon:
         distributive=tuple(lex["distributive"]),
         beneficiary=tuple(lex["beneficiary_context"]),
         anaphors=dict(lex["anaphors"]),
+        plan=re.compile(lex["plan"]),
+        from_opener=re.compile(lex["from_opener"]),
+        change_verb=re.compile(lex["change_verb"]),
+        bare_units=tuple(lex["bare_multiplier_units"]),
+        negated=re.compile(f"(?:{lex['negated_event']})$"),
+        negated_codes={i.code: i.negated for i in tax.indicators if i.negated},
+        threshold=re.compile(lex["threshold"]),
+        threshold_after=re.compile(lex["threshold_after"]),
     )
 
 
@@ -206,8 +222,8 @@ def quantity_unit(
         for w, unit in lx.counted.items():
             if body.startswith(w, q.end) and q.end + len(w) in ends:
                 return unit
-        if noun is not None or not nxt or nxt in BOUNDARY:
-            return "count"
+        if noun is not None or not nxt or nxt in BOUNDARY or lx.change_verb.match(body, q.end):
+            return "count"  # "贫困村从644个减少到188个": a change verb, not a measure word
         return "other"
     if q.unit is None:
         if noun is not None:
@@ -223,6 +239,14 @@ def quantity_unit(
 
 
 def choose(codes: tuple[str, ...], unit: str | None, lx: Lexicon) -> str | None:
+    """The first of ``codes`` whose unit fits; a bare multiplied number ("减贫120万")
+    takes the unit listed first in ``bare_multiplier_units`` (people, not households)."""
+    if unit is None:
+        for bare in lx.bare_units:
+            for code in codes:
+                if lx.indicators[code].unit == bare:
+                    return code
+        return None
     for code in codes:
         if compatible(lx.indicators[code].unit, unit):
             return code

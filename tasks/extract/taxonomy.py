@@ -39,6 +39,7 @@ class Indicator:
     purpose: str | None = None
     exclude: tuple[str, ...] = ()
     min_plausible: float | None = None
+    negated: str | None = None  # the stock a negated event counts (未脱贫 -> poor_population)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ def _indicator(raw: dict[str, Any]) -> Indicator:
         purpose=raw.get("purpose"),
         exclude=tuple(raw.get("exclude") or ()),
         min_plausible=raw.get("min_plausible"),
+        negated=raw.get("negated"),
     )
 
 
@@ -84,6 +86,9 @@ def load_file(path: Path | None = None) -> Taxonomy:
     codes = [i.code for i in indicators]
     if len(set(codes)) != len(codes):
         raise ValueError("duplicate indicator codes in taxonomy")
+    for i in indicators:
+        if i.negated is not None and i.negated not in codes:
+            raise ValueError(f"{i.code}: negated names an unknown indicator {i.negated!r}")
     return Taxonomy(indicators=indicators, lexicon=data.get("lexicon") or {})
 
 

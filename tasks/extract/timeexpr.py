@@ -19,6 +19,8 @@ from tasks.extract import taxonomy
 PART = r"底|末|初|上半年|下半年|前三季度|一季度|二季度|三季度|四季度|\d{1,2}月(?:底|末|份)?"
 SINCE = r"以来|至今|起|开始"
 ASOF = r"截至|截止到|截止|到"
+YEAR = r"(?:19|20)\d\d"
+SP = "[ \u3000]?"  # text copied from the web often has a space before 年/月 ("2018 年末")
 BOOK_TITLE = re.compile(r"《[^》]{0,60}》")
 
 
@@ -30,6 +32,9 @@ class TimeExpr:
     year: int | None = None
     period_start: int | None = None
     as_of: date | None = None
+    # where the year came from, for fact_indicator.year_source:
+    # explicit | relative (今年, or a date with no year) | period | publication
+    source: str = "explicit"
 
 
 @lru_cache(maxsize=1)
@@ -37,12 +42,14 @@ def _pattern() -> re.Pattern[str]:
     t = taxonomy.load().lexicon["time"]
     rel = "|".join(sorted(t["relative_years"], key=len, reverse=True))
     parts = [
-        r"(?P<ya>(?:19|20)\d\d)\s*[-—–~至到]\s*(?P<yb>(?:19|20)\d\d)年",
-        rf"(?P<asof>{ASOF})?(?:(?P<dy>(?:19|20)\d\d)年)?(?P<dm>\d{{1,2}})月(?P<dd>\d{{1,2}})[日号]"
+        rf"(?P<ya>{YEAR})(?:{SP}年)?\s*[-—–~至到]\s*(?P<yb>{YEAR}){SP}年",
+        rf"(?P<asof>{ASOF})?(?:(?P<dy>{YEAR}){SP}年{SP})?(?P<dm>\d{{1,2}}){SP}月(?P<dd>\d{{1,2}})[日号]"
         rf"(?P<dsince>{SINCE})?",
-        rf"(?P<asof2>{ASOF})?(?P<y>(?:19|20)\d\d)(?:年(?P<part>{PART})?|(?=以来))(?P<since>{SINCE})?",
-        rf"(?P<asof3>{ASOF})?(?P<rel>{rel})(?P<rpart>{PART})?(?P<rsince>以来|来)?",
-        rf"“?(?P<fyp>{t['five_year_plan'].strip('()')})”?(?P<fkind>期间|时期|以来|末|初)?",
+        rf"(?P<asof2>{ASOF})?(?P<y>{YEAR})(?:{SP}年(?P<part>{PART})?|(?=以来))(?P<since>{SINCE})?",
+        # "比上年减少…": a comparison with last year, not a date of the value
+        rf"(?P<asof3>{ASOF})?(?<!比)(?P<rel>{rel})(?P<rpart>{PART})?(?P<rsince>以来|来)?",
+        rf"“?(?P<fyp>{t['five_year_plan'].strip('()')})”?+(?P<fkind>期间|时期|以来|末|初)?+"
+        rf"(?!{t['five_year_plan_category']})",
         rf"(?P<now>{t['now']})",
         rf"(?P<open>{t['open_since']})",
         rf"(?P<annual>{t['annual']})",
@@ -83,7 +90,7 @@ def find_times(text: str, published: date | None) -> list[TimeExpr]:
         g = m.group
         s, e = m.start(), m.end()
         if g("ya"):
-            out.append(TimeExpr(s, e, "period", int(g("yb")), int(g("ya"))))
+            out.append(TimeExpr(s, e, "period", int(g("yb")), int(g("ya")), source="period"))
         elif g("dm"):
             month, day = int(g("dm")), int(g("dd"))
             year = int(g("dy")) if g("dy") else None
@@ -95,36 +102,37 @@ def find_times(text: str, published: date | None) -> list[TimeExpr]:
                 as_of = date(year, month, day) if year else None
             except ValueError:
                 as_of = None
+            src = "explicit" if g("dy") else "relative"
             if g("dsince"):
-                out.append(TimeExpr(s, e, "cumulative", pub_year, year))
+                out.append(TimeExpr(s, e, "cumulative", pub_year, year, source="period"))
             else:
-                out.append(TimeExpr(s, e, "point", year, None, as_of))
+                out.append(TimeExpr(s, e, "point", year, None, as_of, source=src))
         elif g("y"):
             year = int(g("y"))
             if g("since"):
-                out.append(TimeExpr(s, e, "cumulative", pub_year, year))
+                out.append(TimeExpr(s, e, "cumulative", pub_year, year, source="period"))
             else:
                 as_of = _part_date(year, g("part")) if g("asof2") else None
                 out.append(TimeExpr(s, e, "point", year, None, as_of))
         elif g("rel"):
             year = None if pub_year is None else pub_year + int(rel_years[g("rel")])
             if g("rsince"):
-                out.append(TimeExpr(s, e, "cumulative", pub_year, year))
+                out.append(TimeExpr(s, e, "cumulative", pub_year, year, source="period"))
             else:
                 as_of = _part_date(year, g("rpart")) if (year and g("asof3")) else None
-                out.append(TimeExpr(s, e, "point", year, None, as_of))
+                out.append(TimeExpr(s, e, "point", year, None, as_of, source="relative"))
         elif g("fyp"):
             first, last = _fyp_years(g("fyp"))
             if g("fkind") == "以来":
-                out.append(TimeExpr(s, e, "cumulative", pub_year, first))
+                out.append(TimeExpr(s, e, "cumulative", pub_year, first, source="period"))
             else:
                 if pub_year and first <= pub_year < last:
                     last = pub_year
-                out.append(TimeExpr(s, e, "period", last, first))
+                out.append(TimeExpr(s, e, "period", last, first, source="period"))
         elif g("now"):
-            out.append(TimeExpr(s, e, "point", pub_year, None, published))
+            out.append(TimeExpr(s, e, "point", pub_year, None, published, source="publication"))
         elif g("open"):
-            out.append(TimeExpr(s, e, "cumulative", pub_year, None))
+            out.append(TimeExpr(s, e, "cumulative", pub_year, None, source="period"))
         elif g("annual"):
             out.append(TimeExpr(s, e, "annual"))
         elif g("scrub") is not None:
