@@ -1,0 +1,96 @@
+"""A Simplified-script view of a body for matching, with the body's own offsets.
+
+The cue words, units and the gazetteer are written in Simplified Chinese, so a
+Traditional page (貧困發生率, 萬人, 億元, 縣) would meet none of them. The rules
+therefore read a converted copy of the body; because the copy has the same length
+and every character stays at its place, a span found in it slices the stored body
+exactly, and evidence and sentences are taken from the stored body afterwards.
+
+OpenCC's phrase conversion is used where it keeps every character in place (it
+knows 乾隆 from 乾燥); a paragraph where a phrase would change the length is
+converted character by character instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+
+from opencc import OpenCC
+
+from tasks.models import CandidateFact, Skip
+
+# A page counts as Traditional when at least this share of its Han characters
+# changes under conversion. Simplified pages change a handful (著, 於, 乾县 would
+# become 干县), Traditional ones a fifth or more; below the share the body is read
+# as written, so a Simplified place name is never rewritten.
+_TRADITIONAL_SHARE = 0.04
+
+
+@cache
+def _converter() -> OpenCC:
+    """Traditional -> Simplified converter, loaded once per process."""
+    return OpenCC("t2s")
+
+
+@cache
+def _char(c: str) -> str:
+    out = _converter().convert(c)
+    return out if len(out) == 1 else c
+
+
+def _is_han(c: str) -> bool:
+    o = ord(c)
+    return 0x3400 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x3FFFF
+
+
+def _aligned(original: str, converted: str) -> bool:
+    """Same length and only Han characters replaced by Han characters."""
+    if len(original) != len(converted):
+        return False
+    return all(_is_han(a) and _is_han(b)
+               for a, b in zip(original, converted, strict=True) if a != b)
+
+
+def _paragraph(text: str) -> str:
+    out = _converter().convert(text)
+    if _aligned(text, out):
+        return out
+    return "".join(_char(c) for c in text)
+
+
+def to_simplified(text: str) -> str:
+    """``text`` in Simplified script, same length, each character in its place.
+
+    Returns ``text`` itself when it is not Traditional, so callers can tell by
+    identity that nothing changed.
+    """
+    if text.isascii():
+        return text
+    out = _converter().convert(text)
+    if out == text:
+        return text
+    han = sum(1 for c in text if _is_han(c))
+    if not _aligned(text, out):
+        out = "\n".join(_paragraph(p) for p in text.split("\n"))
+    changed = sum(1 for a, b in zip(text, out, strict=True) if a != b)
+    if changed < _TRADITIONAL_SHARE * han:
+        return text
+    return out
+
+
+def restore_spans(body: str, view: str, facts: Iterable[CandidateFact],
+                  skips: Iterable[Skip]) -> None:
+    """Give facts and skips found in ``view`` the stored body's own text.
+
+    A fact's sentence is the one view span of its length that covers the evidence;
+    the same offsets in ``body`` hold the sentence as the page wrote it.
+    """
+    for fact in facts:
+        fact.evidence = body[fact.char_start:fact.char_end]
+        n = len(fact.sentence)
+        start = view.find(fact.sentence, max(0, fact.char_end - n), fact.char_start + n)
+        if start >= 0:
+            fact.sentence = body[start:start + n]
+    for skip in skips:
+        skip.text = body[skip.char_start:skip.char_end]
