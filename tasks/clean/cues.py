@@ -40,10 +40,21 @@ class ChromeCues:
     author_suffix: re.Pattern[str]
     author_stop: re.Pattern[str]
     source_label: re.Pattern[str]
+    credit: re.Pattern[str]
     source_non_answers: frozenset[str]
     banner: re.Pattern[str]
     title_separators: tuple[str, ...]
     site_name_endings: tuple[str, ...]
+
+
+def _credit(raw: dict) -> re.Pattern[str]:
+    """A bare byline or photo credit: "王某", "记者 王某 李某", "文/王某", "王某 摄"."""
+    label = _alternation(raw["author_prefixes"] + raw["author_labels"] + raw["credit_labels"])
+    name = r"[\u3400-\u9fff]{2,4}(?:·[\u3400-\u9fff]{1,6})?"
+    part = rf"(?:(?:{label})\s*[:/]?\s*)?{name}"
+    return re.compile(
+        rf"^{part}(?:\s*[、,/ ]\s*{part}){{0,3}}\s*(?:{_alternation(raw['author_suffixes'])})?$"
+    )
 
 
 @cache
@@ -69,6 +80,7 @@ def chrome_cues() -> ChromeCues:
         author_suffix=re.compile(rf"(?:{_alternation(raw['author_suffixes'])})$"),
         author_stop=re.compile(_alternation(raw["author_stops"])),
         source_label=re.compile(rf"(?:{_alternation(raw['source_labels'])})\s*[:：]\s*"),
+        credit=_credit(raw),
         source_non_answers=frozenset(raw["source_non_answers"]),
         banner=re.compile(_alternation(raw["banner_cues"])),
         title_separators=tuple(raw["title_separators"]),
