@@ -83,6 +83,7 @@ CREATE TABLE IF NOT EXISTS dim_document (
     title           VARCHAR,
     published_date  DATE,
     published_at    TIMESTAMP,
+    published_from  VARCHAR,
     source_site     VARCHAR,
     author          VARCHAR,
     content_sha256  VARCHAR NOT NULL,
@@ -101,6 +102,7 @@ COMMENT ON COLUMN dim_document.url IS '网址 / final URL (HTTP sources)';
 COMMENT ON COLUMN dim_document.title IS '标题 / title without the site suffix';
 COMMENT ON COLUMN dim_document.published_date IS '发布日期 / publication date';
 COMMENT ON COLUMN dim_document.published_at IS '发布时间 / publication date and time, when given';
+COMMENT ON COLUMN dim_document.published_from IS '日期出处 / where the publication date was read: text, meta (HTML meta tag) or url';
 COMMENT ON COLUMN dim_document.source_site IS '来源 / site or paper (来源)';
 COMMENT ON COLUMN dim_document.author IS '作者 / author or reporter';
 COMMENT ON COLUMN dim_document.content_sha256 IS '内容哈希 / sha256 of the raw bytes (joins raw_pages)';

@@ -9,11 +9,10 @@ source outlet and author when the page states them, and counters in ``flags``
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
 
 from tasks.clean.html import DATE_META_KEYS, extract_html
 from tasks.clean.lines import classify, is_prose
-from tasks.clean.metadata import PageMeta, find_published, read_meta, split_site_name
+from tasks.clean.metadata import PageMeta, read_meta, split_site_name
 from tasks.clean.normalize import clean_line, repair_masks
 from tasks.clean.repeats import drop_repeats
 from tasks.clean.textdump import find_body_end, find_header, split_dump
@@ -64,12 +63,6 @@ def _filter_html_lines(lines: list[str], headline: str) -> tuple[list[str], list
     return body, header, len(lines) - len(body)
 
 
-def _meta_date(meta: dict[str, str]) -> tuple[date | None, datetime | None]:
-    """Publication date from <meta> tags such as article:published_time."""
-    values = [clean_line(meta[k]) for k in DATE_META_KEYS if k in meta]
-    return find_published(values) if values else (None, None)
-
-
 def _finish(title: str | None, body_lines: list[str], meta: PageMeta,
             flags: dict[str, int]) -> CleanDoc:
     before = sum(map(len, body_lines))
@@ -83,19 +76,21 @@ def _finish(title: str | None, body_lines: list[str], meta: PageMeta,
     flags["mask_repairs"] = repaired
     return CleanDoc(title=title or None, body=body, published=meta.published,
                     published_at=meta.published_at, source_site=meta.source_site,
-                    author=meta.author, flags=flags)
+                    author=meta.author, flags=flags, published_from=meta.published_from)
 
 
-def clean_page(text: str, *, is_html: bool | None = None) -> CleanDoc:
+def clean_page(text: str, *, is_html: bool | None = None, url: str | None = None) -> CleanDoc:
     """Return the article body and metadata of a decoded page (HTML or text dump).
 
     ``is_html=None`` sniffs the text. The body keeps paragraph boundaries as "\\n".
+    ``url``, when the page came from one, dates a page that states no date itself.
     """
     if is_html is None:
         is_html = looks_like_html(text)
     if not is_html:
         parts = split_dump(text)
-        meta = read_meta(parts.header, parts.body)
+        meta = read_meta(parts.header, parts.body, elsewhere=parts.inner_chrome + parts.tail,
+                         url=url)
         flags = {"chrome_lines": parts.chrome_lines}
         return _finish(parts.title, parts.body, meta, flags)
 
@@ -104,8 +99,7 @@ def clean_page(text: str, *, is_html: bool | None = None) -> CleanDoc:
     headline = " ".join(t for t in (found.title, found.h1, title) if t)
     body, top_lines, removed = _filter_html_lines(found.paragraphs, headline)
     header = [*found.before, *top_lines]
-    meta = read_meta(header, body)
-    if meta.published is None:
-        meta.published, meta.published_at = _meta_date(found.meta)
+    meta_dates = [clean_line(found.meta[k]) for k in DATE_META_KEYS if k in found.meta]
+    meta = read_meta(header, body, meta_dates=meta_dates, url=url)
     flags = {"chrome_lines": removed}
     return _finish(title, body, meta, flags)

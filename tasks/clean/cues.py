@@ -43,6 +43,7 @@ class ChromeCues:
     credit: re.Pattern[str]
     source_non_answers: frozenset[str]
     banner: re.Pattern[str]
+    date_label: re.Pattern[str]
     title_separators: tuple[str, ...]
     site_name_endings: tuple[str, ...]
 
@@ -83,6 +84,7 @@ def chrome_cues() -> ChromeCues:
         credit=_credit(raw),
         source_non_answers=frozenset(raw["source_non_answers"]),
         banner=re.compile(_alternation(raw["banner_cues"])),
+        date_label=re.compile(_alternation(raw["date_labels"])),
         title_separators=tuple(raw["title_separators"]),
         site_name_endings=tuple(raw["site_name_endings"]),
     )

@@ -30,6 +30,8 @@ class TextParts:
     body: list[str] = field(default_factory=list)
     tail: list[str] = field(default_factory=list)
     chrome_lines: int = 0
+    # chrome lines between header and tail (a dateline under a summary, a credit)
+    inner_chrome: list[str] = field(default_factory=list)
 
 
 def _title_like(line: str) -> bool:
@@ -113,7 +115,9 @@ def split_dump(text: str) -> TextParts:
     body = [line for line, kind in zip(lines[start:end], kinds[start:end], strict=True)
             if kind is None]
     body, trimmed = trim_unfinished_tail(body)
+    inner = [line for line, kind in zip(lines[start:end], kinds[start:end], strict=True)
+             if kind is not None]
     parts = TextParts(title=title, header=lines[:start], body=body,
-                      tail=trimmed + lines[end:])
+                      tail=trimmed + lines[end:], inner_chrome=inner)
     parts.chrome_lines = len(lines) - len(body) - (1 if title else 0)
     return parts
