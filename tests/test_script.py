@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from tasks.extract import extract
-from tasks.extract.script import to_simplified
+from tasks.extract.script import matching_view, to_simplified
 
 PUB = date(2019, 12, 20)
 
@@ -69,3 +69,24 @@ def test_simplified_page_is_read_as_written() -> None:
     # 乾县 is a Simplified place name that a blind conversion would turn into 干县.
     body = "乾县位于关中平原西部，2016年全县贫困发生率为9.1%，著名的乾陵就在县城北边。"
     assert to_simplified(body) is body
+
+
+def test_lost_characters_do_not_break_cues_or_sentences() -> None:
+    # "?" for characters a conversion could not encode: the cue word around them is
+    # still recognised, and the sentence is not cut at them.
+    body = "2018年,和平縣?困?生率降至1.2%,?困人口減少到1.5萬人。"
+    ex = extract(body, published=PUB)
+    got = {(f.indicator, f.value, f.region): f.evidence for f in ex.facts}
+    assert got[("poverty_incidence", 1.2, "和平县")] == "?困?生率降至1.2%"
+    assert ("lifted_population", 15_000, "和平县") in got
+    assert all(body[f.char_start:f.char_end] == f.evidence for f in ex.facts)
+    view = matching_view(body)
+    assert len(view) == len(body) and "?" not in view
+
+
+def test_an_unknowable_lost_character_ends_no_sentence() -> None:
+    body = "全縣??鄉貧困人口減少到1.5萬人。"
+    view = matching_view(body)
+    assert len(view) == len(body) and "?" not in view
+    [fact] = extract(body, published=PUB).facts
+    assert fact.sentence == body

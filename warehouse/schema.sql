@@ -110,7 +110,7 @@ COMMENT ON COLUMN dim_document.encoding IS '字符编码 / encoding used';
 COMMENT ON COLUMN dim_document.body IS '正文 / clean body; fact offsets index this text';
 COMMENT ON COLUMN dim_document.body_chars IS '正文字数 / characters in the body';
 COMMENT ON COLUMN dim_document.duplicate_of IS '重复来源 / doc_key of the original this page copies';
-COMMENT ON COLUMN dim_document.flags IS '质量标记 / cleaning counters (masked characters, repairs, repeated paragraphs)';
+COMMENT ON COLUMN dim_document.flags IS '质量标记 / cleaning counters (masked characters, repairs, repeated paragraphs, mojibake_repaired, lost_chars)';
 COMMENT ON COLUMN dim_document.minhash IS '正文指纹 / MinHash signature of the body (near-duplicate detection)';
 COMMENT ON COLUMN dim_document.run_id IS '运行编号 / run that loaded this version';
 

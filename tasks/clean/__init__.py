@@ -3,7 +3,8 @@
 ``clean_page`` accepts either HTML or a plain-text dump of a page and returns a
 ``CleanDoc``: the article body as paragraphs separated by "\\n", plus title, date,
 source outlet and author when the page states them, and counters in ``flags``
-(chrome lines removed, repeated paragraphs, masked and repaired characters).
+(chrome lines removed, repeated paragraphs, masked and repaired characters, marks of a
+bad conversion chain repaired, characters it lost).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 from tasks.clean.html import DATE_META_KEYS, extract_html
 from tasks.clean.lines import classify, is_prose
 from tasks.clean.metadata import PageMeta, read_meta, split_site_name
-from tasks.clean.normalize import clean_line, repair_masks
+from tasks.clean.normalize import clean_line, lost_chars, repair_masks, repair_readings
 from tasks.clean.repeats import drop_repeats
 from tasks.clean.textdump import find_body_end, find_header, split_dump
 from tasks.models import CleanDoc
@@ -74,6 +75,9 @@ def _finish(title: str | None, body_lines: list[str], meta: PageMeta,
     body, masked, repaired = repair_masks("\n".join(body_lines))
     flags["masked_chars"] = masked
     flags["mask_repairs"] = repaired
+    body, lost, zeros = lost_chars(body)
+    flags["lost_chars"] = lost
+    flags["mojibake_repaired"] = flags.get("mojibake_repaired", 0) + zeros
     return CleanDoc(title=title or None, body=body, published=meta.published,
                     published_at=meta.published_at, source_site=meta.source_site,
                     author=meta.author, flags=flags, published_from=meta.published_from)
@@ -87,11 +91,12 @@ def clean_page(text: str, *, is_html: bool | None = None, url: str | None = None
     """
     if is_html is None:
         is_html = looks_like_html(text)
+    text, readings = repair_readings(text)
     if not is_html:
         parts = split_dump(text)
         meta = read_meta(parts.header, parts.body, elsewhere=parts.inner_chrome + parts.tail,
                          url=url)
-        flags = {"chrome_lines": parts.chrome_lines}
+        flags = {"chrome_lines": parts.chrome_lines, "mojibake_repaired": readings}
         return _finish(parts.title, parts.body, meta, flags)
 
     found = extract_html(text)
@@ -101,5 +106,5 @@ def clean_page(text: str, *, is_html: bool | None = None, url: str | None = None
     header = [*found.before, *top_lines]
     meta_dates = [clean_line(found.meta[k]) for k in DATE_META_KEYS if k in found.meta]
     meta = read_meta(header, body, meta_dates=meta_dates, url=url)
-    flags = {"chrome_lines": removed}
+    flags = {"chrome_lines": removed, "mojibake_repaired": readings}
     return _finish(title, body, meta, flags)

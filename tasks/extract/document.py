@@ -388,7 +388,7 @@ class _Doc:
 def extract_document(
     body: str, title: str | None, published: date | None, top_k: int
 ) -> Extraction:
-    view = script.to_simplified(body)  # Traditional pages are matched in Simplified
+    view = script.matching_view(body)  # Traditional pages are matched in Simplified
     doc = _Doc(view, script.to_simplified(title) if title else title, published)
     doc.run()
     if view is not body:

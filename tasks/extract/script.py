@@ -9,6 +9,10 @@ exactly, and evidence and sentences are taken from the stored body afterwards.
 OpenCC's phrase conversion is used where it keeps every character in place (it
 knows 乾隆 from 乾燥); a paragraph where a phrase would change the length is
 converted character by character instead.
+
+A "?" that stands for a character a conversion lost would end the sentence and cut
+the cue word it sits in ("?困?生率"). In the view it becomes the character a cue word
+pins down, or a neutral "□" that ends nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from functools import cache
 
 from opencc import OpenCC
 
+from tasks.clean.normalize import LOST_CHAR_RE
 from tasks.models import CandidateFact, Skip
 
 # A page counts as Traditional when at least this share of its Han characters
@@ -77,6 +82,63 @@ def to_simplified(text: str) -> str:
     if changed < _TRADITIONAL_SHARE * han:
         return text
     return out
+
+
+_UNKNOWN = "□"
+# A cue word fills lost characters only where at least this many of its own
+# characters are there to recognise it by.
+_MIN_KNOWN = 2
+
+
+@cache
+def _cue_words() -> tuple[str, ...]:
+    from tasks.extract.rules import lexicon
+
+    lx = lexicon()
+    return tuple(sorted({*lx.left, *lx.nouns}, key=len, reverse=True))
+
+
+def _fill(view: list[str], pos: int) -> None:
+    """Fill the lost characters around ``pos`` from the one cue word that fits there."""
+    fits: set[tuple[int, str]] = set()
+    for word in _cue_words():
+        for start in range(max(0, pos - len(word) + 1), pos + 1):
+            window = view[start:start + len(word)]
+            if len(window) < len(word):
+                continue
+            known = sum(1 for a, b in zip(window, word, strict=True) if a == b)
+            if known >= _MIN_KNOWN and all(a == b or a == "?" for a, b in
+                                            zip(window, word, strict=True)):
+                fits.add((start, word))
+        if fits:
+            break  # longest words first: 贫困发生率 before 发生率
+    if len(fits) == 1:
+        start, word = fits.pop()
+        for i, c in enumerate(word):
+            if view[start + i] == "?":
+                view[start + i] = c
+
+
+def fill_lost(text: str) -> str:
+    """``text`` with every lost-character "?" filled or neutralised, same length."""
+    if "?" not in text:
+        return text
+    view = list(text)
+    spans = [(m.start(), m.end()) for m in LOST_CHAR_RE.finditer(text)]
+    for start, end in spans:
+        for pos in range(start, end):
+            if view[pos] == "?":
+                _fill(view, pos)
+    for start, end in spans:
+        for pos in range(start, end):
+            if view[pos] == "?":
+                view[pos] = _UNKNOWN
+    return "".join(view)
+
+
+def matching_view(body: str) -> str:
+    """What the rules read: ``body`` in Simplified script with lost characters filled."""
+    return fill_lost(to_simplified(body))
 
 
 def restore_spans(body: str, view: str, facts: Iterable[CandidateFact],
