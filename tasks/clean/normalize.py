@@ -33,8 +33,9 @@ _MASK_RUN_RE = re.compile(
 # characters with several readings: 發(fā)展, 標(biāo)準(zhǔn). At least one tone mark,
 # so that a bracketed English word is never taken for one.
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+_TONED_RE = re.compile(f"[{_TONED}\u0304\u0301\u030c\u0300]")
 _READING_RE = re.compile(
-    rf"(?<=[{_HAN}])[(（](?=[a-zü{_TONED}\u0300-\u036f]*[{_TONED}\u0304\u0301\u030c\u0300])"
+    rf"[(（](?<=[{_HAN}][(（])(?=[a-zü{_TONED}\u0300-\u036f]*[{_TONED}\u0304\u0301\u030c\u0300])"
     rf"[a-zü{_TONED}\u0300-\u036f]{{1,8}}[)）]"
 )
 # An ASCII "?" where a conversion lost a character: inside a word (Han or digit on
@@ -52,7 +53,7 @@ _LOST_ZERO_RE = re.compile(r"(?<=[〇零一二三四五六七八九])\?(?=[〇�
 
 def repair_readings(text: str) -> tuple[str, int]:
     """Remove bracketed pinyin readings after characters; return the text and how many."""
-    if "(" not in text and "（" not in text:
+    if not _TONED_RE.search(text):
         return text, 0
     return _READING_RE.subn("", text)
 
