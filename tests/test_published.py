@@ -51,6 +51,15 @@ def test_date_in_the_footer_dates_the_page() -> None:
     assert clean_page(page).published == date(2016, 3, 8)
 
 
+def test_date_below_an_html_article_dates_the_page() -> None:
+    html = ("<html><head><title>清溪县扶贫纪实</title></head><body><div>"
+            f"<p>{PROSE}</p><p>{PROSE2}</p><p>(责任编辑:王五)</p><p>發佈日期:2016-03-08</p>"
+            "</div></body></html>")
+    doc = clean_page(html)
+    assert (doc.published, doc.published_from) == (date(2016, 3, 8), "text")
+    assert "2016" not in doc.body
+
+
 @pytest.mark.parametrize(
     "meta",
     ['<meta name="publishdate" content="2017-05-29">',

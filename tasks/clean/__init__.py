@@ -105,6 +105,8 @@ def clean_page(text: str, *, is_html: bool | None = None, url: str | None = None
     body, top_lines, removed = _filter_html_lines(found.paragraphs, headline)
     header = [*found.before, *top_lines]
     meta_dates = [clean_line(found.meta[k]) for k in DATE_META_KEYS if k in found.meta]
-    meta = read_meta(header, body, meta_dates=meta_dates, url=url)
+    kept = {*body, *top_lines}
+    below = [line for line in found.paragraphs if line not in kept]  # chrome in the container
+    meta = read_meta(header, body, elsewhere=below, meta_dates=meta_dates, url=url)
     flags = {"chrome_lines": removed, "mojibake_repaired": readings}
     return _finish(title, body, meta, flags)
