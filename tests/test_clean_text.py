@@ -141,6 +141,8 @@ def test_lost_characters_are_counted_and_a_lost_zero_repaired() -> None:
     assert doc.body == "二〇一八年,全縣?困?生率降至1.2%,人口1.5?人。你問為什麼？因為路通了。"
     assert doc.flags["lost_chars"] == 3
     assert doc.flags["mojibake_repaired"] == 1
+    asked = clean_page(_dump("全县下一步如何巩固脱贫成果?怎样接续推进乡村振兴?记者采访了县长。"))
+    assert asked.flags["lost_chars"] == 0
 
 
 def test_fullwidth_forms_are_folded_but_ellipsis_kept() -> None:

@@ -90,3 +90,8 @@ def test_an_unknowable_lost_character_ends_no_sentence() -> None:
     assert len(view) == len(body) and "?" not in view
     [fact] = extract(body, published=PUB).facts
     assert fact.sentence == body
+
+
+def test_an_ascii_question_mark_is_left_alone() -> None:
+    body = "全县如何巩固脱贫成果?县长说,全县贫困人口已减少到1200人。"
+    assert matching_view(body) == body

@@ -100,3 +100,10 @@ def mask_patterns() -> tuple[tuple[str, str, int], ...]:
             raise ValueError(f"bad mask pattern {pattern!r} -> {char!r}")
         out.append((pattern, char, pattern.index("*")))
     return tuple(out)
+
+
+@cache
+def question_words() -> re.Pattern[str]:
+    """Words that make a "?" after them a question mark (``schemas/mask_repairs.yaml``)."""
+    raw = yaml.safe_load(MASK_REPAIRS_FILE.read_text(encoding="utf-8"))
+    return re.compile(_alternation(raw["question_words"]))

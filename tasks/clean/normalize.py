@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from tasks.clean.cues import mask_patterns
+from tasks.clean.cues import mask_patterns, question_words
 
 # Characters NFKC would rewrite in a way that changes meaning or evidence strings.
 _PROTECTED = "…‥²³¹⁰⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉㎡㎢㎥㎞㎏㎎㎝㎜㎖㎗℃℉‰？"
@@ -20,6 +20,7 @@ _PROTECTED_RE = re.compile(f"([{_PROTECTED}]+)")
 _INVISIBLE_RE = re.compile("[\u200b-\u200f\u2060\ufeff\u00ad]")
 _SPACE_RUN_RE = re.compile(r"[ \t\f\v\u00a0\u3000\u2000-\u200a\u202f\u205f]+")
 _HAN = r"\u3400-\u9fff\uf900-\ufaff"
+HAN_CHAR_RE = re.compile(f"[{_HAN}]")
 
 # A run of one to three "*" touching a Han character or CJK punctuation stands for
 # censored characters; longer runs are separators, "* " at line start is a bullet.
@@ -40,12 +41,13 @@ _READING_RE = re.compile(
 )
 # An ASCII "?" where a conversion lost a character: inside a word (Han or digit on
 # both sides), opening a word (after a line start or punctuation), or a run of them
-# touching Han text. Chinese prose writes "？", and never after a comma.
-LOST_CHAR_RE = re.compile(
+# touching Han text. A question mark never follows a comma.
+_LOST_CHAR_RE = re.compile(
     rf"(?<=[{_HAN}\d])\?+(?=[{_HAN}\d%])|(?:^|(?<=[\s,，。;；:：、“\"(（]))\?+(?=[{_HAN}\d])"
     rf"|(?<=[{_HAN}])\?{{2,}}|\?{{2,}}(?=[{_HAN}])",
     re.MULTILINE,
 )
+_CLAUSE_START_RE = re.compile(r"[。!?！？;；,，:：\n][^。!?！？;；,，:：\n]*$")
 # A lost character between two Chinese digits can only be 〇 (二?一五年 -> 二〇一五年):
 # the one digit the narrow Traditional character sets lack.
 _LOST_ZERO_RE = re.compile(r"(?<=[〇零一二三四五六七八九])\?(?=[〇零一二三四五六七八九])")
@@ -58,6 +60,26 @@ def repair_readings(text: str) -> tuple[str, int]:
     return _READING_RE.subn("", text)
 
 
+def lost_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of "?" that stand for lost characters, not for question marks.
+
+    A single "?" between Han characters after a clause that asks something
+    ("…如何巩固脱贫成果?如何…") is a question mark typed in ASCII.
+    """
+    if "?" not in text:
+        return []
+    spans = []
+    for m in _LOST_CHAR_RE.finditer(text):
+        start, end = m.span()
+        if end - start == 1 and start and HAN_CHAR_RE.match(text, start - 1):
+            clause = _CLAUSE_START_RE.search(text, max(0, start - 60), start)
+            since = start - 60 if clause is None else clause.start() + 1
+            if question_words().search(text, max(0, since), start):
+                continue
+        spans.append((start, end))
+    return spans
+
+
 def lost_chars(body: str) -> tuple[str, int, int]:
     """Repair lost 〇 and count the other "?" that stand for lost characters.
 
@@ -67,7 +89,7 @@ def lost_chars(body: str) -> tuple[str, int, int]:
     if "?" not in body:
         return body, 0, 0
     body, repaired = _LOST_ZERO_RE.subn("〇", body)
-    lost = sum(m.end() - m.start() for m in LOST_CHAR_RE.finditer(body))
+    lost = sum(end - start for start, end in lost_spans(body))
     return body, lost, repaired
 
 

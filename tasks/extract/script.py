@@ -22,7 +22,7 @@ from functools import cache
 
 from opencc import OpenCC
 
-from tasks.clean.normalize import LOST_CHAR_RE
+from tasks.clean.normalize import lost_spans
 from tasks.models import CandidateFact, Skip
 
 # A page counts as Traditional when at least this share of its Han characters
@@ -124,7 +124,7 @@ def fill_lost(text: str) -> str:
     if "?" not in text:
         return text
     view = list(text)
-    spans = [(m.start(), m.end()) for m in LOST_CHAR_RE.finditer(text)]
+    spans = lost_spans(text)
     for start, end in spans:
         for pos in range(start, end):
             if view[pos] == "?":
