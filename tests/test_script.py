@@ -95,3 +95,10 @@ def test_an_unknowable_lost_character_ends_no_sentence() -> None:
 def test_an_ascii_question_mark_is_left_alone() -> None:
     body = "全县如何巩固脱贫成果?县长说,全县贫困人口已减少到1200人。"
     assert matching_view(body) == body
+
+
+def test_a_lost_character_between_cue_and_number_does_not_part_them() -> None:
+    # 爲 has no Big5 code: the page says "貧困發生率?20.87%".
+    body = "2014年,和平縣建檔立卡貧困戶1.01萬戶,貧困發生率?20.87%。"
+    got = {f.indicator: f.evidence for f in extract(body, published=PUB).facts}
+    assert got["poverty_incidence"] == "貧困發生率?20.87%"

@@ -91,11 +91,15 @@ def chrome_cues() -> ChromeCues:
 
 
 @cache
+def _mask_repairs() -> dict:
+    return yaml.safe_load(MASK_REPAIRS_FILE.read_text(encoding="utf-8"))
+
+
+@cache
 def mask_patterns() -> tuple[tuple[str, str, int], ...]:
     """(pattern, character, offset of "*") triples from ``schemas/mask_repairs.yaml``."""
-    raw = yaml.safe_load(MASK_REPAIRS_FILE.read_text(encoding="utf-8"))
     out = []
-    for pattern, char in raw["patterns"].items():
+    for pattern, char in _mask_repairs()["patterns"].items():
         if pattern.count("*") != 1 or len(char) != 1:
             raise ValueError(f"bad mask pattern {pattern!r} -> {char!r}")
         out.append((pattern, char, pattern.index("*")))
@@ -105,5 +109,14 @@ def mask_patterns() -> tuple[tuple[str, str, int], ...]:
 @cache
 def question_words() -> re.Pattern[str]:
     """Words that make a "?" after them a question mark (``schemas/mask_repairs.yaml``)."""
-    raw = yaml.safe_load(MASK_REPAIRS_FILE.read_text(encoding="utf-8"))
-    return re.compile(_alternation(raw["question_words"]))
+    return re.compile(_alternation(_mask_repairs()["question_words"]))
+
+
+@cache
+def lost_before_number() -> str:
+    """The character extraction reads for a lost one between a word and a number."""
+    char = _mask_repairs()["lost_before_number"]
+    if not isinstance(char, str) or len(char) != 1:
+        raise ValueError(f"lost_before_number in mask_repairs.yaml must be one character, "
+                         f"not {char!r}")
+    return char

@@ -12,7 +12,8 @@ converted character by character instead.
 
 A "?" that stands for a character a conversion lost would end the sentence and cut
 the cue word it sits in ("?困?生率"). In the view it becomes the character a cue word
-pins down, or a neutral "□" that ends nothing.
+pins down; between a word and a number, a linking verb (schemas/mask_repairs.yaml);
+elsewhere a neutral "□" that ends nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from functools import cache
 
 from opencc import OpenCC
 
+from tasks.clean.cues import lost_before_number
 from tasks.clean.normalize import lost_spans
 from tasks.models import CandidateFact, Skip
 
@@ -132,7 +134,9 @@ def fill_lost(text: str) -> str:
     for start, end in spans:
         for pos in range(start, end):
             if view[pos] == "?":
-                view[pos] = _UNKNOWN
+                before_number = (end - start == 1 and pos > 0 and _is_han(view[pos - 1])
+                                 and text[pos + 1:pos + 2].isdigit())
+                view[pos] = lost_before_number() if before_number else _UNKNOWN
     return "".join(view)
 
 
