@@ -73,6 +73,7 @@ class CleanDoc:
     source_site: str | None = None
     author: str | None = None
     flags: dict[str, int] = field(default_factory=dict)
+    published_from: str | None = None  # text | meta | url: where the date was read
 
 
 @dataclass

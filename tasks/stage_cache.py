@@ -23,8 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 STAGE_FILES: dict[str, tuple[str, ...]] = {
     "clean": ("tasks/decode.py", "tasks/clean/*.py", "tasks/stages.py",
               "schemas/chrome_cues.yaml", "schemas/mask_repairs.yaml"),
-    "extract": ("tasks/extract/*.py", "tasks/stages.py", "schemas/indicators.yaml",
-                "schemas/regions.csv"),
+    # the matching view reads the cleaner's lost-character rules
+    "extract": ("tasks/extract/*.py", "tasks/clean/normalize.py", "tasks/clean/cues.py",
+                "tasks/stages.py", "schemas/indicators.yaml", "schemas/regions.csv",
+                "schemas/mask_repairs.yaml"),
 }
 
 

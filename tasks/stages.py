@@ -151,7 +151,7 @@ def _clean(ref: BatchRef) -> dict[str, int]:
             )
             continue
         try:
-            doc = clean_page(text)
+            doc = clean_page(text, url=raw["url"])
         except Exception as exc:  # a cleaner bug must cost one page, not the run
             rejections.append(
                 rejection_row(
@@ -168,6 +168,7 @@ def _clean(ref: BatchRef) -> dict[str, int]:
                 "title": doc.title,
                 "published_date": doc.published,
                 "published_at": doc.published_at,
+                "published_from": doc.published_from,
                 "source_site": doc.source_site,
                 "author": doc.author,
                 "content_sha256": raw["sha256"],

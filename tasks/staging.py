@@ -38,7 +38,8 @@ SCHEMAS: dict[str, pa.Schema] = {
     "docs": pa.schema(
         [("doc_key", pa.string()), ("location", pa.string()), ("url", pa.string()),
          ("title", pa.string()), ("published_date", pa.date32()),
-         ("published_at", pa.timestamp("us")), ("source_site", pa.string()),
+         ("published_at", pa.timestamp("us")), ("published_from", pa.string()),
+         ("source_site", pa.string()),
          ("author", pa.string()), ("content_sha256", pa.string()), ("encoding", pa.string()),
          ("body", pa.string()), ("body_chars", pa.int32()),
          ("flags", pa.map_(pa.string(), pa.int32())), ("minhash", pa.binary())]

@@ -125,6 +125,26 @@ def test_masks_are_counted_and_repaired_when_unambiguous() -> None:
     assert doc.flags["mask_repairs"] == 2
 
 
+def test_bracketed_readings_are_removed_and_counted() -> None:
+    page = _dump("全縣產業發(fā)展狀態(tài)良好,脫貧標(biāo)準（zhǔn）穩步提高,投入資金兩千萬元。",
+                 "合作社的章程寫明(WTO)規則與(a)項條款。")
+    doc = clean_page(page)
+    assert doc.body.split("\n") == [
+        "全縣產業發展狀態良好,脫貧標準穩步提高,投入資金兩千萬元。",
+        "合作社的章程寫明(WTO)規則與(a)項條款。",
+    ]
+    assert doc.flags["mojibake_repaired"] == 4
+
+
+def test_lost_characters_are_counted_and_a_lost_zero_repaired() -> None:
+    doc = clean_page(_dump("二?一八年,全縣?困?生率降至1.2%,人口1.5?人。你問為什麼？因為路通了。"))
+    assert doc.body == "二〇一八年,全縣?困?生率降至1.2%,人口1.5?人。你問為什麼？因為路通了。"
+    assert doc.flags["lost_chars"] == 3
+    assert doc.flags["mojibake_repaired"] == 1
+    asked = clean_page(_dump("全县下一步如何巩固脱贫成果?怎样接续推进乡村振兴?记者采访了县长。"))
+    assert asked.flags["lost_chars"] == 0
+
+
 def test_fullwidth_forms_are_folded_but_ellipsis_kept() -> None:
     doc = clean_page("全县脱贫１２３４户，占比１００％……面积３０㎡。")
     assert doc.body == "全县脱贫1234户,占比100%……面积30㎡。"

@@ -83,6 +83,7 @@ CREATE TABLE IF NOT EXISTS dim_document (
     title           VARCHAR,
     published_date  DATE,
     published_at    TIMESTAMP,
+    published_from  VARCHAR,
     source_site     VARCHAR,
     author          VARCHAR,
     content_sha256  VARCHAR NOT NULL,
@@ -101,6 +102,7 @@ COMMENT ON COLUMN dim_document.url IS '网址 / final URL (HTTP sources)';
 COMMENT ON COLUMN dim_document.title IS '标题 / title without the site suffix';
 COMMENT ON COLUMN dim_document.published_date IS '发布日期 / publication date';
 COMMENT ON COLUMN dim_document.published_at IS '发布时间 / publication date and time, when given';
+COMMENT ON COLUMN dim_document.published_from IS '日期出处 / where the publication date was read: text, meta (HTML meta tag) or url';
 COMMENT ON COLUMN dim_document.source_site IS '来源 / site or paper (来源)';
 COMMENT ON COLUMN dim_document.author IS '作者 / author or reporter';
 COMMENT ON COLUMN dim_document.content_sha256 IS '内容哈希 / sha256 of the raw bytes (joins raw_pages)';
@@ -108,7 +110,7 @@ COMMENT ON COLUMN dim_document.encoding IS '字符编码 / encoding used';
 COMMENT ON COLUMN dim_document.body IS '正文 / clean body; fact offsets index this text';
 COMMENT ON COLUMN dim_document.body_chars IS '正文字数 / characters in the body';
 COMMENT ON COLUMN dim_document.duplicate_of IS '重复来源 / doc_key of the original this page copies';
-COMMENT ON COLUMN dim_document.flags IS '质量标记 / cleaning counters (masked characters, repairs, repeated paragraphs)';
+COMMENT ON COLUMN dim_document.flags IS '质量标记 / cleaning counters (masked characters, repairs, repeated paragraphs, mojibake_repaired, lost_chars)';
 COMMENT ON COLUMN dim_document.minhash IS '正文指纹 / MinHash signature of the body (near-duplicate detection)';
 COMMENT ON COLUMN dim_document.run_id IS '运行编号 / run that loaded this version';
 

@@ -3,18 +3,18 @@
 ``clean_page`` accepts either HTML or a plain-text dump of a page and returns a
 ``CleanDoc``: the article body as paragraphs separated by "\\n", plus title, date,
 source outlet and author when the page states them, and counters in ``flags``
-(chrome lines removed, repeated paragraphs, masked and repaired characters).
+(chrome lines removed, repeated paragraphs, masked and repaired characters, marks of a
+bad conversion chain repaired, characters it lost).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
 
 from tasks.clean.html import DATE_META_KEYS, extract_html
 from tasks.clean.lines import classify, is_prose
-from tasks.clean.metadata import PageMeta, find_published, read_meta, split_site_name
-from tasks.clean.normalize import clean_line, repair_masks
+from tasks.clean.metadata import PageMeta, read_meta, split_site_name
+from tasks.clean.normalize import clean_line, lost_chars, repair_masks, repair_readings
 from tasks.clean.repeats import drop_repeats
 from tasks.clean.textdump import find_body_end, find_header, split_dump
 from tasks.models import CleanDoc
@@ -64,12 +64,6 @@ def _filter_html_lines(lines: list[str], headline: str) -> tuple[list[str], list
     return body, header, len(lines) - len(body)
 
 
-def _meta_date(meta: dict[str, str]) -> tuple[date | None, datetime | None]:
-    """Publication date from <meta> tags such as article:published_time."""
-    values = [clean_line(meta[k]) for k in DATE_META_KEYS if k in meta]
-    return find_published(values) if values else (None, None)
-
-
 def _finish(title: str | None, body_lines: list[str], meta: PageMeta,
             flags: dict[str, int]) -> CleanDoc:
     before = sum(map(len, body_lines))
@@ -81,22 +75,28 @@ def _finish(title: str | None, body_lines: list[str], meta: PageMeta,
     body, masked, repaired = repair_masks("\n".join(body_lines))
     flags["masked_chars"] = masked
     flags["mask_repairs"] = repaired
+    body, lost, zeros = lost_chars(body)
+    flags["lost_chars"] = lost
+    flags["mojibake_repaired"] = flags.get("mojibake_repaired", 0) + zeros
     return CleanDoc(title=title or None, body=body, published=meta.published,
                     published_at=meta.published_at, source_site=meta.source_site,
-                    author=meta.author, flags=flags)
+                    author=meta.author, flags=flags, published_from=meta.published_from)
 
 
-def clean_page(text: str, *, is_html: bool | None = None) -> CleanDoc:
+def clean_page(text: str, *, is_html: bool | None = None, url: str | None = None) -> CleanDoc:
     """Return the article body and metadata of a decoded page (HTML or text dump).
 
     ``is_html=None`` sniffs the text. The body keeps paragraph boundaries as "\\n".
+    ``url``, when the page came from one, dates a page that states no date itself.
     """
     if is_html is None:
         is_html = looks_like_html(text)
+    text, readings = repair_readings(text)
     if not is_html:
         parts = split_dump(text)
-        meta = read_meta(parts.header, parts.body)
-        flags = {"chrome_lines": parts.chrome_lines}
+        meta = read_meta(parts.header, parts.body, elsewhere=parts.inner_chrome + parts.tail,
+                         url=url)
+        flags = {"chrome_lines": parts.chrome_lines, "mojibake_repaired": readings}
         return _finish(parts.title, parts.body, meta, flags)
 
     found = extract_html(text)
@@ -104,8 +104,9 @@ def clean_page(text: str, *, is_html: bool | None = None) -> CleanDoc:
     headline = " ".join(t for t in (found.title, found.h1, title) if t)
     body, top_lines, removed = _filter_html_lines(found.paragraphs, headline)
     header = [*found.before, *top_lines]
-    meta = read_meta(header, body)
-    if meta.published is None:
-        meta.published, meta.published_at = _meta_date(found.meta)
-    flags = {"chrome_lines": removed}
+    meta_dates = [clean_line(found.meta[k]) for k in DATE_META_KEYS if k in found.meta]
+    kept = {*body, *top_lines}
+    below = [line for line in found.paragraphs if line not in kept]  # chrome in the container
+    meta = read_meta(header, body, elsewhere=below, meta_dates=meta_dates, url=url)
+    flags = {"chrome_lines": removed, "mojibake_repaired": readings}
     return _finish(title, body, meta, flags)

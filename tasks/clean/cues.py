@@ -40,10 +40,22 @@ class ChromeCues:
     author_suffix: re.Pattern[str]
     author_stop: re.Pattern[str]
     source_label: re.Pattern[str]
+    credit: re.Pattern[str]
     source_non_answers: frozenset[str]
     banner: re.Pattern[str]
+    date_label: re.Pattern[str]
     title_separators: tuple[str, ...]
     site_name_endings: tuple[str, ...]
+
+
+def _credit(raw: dict) -> re.Pattern[str]:
+    """A bare byline or photo credit: "王某", "记者 王某 李某", "文/王某", "王某 摄"."""
+    label = _alternation(raw["author_prefixes"] + raw["author_labels"] + raw["credit_labels"])
+    name = r"[\u3400-\u9fff]{2,4}(?:·[\u3400-\u9fff]{1,6})?"
+    part = rf"(?:(?:{label})\s*[:/]?\s*)?{name}"
+    return re.compile(
+        rf"^{part}(?:\s*[、,/ ]\s*{part}){{0,3}}\s*(?:{_alternation(raw['author_suffixes'])})?$"
+    )
 
 
 @cache
@@ -69,20 +81,42 @@ def chrome_cues() -> ChromeCues:
         author_suffix=re.compile(rf"(?:{_alternation(raw['author_suffixes'])})$"),
         author_stop=re.compile(_alternation(raw["author_stops"])),
         source_label=re.compile(rf"(?:{_alternation(raw['source_labels'])})\s*[:：]\s*"),
+        credit=_credit(raw),
         source_non_answers=frozenset(raw["source_non_answers"]),
         banner=re.compile(_alternation(raw["banner_cues"])),
+        date_label=re.compile(_alternation(raw["date_labels"])),
         title_separators=tuple(raw["title_separators"]),
         site_name_endings=tuple(raw["site_name_endings"]),
     )
 
 
 @cache
+def _mask_repairs() -> dict:
+    return yaml.safe_load(MASK_REPAIRS_FILE.read_text(encoding="utf-8"))
+
+
+@cache
 def mask_patterns() -> tuple[tuple[str, str, int], ...]:
     """(pattern, character, offset of "*") triples from ``schemas/mask_repairs.yaml``."""
-    raw = yaml.safe_load(MASK_REPAIRS_FILE.read_text(encoding="utf-8"))
     out = []
-    for pattern, char in raw["patterns"].items():
+    for pattern, char in _mask_repairs()["patterns"].items():
         if pattern.count("*") != 1 or len(char) != 1:
             raise ValueError(f"bad mask pattern {pattern!r} -> {char!r}")
         out.append((pattern, char, pattern.index("*")))
     return tuple(out)
+
+
+@cache
+def question_words() -> re.Pattern[str]:
+    """Words that make a "?" after them a question mark (``schemas/mask_repairs.yaml``)."""
+    return re.compile(_alternation(_mask_repairs()["question_words"]))
+
+
+@cache
+def lost_before_number() -> str:
+    """The character extraction reads for a lost one between a word and a number."""
+    char = _mask_repairs()["lost_before_number"]
+    if not isinstance(char, str) or len(char) != 1:
+        raise ValueError(f"lost_before_number in mask_repairs.yaml must be one character, "
+                         f"not {char!r}")
+    return char

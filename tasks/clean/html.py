@@ -50,7 +50,10 @@ _PUNCT_RE = re.compile(r"[，。；！？、：“”,;!?]")
 DATE_META_KEYS = ("article:published_time", "og:release_date", "publishdate", "pubdate",
                    "publish_date", "publish-date", "publishtime", "publish_time",
                    "pubtime", "dc.date", "dc.date.issued", "date", "sailthru.date",
-                   "datepublished", "release_date", "og:article:published_time")
+                   "datepublished", "release_date", "og:article:published_time",
+                   "og:published_time", "published_time", "publishedtime",
+                   "firstpublishedtime", "releasedate", "dcterms.issued", "dcterms.created",
+                   "dc.date.created", "createdate", "contentpublishtime")
 
 # Block values: how much one character of each kind of block is worth.
 _LINK_HEAVY = 0.5          # link share above which a block is a link list

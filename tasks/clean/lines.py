@@ -40,6 +40,7 @@ _NO_WORDS_RE = re.compile(r"^[^a-zA-Z\u3400-\u9fff\uf900-\ufaff]*$")
 _SEPARATOR_RE = re.compile(r"分[隔割]线")
 _SENTENCE_PUNCT_RE = re.compile(r"[。!?;！？；]")
 _CLAUSE_PUNCT_RE = re.compile(r"[,，、:：]")
+_SENTENCE_END_RE = re.compile(r"[。!?！？…]+[”」』\"']?")
 _FINAL_RE = re.compile(r"[。!?！？…”」』)）\]】.;；:：\"'》]$")
 
 # Lines longer than this are never chrome by label alone: they are prose that
@@ -62,6 +63,21 @@ def is_prose(line: str) -> bool:
 def ends_like_sentence(line: str) -> bool:
     """True when the line ends with sentence-final punctuation or a closing bracket."""
     return bool(_FINAL_RE.search(line))
+
+
+def cut_credit(line: str) -> str | None:
+    """The line up to its last sentence when only a byline or photo credit follows.
+
+    "…减少1.2万人。王某" and "…新貌。 张三 摄" keep their text; a credit is no reason
+    to lose the last paragraph. None when the line does not have that shape.
+    """
+    ends = list(_SENTENCE_END_RE.finditer(line))
+    if not ends:
+        return None
+    cut = ends[-1].end()
+    if chrome_cues().credit.match(line[cut:].strip()):
+        return line[:cut]
+    return None
 
 
 def is_breadcrumb(line: str) -> bool:

@@ -14,8 +14,22 @@ from datetime import date, datetime
 from tasks.clean.cues import chrome_cues
 from tasks.clean.lines import DATE_RE, HAN_RE, is_meta_line
 
-# Lines whose date is the article's date rather than some other date on the page.
-_DATE_LABEL_RE = re.compile(r"发布|发表|时间|日期|更新|来源|作者|编辑|点击|浏览|阅读")
+# "09.10.2015" and "09/10/2015 09:15": month first, as in the pages that write the
+# year last, unless the first number can only be a day.
+_YEAR_LAST_RE = re.compile(
+    r"(?<![\d.])(?P<a>\d{1,2})\s*[./]\s*(?P<b>\d{1,2})\s*[./]\s*(?P<y>(?:19|20)\d{2})(?![\d.])"
+    r"(?:\s*(?P<H>\d{1,2})\s*:\s*(?P<M>\d{2})(?:\s*:\s*(?P<S>\d{2}))?)?"
+)
+# A date in a page's address: /2017/0529/, /201705/29/, /2017-05/29/, t20170529_.
+_URL_DATE_RE = re.compile(
+    r"(?<!\d)(?P<y>(?:19|20)\d{2})[-/_]?(?P<m>[01]\d)[-/_]?(?P<d>[0-3]\d)(?!\d)")
+# A speech or work report dated in its own opening line: "——2018年1月25日在…会议上".
+_CN_NUM = "〇零一二三四五六七八九十"
+_SPEECH_DATE_RE = re.compile(
+    rf"^[(（]?\s*[—\-－]{{1,2}}\s*(?P<date>(?:19|20|一九|二〇|二零)[\d{_CN_NUM}]{{2}}\s*年"
+    rf"\s*[\d{_CN_NUM}]{{1,3}}\s*月\s*[\d{_CN_NUM}]{{1,3}}\s*日)\s*在"
+)
+_CN_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
 _VALUE_END_RE = re.compile(r"[\s|｜/,，;；()（）【】\[\]]")
 _URL_RE = re.compile(r"https?://|www\.|\.(?:com|cn|net|org)\b", re.IGNORECASE)
 _PERSON_NAME_RE = re.compile(r"^[\u3400-\u9fff]{2,4}$|^[\u3400-\u9fff]{1,5}·[\u3400-\u9fff]{1,6}$")
@@ -32,6 +46,7 @@ class PageMeta:
     published_at: datetime | None = None
     source_site: str | None = None
     author: str | None = None
+    published_from: str | None = None  # text | meta | url: where the date was read
 
 
 def parse_date(match: re.Match[str]) -> tuple[date, datetime | None] | None:
@@ -50,24 +65,78 @@ def parse_date(match: re.Match[str]) -> tuple[date, datetime | None] | None:
     return day, moment
 
 
-def find_published(lines: list[str]) -> tuple[date | None, datetime | None]:
-    """Date of the article from the header lines: labelled datelines first, banners never."""
+def _year_last(match: re.Match[str]) -> tuple[date, datetime | None] | None:
+    a, b = int(match["a"]), int(match["b"])
+    month, day = (b, a) if a > 12 else (a, b)
+    moment = (f"{match['y']}-{month}-{day} {match['H']}:{match['M']}:{match['S'] or 0}"
+              if match["H"] else f"{match['y']}-{month}-{day}")
+    return parse_date(DATE_RE.match(moment))  # type: ignore[arg-type]
+
+
+def _line_dates(line: str) -> list[tuple[date, datetime | None]]:
+    found = [parse_date(m) for m in DATE_RE.finditer(line)]
+    found += [_year_last(m) for m in _YEAR_LAST_RE.finditer(line)]
+    return [d for d in found if d is not None]
+
+
+def rank_dates(lines: list[str]) -> tuple[int, tuple[date, datetime | None]] | None:
+    """The most article-like date in ``lines`` and its rank: labelled (发布时间:) 2,
+    on a dateline 1, elsewhere 0, plus one when it has a time of day."""
     cues = chrome_cues()
-    best: tuple[int, int, tuple[date, datetime | None]] | None = None
-    for pos, line in enumerate(lines):
+    best: tuple[int, tuple[date, datetime | None]] | None = None
+    for line in lines:
         if cues.banner.search(line):
             continue  # "2018年1月6日 星期六 | 联系热线" is today's date on the site banner
-        for m in DATE_RE.finditer(line):
-            parsed = parse_date(m)
-            if parsed is None:
-                continue
-            rank = 2 if _DATE_LABEL_RE.search(line) else (1 if is_meta_line(line) else 0)
+        for parsed in _line_dates(line):
+            rank = 2 if cues.date_label.search(line) else (1 if is_meta_line(line) else 0)
             rank += 1 if parsed[1] is not None else 0
             if best is None or rank > best[0]:
-                best = (rank, pos, parsed)
-    if best is None:
-        return None, None
-    return best[2]
+                best = (rank, parsed)
+    return best
+
+
+def find_published(lines: list[str]) -> tuple[date | None, datetime | None]:
+    """Date of the article from the header lines: labelled datelines first, banners never."""
+    best = rank_dates(lines)
+    return best[1] if best else (None, None)
+
+
+def url_date(url: str | None) -> date | None:
+    """A date the page's address is built from (the path only, never the host)."""
+    if not url:
+        return None
+    path = re.sub(r"^[a-z]+://[^/]*", "", url, flags=re.IGNORECASE)
+    for m in _URL_DATE_RE.finditer(path):
+        try:
+            return date(int(m["y"]), int(m["m"]), int(m["d"]))
+        except ValueError:
+            continue
+    return None
+
+
+def _cn_number(text: str) -> int | None:
+    if text.isdigit():
+        return int(text)
+    if len(text) == 4 or "十" not in text:  # 二〇一八 digit by digit
+        digits = [_CN_DIGIT.get(c) for c in text]
+        return None if None in digits else int("".join(map(str, digits)))
+    tens, _, ones = text.partition("十")
+    return (_CN_DIGIT.get(tens, 1) if tens else 1) * 10 + (_CN_DIGIT.get(ones, 0) if ones else 0)
+
+
+def speech_date(lines: list[str]) -> date | None:
+    """The date a speech or work report gives in its opening lines (——X年X月X日在…)."""
+    for line in lines:
+        m = _SPEECH_DATE_RE.match(line)
+        if m is None:
+            continue
+        parts = re.split(r"\s*[年月日]\s*", m["date"])
+        try:
+            y, mo, d = (_cn_number(p) for p in parts[:3])
+            return date(y, mo, d)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return None
+    return None
 
 
 def _label_value(line: str, label: re.Pattern[str]) -> str | None:
@@ -163,8 +232,34 @@ def split_site_name(title: str) -> str:
     return title
 
 
-def read_meta(header: list[str], body: list[str]) -> PageMeta:
-    """Collect the optional metadata fields from header lines and the body's edges."""
-    published, published_at = find_published(header)
-    return PageMeta(published=published, published_at=published_at,
-                    source_site=find_source(header), author=find_author(header, body))
+# Opening lines of the body where a speech states its own date.
+_SPEECH_LINES = 3
+
+
+def read_meta(header: list[str], body: list[str], *, elsewhere: list[str] | None = None,
+              meta_dates: list[str] | None = None, url: str | None = None) -> PageMeta:
+    """Collect the optional metadata fields from header lines and the body's edges.
+
+    The publication date comes from, in order: a speech's own opening line; a
+    labelled dateline in the header; the page's <meta> tags (``meta_dates``); any
+    other date in the header; a labelled dateline or date line elsewhere among the
+    chrome (``elsewhere``: a dateline under a summary, a 发布日期 in the footer);
+    the page's address.
+    """
+    meta = PageMeta(source_site=find_source(header), author=find_author(header, body))
+    spoken = speech_date(body[:_SPEECH_LINES])
+    if spoken is not None:
+        meta.published, meta.published_from = spoken, "text"
+        return meta
+    in_header = rank_dates(header)
+    in_meta = rank_dates(meta_dates or [])
+    in_rest = rank_dates(elsewhere or [])
+    for found, origin in ((in_header if in_header and in_header[0] >= 2 else None, "text"),
+                          (in_meta, "meta"), (in_header, "text"),
+                          (in_rest if in_rest and in_rest[0] >= 1 else None, "text")):
+        if found is not None:
+            (meta.published, meta.published_at), meta.published_from = found[1], origin
+            return meta
+    meta.published = url_date(url)
+    meta.published_from = "url" if meta.published else None
+    return meta

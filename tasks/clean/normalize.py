@@ -1,8 +1,10 @@
-"""Character-level clean-up of body text: NFKC, whitespace, masked characters.
+"""Character-level clean-up of body text: NFKC, whitespace, masked characters and
+the marks a bad conversion chain leaves (readings in brackets, "?" for a character).
 
 NFKC folds full-width digits, letters and most punctuation to ASCII so that later
 regexes see one form of "，" and "１２". A few characters are exempt because folding
-them changes what the text says: "…" would become "...", "m²" would become "m2".
+them changes what the text says: "…" would become "...", "m²" would become "m2", and
+a Chinese "？" would look like the ASCII "?" that stands for a lost character.
 """
 
 from __future__ import annotations
@@ -10,14 +12,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from tasks.clean.cues import mask_patterns
+from tasks.clean.cues import mask_patterns, question_words
 
 # Characters NFKC would rewrite in a way that changes meaning or evidence strings.
-_PROTECTED = "…‥²³¹⁰⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉㎡㎢㎥㎞㎏㎎㎝㎜㎖㎗℃℉‰"
+_PROTECTED = "…‥²³¹⁰⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉㎡㎢㎥㎞㎏㎎㎝㎜㎖㎗℃℉‰？"
 _PROTECTED_RE = re.compile(f"([{_PROTECTED}]+)")
 _INVISIBLE_RE = re.compile("[\u200b-\u200f\u2060\ufeff\u00ad]")
 _SPACE_RUN_RE = re.compile(r"[ \t\f\v\u00a0\u3000\u2000-\u200a\u202f\u205f]+")
 _HAN = r"\u3400-\u9fff\uf900-\ufaff"
+HAN_CHAR_RE = re.compile(f"[{_HAN}]")
 
 # A run of one to three "*" touching a Han character or CJK punctuation stands for
 # censored characters; longer runs are separators, "* " at line start is a bullet.
@@ -25,6 +28,69 @@ _MASK_RUN_RE = re.compile(
     rf"(?:(?<=[{_HAN}\u3000-\u303f\uff00-\uffef、])\*{{1,3}}(?!\*))"
     rf"|(?:(?<!\*)\*{{1,3}}(?=[{_HAN}]))"
 )
+
+
+# A pinyin reading in brackets after a character, left by converters that annotate
+# characters with several readings: 發(fā)展, 標(biāo)準(zhǔn). At least one tone mark,
+# so that a bracketed English word is never taken for one.
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+_TONED_RE = re.compile(f"[{_TONED}\u0304\u0301\u030c\u0300]")
+_READING_RE = re.compile(
+    rf"[(（](?<=[{_HAN}][(（])(?=[a-zü{_TONED}\u0300-\u036f]*[{_TONED}\u0304\u0301\u030c\u0300])"
+    rf"[a-zü{_TONED}\u0300-\u036f]{{1,8}}[)）]"
+)
+# An ASCII "?" where a conversion lost a character: inside a word (Han or digit on
+# both sides), opening a word (after a line start or punctuation), or a run of them
+# touching Han text. A question mark never follows a comma.
+_LOST_CHAR_RE = re.compile(
+    rf"(?<=[{_HAN}\d])\?+(?=[{_HAN}\d%])|(?:^|(?<=[\s,，。;；:：、“\"(（]))\?+(?=[{_HAN}\d])"
+    rf"|(?<=[{_HAN}])\?{{2,}}|\?{{2,}}(?=[{_HAN}])",
+    re.MULTILINE,
+)
+_CLAUSE_START_RE = re.compile(r"[。!?！？;；,，:：\n][^。!?！？;；,，:：\n]*$")
+# A lost character between two Chinese digits can only be 〇 (二?一五年 -> 二〇一五年):
+# the one digit the narrow Traditional character sets lack.
+_LOST_ZERO_RE = re.compile(r"(?<=[〇零一二三四五六七八九])\?(?=[〇零一二三四五六七八九])")
+
+
+def repair_readings(text: str) -> tuple[str, int]:
+    """Remove bracketed pinyin readings after characters; return the text and how many."""
+    if not _TONED_RE.search(text):
+        return text, 0
+    return _READING_RE.subn("", text)
+
+
+def lost_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of "?" that stand for lost characters, not for question marks.
+
+    A single "?" between Han characters after a clause that asks something
+    ("…如何巩固脱贫成果?如何…") is a question mark typed in ASCII.
+    """
+    if "?" not in text:
+        return []
+    spans = []
+    for m in _LOST_CHAR_RE.finditer(text):
+        start, end = m.span()
+        if end - start == 1 and start and HAN_CHAR_RE.match(text, start - 1):
+            clause = _CLAUSE_START_RE.search(text, max(0, start - 60), start)
+            since = start - 60 if clause is None else clause.start() + 1
+            if question_words().search(text, max(0, since), start):
+                continue
+        spans.append((start, end))
+    return spans
+
+
+def lost_chars(body: str) -> tuple[str, int, int]:
+    """Repair lost 〇 and count the other "?" that stand for lost characters.
+
+    Returns ``(body, lost, repaired)``; the lost ones stay as "?" in the body (the
+    extraction reads past them), since nothing tells which character they were.
+    """
+    if "?" not in body:
+        return body, 0, 0
+    body, repaired = _LOST_ZERO_RE.subn("〇", body)
+    lost = sum(end - start for start, end in lost_spans(body))
+    return body, lost, repaired
 
 
 def nfkc(text: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tasks.clean.lines import Chrome, classify, ends_like_sentence, is_prose
+from tasks.clean.lines import Chrome, classify, cut_credit, ends_like_sentence, is_prose
 from tasks.clean.normalize import clean_line
 
 # The header is looked for among the lines before the first prose paragraph, at most this many.
@@ -30,6 +30,8 @@ class TextParts:
     body: list[str] = field(default_factory=list)
     tail: list[str] = field(default_factory=list)
     chrome_lines: int = 0
+    # chrome lines between header and tail (a dateline under a summary, a credit)
+    inner_chrome: list[str] = field(default_factory=list)
 
 
 def _title_like(line: str) -> bool:
@@ -88,9 +90,16 @@ def find_body_end(lines: list[str], kinds: list[Chrome | None], start: int) -> i
 
 
 def trim_unfinished_tail(body: list[str]) -> tuple[list[str], list[str]]:
-    """Split off trailing lines that do not end like sentences (headline lists, teasers)."""
+    """Split off trailing lines that do not end like sentences (headline lists, teasers).
+
+    A paragraph that ends in a byline or photo credit is the article's last one: it
+    stays, without the credit.
+    """
     end = len(body)
     while end > 0 and not ends_like_sentence(body[end - 1]):
+        kept = cut_credit(body[end - 1])
+        if kept is not None:
+            return [*body[:end - 1], kept], [body[end - 1][len(kept):].strip(), *body[end:]]
         end -= 1
     if end == 0:
         return body, []
@@ -106,7 +115,9 @@ def split_dump(text: str) -> TextParts:
     body = [line for line, kind in zip(lines[start:end], kinds[start:end], strict=True)
             if kind is None]
     body, trimmed = trim_unfinished_tail(body)
+    inner = [line for line, kind in zip(lines[start:end], kinds[start:end], strict=True)
+             if kind is not None]
     parts = TextParts(title=title, header=lines[:start], body=body,
-                      tail=trimmed + lines[end:])
+                      tail=trimmed + lines[end:], inner_chrome=inner)
     parts.chrome_lines = len(lines) - len(body) - (1 if title else 0)
     return parts

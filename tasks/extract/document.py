@@ -19,7 +19,7 @@ from functools import lru_cache
 from tasks.extract import keywords as kw
 from tasks.extract import regions as rg
 from tasks.extract import rules as ru
-from tasks.extract import taxonomy
+from tasks.extract import script, taxonomy
 from tasks.extract.numbers import Quantity, find_quantities
 from tasks.extract.segment import Segmentation, tokens
 from tasks.extract.sentences import Span, clauses, sentences
@@ -464,8 +464,11 @@ class _Doc:
 def extract_document(
     body: str, title: str | None, published: date | None, top_k: int
 ) -> Extraction:
-    doc = _Doc(body, title, published)
+    view = script.matching_view(body)  # Traditional pages are matched in Simplified
+    doc = _Doc(view, script.to_simplified(title) if title else title, published)
     doc.run()
+    if view is not body:
+        script.restore_spans(body, view, doc.facts, doc.skips)
     title_words = [w for w, _, _ in doc.title_tokens]
     keywords = kw.page_keywords(doc.words, doc.seg.uncut(), title_words, top_k)
     return Extraction(facts=doc.facts, skips=doc.skips, keywords=keywords)

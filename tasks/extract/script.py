@@ -1,0 +1,162 @@
+"""A Simplified-script view of a body for matching, with the body's own offsets.
+
+The cue words, units and the gazetteer are written in Simplified Chinese, so a
+Traditional page (貧困發生率, 萬人, 億元, 縣) would meet none of them. The rules
+therefore read a converted copy of the body; because the copy has the same length
+and every character stays at its place, a span found in it slices the stored body
+exactly, and evidence and sentences are taken from the stored body afterwards.
+
+OpenCC's phrase conversion is used where it keeps every character in place (it
+knows 乾隆 from 乾燥); a paragraph where a phrase would change the length is
+converted character by character instead.
+
+A "?" that stands for a character a conversion lost would end the sentence and cut
+the cue word it sits in ("?困?生率"). In the view it becomes the character a cue word
+pins down; between a word and a number, a linking verb (schemas/mask_repairs.yaml);
+elsewhere a neutral "□" that ends nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+
+from opencc import OpenCC
+
+from tasks.clean.cues import lost_before_number
+from tasks.clean.normalize import lost_spans
+from tasks.models import CandidateFact, Skip
+
+# A page counts as Traditional when at least this share of its Han characters
+# changes under conversion. Simplified pages change a handful (著, 於, 乾县 would
+# become 干县), Traditional ones a fifth or more; below the share the body is read
+# as written, so a Simplified place name is never rewritten.
+_TRADITIONAL_SHARE = 0.04
+
+
+@cache
+def _converter() -> OpenCC:
+    """Traditional -> Simplified converter, loaded once per process."""
+    return OpenCC("t2s")
+
+
+@cache
+def _char(c: str) -> str:
+    out = _converter().convert(c)
+    return out if len(out) == 1 else c
+
+
+def _is_han(c: str) -> bool:
+    o = ord(c)
+    return 0x3400 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x3FFFF
+
+
+def _aligned(original: str, converted: str) -> bool:
+    """Same length and only Han characters replaced by Han characters."""
+    if len(original) != len(converted):
+        return False
+    return all(_is_han(a) and _is_han(b)
+               for a, b in zip(original, converted, strict=True) if a != b)
+
+
+def _paragraph(text: str) -> str:
+    out = _converter().convert(text)
+    if _aligned(text, out):
+        return out
+    return "".join(_char(c) for c in text)
+
+
+def to_simplified(text: str) -> str:
+    """``text`` in Simplified script, same length, each character in its place.
+
+    Returns ``text`` itself when it is not Traditional, so callers can tell by
+    identity that nothing changed.
+    """
+    if text.isascii():
+        return text
+    out = _converter().convert(text)
+    if out == text:
+        return text
+    han = sum(1 for c in text if _is_han(c))
+    if not _aligned(text, out):
+        out = "\n".join(_paragraph(p) for p in text.split("\n"))
+    changed = sum(1 for a, b in zip(text, out, strict=True) if a != b)
+    if changed < _TRADITIONAL_SHARE * han:
+        return text
+    return out
+
+
+_UNKNOWN = "□"
+# A cue word fills lost characters only where at least this many of its own
+# characters are there to recognise it by.
+_MIN_KNOWN = 2
+
+
+@cache
+def _cue_words() -> tuple[str, ...]:
+    from tasks.extract.rules import lexicon
+
+    lx = lexicon()
+    return tuple(sorted({*lx.left, *lx.nouns}, key=len, reverse=True))
+
+
+def _fill(view: list[str], pos: int) -> None:
+    """Fill the lost characters around ``pos`` from the one cue word that fits there."""
+    fits: set[tuple[int, str]] = set()
+    for word in _cue_words():
+        for start in range(max(0, pos - len(word) + 1), pos + 1):
+            window = view[start:start + len(word)]
+            if len(window) < len(word):
+                continue
+            known = sum(1 for a, b in zip(window, word, strict=True) if a == b)
+            if known >= _MIN_KNOWN and all(a == b or a == "?" for a, b in
+                                            zip(window, word, strict=True)):
+                fits.add((start, word))
+        if fits:
+            break  # longest words first: 贫困发生率 before 发生率
+    if len(fits) == 1:
+        start, word = fits.pop()
+        for i, c in enumerate(word):
+            if view[start + i] == "?":
+                view[start + i] = c
+
+
+def fill_lost(text: str) -> str:
+    """``text`` with every lost-character "?" filled or neutralised, same length."""
+    if "?" not in text:
+        return text
+    view = list(text)
+    spans = lost_spans(text)
+    for start, end in spans:
+        for pos in range(start, end):
+            if view[pos] == "?":
+                _fill(view, pos)
+    for start, end in spans:
+        for pos in range(start, end):
+            if view[pos] == "?":
+                before_number = (end - start == 1 and pos > 0 and _is_han(view[pos - 1])
+                                 and text[pos + 1:pos + 2].isdigit())
+                view[pos] = lost_before_number() if before_number else _UNKNOWN
+    return "".join(view)
+
+
+def matching_view(body: str) -> str:
+    """What the rules read: ``body`` in Simplified script with lost characters filled."""
+    return fill_lost(to_simplified(body))
+
+
+def restore_spans(body: str, view: str, facts: Iterable[CandidateFact],
+                  skips: Iterable[Skip]) -> None:
+    """Give facts and skips found in ``view`` the stored body's own text.
+
+    A fact's sentence is the one view span of its length that covers the evidence;
+    the same offsets in ``body`` hold the sentence as the page wrote it.
+    """
+    for fact in facts:
+        fact.evidence = body[fact.char_start:fact.char_end]
+        n = len(fact.sentence)
+        start = view.find(fact.sentence, max(0, fact.char_end - n), fact.char_start + n)
+        if start >= 0:
+            fact.sentence = body[start:start + n]
+    for skip in skips:
+        skip.text = body[skip.char_start:skip.char_end]
