@@ -63,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         db = Path(tmp) / "devset.duckdb"
         run_pipeline([str(cache / f"{p}.txt") for p in pages], db, 200)
         columns, rows = query_rows(db, "SELECT doc_key AS seed, * FROM v_facts")
+        _, dated = query_rows(db, "SELECT doc_key, published_date FROM dim_document")
+    found = {Path(str(k)).stem: d for k, d in dated}
+    in_text = {p: m["published"] for p, m in pages.items() if m.get("published_from") == "text"}
+    dates_ok = sorted(p for p, d in in_text.items() if str(found.get(p)) == d)
     preds = [dict(zip(columns, r, strict=True)) for r in rows]
     for p in preds:  # doc keys may carry a folder or suffix; the page id is the stem
         p["seed"] = Path(str(p["seed"])).stem
@@ -72,8 +76,11 @@ def main(argv: list[str] | None = None) -> int:
         groups[f"script={meta['script']}"].append(pid)
         groups[f"level={meta['level']}"].append(pid)
     reports = {k: score(preds, gold, seeds=v) for k, v in sorted(groups.items())}
+    dates = {"in_text": len(in_text), "found": len(dates_ok),
+             "missed": sorted(set(in_text) - set(dates_ok))}  # fmt: skip
     if args.json:
-        out = {"overall": overall.to_dict(), **{k: r.to_dict() for k, r in reports.items()}}
+        out = {"overall": overall.to_dict(), "publication_dates": dates,
+               **{k: r.to_dict() for k, r in reports.items()}}  # fmt: skip
         print(json.dumps(out, ensure_ascii=False, default=str))
         return 0
     print(f"development set: {len(pages)} real pages, {len({p['site'] for p in pages.values()})} "
@@ -83,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     print(_line("all", overall, len(pages)))
     for k, r in reports.items():
         print(_line(k, r, len(groups[k])))
+    print(f"publication dates stated in the text: {dates['found']} of {dates['in_text']} found"
+          + (f" (missed: {', '.join(dates['missed'])})" if dates["missed"] else ""))
     if args.show_misses:
         print()
         print(overall.format_text())

@@ -20,13 +20,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# Everything a stage's output depends on: its own code and data, the record types
+# and staged schemas, the pinned libraries, and for extract everything clean
+# depends on too (it reads clean's output: a new date rule must re-extract).
+_SHARED = ("tasks/models.py", "tasks/staging.py", "tasks/stages.py", "requirements.lock")
+_CLEAN = ("tasks/decode.py", "tasks/clean/*.py", "schemas/chrome_cues.yaml",
+          "schemas/mask_repairs.yaml")
 STAGE_FILES: dict[str, tuple[str, ...]] = {
-    "clean": ("tasks/decode.py", "tasks/clean/*.py", "tasks/stages.py",
-              "schemas/chrome_cues.yaml", "schemas/mask_repairs.yaml"),
-    # the matching view reads the cleaner's lost-character rules
-    "extract": ("tasks/extract/*.py", "tasks/clean/normalize.py", "tasks/clean/cues.py",
-                "tasks/stages.py", "schemas/indicators.yaml", "schemas/regions.csv",
-                "schemas/mask_repairs.yaml"),
+    "clean": (*_SHARED, *_CLEAN),
+    "extract": (*_SHARED, *_CLEAN, "tasks/extract/*.py", "schemas/indicators.yaml",
+                "schemas/regions.csv"),
 }
 
 

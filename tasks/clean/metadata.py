@@ -29,6 +29,9 @@ _SPEECH_DATE_RE = re.compile(
     rf"^[(（]?\s*[—\-－]{{1,2}}\s*(?P<date>(?:19|20|一九|二〇|二零)[\d{_CN_NUM}]{{2}}\s*年"
     rf"\s*[\d{_CN_NUM}]{{1,3}}\s*月\s*[\d{_CN_NUM}]{{1,3}}\s*日)\s*在"
 )
+_LEAD_DATE_LINES = 4
+_LEAD_DATE_MAX = 80
+_SENTENCE_OR_CLAUSE_RE = re.compile(r"[。！？!?；;，,]")
 _CN_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
 _VALUE_END_RE = re.compile(r"[\s|｜/,，;；()（）【】\[\]]")
 _URL_RE = re.compile(r"https?://|www\.|\.(?:com|cn|net|org)\b", re.IGNORECASE)
@@ -243,8 +246,8 @@ def read_meta(header: list[str], body: list[str], *, elsewhere: list[str] | None
     The publication date comes from, in order: a speech's own opening line; a
     labelled dateline in the header; the page's <meta> tags (``meta_dates``); any
     other date in the header; a labelled dateline or date line elsewhere among the
-    chrome (``elsewhere``: a dateline under a summary, a 发布日期 in the footer);
-    the page's address.
+    chrome (``elsewhere``: a dateline under a summary, a 发布日期 in the footer); a
+    dateline among the body's first lines; the page's address.
     """
     meta = PageMeta(source_site=find_source(header), author=find_author(header, body))
     spoken = speech_date(body[:_SPEECH_LINES])
@@ -254,9 +257,15 @@ def read_meta(header: list[str], body: list[str], *, elsewhere: list[str] | None
     in_header = rank_dates(header)
     in_meta = rank_dates(meta_dates or [])
     in_rest = rank_dates(elsewhere or [])
+    # excerpts copied from the web often start with a dateline the cut kept in the
+    # body ("范存宝 2020-04-26 18:48 央广网", "2017-12-07 02:26本刊"): a short line
+    # with a full date and no sentence in it
+    lead = [ln for ln in body[:_LEAD_DATE_LINES]
+            if len(ln) <= _LEAD_DATE_MAX and not _SENTENCE_OR_CLAUSE_RE.search(ln)]
     for found, origin in ((in_header if in_header and in_header[0] >= 2 else None, "text"),
                           (in_meta, "meta"), (in_header, "text"),
-                          (in_rest if in_rest and in_rest[0] >= 1 else None, "text")):
+                          (in_rest if in_rest and in_rest[0] >= 1 else None, "text"),
+                          (rank_dates(lead), "text")):
         if found is not None:
             (meta.published, meta.published_at), meta.published_from = found[1], origin
             return meta

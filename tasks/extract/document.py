@@ -274,6 +274,7 @@ class _Doc:
         code, rule, ev_start, ev_end = self._choose(it, noun, cue, ev, k)
         subset_of = None
         from_fact: CandidateFact | None = None
+        from_end = 0  # where the starting value of a from-to pair ends
         clause_text = body[it.clause.start : it.clause.end].lstrip(" ,，;；、　")
         if any(clause_text.startswith(m) for m in lx.subset_markers):
             parent = next(
@@ -299,7 +300,7 @@ class _Doc:
             pf = self.facts[i]
             if lx.from_to.match(gap) and ru.compatible(pf.unit, it.unit):
                 code, rule, ev_start = pf.indicator, "from_to", q.qual_start
-                from_fact = pf
+                from_fact, from_end = pf, prev.q.end
         if code is None:
             return
         ind = lx.indicators[code]
@@ -337,7 +338,8 @@ class _Doc:
         region, region_code, province, note = self.region_for(sent, ev_start)
         if region is None:
             confidence -= 0.1
-        when = self._from_to_time(sent, it, from_fact, self._time(sent, q, ind, ev_end))
+        when = self._time(sent, q, ind, ev_end)
+        when = self._from_to_time(sent, it, from_fact, from_end, when)
         if self.published and when.year and when.year > self.published.year:
             self._skip("plan_or_target", ev_start, ev_end)  # "到2020年…降至3%以下"
             return
@@ -389,7 +391,7 @@ class _Doc:
         return _When(t.year, t.period_start, t.as_of, kind, t.source)
 
     def _from_to_time(
-        self, sent: Span, it: _Item, from_fact: CandidateFact | None, when: _When
+        self, sent: Span, it: _Item, from_fact: CandidateFact | None, from_end: int, when: _When
     ) -> _When:
         """Years of a from-to pair (TAXONOMY: each value its own year). A value
         with a year of its own keeps it; a bare "从644个" takes the starting year
@@ -409,7 +411,7 @@ class _Doc:
             if when.kind == "cumulative" and when.period_start is not None:
                 return _When(when.period_start, None, None, "point", "period")
             return _When()
-        if self._time_between(from_fact.char_end, q.qual_start) and when.year is not None:
+        if self._time_between(from_end, q.qual_start) and when.year is not None:
             if from_fact.year is not None and from_fact.year_source == "explicit":
                 self.pairs.setdefault(sent.start, (from_fact.year, when.year))
             return when
