@@ -34,7 +34,13 @@ from tasks.sources import expand_sources
 from tasks.staging import BatchRef, write_rows
 from tasks.summary import summarize, summary_markdown, validation_markdown
 from tasks.validate import build_data_docs
-from tasks.warehouse import connect, known_pages, known_signatures, load_run
+from tasks.warehouse import (
+    connect,
+    known_pages,
+    known_signatures,
+    legacy_key_renames,
+    load_run,
+)
 
 
 def stage_cache_dir() -> Path:
@@ -95,7 +101,11 @@ def discover(
     found, rejected = expand_sources(sources)
     write_rows(run_dir / "batch-discover" / "rejected_discover.parquet", "rejected",
                [stages.rejection_row(r) for r in rejected])
+    renames = legacy_key_renames(db, found)
     known = {} if reprocess else known_pages(db)
+    for old, new in renames.items():  # a document keyed the old way is this source's
+        if old in known:
+            known[new] = known.pop(old)
     unchanged = unchanged_files(found, known)
     refs = stages.plan_batches([s for s in found if s.doc_key not in unchanged], known,
                                run_dir, batch_size)
@@ -118,6 +128,7 @@ def discover(
         "refs": refs,
         "discover_rejected": len(rejected),
         "discover_unchanged": len(unchanged),
+        "renames": renames,
     }
 
 
@@ -212,8 +223,10 @@ def load(
     indicators = [asdict(i) for i in load_taxonomy()]
     regions = [asdict(r) for r in load_gazetteer().rows]
     run_dir = Path(plan["run_dir"])
-    duplicates = stages.find_duplicates(run_dir, lambda: known_signatures(db))
-    load_run(db, run_dir, run, indicators, regions, duplicates)
+    renames: dict[str, str] = plan["renames"]
+    duplicates = stages.find_duplicates(
+        run_dir, lambda: [(renames.get(k, k), sig) for k, sig in known_signatures(db)])
+    load_run(db, run_dir, run, indicators, regions, duplicates, renames=renames)
     shutil.rmtree(plan["run_dir"], ignore_errors=True)
     return run
 

@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from tasks.clean.dedupe import SIGNATURE_BYTES, body_signature
-from tasks.models import Validators
+from tasks.models import Source, Validators
 from tasks.staging import SCHEMAS
 
 SCHEMA_SQL = Path(__file__).resolve().parents[1] / "warehouse" / "schema.sql"
@@ -125,6 +125,51 @@ def known_pages(db: Path | str) -> dict[str, Validators]:
     return {key: Validators(sha, etag, modified) for key, sha, etag, modified in rows}
 
 
+def legacy_key_renames(db: Path | str, sources: list[Source]) -> dict[str, str]:
+    """Old key -> this run's key, for documents an earlier version keyed differently.
+
+    Earlier versions keyed a file by its stem and a URL by host and hash, so two
+    ``index.html`` in different folders shared one key. Those keys hold no ``/``;
+    a source of this run at the same location takes the document over under its
+    new key (``migrate_doc_keys``), so its facts are kept and nothing is loaded twice.
+    """
+    if not Path(db).exists():
+        return {}
+    with connect(db, read_only=True) as con:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        if "dim_document" not in tables:
+            return {}
+        old = dict(con.execute(
+            "SELECT location, doc_key FROM dim_document WHERE NOT contains(doc_key, '/')"
+        ).fetchall())
+    return {old[s.location]: s.doc_key for s in sources
+            if s.location in old and old[s.location] != s.doc_key}
+
+
+_KEYED_TABLES = ("fact_indicator", "fact_keyword", "extraction_skips", "quarantined_facts",
+                 "rejected_pages", "dim_document")
+
+
+def migrate_doc_keys(con: duckdb.DuckDBPyConnection, renames: dict[str, str]) -> None:
+    """Move documents and every row keyed by them from old keys to new ones.
+
+    Runs inside the load transaction, before the run's rows replace documents by key.
+    """
+    if not renames:
+        return
+    con.execute("CREATE OR REPLACE TEMP TABLE key_renames (old VARCHAR, new VARCHAR)")
+    con.executemany("INSERT INTO key_renames VALUES (?, ?)", list(renames.items()))
+    # A document already under a new key (another file that key named) gives way, as the
+    # load would replace it anyway: two rows must not end up sharing the key.
+    for table in ("fact_indicator", "fact_keyword", "extraction_skips", "dim_document"):
+        con.execute(f"DELETE FROM {table} WHERE doc_key IN (SELECT new FROM key_renames)")
+    con.execute("UPDATE dim_document SET duplicate_of = r.new FROM key_renames r "
+                "WHERE duplicate_of = r.old")
+    for table in _KEYED_TABLES:
+        con.execute(f"UPDATE {table} SET doc_key = r.new FROM key_renames r "
+                    f"WHERE {table}.doc_key = r.old")
+
+
 def known_signatures(db: Path | str) -> list[tuple[str, bytes]]:
     """(doc_key, MinHash signature) of every loaded original, oldest first.
 
@@ -213,12 +258,14 @@ def load_run(
     regions: list[dict[str, Any]],
     duplicates: dict[str, str] | None = None,
     wait_seconds: float | None = None,
+    renames: dict[str, str] | None = None,
 ) -> None:
     """Load every staged batch of a run in one transaction.
 
     A crash at any point leaves the warehouse as it was before the run: DuckDB
     discards an uncommitted transaction when the file is next opened.
-    A document whose content changed replaces its earlier facts, keywords and skips.
+    A document whose content changed replaces its earlier facts, keywords and skips;
+    ``renames`` (old key -> new key, see ``legacy_key_renames``) are applied first.
     """
     run_id = run["run_id"]
     with connect(db, wait_seconds=wait_seconds) as con:
@@ -226,6 +273,7 @@ def load_run(
         con.execute("BEGIN TRANSACTION")
         try:
             load_dimensions(con, indicators, regions)
+            migrate_doc_keys(con, renames or {})
             _load_staged(con, run_dir, run_id, duplicates or {})
             con.execute(
                 "INSERT INTO etl_runs BY NAME SELECT * FROM (SELECT ?::VARCHAR AS run_id, "
