@@ -68,11 +68,14 @@ def page_stem(doc_key: str) -> str:
     return Path(name).stem
 
 
-def file_doc_key(path: Path, root: Path) -> str:
-    """``<root's folder name>/<path below root>``, with ``/`` between parts."""
-    inside = Path(os.path.relpath(os.path.abspath(path), os.path.abspath(root))).as_posix()
+def _key_prefix(root: Path) -> str:
+    """The name of the folder ``root`` leads to (a link's target, ``.``'s own name), and /."""
     name = Path(os.path.realpath(root)).name
-    return f"{name}/{inside}" if name else inside
+    return f"{name}/" if name else ""
+
+
+def _below(path: Path, root: Path) -> str:
+    return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(root))).as_posix()
 
 
 def canonical_url(url: str) -> str:
@@ -153,7 +156,7 @@ def _expand_one(arg: str, scope: _Scope) -> Iterator[Source | Rejection]:
         if arg.lower().endswith((".yaml", ".yml")):
             yield from _expand_sources_file(path, scope)
         else:
-            yield _file_source(path, path.parent, arg)
+            yield _file_source(path, path.parent, arg, _key_prefix(path.parent))
         return
     if path.is_dir():
         yield from _expand_dir(path, arg)
@@ -163,10 +166,11 @@ def _expand_one(arg: str, scope: _Scope) -> Iterator[Source | Rejection]:
         files = [p for p in map(Path, sorted(glob.glob(pattern, recursive=True)))
                  if p.is_file() and is_page_file(p)]
         root = _glob_root(arg, scope.base)
+        prefix = _key_prefix(root)
         if not files:
             yield _reject(arg, "no_match", "the glob matched no page files")
         for p in files:
-            yield _file_source(p, root, arg)
+            yield _file_source(p, root, arg, prefix)
         return
     if path.is_symlink():
         yield _link_rejection(path)
@@ -219,8 +223,9 @@ def _expand_dir(folder: Path, origin: str) -> Iterator[Source | Rejection]:
     if not files and not problems:
         problems.append(_reject(origin, "no_match", "the directory holds no page files"))
     yield from problems
+    prefix = _key_prefix(folder)
     for path in sorted(files):
-        yield _file_source(path, folder, origin)
+        yield _file_source(path, folder, origin, prefix)
 
 
 def _expand_list(arg: str, scope: _Scope) -> Iterator[Source | Rejection]:
@@ -428,9 +433,10 @@ def sources_file_problems(args: Iterable[str], base: Path | None = None) -> list
     return problems
 
 
-def _file_source(path: Path, root: Path, origin: str) -> Source:
-    return Source(location=str(path.resolve()), kind="file", doc_key=file_doc_key(path, root),
-                  origin=origin)
+def _file_source(path: Path, root: Path, origin: str, prefix: str) -> Source:
+    """A file's key is ``prefix`` (``_key_prefix(root)``, once per walk) and its path below root."""
+    return Source(location=str(path.resolve()), kind="file",
+                  doc_key=prefix + _below(path, root), origin=origin)
 
 
 def expand_sources(

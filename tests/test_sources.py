@@ -100,3 +100,21 @@ def test_names_at_most_counts_pages_across_arguments_and_ignores_rejections(
     assert names_at_most(args, 4)
     assert not names_at_most(args, 3)
     assert names_at_most([str(tmp_path / "missing.html")], 0)
+
+
+def test_an_entry_whose_key_is_taken_keeps_its_fetch_options(tmp_path: Path) -> None:
+    _touch(tmp_path / "east" / "pages" / "a.html")
+    _touch(tmp_path / "west" / "pages" / "a.html")
+    spec = tmp_path / "sources.yaml"
+    spec.write_text(
+        "sources:\n"
+        "  - {name: east, kind: files, location: east/pages, options: {politeness: 1.5}}\n"
+        "  - {name: west, kind: files, location: west/pages, options: {politeness: 3}}\n",
+        encoding="utf-8",
+    )
+    sources, rejected = expand_sources([str(spec)])
+    assert rejected == []
+    east, west = sources
+    assert (east.origin, east.options) == ("east", '{"politeness": 1.5}')
+    assert (west.origin, west.options) == ("west", '{"politeness": 3}')
+    assert east.doc_key == "pages/a.html" and west.doc_key.startswith("pages/a.html~")
