@@ -188,7 +188,7 @@ def _glob_root(pattern: str, base: Path) -> Path:
 def _link_rejection(path: Path) -> Rejection:
     try:
         path.stat()
-        reason, detail = "dangling_link", "the link's target cannot be read"
+        reason, detail = "not_a_file", "the link leads to neither a file nor a folder"
     except OSError as exc:
         loop = exc.errno == errno.ELOOP
         reason = "symlink_loop" if loop else "dangling_link"
