@@ -30,7 +30,7 @@ from tasks import stages, validation_stage, workers
 from tasks.extract.regions import load_gazetteer
 from tasks.extract.taxonomy import load_taxonomy
 from tasks.fetch import unchanged_files
-from tasks.sources import expand_sources
+from tasks.sources import expand_sources, legacy_renames
 from tasks.staging import BatchRef, write_rows
 from tasks.summary import summarize, summary_markdown, validation_markdown
 from tasks.validate import build_data_docs
@@ -38,8 +38,8 @@ from tasks.warehouse import (
     connect,
     known_pages,
     known_signatures,
-    legacy_key_renames,
     load_run,
+    stored_locations,
 )
 
 
@@ -98,10 +98,11 @@ def discover(
     """
     run_id = new_run_id()
     run_dir = Path(staging_root) / run_id
-    found, rejected = expand_sources(sources)
+    stored = stored_locations(db)
+    found, rejected = expand_sources(sources, stored=stored)
+    renames = legacy_renames(found, stored)
     write_rows(run_dir / "batch-discover" / "rejected_discover.parquet", "rejected",
                [stages.rejection_row(r) for r in rejected])
-    renames = legacy_key_renames(db, found)
     known = {} if reprocess else known_pages(db)
     for old, new in renames.items():  # a document keyed the old way is this source's
         if old in known:

@@ -16,7 +16,8 @@ Document keys (``dim_document.doc_key``) must name the same page in every run:
   it sits in. ``pages``, ``./pages/`` and ``/abs/pages`` are the same folder, and a
   link to it takes the name of its target, so all give the same keys. The key starts
   at the folder you name: run a tree as ``data`` and its sub-folder as ``data/A``
-  and the same file has two keys, so name a tree the same way each time.
+  and the same file has two keys, so name a tree the same way each time. A key that
+  another existing file already holds gets a short location hash (``expand_sources``).
 
 Local files reached through a list file must lie under that list's folder (or
 under the ``roots`` of the sources file that named the list); anything else is
@@ -440,15 +441,18 @@ def _file_source(path: Path, root: Path, origin: str, prefix: str) -> Source:
 
 
 def expand_sources(
-    args: Iterable[str], base: Path | None = None
+    args: Iterable[str], base: Path | None = None, stored: dict[str, str] | None = None
 ) -> tuple[list[Source], list[Rejection]]:
     """Expand SOURCE arguments; the same file or page named twice is pulled once.
 
-    Two different files with the same key (folders of the same name in two places,
-    named in one run) keep the first key and give the later one a short location
-    hash, so keys stay unique within a run.
+    Keys are unique within the run and across runs: ``stored`` maps the warehouse's
+    keys to their locations. A file whose key another file holds (folders of the same
+    name in two places, named in one run or in two) takes a second key, the key and a
+    short location hash, and keeps it in later runs. A key held by a file that is gone
+    passes to the new location: the file was moved.
     """
     scope = _Scope(base or Path.cwd())
+    stored = stored or {}
     sources: list[Source] = []
     rejections: list[Rejection] = []
     seen: set[str] = set()
@@ -462,12 +466,35 @@ def expand_sources(
             if same in seen:
                 continue
             seen.add(same)
-            if item.doc_key in seen_keys:
-                digest = hashlib.sha1(item.location.encode("utf-8")).hexdigest()[:6]
-                item = replace(item, doc_key=f"{item.doc_key}~{digest}")
+            if item.kind == "file" and _key_taken(item, seen_keys, stored):
+                item = replace(item, doc_key=_second_key(item))
             seen_keys.add(item.doc_key)
             sources.append(item)
     return sources, rejections
+
+
+def _second_key(source: Source) -> str:
+    return f"{source.doc_key}~{hashlib.sha1(source.location.encode('utf-8')).hexdigest()[:6]}"
+
+
+def _key_taken(source: Source, run_keys: set[str], stored: dict[str, str]) -> bool:
+    if source.doc_key in run_keys or _second_key(source) in stored:
+        return True
+    holder = stored.get(source.doc_key)
+    return holder not in (None, source.location) and os.path.isfile(str(holder))
+
+
+def legacy_renames(sources: list[Source], stored: dict[str, str]) -> dict[str, str]:
+    """Old key -> this run's key, for documents an earlier version keyed differently.
+
+    Earlier versions keyed a file by its stem and a URL by host and hash (keys without
+    ``/``), so ``A/index.html`` and ``B/index.html`` shared ``index``. A source of this
+    run at the same location takes such a document over under its own key
+    (``tasks.warehouse.migrate_doc_keys``), so nothing is loaded twice.
+    """
+    legacy = {location: key for key, location in stored.items() if "/" not in key}
+    return {legacy[s.location]: s.doc_key for s in sources
+            if s.location in legacy and legacy[s.location] != s.doc_key}
 
 
 def names_at_most(args: Iterable[str], limit: int, base: Path | None = None) -> bool:

@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from tasks.clean.dedupe import SIGNATURE_BYTES, body_signature
-from tasks.models import Source, Validators
+from tasks.models import Validators
 from tasks.staging import SCHEMAS
 
 SCHEMA_SQL = Path(__file__).resolve().parents[1] / "warehouse" / "schema.sql"
@@ -125,25 +125,15 @@ def known_pages(db: Path | str) -> dict[str, Validators]:
     return {key: Validators(sha, etag, modified) for key, sha, etag, modified in rows}
 
 
-def legacy_key_renames(db: Path | str, sources: list[Source]) -> dict[str, str]:
-    """Old key -> this run's key, for documents an earlier version keyed differently.
-
-    Earlier versions keyed a file by its stem and a URL by host and hash, so two
-    ``index.html`` in different folders shared one key. Those keys hold no ``/``;
-    a source of this run at the same location takes the document over under its
-    new key (``migrate_doc_keys``), so its facts are kept and nothing is loaded twice.
-    """
+def stored_locations(db: Path | str) -> dict[str, str]:
+    """doc_key -> location of every loaded document (see ``tasks.sources.expand_sources``)."""
     if not Path(db).exists():
         return {}
     with connect(db, read_only=True) as con:
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         if "dim_document" not in tables:
             return {}
-        old = dict(con.execute(
-            "SELECT location, doc_key FROM dim_document WHERE NOT contains(doc_key, '/')"
-        ).fetchall())
-    return {old[s.location]: s.doc_key for s in sources
-            if s.location in old and old[s.location] != s.doc_key}
+        return dict(con.execute("SELECT doc_key, location FROM dim_document").fetchall())
 
 
 _KEYED_TABLES = ("fact_indicator", "fact_keyword", "extraction_skips", "quarantined_facts",
@@ -265,7 +255,7 @@ def load_run(
     A crash at any point leaves the warehouse as it was before the run: DuckDB
     discards an uncommitted transaction when the file is next opened.
     A document whose content changed replaces its earlier facts, keywords and skips;
-    ``renames`` (old key -> new key, see ``legacy_key_renames``) are applied first.
+    ``renames`` (old key -> new key, see ``tasks.sources.legacy_renames``) are applied first.
     """
     run_id = run["run_id"]
     with connect(db, wait_seconds=wait_seconds) as con:

@@ -71,6 +71,24 @@ def test_same_file_name_in_two_folders_keeps_both_documents_across_runs(
     assert again["pages_unchanged"] == 2 and again["documents_loaded"] == 0
 
 
+def test_folders_of_the_same_name_loaded_in_two_runs_keep_both_documents(
+    prefect_server: str, tmp_path: Path
+) -> None:
+    first = page(tmp_path / "east" / "pages" / "index.html", "xiji_2016_briefing.html")
+    second = page(tmp_path / "west" / "pages" / "index.html", "longxi_2019_exit.html")
+    db = tmp_path / "wh.duckdb"
+    run_json(str(first.parent), "--db", str(db), api=prefect_server)
+    run_json(str(second.parent), "--db", str(db), api=prefect_server)
+    docs = dict(rows(db, "SELECT location, doc_key FROM dim_document"))
+    assert set(docs) == {str(first), str(second)}
+    assert docs[str(first)] == "pages/index.html"
+    assert docs[str(second)].startswith("pages/index.html~")
+    # The second folder's key is its own from now on: a re-run finds it unchanged.
+    again = run_json(str(second.parent), str(first.parent), "--db", str(db),
+                     api=prefect_server)
+    assert again["pages_unchanged"] == 2 and again["documents_loaded"] == 0
+
+
 def test_a_warehouse_keyed_by_file_stems_moves_to_the_new_keys(
     prefect_server: str, tmp_path: Path
 ) -> None:
