@@ -118,3 +118,15 @@ def test_an_entry_whose_key_is_taken_keeps_its_fetch_options(tmp_path: Path) -> 
     assert (east.origin, east.options) == ("east", '{"politeness": 1.5}')
     assert (west.origin, west.options) == ("west", '{"politeness": 3}')
     assert east.doc_key == "pages/a.html" and west.doc_key.startswith("pages/a.html~")
+
+
+def test_a_broken_sources_file_reached_in_a_run_is_a_rejection_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    _touch(tmp_path / "sched.yaml", "sources:\n  - {name: x, kind: files, location: 7}\n")
+    _touch(tmp_path / "plain.txt")
+    listing = _touch(tmp_path / "all.txt", "sched.yaml\nplain.txt\n")
+    sources, rejected = expand_sources([f"@{listing}"])
+    assert [s.doc_key for s in sources] == [f"{tmp_path.name}/plain.txt"]
+    assert [r.reason for r in rejected] == ["invalid_sources_file"]
+    assert "sources[1] (x).location: expected a non-empty text, got 7" in rejected[0].detail
