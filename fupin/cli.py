@@ -62,7 +62,25 @@ def _runner_options(args: argparse.Namespace) -> None:
         os.environ["FUPIN_WORKERS"] = str(args.workers)
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {text!r}")
+    return value
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    from tasks.sources import sources_file_problems
+
+    problems = sources_file_problems(args.sources)
+    if problems:  # before any work: a bad option would fail or stall pages mid-run
+        for problem in problems:
+            print(f"fupin run: {problem}", file=sys.stderr)
+        return 2
     _runner_options(args)
     summary = run_pipeline(args.sources, Path(args.db), args.batch_size, args.reprocess)
     if not args.json or args.verbose:
@@ -193,6 +211,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from tasks.evaluate import load_gold, score
+    from tasks.sources import page_stem
 
     gold = load_gold(Path(args.gold))
     _runner_options(args)
@@ -203,10 +222,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
         _, pulled = query_rows(
             db, "SELECT doc_key FROM dim_document UNION SELECT doc_key FROM rejected_pages"
         )
-    # Score only pages that have gold answers and were part of this run.
-    seeds = {g.seed for g in gold} & {r[0] for r in pulled}
-    predictions = [p for p in (dict(zip(columns, r, strict=True)) for r in rows)
-                   if p["seed"] in seeds]
+    # Gold names a page by its file stem. Score only pages with gold that were in this run.
+    seeds = {g.seed for g in gold} & {page_stem(r[0]) for r in pulled}
+    predictions = [{**p, "seed": page_stem(p["seed"])}
+                   for p in (dict(zip(columns, r, strict=True)) for r in rows)]
+    predictions = [p for p in predictions if p["seed"] in seeds]
     report = score(predictions, [g for g in gold if g.seed in seeds])
     if args.json:
         print(_dumps({"seeds": sorted(seeds), **report.to_dict()}))
@@ -253,10 +273,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("sources", nargs="+", metavar="SOURCE",
                      help="file, directory, glob, http(s) URL, or @FILE with one per line")
     run.add_argument("--db", default=str(default_db()), help=db_help)
-    run.add_argument("--batch-size", type=int, default=200, help="pages per task run")
+    run.add_argument("--batch-size", type=positive_int, default=200, help="pages per task run")
     run.add_argument("--task-runner", metavar="KIND",
                      help="threads (default), processes[:N], dask, or dask:ADDRESS")
-    run.add_argument("--workers", type=int, metavar="N", help=workers_help)
+    run.add_argument("--workers", type=positive_int, metavar="N", help=workers_help)
     run.add_argument("--reprocess", action="store_true",
                      help="clean, extract and validate unchanged pages again")
     run.add_argument("--json", action="store_true", help="print the summary as JSON (last line)")
@@ -277,8 +297,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="score extraction against gold facts")
     ev.add_argument("--gold", required=True, help="gold facts.jsonl")
     ev.add_argument("sources", nargs="+", metavar="SOURCE")
-    ev.add_argument("--batch-size", type=int, default=200)
-    ev.add_argument("--workers", type=int, metavar="N", help=workers_help)
+    ev.add_argument("--batch-size", type=positive_int, default=200)
+    ev.add_argument("--workers", type=positive_int, metavar="N", help=workers_help)
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=cmd_eval)
 

@@ -30,11 +30,17 @@ from tasks import stages, validation_stage, workers
 from tasks.extract.regions import load_gazetteer
 from tasks.extract.taxonomy import load_taxonomy
 from tasks.fetch import unchanged_files
-from tasks.sources import expand_sources
+from tasks.sources import expand_sources, legacy_renames
 from tasks.staging import BatchRef, write_rows
 from tasks.summary import summarize, summary_markdown, validation_markdown
 from tasks.validate import build_data_docs
-from tasks.warehouse import connect, known_pages, known_signatures, load_run
+from tasks.warehouse import (
+    connect,
+    known_pages,
+    known_signatures,
+    load_run,
+    stored_locations,
+)
 
 
 def stage_cache_dir() -> Path:
@@ -92,10 +98,15 @@ def discover(
     """
     run_id = new_run_id()
     run_dir = Path(staging_root) / run_id
-    found, rejected = expand_sources(sources)
+    stored = stored_locations(db)
+    found, rejected = expand_sources(sources, stored=stored)
+    renames = legacy_renames(found, stored)
     write_rows(run_dir / "batch-discover" / "rejected_discover.parquet", "rejected",
                [stages.rejection_row(r) for r in rejected])
     known = {} if reprocess else known_pages(db)
+    for old, new in renames.items():  # a document keyed the old way is this source's
+        if old in known:
+            known[new] = known.pop(old)
     unchanged = unchanged_files(found, known)
     refs = stages.plan_batches([s for s in found if s.doc_key not in unchanged], known,
                                run_dir, batch_size)
@@ -118,6 +129,7 @@ def discover(
         "refs": refs,
         "discover_rejected": len(rejected),
         "discover_unchanged": len(unchanged),
+        "renames": renames,
     }
 
 
@@ -212,8 +224,10 @@ def load(
     indicators = [asdict(i) for i in load_taxonomy()]
     regions = [asdict(r) for r in load_gazetteer().rows]
     run_dir = Path(plan["run_dir"])
-    duplicates = stages.find_duplicates(run_dir, lambda: known_signatures(db))
-    load_run(db, run_dir, run, indicators, regions, duplicates)
+    renames: dict[str, str] = plan["renames"]
+    duplicates = stages.find_duplicates(
+        run_dir, lambda: [(renames.get(k, k), sig) for k, sig in known_signatures(db)])
+    load_run(db, run_dir, run, indicators, regions, duplicates, renames=renames)
     shutil.rmtree(plan["run_dir"], ignore_errors=True)
     return run
 

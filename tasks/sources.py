@@ -3,24 +3,55 @@
 A SOURCE is a file, a directory (walked recursively), a glob, an http(s) URL,
 ``@FILE`` naming a list with one SOURCE per line, or a sources file in YAML
 (``*.yaml``/``*.yml``: named entries with fetch options, for scheduled runs).
-Arguments that match nothing are returned as rejections so the run can report them.
+Arguments that match nothing, or that cannot be read, are returned as rejections
+so the run can report them; only a sources file that breaks its schema stops a run
+(``SourcesFileError``), since its options would shape every page.
+
+Document keys (``dim_document.doc_key``) must name the same page in every run:
+
+* an http(s) page: its canonical URL (scheme and host lower-cased, default port,
+  fragment and user info dropped, an empty path written ``/``);
+* a local file: the name of the folder the SOURCE named, then the file's path inside
+  it (``pages/2020/a.html``). A directory names itself, a file or a glob the folder
+  it sits in. ``pages``, ``./pages/`` and ``/abs/pages`` are the same folder, and a
+  link to it takes the name of its target, so all give the same keys. The key starts
+  at the folder you name: run a tree as ``data`` and its sub-folder as ``data/A``
+  and the same file has two keys, so name a tree the same way each time. A key that
+  another existing file already holds gets a short location hash (``expand_sources``).
+
+Local files reached through a list file must lie under that list's folder (or
+under the ``roots`` of the sources file that named the list); anything else is
+rejected as ``outside_roots``, so a list cannot copy other files of the disk into
+the warehouse. Inside a directory, links to directories are not followed (each is
+recorded as ``symlinked_directory``), and links to nothing as ``dangling_link`` or
+``symlink_loop``.
 """
 
 from __future__ import annotations
 
+import errno
 import glob
 import hashlib
 import json
+import math
+import os
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
+from tasks.fetch import FetchOptions
 from tasks.models import Rejection, Source
 
 PAGE_SUFFIXES = (".html", ".htm", ".shtml", ".txt")
 _GLOB_CHARS = set("*?[")
+# Longer than any path (PATH_MAX) or URL a browser keeps: not a source anyone meant.
+MAX_SOURCE_CHARS = 4096
+_SHOWN_CHARS = 200
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def is_page_file(path: Path) -> bool:
@@ -30,146 +61,440 @@ def is_page_file(path: Path) -> bool:
     return name.endswith(PAGE_SUFFIXES)
 
 
-def file_doc_key(path: Path) -> str:
-    """The file stem, without page and gzip suffixes: how gold files name pages."""
-    name = path.name
+def page_stem(doc_key: str) -> str:
+    """A key's file name without folder, page and gzip suffixes: how gold files name pages."""
+    name = doc_key.rsplit("/", 1)[-1]
     if name.lower().endswith(".gz"):
         name = name[:-3]
     return Path(name).stem
 
 
-def url_doc_key(url: str) -> str:
-    """A stable, readable id for a URL: host plus a short hash of the whole URL."""
-    host = urlsplit(url).hostname or "url"
-    return f"{host}-{hashlib.sha1(url.encode('utf-8')).hexdigest()[:12]}"
+def _key_prefix(root: Path) -> str:
+    """The name of the folder ``root`` leads to (a link's target, ``.``'s own name), and /."""
+    name = Path(os.path.realpath(root)).name
+    return f"{name}/" if name else ""
+
+
+def _below(path: Path, root: Path) -> str:
+    return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(root))).as_posix()
+
+
+def canonical_url(url: str) -> str:
+    """The URL as one page has it however it is spelled; raises ValueError if malformed."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = parts.hostname
+    if not host:
+        raise ValueError("no host")
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
+    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
 
 
 def _is_url(arg: str) -> bool:
-    return urlsplit(arg).scheme in ("http", "https")
+    return arg.split("://", 1)[0].lower() in _DEFAULT_PORTS and "://" in arg
 
 
-def _expand_one(arg: str, base: Path) -> Iterator[Source | Rejection]:
-    if _is_url(arg):
-        yield Source(location=arg, kind="http", doc_key=url_doc_key(arg), origin=arg)
-        return
-    if "://" in arg:
-        yield Rejection(arg, "", "discover", "unsupported_scheme", "only http, https and files")
-        return
-    if arg.lower().endswith((".yaml", ".yml")) and not _GLOB_CHARS & set(arg):
-        yield from expand_sources_file(base / arg)
-        return
-    if arg.startswith("@"):
-        list_path = (base / arg[1:]).resolve()
-        try:
-            lines = list_path.read_text(encoding="utf-8-sig").splitlines()
-        except OSError as exc:
-            yield Rejection(arg, "", "discover", "unreadable_source_list", str(exc))
-            return
-        for line in lines:
-            entry = line.strip()
-            if entry and not entry.startswith("#"):
-                yield from _expand_one(entry, list_path.parent)
-        return
-    path = Path(arg) if Path(arg).is_absolute() else base / arg
-    if _GLOB_CHARS & set(arg):
-        matches = sorted(Path(p) for p in glob.glob(str(path), recursive=True))
-        files = [p for p in matches if p.is_file() and is_page_file(p)]
-        if not files:
-            yield Rejection(arg, "", "discover", "no_match", "the glob matched no page files")
-        for p in files:
-            yield _file_source(p, arg)
-        return
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and is_page_file(p))
-        if not files:
-            yield Rejection(arg, "", "discover", "no_match", "the directory holds no page files")
-        for p in files:
-            yield _file_source(p, arg)
-        return
-    if path.is_file():
-        yield _file_source(path, arg)
-        return
-    yield Rejection(arg, "", "discover", "not_found", "no such file, directory or URL")
+def _shown(text: str) -> str:
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 1] + "…"
 
 
-SOURCE_KINDS = ("files", "url", "list")
+def _reject(location: str, reason: str, detail: str) -> Rejection:
+    return Rejection(_shown(location), "", "discover", reason, detail)
 
 
-def expand_sources_file(path: Path) -> Iterator[Source | Rejection]:
-    """Expand a YAML sources file: ``defaults`` (fetch options), ``roots`` and ``sources``.
+@dataclass(frozen=True)
+class _Scope:
+    """Where an argument is read: relative paths start at ``base``; local files must lie
+    under ``roots`` (None: anywhere); ``lists`` are the list files being expanded."""
 
-    Each entry has a ``name``, a ``kind`` (files, url or list), a ``location`` and
-    optional ``options``. Local files must lie inside one of ``roots`` (default:
-    the folder of the sources file), so a list cannot reach elsewhere on the disk.
-    """
-    origin = str(path)
-    try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        yield Rejection(origin, "", "discover", "unreadable_sources_file", str(exc))
-        return
-    base = path.resolve().parent
-    roots = [(base / r).resolve() for r in spec.get("roots") or ["."]]
-    defaults = spec.get("defaults") or {}
-    for number, entry in enumerate(spec.get("sources") or [], start=1):
-        name = str(entry.get("name") or f"entry-{number}")
-        kind, location = entry.get("kind"), entry.get("location")
-        if kind not in SOURCE_KINDS or not location:
-            yield Rejection(f"{origin}#{name}", "", "discover", "bad_sources_entry",
-                            f"needs kind ({', '.join(SOURCE_KINDS)}) and location")
-            continue
-        options = {**defaults, **(entry.get("options") or {})}
-        arg = f"@{location}" if kind == "list" else str(location)
-        for item in _expand_one(arg, base):
-            if isinstance(item, Rejection):
-                yield item
-            elif item.kind == "file" and not _inside(Path(item.location), roots):
-                yield Rejection(item.location, item.doc_key, "discover", "outside_roots",
-                                f"not inside {', '.join(map(str, roots))}")
-            else:
-                yield Source(item.location, item.kind, item.doc_key, name,
-                             json.dumps(options, sort_keys=True) if options else "")
+    base: Path
+    roots: tuple[Path, ...] | None = None
+    lists: tuple[Path, ...] = ()
 
 
-def _inside(path: Path, roots: list[Path]) -> bool:
+def _inside(path: Path, roots: tuple[Path, ...]) -> bool:
     resolved = path.resolve()
     return any(resolved.is_relative_to(root) for root in roots)
 
 
-def _file_source(path: Path, origin: str) -> Source:
-    return Source(
-        location=str(path.resolve()), kind="file", doc_key=file_doc_key(path), origin=origin
-    )
+def _expand(arg: str, scope: _Scope) -> Iterator[Source | Rejection]:
+    """One argument's pages; whatever goes wrong with it is its rejection, never the run's."""
+    try:
+        for item in _expand_one(arg, scope):
+            if (isinstance(item, Source) and item.kind == "file" and scope.roots is not None
+                    and not _inside(Path(item.location), scope.roots)):
+                yield Rejection(item.location, item.doc_key, "discover", "outside_roots",
+                                f"not under {', '.join(map(str, scope.roots))}")
+            else:
+                yield item
+    except (OSError, ValueError) as exc:
+        yield _reject(arg, "bad_source", f"{type(exc).__name__}: {exc}")
+
+
+def _expand_one(arg: str, scope: _Scope) -> Iterator[Source | Rejection]:
+    if len(arg) > MAX_SOURCE_CHARS:
+        yield _reject(arg, "too_long", f"{len(arg)} characters (at most {MAX_SOURCE_CHARS})")
+        return
+    if _is_url(arg):
+        try:
+            key = canonical_url(arg)
+        except ValueError as exc:
+            yield _reject(arg, "bad_url", str(exc))
+            return
+        yield Source(location=arg, kind="http", doc_key=key, origin=arg)
+        return
+    if "://" in arg:
+        yield _reject(arg, "unsupported_scheme", "only http, https and files")
+        return
+    if arg.startswith("@"):
+        yield from _expand_list(arg, scope)
+        return
+    path = Path(arg) if Path(arg).is_absolute() else scope.base / arg
+    if path.is_file():  # an existing file is that file, even if its name looks like a glob
+        if arg.lower().endswith((".yaml", ".yml")):
+            yield from _expand_sources_file(path, scope)
+        else:
+            yield _file_source(path, path.parent, arg, _key_prefix(path.parent))
+        return
+    if path.is_dir():
+        yield from _expand_dir(path, arg)
+        return
+    if _GLOB_CHARS & set(arg):
+        pattern = arg if Path(arg).is_absolute() else str(Path(glob.escape(str(scope.base))) / arg)
+        files = [p for p in map(Path, sorted(glob.glob(pattern, recursive=True)))
+                 if p.is_file() and is_page_file(p)]
+        root = _glob_root(arg, scope.base)
+        prefix = _key_prefix(root)
+        if not files:
+            yield _reject(arg, "no_match", "the glob matched no page files")
+        for p in files:
+            yield _file_source(p, root, arg, prefix)
+        return
+    if path.is_symlink():
+        yield _link_rejection(path)
+        return
+    yield _reject(arg, "not_found", "no such file, directory or URL")
+
+
+def _glob_root(pattern: str, base: Path) -> Path:
+    """The folder a glob starts from: its parts before the first wildcard."""
+    parts = Path(pattern).parts
+    fixed = next(i for i, part in enumerate(parts) if _GLOB_CHARS & set(part))
+    return base.joinpath(*parts[:fixed])
+
+
+def _link_rejection(path: Path) -> Rejection:
+    try:
+        path.stat()
+        reason, detail = "not_a_file", "the link leads to neither a file nor a folder"
+    except OSError as exc:
+        loop = exc.errno == errno.ELOOP
+        reason = "symlink_loop" if loop else "dangling_link"
+        detail = f"the link points to {os.readlink(path)}" + (", in a loop" if loop else "")
+    return Rejection(str(path), "", "discover", reason, detail)
+
+
+def _expand_dir(folder: Path, origin: str) -> Iterator[Source | Rejection]:
+    files: list[Path] = []
+    problems: list[Rejection] = []
+
+    def unreadable(exc: OSError) -> None:
+        problems.append(_reject(str(exc.filename or folder), "unreadable", str(exc)))
+
+    for dirpath, dirnames, filenames in os.walk(folder, onerror=unreadable):
+        here = Path(dirpath)
+        dirnames.sort()
+        for name in dirnames:  # os.walk lists links to directories but does not enter them
+            if (here / name).is_symlink():
+                problems.append(Rejection(
+                    str(here / name), "", "discover", "symlinked_directory",
+                    f"not followed (it points to {os.readlink(here / name)}); "
+                    "name its target as a SOURCE to include it"))
+        for name in filenames:
+            path = here / name
+            if not is_page_file(path):
+                continue
+            if path.is_file():
+                files.append(path)
+            elif path.is_symlink():
+                problems.append(_link_rejection(path))
+    if not files and not problems:
+        problems.append(_reject(origin, "no_match", "the directory holds no page files"))
+    yield from problems
+    prefix = _key_prefix(folder)
+    for path in sorted(files):
+        yield _file_source(path, folder, origin, prefix)
+
+
+def _expand_list(arg: str, scope: _Scope) -> Iterator[Source | Rejection]:
+    """A list file's lines; each bad line is a rejection and the rest still count."""
+    name = arg[1:]
+    list_path = (Path(name) if Path(name).is_absolute() else scope.base / name).resolve()
+    if scope.roots is not None and not _inside(list_path, scope.roots):
+        yield _reject(arg, "outside_roots",
+                      f"list file not under {', '.join(map(str, scope.roots))}")
+        return
+    if list_path in scope.lists:
+        yield _reject(arg, "list_cycle", "the list names itself, directly or through others")
+        return
+    try:
+        text = list_path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        yield _reject(arg, "unreadable_source_list", str(exc))
+        return
+    except UnicodeDecodeError as exc:
+        yield _reject(arg, "undecodable_source_list",
+                      f"not UTF-8 text: byte {exc.object[exc.start]:#04x} at offset {exc.start}")
+        return
+    inner = _Scope(list_path.parent, scope.roots or (list_path.parent,),
+                   (*scope.lists, list_path))
+    for number, line in enumerate(text.splitlines(), start=1):
+        entry = line.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        for item in _expand(entry, inner):
+            if isinstance(item, Rejection):
+                item = replace(item, detail=f"line {number} of {list_path}: {item.detail}")
+            yield item
+
+
+# --- sources files -----------------------------------------------------------------
+
+SOURCE_KINDS = ("files", "url", "list")
+_TOP_KEYS = ("defaults", "roots", "sources")
+_ENTRY_KEYS = ("name", "kind", "location", "options")
+# Fetch options: the least value that makes sense, and whether it may be reached.
+_OPTION_MINIMUM: dict[str, tuple[float, bool]] = {
+    "connect_timeout": (0, False), "read_timeout": (0, False), "retries": (0, True),
+    "backoff": (0, True), "max_backoff": (0, True), "max_bytes": (1, True),
+    "per_host": (1, True), "politeness": (0, True), "workers": (1, True),
+}
+
+
+class SourcesFileError(ValueError):
+    """A sources file that breaks its schema; ``problems`` holds one line per fault."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class SourceEntry:
+    name: str
+    kind: str
+    location: str
+    options: dict[str, float | int]
+
+
+@dataclass(frozen=True)
+class SourcesSpec:
+    roots: tuple[Path, ...]
+    entries: tuple[SourceEntry, ...]
+
+
+def _option_problem(name: str, value: Any) -> str | None:
+    """What is wrong with one fetch option, or None."""
+    kinds = {f.name: type(f.default) for f in fields(FetchOptions)}
+    if name not in kinds:
+        return f"unknown option (known: {', '.join(sorted(kinds))})"
+    whole = kinds[name] is int
+    least, reachable = _OPTION_MINIMUM[name]
+    bound = f"{'≥' if reachable else '>'} {least:g}"
+    expected = f"expected {'a whole number' if whole else 'a number'} {bound}, got {value!r}"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return expected
+    if (whole and not isinstance(value, int)) or not math.isfinite(value):
+        return expected
+    if value < least or (value == least and not reachable):
+        return expected
+    return None
+
+
+def _options(value: Any, where: str, problems: list[str]) -> dict[str, float | int]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append(f"{where}: expected a mapping of fetch options, got {value!r}")
+        return {}
+    for name, option in value.items():
+        problem = _option_problem(str(name), option)
+        if problem:
+            problems.append(f"{where}.{name}: {problem}")
+    return value
+
+
+def _entry(raw: Any, number: int, where: str, problems: list[str]) -> SourceEntry | None:
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: expected a mapping with kind and location, got {raw!r}")
+        return None
+    before = len(problems)
+    problems.extend(f"{where}.{k}: unknown key (known: {', '.join(_ENTRY_KEYS)})"
+                    for k in raw if k not in _ENTRY_KEYS)
+    name, kind, location = raw.get("name", f"entry-{number}"), raw.get("kind"), raw.get("location")
+    if not isinstance(name, str) or not name.strip():
+        problems.append(f"{where}.name: expected a non-empty text, got {name!r}")
+    if kind not in SOURCE_KINDS:
+        problems.append(f"{where}.kind: expected one of {', '.join(SOURCE_KINDS)}, got {kind!r}")
+    if not isinstance(location, str) or not location.strip():
+        problems.append(f"{where}.location: expected a non-empty text, got {location!r}")
+    elif kind == "url" and not _is_url(location):
+        problems.append(f"{where}.location: expected an http(s) URL, got {location!r}")
+    elif kind in ("files", "list") and ("://" in location or location.startswith("@")):
+        problems.append(f"{where}.location: expected a local path, got {location!r}")
+    options = _options(raw.get("options"), f"{where}.options", problems)
+    if len(problems) > before:
+        return None
+    return SourceEntry(str(name), str(kind), str(location), options)
+
+
+def read_sources_file(path: Path) -> SourcesSpec:
+    """Read and check a sources file against its schema, reporting every fault at once."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise SourcesFileError([f"{path}: cannot be read ({exc.strerror or exc})"]) from exc
+    except UnicodeDecodeError as exc:
+        raise SourcesFileError(
+            [f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"]
+        ) from exc
+    try:
+        spec = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f"line {mark.line + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SourcesFileError([f"{path}: {at}not valid YAML ({problem})"]) from exc
+    spec = {} if spec is None else spec
+    if not isinstance(spec, dict):
+        raise SourcesFileError([f"{path}: expected a mapping with {', '.join(_TOP_KEYS)}, "
+                                f"got {type(spec).__name__}"])
+    problems = [f"{path}: {k}: unknown key (known: {', '.join(_TOP_KEYS)})"
+                for k in spec if k not in _TOP_KEYS]
+    defaults = _options(spec.get("defaults"), f"{path}: defaults", problems)
+    roots = spec.get("roots", ["."])
+    if not isinstance(roots, list) or not roots or not all(
+            isinstance(r, str) and r.strip() for r in roots):
+        problems.append(f"{path}: roots: expected a list of folder names, got {roots!r}")
+        roots = ["."]
+    raw_entries = spec.get("sources") or []
+    if not isinstance(raw_entries, list):
+        problems.append(f"{path}: sources: expected a list of entries, got {raw_entries!r}")
+        raw_entries = []
+    entries: list[SourceEntry] = []
+    for number, raw in enumerate(raw_entries, start=1):
+        label = raw.get("name") if isinstance(raw, dict) else None
+        where = f"{path}: sources[{number}]" + (f" ({label})" if isinstance(label, str) else "")
+        entry = _entry(raw, number, where, problems)
+        if entry is not None:
+            entries.append(replace(entry, options={**defaults, **entry.options}))
+    names = [e.name for e in entries]
+    problems.extend(f"{path}: sources: the name {n!r} is used twice"
+                    for n in sorted({n for n in names if names.count(n) > 1}))
+    if problems:
+        raise SourcesFileError(problems)
+    base = path.resolve().parent
+    return SourcesSpec(tuple((base / r).resolve() for r in roots), tuple(entries))
+
+
+def _expand_sources_file(path: Path, scope: _Scope) -> Iterator[Source | Rejection]:
+    """A sources file's entries, each read like a SOURCE argument but kept to its roots."""
+    try:
+        spec = read_sources_file(path)
+    except SourcesFileError as exc:
+        yield _reject(str(path), "invalid_sources_file", str(exc))
+        return
+    inner = _Scope(path.resolve().parent, spec.roots, scope.lists)
+    for entry in spec.entries:
+        arg = f"@{entry.location}" if entry.kind == "list" else entry.location
+        options = json.dumps(entry.options, sort_keys=True) if entry.options else ""
+        for item in _expand(arg, inner):
+            yield replace(item, origin=entry.name, options=options) \
+                if isinstance(item, Source) else item
+
+
+def sources_file_problems(args: Iterable[str], base: Path | None = None) -> list[str]:
+    """Schema faults of the sources files named among SOURCE arguments, one line each.
+
+    Checked before a run starts: a sources file with a wrong option would otherwise
+    fail pages (or hang on them) only once they are fetched.
+    """
+    base = base or Path.cwd()
+    problems: list[str] = []
+    for arg in args:
+        path = Path(arg) if Path(arg).is_absolute() else base / arg
+        if arg.lower().endswith((".yaml", ".yml")) and "://" not in arg and path.is_file():
+            try:
+                read_sources_file(path)
+            except SourcesFileError as exc:
+                problems.extend(exc.problems)
+    return problems
+
+
+def _file_source(path: Path, root: Path, origin: str, prefix: str) -> Source:
+    """A file's key is ``prefix`` (``_key_prefix(root)``, once per walk) and its path below root."""
+    return Source(location=str(path.resolve()), kind="file",
+                  doc_key=prefix + _below(path, root), origin=origin)
 
 
 def expand_sources(
-    args: Iterable[str], base: Path | None = None
+    args: Iterable[str], base: Path | None = None, stored: dict[str, str] | None = None
 ) -> tuple[list[Source], list[Rejection]]:
-    """Expand SOURCE arguments; the same location named twice is pulled once.
+    """Expand SOURCE arguments; the same file or page named twice is pulled once.
 
-    Two different locations with the same key (a file ``a/x.html`` and ``b/x.txt``)
-    keep the first key and give the later one a short location hash, so keys stay
-    unique within a run and stable across runs.
+    Keys are unique within the run and across runs: ``stored`` maps the warehouse's
+    keys to their locations. A file whose key another file holds (folders of the same
+    name in two places, named in one run or in two) takes a second key, the key and a
+    short location hash, and keeps it in later runs. A key held by a file that is gone
+    passes to the new location: the file was moved.
     """
-    base = base or Path.cwd()
+    scope = _Scope(base or Path.cwd())
+    stored = stored or {}
     sources: list[Source] = []
     rejections: list[Rejection] = []
-    seen_locations: set[str] = set()
+    seen: set[str] = set()
     seen_keys: set[str] = set()
     for arg in args:
-        for item in _expand_one(arg, base):
+        for item in _expand(arg, scope):
             if isinstance(item, Rejection):
                 rejections.append(item)
                 continue
-            if item.location in seen_locations:
+            same = item.doc_key if item.kind == "http" else item.location
+            if same in seen:
                 continue
-            seen_locations.add(item.location)
-            if item.doc_key in seen_keys:
-                digest = hashlib.sha1(item.location.encode("utf-8")).hexdigest()[:6]
-                item = Source(item.location, item.kind, f"{item.doc_key}~{digest}", item.origin)
+            seen.add(same)
+            if item.kind == "file" and _key_taken(item, seen_keys, stored):
+                item = replace(item, doc_key=_second_key(item))
             seen_keys.add(item.doc_key)
             sources.append(item)
     return sources, rejections
+
+
+def _second_key(source: Source) -> str:
+    return f"{source.doc_key}~{hashlib.sha1(source.location.encode('utf-8')).hexdigest()[:6]}"
+
+
+def _key_taken(source: Source, run_keys: set[str], stored: dict[str, str]) -> bool:
+    if source.doc_key in run_keys or _second_key(source) in stored:
+        return True
+    holder = stored.get(source.doc_key)
+    return holder not in (None, source.location) and os.path.isfile(str(holder))
+
+
+def legacy_renames(sources: list[Source], stored: dict[str, str]) -> dict[str, str]:
+    """Old key -> this run's key, for documents an earlier version keyed differently.
+
+    Earlier versions keyed a file by its stem and a URL by host and hash (keys without
+    ``/``), so ``A/index.html`` and ``B/index.html`` shared ``index``. A source of this
+    run at the same location takes such a document over under its own key
+    (``tasks.warehouse.migrate_doc_keys``), so nothing is loaded twice.
+    """
+    legacy = {location: key for key, location in stored.items() if "/" not in key}
+    return {legacy[s.location]: s.doc_key for s in sources
+            if s.location in legacy and legacy[s.location] != s.doc_key}
 
 
 def names_at_most(args: Iterable[str], limit: int, base: Path | None = None) -> bool:
@@ -178,10 +503,10 @@ def names_at_most(args: Iterable[str], limit: int, base: Path | None = None) -> 
     A cheap look before a run (``expand_sources`` over 50,000 files takes seconds);
     a location named twice counts twice, so the answer errs towards "more".
     """
-    base = base or Path.cwd()
+    scope = _Scope(base or Path.cwd())
     count = 0
     for arg in args:
-        for item in _expand_one(arg, base):
+        for item in _expand(arg, scope):
             count += isinstance(item, Source)
             if count > limit:
                 return False

@@ -125,6 +125,41 @@ def known_pages(db: Path | str) -> dict[str, Validators]:
     return {key: Validators(sha, etag, modified) for key, sha, etag, modified in rows}
 
 
+def stored_locations(db: Path | str) -> dict[str, str]:
+    """doc_key -> location of every loaded document (see ``tasks.sources.expand_sources``)."""
+    if not Path(db).exists():
+        return {}
+    with connect(db, read_only=True) as con:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        if "dim_document" not in tables:
+            return {}
+        return dict(con.execute("SELECT doc_key, location FROM dim_document").fetchall())
+
+
+_KEYED_TABLES = ("fact_indicator", "fact_keyword", "extraction_skips", "quarantined_facts",
+                 "rejected_pages", "dim_document")
+
+
+def migrate_doc_keys(con: duckdb.DuckDBPyConnection, renames: dict[str, str]) -> None:
+    """Move documents and every row keyed by them from old keys to new ones.
+
+    Runs inside the load transaction, before the run's rows replace documents by key.
+    """
+    if not renames:
+        return
+    con.execute("CREATE OR REPLACE TEMP TABLE key_renames (old VARCHAR, new VARCHAR)")
+    con.executemany("INSERT INTO key_renames VALUES (?, ?)", list(renames.items()))
+    # A document already under a new key (another file that key named) gives way, as the
+    # load would replace it anyway: two rows must not end up sharing the key.
+    for table in ("fact_indicator", "fact_keyword", "extraction_skips", "dim_document"):
+        con.execute(f"DELETE FROM {table} WHERE doc_key IN (SELECT new FROM key_renames)")
+    con.execute("UPDATE dim_document SET duplicate_of = r.new FROM key_renames r "
+                "WHERE duplicate_of = r.old")
+    for table in _KEYED_TABLES:
+        con.execute(f"UPDATE {table} SET doc_key = r.new FROM key_renames r "
+                    f"WHERE {table}.doc_key = r.old")
+
+
 def known_signatures(db: Path | str) -> list[tuple[str, bytes]]:
     """(doc_key, MinHash signature) of every loaded original, oldest first.
 
@@ -213,12 +248,14 @@ def load_run(
     regions: list[dict[str, Any]],
     duplicates: dict[str, str] | None = None,
     wait_seconds: float | None = None,
+    renames: dict[str, str] | None = None,
 ) -> None:
     """Load every staged batch of a run in one transaction.
 
     A crash at any point leaves the warehouse as it was before the run: DuckDB
     discards an uncommitted transaction when the file is next opened.
-    A document whose content changed replaces its earlier facts, keywords and skips.
+    A document whose content changed replaces its earlier facts, keywords and skips;
+    ``renames`` (old key -> new key, see ``tasks.sources.legacy_renames``) are applied first.
     """
     run_id = run["run_id"]
     with connect(db, wait_seconds=wait_seconds) as con:
@@ -226,6 +263,7 @@ def load_run(
         con.execute("BEGIN TRANSACTION")
         try:
             load_dimensions(con, indicators, regions)
+            migrate_doc_keys(con, renames or {})
             _load_staged(con, run_dir, run_id, duplicates or {})
             con.execute(
                 "INSERT INTO etl_runs BY NAME SELECT * FROM (SELECT ?::VARCHAR AS run_id, "

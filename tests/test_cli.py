@@ -45,7 +45,7 @@ def test_sql_prints_a_table_and_json(sample_db: Path, prefect_server: str) -> No
     assert "n" in table.splitlines()[0] and "3" in table
     rows = json.loads(fupin("sql", "SELECT doc_key FROM dim_document ORDER BY 1", "--json",
                             "--db", str(sample_db), api=prefect_server).stdout)
-    assert [r["doc_key"] for r in rows] == sorted(p.stem for p in SAMPLES.iterdir())
+    assert [r["doc_key"] for r in rows] == sorted(f"pages/{p.name}" for p in SAMPLES.iterdir())
 
 
 def test_sql_refuses_writes_with_a_clear_message(sample_db: Path, prefect_server: str) -> None:

@@ -75,16 +75,17 @@ def test_v_facts_keeps_the_contract_and_offsets_slice_the_body(first_run) -> Non
 
 
 def test_gbk_page_is_decoded_and_its_facts_found(first_run) -> None:
-    _, db, _ = first_run
+    _, db, pages = first_run
+    key = f"{pages.name}/bijie_2020_relocation_gbk.html"
     con = duckdb.connect(str(db), read_only=True)
     title, encoding = con.execute(
-        "SELECT title, encoding FROM dim_document WHERE doc_key = 'bijie_2020_relocation_gbk'"
+        "SELECT title, encoding FROM dim_document WHERE doc_key = ?", [key]
     ).fetchone()
     assert title == "毕节市易地扶贫搬迁工作综述"
     assert encoding.lower() in {"gb18030", "gbk"}
     relocated = con.execute(
-        "SELECT value FROM v_facts WHERE doc_key = 'bijie_2020_relocation_gbk' "
-        "AND indicator = 'relocated_households' ORDER BY value DESC"
+        "SELECT value FROM v_facts WHERE doc_key = ? "
+        "AND indicator = 'relocated_households' ORDER BY value DESC", [key]
     ).fetchall()
     assert relocated and relocated[0][0] == 48000
     con.close()
@@ -125,8 +126,9 @@ def test_changed_page_replaces_its_facts(first_run, tmp_path: Path) -> None:
     assert summary["documents_loaded"] == 1
     con = duckdb.connect(str(db), read_only=True)
     values = sorted(v for (v,) in con.execute(
-        "SELECT value FROM v_facts WHERE doc_key = 'xiji_2016_briefing' "
-        "AND indicator IN ('poor_households', 'poor_population')").fetchall())
+        "SELECT value FROM v_facts WHERE doc_key = ? "
+        "AND indicator IN ('poor_households', 'poor_population')",
+        [f"{pages.name}/xiji_2016_briefing.html"]).fetchall())
     con.close()
     assert 24000 in values and 96000 in values
     assert 23000 not in values and 92000 not in values

@@ -1,7 +1,7 @@
 import json
 from pathlib import Path
 
-from tasks.sources import expand_sources, url_doc_key
+from tasks.sources import canonical_url, expand_sources
 
 
 def _touch(path: Path, text: str = "正文") -> Path:
@@ -16,7 +16,9 @@ def test_directory_walks_recursively_and_keeps_page_files_only(tmp_path: Path) -
     _touch(tmp_path / "sub" / "deeper" / "c.shtml.gz")
     _touch(tmp_path / "notes.md")
     sources, rejected = expand_sources([str(tmp_path)])
-    assert sorted(s.doc_key for s in sources) == ["a", "b", "c"]
+    top = tmp_path.name
+    assert sorted(s.doc_key for s in sources) == [
+        f"{top}/a.html", f"{top}/sub/b.txt", f"{top}/sub/deeper/c.shtml.gz"]
     assert rejected == []
 
 
@@ -26,8 +28,9 @@ def test_glob_list_file_and_url(tmp_path: Path) -> None:
     listing = _touch(tmp_path / "list.txt", "# pages\np1.htm\n\nhttps://example.org/a?id=1\n")
     sources, rejected = expand_sources([f"@{listing}", str(tmp_path / "p*.htm")])
     kinds = [(s.kind, s.doc_key) for s in sources]
-    assert kinds == [("file", "p1"), ("http", url_doc_key("https://example.org/a?id=1")),
-                     ("file", "p2")]
+    top = tmp_path.name
+    assert kinds == [("file", f"{top}/p1.htm"), ("http", "https://example.org/a?id=1"),
+                     ("file", f"{top}/p2.htm")]
     assert rejected == []
 
 
@@ -42,20 +45,23 @@ def test_missing_and_unsupported_sources_are_rejected_with_reasons(tmp_path: Pat
     ]
 
 
-def test_same_stem_in_two_folders_gets_distinct_stable_keys(tmp_path: Path) -> None:
-    _touch(tmp_path / "x" / "page.html")
-    _touch(tmp_path / "y" / "page.txt")
-    first, _ = expand_sources([str(tmp_path)])
-    again, _ = expand_sources([str(tmp_path)])
+def test_folders_of_the_same_name_in_one_run_get_distinct_stable_keys(tmp_path: Path) -> None:
+    _touch(tmp_path / "x" / "pages" / "page.html")
+    _touch(tmp_path / "y" / "pages" / "page.html")
+    args = [str(tmp_path / "x" / "pages"), str(tmp_path / "y" / "pages")]
+    first, _ = expand_sources(args)
+    again, _ = expand_sources(args)
     keys = [s.doc_key for s in first]
-    assert keys[0] == "page" and keys[1].startswith("page~") and len(set(keys)) == 2
+    assert keys[0] == "pages/page.html" and keys[1].startswith("pages/page.html~")
     assert keys == [s.doc_key for s in again]
 
 
-def test_url_keys_are_stable_and_readable() -> None:
-    key = url_doc_key("http://news.example.cn/fupin/2020/1.html")
-    assert key.startswith("news.example.cn-")
-    assert key == url_doc_key("http://news.example.cn/fupin/2020/1.html")
+def test_url_keys_are_canonical_urls() -> None:
+    key = canonical_url("http://news.example.cn/fupin/2020/1.html")
+    assert key == "http://news.example.cn/fupin/2020/1.html"
+    assert canonical_url("HTTP://News.Example.CN:80/fupin/2020/1.html#top") == key
+    assert canonical_url("https://example.org") == "https://example.org/"
+    assert canonical_url("https://example.org:8443/a?b=1") == "https://example.org:8443/a?b=1"
 
 
 def test_sources_file_names_entries_carries_options_and_keeps_to_its_roots(
@@ -71,17 +77,16 @@ def test_sources_file_names_entries_carries_options_and_keeps_to_its_roots(
         "roots: [data]\n"
         "sources:\n"
         "  - {name: local, kind: files, location: data}\n"
-        "  - {name: crawl, kind: list, location: data/urls.txt, options: {per_host: 1}}\n"
-        "  - {name: broken, kind: ftp, location: x}\n",
+        "  - {name: crawl, kind: list, location: data/urls.txt, options: {per_host: 1}}\n",
         encoding="utf-8",
     )
     sources, rejected = expand_sources([str(spec)])
     by_key = {s.doc_key: s for s in sources}
-    assert by_key["a"].origin == "local" and by_key["b"].origin == "local"
+    assert by_key["data/a.html"].origin == "local" and by_key["data/b.txt"].origin == "local"
     url = next(s for s in sources if s.kind == "http")
     assert url.origin == "crawl"
     assert json.loads(url.options) == {"read_timeout": 15, "per_host": 1}
-    assert sorted(r.reason for r in rejected) == ["bad_sources_entry", "outside_roots"]
+    assert [r.reason for r in rejected] == ["outside_roots"]
 
 
 def test_names_at_most_counts_pages_across_arguments_and_ignores_rejections(
@@ -95,3 +100,33 @@ def test_names_at_most_counts_pages_across_arguments_and_ignores_rejections(
     assert names_at_most(args, 4)
     assert not names_at_most(args, 3)
     assert names_at_most([str(tmp_path / "missing.html")], 0)
+
+
+def test_an_entry_whose_key_is_taken_keeps_its_fetch_options(tmp_path: Path) -> None:
+    _touch(tmp_path / "east" / "pages" / "a.html")
+    _touch(tmp_path / "west" / "pages" / "a.html")
+    spec = tmp_path / "sources.yaml"
+    spec.write_text(
+        "sources:\n"
+        "  - {name: east, kind: files, location: east/pages, options: {politeness: 1.5}}\n"
+        "  - {name: west, kind: files, location: west/pages, options: {politeness: 3}}\n",
+        encoding="utf-8",
+    )
+    sources, rejected = expand_sources([str(spec)])
+    assert rejected == []
+    east, west = sources
+    assert (east.origin, east.options) == ("east", '{"politeness": 1.5}')
+    assert (west.origin, west.options) == ("west", '{"politeness": 3}')
+    assert east.doc_key == "pages/a.html" and west.doc_key.startswith("pages/a.html~")
+
+
+def test_a_broken_sources_file_reached_in_a_run_is_a_rejection_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    _touch(tmp_path / "sched.yaml", "sources:\n  - {name: x, kind: files, location: 7}\n")
+    _touch(tmp_path / "plain.txt")
+    listing = _touch(tmp_path / "all.txt", "sched.yaml\nplain.txt\n")
+    sources, rejected = expand_sources([f"@{listing}"])
+    assert [s.doc_key for s in sources] == [f"{tmp_path.name}/plain.txt"]
+    assert [r.reason for r in rejected] == ["invalid_sources_file"]
+    assert "sources[1] (x).location: expected a non-empty text, got 7" in rejected[0].detail
