@@ -87,5 +87,6 @@ def test_run_on_the_seeds_loads_five_documents_and_eval_scores(
     report = json.loads(fupin("eval", "--gold", str(gold), str(seeds), "--json",
                               api=prefect_server).stdout
                         .strip().splitlines()[-1])
-    assert report["seeds"] == ["000_1a6d0a1ae0cc2c29", "003_f56de98b570f9315"]
-    assert report["f1"] >= 0.9 and report["year_accuracy"] >= 0.9
+    assert report["seeds"] == sorted(p.stem for p in seeds.glob("*.txt"))
+    # development figures; the year bar is explained in test_extract_gold.py
+    assert report["f1"] >= 0.95 and report["year_accuracy"] >= 0.8
