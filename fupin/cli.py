@@ -382,7 +382,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingError as exc:
         print(f"fupin: {exc}", file=sys.stderr)
         return 2
-    quiet = _QuietKnownErrors((WarehouseError, SettingError, OSError))
+    quiet = _QuietKnownErrors((WarehouseError, WarehouseBusy, SettingError))
     for name in ("prefect.flow_runs", "prefect.task_runs"):
         logging.getLogger(name).addFilter(quiet)
     try:

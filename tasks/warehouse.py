@@ -229,8 +229,11 @@ def check_writable(db: Path | str) -> None:
         db.open("r+b").close()
     except OSError as exc:
         raise WarehouseError(f"cannot write the warehouse {db}: {exc.strerror}") from exc
-    with connect(db, read_only=True) as con:
-        require_warehouse(con, db, empty_ok=True)
+    try:
+        with connect(db, read_only=True, wait_seconds=0) as con:
+            require_warehouse(con, db, empty_ok=True)
+    except WarehouseBusy:
+        return  # another run is loading it; this run's load checks it when its turn comes
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
