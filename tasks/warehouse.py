@@ -268,8 +268,12 @@ def known_pages(db: Path | str) -> dict[str, Validators]:
         current = _current_documents(con)
         if current is None:
             return {}
+        # An older warehouse stored no validators; its load adds the columns.
+        stored = _columns(con).get("raw_pages", {})
+        validators = ", ".join(f"r.{c}" if c in stored else "NULL"
+                               for c in ("etag", "last_modified"))
         rows = con.execute(
-            "SELECT d.doc_key, d.content_sha256, r.etag, r.last_modified "
+            f"SELECT d.doc_key, d.content_sha256, {validators} "
             "FROM dim_document d LEFT JOIN raw_pages r ON r.sha256 = d.content_sha256 "
             f"WHERE {current}"
         ).fetchall()

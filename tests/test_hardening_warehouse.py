@@ -328,6 +328,23 @@ def test_a_full_disk_at_commit_is_reported_and_the_warehouse_keeps_its_last_run(
     assert sha256(db) == before
 
 
+@pytest.mark.slow
+def test_a_run_upgrades_a_warehouse_an_older_version_loaded(
+    prefect_server: str, loaded: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "older.duckdb"
+    shutil.copyfile(loaded, db)
+    con = duckdb.connect(str(db))
+    for column in ("etag", "last_modified"):
+        con.execute(f"ALTER TABLE raw_pages DROP COLUMN {column}")
+    con.close()
+    proc = fupin("run", str(SAMPLES), "--db", str(db), "--json", api=prefect_server)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["pages_unchanged"] == summary["pages_in"] == 3
+    assert {"etag", "last_modified"} <= set(snapshot(db)["raw_pages"][0])
+
+
 # D5: a known page edited into a version that is rejected.
 
 @pytest.mark.slow
