@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -39,8 +40,10 @@ def run_pipeline(
 ) -> dict[str, Any]:
     from fupin.api_server import run_scoped_api
     from tasks.sources import names_at_most
+    from tasks.warehouse import check_writable
     from tasks.workers import start_validator, warm_here_in_background
 
+    check_writable(db)  # before any page is pulled, not after the work is done
     with run_scoped_api() as api:
         from flows.etl import etl
 
@@ -136,13 +139,23 @@ def cmd_clean(args: argparse.Namespace) -> int:
     return status
 
 
-def query_rows(db: Path, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple]]:
-    """Run a read-only query; the connection refuses writes."""
-    from tasks.warehouse import connect
+class QueryRefused(ValueError):
+    """SQL that `fupin sql` does not run, with the reason."""
 
-    if not db.exists():
-        raise SystemExit(f"fupin: no warehouse at {db}; run `fupin run SOURCE...` first")
-    with connect(db, read_only=True) as con:
+
+def query_rows(db: Path, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple]]:
+    """Run one statement on the warehouse through a read-only connection that can
+    reach no other file, so a query can change nothing on disk."""
+    from tasks.warehouse import connect, require_warehouse
+
+    with connect(db, read_only=True, sandboxed=True) as con:
+        require_warehouse(con, db, empty_ok=False)
+        statements = con.extract_statements(sql)
+        if not statements:
+            raise QueryRefused("no SQL statement given")
+        if len(statements) > 1:
+            # Only the last result would come back; say so rather than drop the others.
+            raise QueryRefused(f"give one statement at a time (found {len(statements)})")
         cursor = con.execute(sql, list(params))
         columns = [d[0] for d in cursor.description] if cursor.description else []
         return columns, cursor.fetchall()
@@ -150,7 +163,8 @@ def query_rows(db: Path, sql: str, params: Sequence[Any] = ()) -> tuple[list[str
 
 def format_table(columns: list[str], rows: list[tuple], max_width: int = 40) -> str:
     def cell(v: Any) -> str:
-        text = "NULL" if v is None else (f"{v:g}" if isinstance(v, float) else str(v))
+        # 15 significant digits: 1e-10 stays 1e-10 and 1860000000 is not cut to 1.86e+09.
+        text = "NULL" if v is None else (f"{v:.15g}" if isinstance(v, float) else str(v))
         text = text.replace("\n", " ")
         return text if len(text) <= max_width else text[: max_width - 1] + "…"
 
@@ -173,14 +187,28 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
     try:
         columns, rows = query_rows(Path(args.db), args.query)
+    except QueryRefused as exc:
+        print(f"fupin sql: {exc}", file=sys.stderr)
+        return 2
     except duckdb.Error as exc:
-        message = str(exc)
-        if "read-only" in message.lower() or "read only" in message.lower():
-            message = "the warehouse is opened read-only by `fupin sql`; writes are refused"
-        print(f"fupin sql: {message}", file=sys.stderr)
+        print(f"fupin sql: {sql_error_message(exc)}", file=sys.stderr)
         return 2
     print_rows(columns, rows, "json" if args.json else "csv" if args.csv else "table")
     return 0
+
+
+def sql_error_message(exc: Exception) -> str:
+    """One line a person can act on, for an error DuckDB raised on a user's query."""
+    from tasks.warehouse import first_line
+
+    message = first_line(exc)
+    lowered = message.lower()
+    if "read-only" in lowered or "read only" in lowered:
+        return "the warehouse is opened read-only by `fupin sql`; writes are refused"
+    if "disabled by configuration" in lowered or "configuration has been locked" in lowered:
+        return ("`fupin sql` reads the warehouse only; reading or writing other files and "
+                f"changing settings are turned off ({message})")
+    return message
 
 
 def print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
@@ -199,9 +227,15 @@ def print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    columns, rows = query_rows(
-        Path(args.db), "SELECT doc_key AS seed, * FROM v_facts ORDER BY doc_key, char_start"
-    )
+    import duckdb
+
+    try:
+        columns, rows = query_rows(
+            Path(args.db), "SELECT doc_key AS seed, * FROM v_facts ORDER BY doc_key, char_start"
+        )
+    except duckdb.Error as exc:
+        print(f"fupin export: {args.db}: {sql_error_message(exc)}", file=sys.stderr)
+        return 2
     if args.format == "csv":
         print_rows(columns[1:], [r[1:] for r in rows], "csv")
     else:
@@ -246,8 +280,16 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from tasks.report import build_report
+    from tasks.warehouse import connect, require_warehouse
 
-    out = build_report(Path(args.db), Path(args.out))
+    out = Path(args.out)
+    if out.is_dir():
+        print(f"fupin report: --out {out} is a directory; give the path of an HTML file",
+              file=sys.stderr)
+        return 2
+    with connect(Path(args.db), read_only=True) as con:
+        require_warehouse(con, args.db, empty_ok=False)
+    out = build_report(Path(args.db), out)
     print(f"report written to {out}")
     return 0
 
@@ -336,17 +378,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _QuietKnownErrors(logging.Filter):
+    """Drop Prefect's log records (with their tracebacks) about an error that main()
+    reports itself in one line; other failures keep their full record."""
+
+    def __init__(self, known: tuple[type[BaseException], ...]) -> None:
+        super().__init__()
+        self.known = known
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], self.known):
+            return False
+        return not any(k.__name__ in record.getMessage() for k in self.known)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from tasks.warehouse import WarehouseBusy
+    from fupin.settings import SettingError, check_settings
+    from tasks.warehouse import WarehouseBusy, WarehouseError
 
+    try:
+        check_settings()
+    except SettingError as exc:
+        print(f"fupin: {exc}", file=sys.stderr)
+        return 2
+    quiet = _QuietKnownErrors((WarehouseError, WarehouseBusy, SettingError))
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        logging.getLogger(name).addFilter(quiet)
     try:
         return int(args.func(args) or 0)
     except WarehouseBusy as exc:
         print(f"fupin: {exc}", file=sys.stderr)
         return 3
+    except (WarehouseError, SettingError) as exc:
+        print(f"fupin: {exc}", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a file fupin was asked to read or write
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"fupin: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ runs before any Prefect import (the CLI and the flows call it at import time).
 from __future__ import annotations
 
 import ctypes
+import math
 import os
+from functools import cache
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -23,6 +25,70 @@ def home_dir() -> Path:
 
 def default_db() -> Path:
     return Path(os.environ.get("FUPIN_DB", WAREHOUSE_DIR / "fupin.duckdb"))
+
+
+class SettingError(ValueError):
+    """An environment variable holds a value fupin cannot use; the message names it."""
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def lock_wait_seconds() -> float:
+    """How long to wait for another process's write to finish (FUPIN_LOCK_WAIT, default 60)."""
+    raw = _env("FUPIN_LOCK_WAIT")
+    if raw is None:
+        return 60.0
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds < 0:
+        raise SettingError(f"FUPIN_LOCK_WAIT={raw!r} is not a number of seconds (e.g. 60)")
+    return seconds
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's buffer pool cap (FUPIN_DUCKDB_MEMORY, default 512MB), in DuckDB's syntax."""
+    raw = _env("FUPIN_DUCKDB_MEMORY") or "512MB"
+    if not _is_duckdb_memory(raw):
+        raise SettingError(
+            f"FUPIN_DUCKDB_MEMORY={raw!r} is not a memory size DuckDB understands "
+            "(e.g. 512MB, 2GB or 50%)")
+    return raw
+
+
+@cache
+def _is_duckdb_memory(value: str) -> bool:
+    """DuckDB itself judges the value, so fupin accepts exactly what DuckDB does."""
+    import duckdb
+
+    try:
+        duckdb.connect(":memory:", config={"memory_limit": value}).close()
+    except duckdb.Error:
+        return False
+    return True
+
+
+def worker_count() -> int:
+    """FUPIN_WORKERS, else one per core; 1 (or less) means "in this process"."""
+    raw = _env("FUPIN_WORKERS")
+    if raw is None:
+        return max(1, os.cpu_count() or 1)
+    try:
+        return max(1, int(raw))
+    except ValueError:
+        raise SettingError(
+            f"FUPIN_WORKERS={raw!r} is not a whole number of worker processes") from None
+
+
+def check_settings() -> None:
+    """Refuse a bad FUPIN_* value before any work starts, not when it is first read."""
+    lock_wait_seconds()
+    duckdb_memory_limit()
+    worker_count()
 
 
 def configure_environment() -> None:

@@ -582,6 +582,9 @@ def build_report(db: Path, out: Path) -> Path:
     html = render_report(read_report_data(Path(db)))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, out)
+    try:
+        tmp.write_text(html, encoding="utf-8")
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)  # left only when the write or the rename failed
     return out

@@ -10,16 +10,20 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from fupin.settings import duckdb_memory_limit, lock_wait_seconds
 from tasks.clean.dedupe import SIGNATURE_BYTES, body_signature
 from tasks.models import Validators
 from tasks.staging import SCHEMAS
@@ -27,7 +31,11 @@ from tasks.staging import SCHEMAS
 SCHEMA_SQL = Path(__file__).resolve().parents[1] / "warehouse" / "schema.sql"
 
 
-class WarehouseBusy(RuntimeError):
+class WarehouseError(RuntimeError):
+    """A warehouse file fupin cannot use; the message names the file and says why."""
+
+
+class WarehouseBusy(WarehouseError):
     """Another process holds the warehouse file for longer than we are willing to wait."""
 
 
@@ -36,57 +44,116 @@ def _is_lock_error(exc: duckdb.Error) -> bool:
     return "lock" in text or "conflicting" in text or "already open" in text
 
 
-def lock_wait_seconds() -> float:
-    """How long to wait for another process's write to finish (FUPIN_LOCK_WAIT, default 60)."""
-    return float(os.environ.get("FUPIN_LOCK_WAIT", "60"))
+def first_line(exc: BaseException) -> str:
+    """DuckDB's message without the query excerpt it appends on later lines."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-def duckdb_config() -> dict[str, str]:
+def duckdb_config(*, sandboxed: bool = False) -> dict[str, str | bool]:
     """Bound DuckDB's buffer pool (FUPIN_DUCKDB_MEMORY, default 512MB).
 
     DuckDB's default is 80 % of RAM, and a run loads every page's raw bytes in one
     transaction: with a cap it spills to disk instead of growing with the corpus.
+    A sandboxed connection (the one user-typed SQL runs on) can reach no file but
+    the warehouse: ``COPY … TO``, ``EXPORT DATABASE``, ``ATTACH``, ``read_csv`` and
+    the like are refused, and the setting cannot be turned back on with ``SET``.
     """
-    return {"memory_limit": os.environ.get("FUPIN_DUCKDB_MEMORY", "512MB"),
-            # Row order of a load is not meaningful; without it DuckDB can spill more.
-            "preserve_insertion_order": False}
+    config: dict[str, str | bool] = {
+        "memory_limit": duckdb_memory_limit(),
+        # Row order of a load is not meaningful; without it DuckDB can spill more.
+        "preserve_insertion_order": False,
+    }
+    if sandboxed:
+        config.update(enable_external_access=False, lock_configuration=True)
+    return config
+
+
+# DuckDB creates the warehouse, its write-ahead log and its spill files with the
+# process's umask (0644 by default), and each connection may create them anew. They
+# hold every page pulled, so while a connection is open new files get no group or
+# other permissions. The umask is process-wide: a counter keeps it tightened for as
+# long as any connection of this process is open.
+_PRIVATE = {"open": 0, "umask": 0}
+_PRIVATE_LOCK = threading.Lock()
+
+
+@contextmanager
+def _private_files() -> Iterator[None]:
+    with _PRIVATE_LOCK:
+        if _PRIVATE["open"] == 0:
+            _PRIVATE["umask"] = os.umask(0o077)
+            os.umask(_PRIVATE["umask"] | 0o077)
+        _PRIVATE["open"] += 1
+    try:
+        yield
+    finally:
+        with _PRIVATE_LOCK:
+            _PRIVATE["open"] -= 1
+            if _PRIVATE["open"] == 0:
+                os.umask(_PRIVATE["umask"])
+
+
+def _open_error(db: Path, exc: duckdb.Error) -> WarehouseError:
+    """What a person can act on, for a file DuckDB could not open."""
+    text = str(exc)
+    if db.is_dir():
+        return WarehouseError(f"the warehouse path {db} is a directory; give a file path")
+    if "not a valid DuckDB database file" in text or "Could not read enough bytes" in text:
+        return WarehouseError(
+            f"{db} is not a DuckDB database (damaged, or another kind of file); "
+            "give another --db or move it away")
+    if "does not exist" in text:
+        return WarehouseError(f"no warehouse at {db}; run `fupin run SOURCE...` first")
+    return WarehouseError(f"cannot open the warehouse {db}: {first_line(exc)}")
 
 
 @contextmanager
 def connect(
-    db: Path | str, *, read_only: bool = False, wait_seconds: float | None = None
+    db: Path | str,
+    *,
+    read_only: bool = False,
+    wait_seconds: float | None = None,
+    sandboxed: bool = False,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse, waiting with backoff while another process holds it."""
     db = Path(db)
     wait_seconds = lock_wait_seconds() if wait_seconds is None else wait_seconds
+    config = duckdb_config(sandboxed=sandboxed)
     if not read_only:
-        db.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            db.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WarehouseError(
+                f"cannot create the folder of the warehouse {db}: {exc.strerror}") from exc
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
-    while True:
-        try:
-            con = duckdb.connect(str(db), read_only=read_only, config=duckdb_config())
-            break
-        except duckdb.IOException as exc:
-            if not _is_lock_error(exc) or time.monotonic() >= deadline:
-                if _is_lock_error(exc):
+    with _private_files():
+        while True:
+            try:
+                con = duckdb.connect(str(db), read_only=read_only, config=config)
+                break
+            except duckdb.IOException as exc:
+                if not _is_lock_error(exc):
+                    raise _open_error(db, exc) from exc
+                if time.monotonic() >= deadline:
                     raise WarehouseBusy(
                         f"the warehouse {db} is being written by another process; "
                         f"waited {wait_seconds:.0f}s. Try again when that run has finished."
                     ) from exc
-                raise
-            time.sleep(delay)
-            delay = min(1.0, delay * 2)
-    try:
-        yield con
-    finally:
-        con.close()
+                time.sleep(delay)
+                delay = min(1.0, delay * 2)
+        try:
+            yield con
+        finally:
+            con.close()
 
 
 def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
     rows = con.execute(
         "SELECT table_name, column_name, data_type FROM duckdb_columns() "
-        "WHERE NOT internal AND table_name IN (SELECT table_name FROM duckdb_tables())"
+        "WHERE NOT internal AND database_name = current_database() AND schema_name = 'main' "
+        "AND table_name IN (SELECT table_name FROM duckdb_tables() "
+        "WHERE database_name = current_database() AND schema_name = 'main')"
     ).fetchall()
     out: dict[str, dict[str, str]] = {}
     for table, column, data_type in rows:
@@ -94,33 +161,121 @@ def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
     return out
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create what is missing, adding new columns to tables an older version made."""
-    ddl = SCHEMA_SQL.read_text(encoding="utf-8")
+@cache
+def _wanted_columns() -> dict[str, dict[str, str]]:
+    """Every table and column schema.sql makes, with DuckDB's spelling of the types."""
     expected = duckdb.connect(":memory:")
     try:
-        expected.execute(ddl)
-        wanted = _columns(expected)
+        expected.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
+        return _columns(expected)
     finally:
         expected.close()
+
+
+# Tables every fupin warehouse has had since its first schema.
+_MARK_TABLES = ("etl_runs", "dim_document")
+
+
+def warehouse_problem(con: duckdb.DuckDBPyConnection, *, empty_ok: bool) -> str | None:
+    """Why the open database is not a fupin warehouse, or None when it is one.
+
+    An older fupin made fewer tables and columns, never other ones or other types,
+    so a table named like one of ours whose columns are not a subset of ours
+    belongs to someone else. Tables of other names (an analyst's own) are allowed
+    next to ours. An empty database is a warehouse not yet loaded.
+    """
+    found = _columns(con)
+    views = con.execute("SELECT count(*) FROM duckdb_views() WHERE NOT internal").fetchall()
+    wanted = _wanted_columns()
+    if not found and not views[0][0]:
+        return None if empty_ok else "it is empty (no run has loaded it yet)"
+    for table, columns in found.items():
+        for column, data_type in columns.items():
+            if table in wanted and wanted[table].get(column) != data_type:
+                return f"its table {table} has a column {column} {data_type} that fupin never made"
+    missing = [t for t in _MARK_TABLES if t not in found]
+    if missing:
+        return f"it has no {' or '.join(missing)} table"
+    return None
+
+
+def require_warehouse(con: duckdb.DuckDBPyConnection, db: Path | str, *, empty_ok: bool) -> None:
+    """Refuse a DuckDB file that another program made, before fupin reads or changes it."""
+    problem = warehouse_problem(con, empty_ok=empty_ok)
+    if problem:
+        raise WarehouseError(
+            f"{db} is not a fupin warehouse: {problem}; give another --db")
+
+
+def check_writable(db: Path | str) -> None:
+    """Refuse, before a run does any work, a warehouse path its load could not write.
+
+    DuckDB writes its write-ahead log next to the file, so the folder must take new
+    files; an existing file must open for writing and be a fupin warehouse.
+    """
+    db = Path(db)
+    if db.is_dir():
+        raise WarehouseError(f"the warehouse path {db} is a directory; give a file path")
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=db.parent).close()
+    except OSError as exc:
+        raise WarehouseError(
+            f"cannot write the warehouse {db}: its folder {db.parent} does not take new "
+            f"files ({exc.strerror})") from exc
+    if not db.exists():
+        return
+    try:
+        db.open("r+b").close()
+    except OSError as exc:
+        raise WarehouseError(f"cannot write the warehouse {db}: {exc.strerror}") from exc
+    try:
+        with connect(db, read_only=True, wait_seconds=0) as con:
+            require_warehouse(con, db, empty_ok=True)
+    except WarehouseBusy:
+        return  # another run is loading it; this run's load checks it when its turn comes
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create what is missing, adding new columns to tables an older version made."""
+    wanted = _wanted_columns()
     for table, columns in _columns(con).items():
         for column, data_type in wanted.get(table, {}).items():
             if column not in columns:
                 con.execute(f'ALTER TABLE {table} ADD COLUMN "{column}" {data_type}')
-    con.execute(ddl)
+    con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
+
+
+def _current_documents(con: duckdb.DuckDBPyConnection) -> str | None:
+    """A WHERE condition for the documents whose facts are current; None before any load.
+
+    A withdrawn document (its page's newer version was rejected) is not current:
+    its page is processed again when it changes, even back to the stored bytes.
+    A warehouse loaded by an older fupin has no withdrawals yet.
+    """
+    columns = _columns(con).get("dim_document")
+    if columns is None:
+        return None
+    return "withdrawn_run_id IS NULL" if "withdrawn_run_id" in columns else "TRUE"
 
 
 def known_pages(db: Path | str) -> dict[str, Validators]:
-    """doc_key -> content hash and HTTP validators of every loaded document."""
+    """doc_key -> content hash and HTTP validators of every current document."""
     if not Path(db).exists():
         return {}
     with connect(db, read_only=True) as con:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        if "dim_document" not in tables:
+        require_warehouse(con, db, empty_ok=True)
+        current = _current_documents(con)
+        if current is None:
             return {}
+        # An older warehouse stored no validators; its load adds the columns.
+        stored = _columns(con).get("raw_pages", {})
+        validators = ", ".join(f"r.{c}" if c in stored else "NULL"
+                               for c in ("etag", "last_modified"))
         rows = con.execute(
-            "SELECT d.doc_key, d.content_sha256, r.etag, r.last_modified "
-            "FROM dim_document d LEFT JOIN raw_pages r ON r.sha256 = d.content_sha256"
+            f"SELECT d.doc_key, d.content_sha256, {validators} "
+            "FROM dim_document d LEFT JOIN raw_pages r ON r.sha256 = d.content_sha256 "
+            f"WHERE {current}"
         ).fetchall()
     return {key: Validators(sha, etag, modified) for key, sha, etag, modified in rows}
 
@@ -161,7 +316,7 @@ def migrate_doc_keys(con: duckdb.DuckDBPyConnection, renames: dict[str, str]) ->
 
 
 def known_signatures(db: Path | str) -> list[tuple[str, bytes]]:
-    """(doc_key, MinHash signature) of every loaded original, oldest first.
+    """(doc_key, MinHash signature) of every current original, oldest first.
 
     Signatures stored in an older format are recomputed from the stored body, so
     warehouses loaded by earlier versions keep catching reposts.
@@ -169,12 +324,12 @@ def known_signatures(db: Path | str) -> list[tuple[str, bytes]]:
     if not Path(db).exists():
         return []
     with connect(db, read_only=True) as con:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        if "dim_document" not in tables:
+        current = _current_documents(con)
+        if current is None:
             return []
         rows = con.execute(
             "SELECT doc_key, minhash, CASE WHEN octet_length(minhash) <> ? THEN body END "
-            "FROM dim_document WHERE duplicate_of IS NULL AND minhash IS NOT NULL "
+            f"FROM dim_document WHERE duplicate_of IS NULL AND minhash IS NOT NULL AND {current} "
             "ORDER BY published_date NULLS LAST, doc_key", [SIGNATURE_BYTES]
         ).fetchall()
     return [(key, sig if body is None else body_signature(body)) for key, sig, body in rows]
@@ -257,32 +412,69 @@ def load_run(
     A document whose content changed replaces its earlier facts, keywords and skips;
     ``renames`` (old key -> new key, see ``tasks.sources.legacy_renames``) are applied first.
     """
-    run_id = run["run_id"]
+    failure = None
     with connect(db, wait_seconds=wait_seconds) as con:
-        ensure_schema(con)
+        require_warehouse(con, db, empty_ok=True)
         con.execute("BEGIN TRANSACTION")
         try:
-            load_dimensions(con, indicators, regions)
-            migrate_doc_keys(con, renames or {})
-            _load_staged(con, run_dir, run_id, duplicates or {})
-            con.execute(
-                "INSERT INTO etl_runs BY NAME SELECT * FROM (SELECT ?::VARCHAR AS run_id, "
-                "?::VARCHAR AS flow_run_id, ?::TIMESTAMPTZ AS started_at, "
-                "?::TIMESTAMPTZ AS finished_at, 'completed' AS status, ?::VARCHAR[] AS sources, "
-                "?::INTEGER AS pages_in, ?::INTEGER AS pages_unchanged, "
-                "?::INTEGER AS documents_loaded, ?::INTEGER AS pages_rejected, "
-                "?::INTEGER AS facts_candidate, ?::INTEGER AS facts_loaded, "
-                "?::INTEGER AS facts_quarantined, ?::DOUBLE AS seconds)",
-                [run_id, run.get("flow_run_id"), run["started_at"], datetime.now(UTC),
-                 run.get("sources", []), run["pages_in"], run["pages_unchanged"],
-                 run["documents_loaded"], run["pages_rejected"], run["facts_candidate"],
-                 run["facts_loaded"], run["facts_quarantined"], run.get("seconds")],
-            )
-            _crash_test_pause()
+            _load_transaction(con, run_dir, run, indicators, regions, duplicates or {},
+                              renames or {})
             con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+        except BaseException as exc:
+            _rollback(con)
+            if not _write_failure(exc, Path(db)):
+                raise
+            failure = first_line(exc)
+    del con
+    if failure:
+        # Raised here, with no DuckDB error as its cause, so the exception Prefect
+        # keeps holds no connection (DuckDB's bindings complain at exit otherwise).
+        raise WarehouseError(
+            f"could not write the warehouse {db}, which keeps its last completed run: {failure}")
+
+
+def _load_transaction(
+    con: duckdb.DuckDBPyConnection,
+    run_dir: Path,
+    run: dict[str, Any],
+    indicators: list[dict[str, Any]],
+    regions: list[dict[str, Any]],
+    duplicates: dict[str, str],
+    renames: dict[str, str],
+) -> None:
+    # Schema changes too: a failed load leaves no added column behind.
+    ensure_schema(con)
+    load_dimensions(con, indicators, regions)
+    migrate_doc_keys(con, renames)
+    _load_staged(con, run_dir, run["run_id"], duplicates)
+    con.execute(
+        "INSERT INTO etl_runs BY NAME SELECT * FROM (SELECT ?::VARCHAR AS run_id, "
+        "?::VARCHAR AS flow_run_id, ?::TIMESTAMPTZ AS started_at, "
+        "?::TIMESTAMPTZ AS finished_at, 'completed' AS status, ?::VARCHAR[] AS sources, "
+        "?::INTEGER AS pages_in, ?::INTEGER AS pages_unchanged, "
+        "?::INTEGER AS documents_loaded, ?::INTEGER AS pages_rejected, "
+        "?::INTEGER AS facts_candidate, ?::INTEGER AS facts_loaded, "
+        "?::INTEGER AS facts_quarantined, ?::DOUBLE AS seconds)",
+        [run["run_id"], run.get("flow_run_id"), run["started_at"], datetime.now(UTC),
+         run.get("sources", []), run["pages_in"], run["pages_unchanged"],
+         run["documents_loaded"], run["pages_rejected"], run["facts_candidate"],
+         run["facts_loaded"], run["facts_quarantined"], run.get("seconds")],
+    )
+    _crash_test_pause()
+
+
+def _write_failure(exc: BaseException, db: Path) -> bool:
+    """A full disk or a failing device under the warehouse, its log or its spill files."""
+    if isinstance(exc, duckdb.TransactionException):  # the COMMIT itself failed
+        return True
+    return isinstance(exc, duckdb.IOException) and db.name in str(exc)
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back what is open. A COMMIT that failed has already ended the transaction;
+    the error that ended it is the one to report, not "no transaction is active"."""
+    with suppress(duckdb.TransactionException):
+        con.execute("ROLLBACK")
 
 
 def _crash_test_pause() -> None:
@@ -351,6 +543,18 @@ def _load_staged(
     )
     con.execute(
         f"INSERT INTO rejected_pages BY NAME SELECT *, ?::VARCHAR AS run_id FROM ({rejected})",
+        rid,
+    )
+    # A known page whose new bytes were read and refused no longer says what the
+    # document says: withdraw it (v_facts leaves it out) until a version loads again.
+    con.execute(
+        f"""
+        UPDATE dim_document SET withdrawn_run_id = ?, withdrawn_reason = w.reason
+        FROM (SELECT doc_key, min(stage || ': ' || reason) AS reason FROM ({rejected})
+              WHERE stage IN ('clean', 'validate') AND doc_key IS NOT NULL
+              GROUP BY doc_key) w
+        WHERE dim_document.doc_key = w.doc_key AND dim_document.withdrawn_run_id IS NULL
+        """,
         rid,
     )
     con.execute(

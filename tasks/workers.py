@@ -15,13 +15,14 @@ its memory is free again when the load starts.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import TypeVar
+
+from fupin.settings import worker_count
 
 R = TypeVar("R")
 
@@ -32,8 +33,7 @@ _LOCK = threading.Lock()
 
 def default_workers() -> int:
     """FUPIN_WORKERS, else one per core; 1 means "in this process"."""
-    value = os.environ.get("FUPIN_WORKERS", "").strip()
-    return max(1, int(value)) if value else max(1, os.cpu_count() or 1)
+    return worker_count()
 
 
 def _warm() -> None:

@@ -93,7 +93,9 @@ CREATE TABLE IF NOT EXISTS dim_document (
     duplicate_of    VARCHAR,
     flags           MAP(VARCHAR, INTEGER),
     minhash         BLOB,
-    run_id          VARCHAR NOT NULL
+    run_id          VARCHAR NOT NULL,
+    withdrawn_run_id VARCHAR,
+    withdrawn_reason VARCHAR
 );
 COMMENT ON TABLE dim_document IS '文档维度 / one cleaned page: metadata, clean body and quality flags';
 COMMENT ON COLUMN dim_document.doc_key IS '文档键 / canonical URL, or a file''s folder name and path in it (tasks/sources.py)';
@@ -113,6 +115,8 @@ COMMENT ON COLUMN dim_document.duplicate_of IS '重复来源 / doc_key of the or
 COMMENT ON COLUMN dim_document.flags IS '质量标记 / cleaning counters (masked characters, repairs, repeated paragraphs, mojibake_repaired, lost_chars)';
 COMMENT ON COLUMN dim_document.minhash IS '正文指纹 / MinHash signature of the body (near-duplicate detection)';
 COMMENT ON COLUMN dim_document.run_id IS '运行编号 / run that loaded this version';
+COMMENT ON COLUMN dim_document.withdrawn_run_id IS '撤回运行 / run that rejected a newer version of the page; its facts are no longer current (NULL: current)';
+COMMENT ON COLUMN dim_document.withdrawn_reason IS '撤回原因 / stage and reason of that rejection (see rejected_pages)';
 
 CREATE TABLE IF NOT EXISTS dim_indicator (
     code       VARCHAR PRIMARY KEY,
@@ -354,8 +358,20 @@ SELECT
     f.run_id
 FROM fact_indicator f
 JOIN dim_document d USING (doc_key)
-LEFT JOIN dim_indicator i ON i.code = f.indicator;
-COMMENT ON VIEW v_facts IS '事实视图 / one row per loaded fact with its document and indicator names';
+LEFT JOIN dim_indicator i ON i.code = f.indicator
+WHERE d.withdrawn_run_id IS NULL;
+COMMENT ON VIEW v_facts IS '事实视图 / one row per current fact with its document and indicator names (withdrawn documents left out)';
+
+CREATE OR REPLACE VIEW v_withdrawn_documents AS
+SELECT d.doc_key, d.location, d.title, d.run_id AS loaded_run_id,
+       d.withdrawn_run_id, d.withdrawn_reason, r.detail, r.recorded_at,
+       (SELECT count(*) FROM fact_indicator f WHERE f.doc_key = d.doc_key) AS facts_withdrawn
+FROM dim_document d
+LEFT JOIN rejected_pages r
+       ON r.doc_key = d.doc_key AND r.run_id = d.withdrawn_run_id
+      AND r.stage || ': ' || r.reason = d.withdrawn_reason
+WHERE d.withdrawn_run_id IS NOT NULL;
+COMMENT ON VIEW v_withdrawn_documents IS '撤回文档 / documents whose page changed into a version that was rejected: the rejection, and the facts no longer current';
 
 CREATE OR REPLACE VIEW quarantined_documents AS
 SELECT run_id, doc_key, location, reason AS expectation, detail AS observed, recorded_at
@@ -430,5 +446,6 @@ SELECT coalesce(d.source_site, '(unknown)') AS source_site,
                             WHERE d2.source_site IS NOT DISTINCT FROM d.source_site))
            AS facts_quarantined
 FROM dim_document d LEFT JOIN fact_indicator f USING (doc_key)
+WHERE d.withdrawn_run_id IS NULL
 GROUP BY d.source_site;
 COMMENT ON VIEW v_source_coverage IS '来源覆盖 / per source site: documents, facts, indicators, regions, dates and quarantined facts';

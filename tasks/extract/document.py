@@ -328,7 +328,9 @@ class _Doc:
         if ind.integer and abs(value - round(value)) <= 1e-6 * max(1.0, value):
             value = float(round(value))
         else:
-            value = round(value, 6)
+            # Significant digits, not decimal places: 3.56万 loses its float noise,
+            # and a rate of 0.0000000001 % stays one instead of becoming 0.
+            value = float(f"{value:.12g}")
         if ind.min_plausible is not None and value < ind.min_plausible:
             self._skip("implausibly_small", ev_start, ev_end)
             return
