@@ -271,7 +271,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    from tasks.synth import generate_corpus
+    # The generator is a benchmark tool: it lives in the checkout's bench/, not in the
+    # installed packages, so the checkout this CLI runs from is put on the path.
+    checkout = str(PROJECT_ROOT)
+    if checkout not in sys.path:
+        sys.path.insert(0, checkout)
+    from bench.synth import generate_corpus
 
     counts = generate_corpus(Path(args.out), args.pages, seed=args.seed)
     print(_dumps(counts))

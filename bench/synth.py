@@ -2,7 +2,7 @@
 
 Benchmarks need thousands of pages whose right answers are known; real pages with
 hand-checked gold are few. ``generate_corpus`` writes HTML pages built from the
-templates in ``schemas/synth_templates.yaml`` (site layouts with chrome, filler
+templates in ``bench/synth_templates.yaml`` (site layouts with chrome, filler
 prose, indicator sentences) about real regions from ``schemas/regions.csv``, and a
 ``gold.jsonl`` in the format of the shared gold set, one line per stated fact.
 
@@ -29,12 +29,14 @@ from typing import Any
 
 import yaml
 
-SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
-TEMPLATES_PATH = SCHEMAS / "synth_templates.yaml"
-REGIONS_PATH = SCHEMAS / "regions.csv"
+from bench.density import numbered_chars
+
+TEMPLATES_PATH = Path(__file__).resolve().with_name("synth_templates.yaml")
+REGIONS_PATH = Path(__file__).resolve().parents[1] / "schemas" / "regions.csv"
 
 _SLOT_RE = re.compile(r"\{(\w+)\}")
 _LAYOUT_RE = re.compile(r"\{\{(\w+)\}\}")
+_FILLER_NUMBER_RE = re.compile(r"\{(n_\w+|date)\}")
 ANAPHORS = {"县": "全县", "市": "全市", "旗": "全旗", "州": "全州"}
 WAN, YI = Decimal(10_000), Decimal(100_000_000)
 
@@ -72,6 +74,7 @@ class Templates:
     members: dict[str, list[str]]  # prefecture -> its counties that can be named
     towns: list[str]
     villages: list[str]
+    numbered_actions: list[str]  # filler actions a clause with numbers may follow
 
 
 def fill(template: str, values: dict[str, str]) -> str:
@@ -128,8 +131,10 @@ def load_templates(path: Path = TEMPLATES_PATH, regions: Path = REGIONS_PATH) ->
     members: dict[str, list[str]] = {}
     for c in counties:
         members.setdefault(c.prefecture, []).append(c.name)
+    avoid = raw["numbered_filler"]["cue_free_actions_avoid"]
+    numbered_actions = [a for a in filler["actions"] if not any(w in a for w in avoid)]
     return Templates(raw, raw["layouts"], raw["indicator_sentences"], counties, prefectures,
-                     members, towns, villages)
+                     members, towns, villages, numbered_actions)
 
 
 # ---------------------------------------------------------------- numbers
@@ -392,18 +397,57 @@ def _words(rng: random.Random, tpl: Templates, place: Place) -> dict[str, str]:
             "pref": place.prefecture or place.province}
 
 
-def _filler_sentence(rng: random.Random, tpl: Templates, place: Place) -> str:
-    f = tpl.raw["filler"]
-    roll = rng.random()
-    if roll < 0.2:
-        text = rng.choice(f["standalone"])
-    elif roll < 0.28:
-        text = rng.choice(f["quotes"])
+def _distractor_numbers(rng: random.Random, text: str, slots: dict[str, list[float]],
+                        published: date) -> str:
+    """Fill ``{n_*}`` and ``{date}`` slots, each occurrence with a fresh draw: numbers
+    no indicator counts, so filler is as number-dense as real prose and stays out of gold.
+
+    A date is a day of the publication year up to the publication day: a reader (and
+    the extractor) takes a month and day with no year as the latest such day not after
+    publication, and a date read as last year would date the figures after it."""
+
+    def draw(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name == "date":
+            back = rng.randint(0, min(60, published.timetuple().tm_yday - 1))
+            day = published - timedelta(days=back)
+            return f"{day.month}月{day.day}日"
+        lo, hi, places = slots[name]
+        x = rng.uniform(lo, hi)
+        if places:
+            return _strip(Decimal(repr(x)).quantize(Decimal(1).scaleb(-int(places))))
+        n = round(x)
+        if name == "n_few" and n <= 10 and rng.random() < 0.4:
+            return CN_NUMERALS[n]
+        return str(n)
+
+    return _FILLER_NUMBER_RE.sub(draw, text)
+
+
+def _filler_sentence(rng: random.Random, tpl: Templates, place: Place, published: date,
+                     ) -> str:
+    """One sentence of prose: a numbered one (``numbered_filler_share`` of them: a sentence
+    or a clause with distractor numbers), else a standalone line, a quote, or a
+    subject with an action and perhaps a tail."""
+    f, numbered = tpl.raw["filler"], tpl.raw["numbered_filler"]
+    if rng.random() < tpl.raw["mix"]["numbered_filler_share"]:
+        if rng.random() < 0.6:
+            text = rng.choice(numbered["sentences"])
+        else:
+            text = (rng.choice(f["subjects"]) + rng.choice(tpl.numbered_actions) + "，"
+                    + rng.choice(numbered["tails"]) + "。")
+        text = _distractor_numbers(rng, text, numbered["number_slots"], published)
     else:
-        text = rng.choice(f["subjects"]) + rng.choice(f["actions"])
-        if rng.random() < 0.75:
-            text += "，" + rng.choice(f["tails"])
-        text += "。"
+        roll = rng.random()
+        if roll < 0.2:
+            text = rng.choice(f["standalone"])
+        elif roll < 0.28:
+            text = rng.choice(f["quotes"])
+        else:
+            text = rng.choice(f["subjects"]) + rng.choice(f["actions"])
+            if rng.random() < 0.75:
+                text += "，" + rng.choice(f["tails"])
+            text += "。"
     return fill(text, _words(rng, tpl, place))
 
 
@@ -524,13 +568,13 @@ def make_story(rng: random.Random, tpl: Templates) -> Story:
     paras: list[tuple[str, list[dict[str, Any]]]] = []
     used = 0
     for text, facts in blocks:
-        parts = [_filler_sentence(rng, tpl, place) for _ in range(rng.randint(1, 3))]
+        parts = [_filler_sentence(rng, tpl, place, pub) for _ in range(rng.randint(1, 3))]
         parts.insert(rng.randint(0, len(parts)), text)
         para = "".join(parts)
         paras.append((para, facts))
         used += len(para)
     while used < budget:
-        para = "".join(_filler_sentence(rng, tpl, place) for _ in range(rng.randint(2, 6)))
+        para = "".join(_filler_sentence(rng, tpl, place, pub) for _ in range(rng.randint(2, 6)))
         if used + len(para) > budget + 200 and used > budget - 400:
             break
         paras.append((para, []))
@@ -718,11 +762,12 @@ def _encode(rng: random.Random, tpl: Templates, story: Story, layout: dict[str, 
         codec, charset = "utf-8", rng.choice(["utf-8", "UTF-8"])
     html = render_page(rng, tpl, story, layout, headline_index, published, charset)
     data = html.encode(codec, errors="xmlcharrefreplace")
+    numbered, _ = numbered_chars(story.body_text)
     row = {"layout": layout["name"], "encoding": codec, "charset": charset,
            "published": published.isoformat(), "region": story.place.name,
            "province": story.place.province, "level": story.place.level,
            "body_chars": len(story.body_text) - story.body_text.count("\n"),
-           "facts": len(story.facts), **story.flags}
+           "numbered_chars": numbered, "facts": len(story.facts), **story.flags}
     return data, row, story
 
 
@@ -779,6 +824,7 @@ def generate_corpus(out: Path, pages: int, seed: int = 0) -> dict[str, Any]:
             counts["borderline"] += sum(f["note"].startswith("borderline:") for f in story.facts)
             counts["bytes"] += len(data)
             counts["body_chars"] += row["body_chars"]
+            counts["numbered_chars"] += row["numbered_chars"]
             counts["undeclared_charset"] += row["charset"] is None
             for flag in ("masked", "scrubbed", "repeated"):
                 counts[flag] += row[flag]
@@ -793,6 +839,9 @@ def generate_corpus(out: Path, pages: int, seed: int = 0) -> dict[str, Any]:
         "borderline_facts": counts["borderline"],
         "bytes": counts["bytes"],
         "body_chars": counts["body_chars"],
+        # Share of the body in sentences that state a number (bench/density.py): the
+        # extractor's load per page, to compare with real pages.
+        "number_share": round(counts["numbered_chars"] / max(counts["body_chars"], 1), 4),
         "undeclared_charset": counts["undeclared_charset"],
         "masked": counts["masked"],
         "scrubbed": counts["scrubbed"],
