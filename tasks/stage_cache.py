@@ -24,7 +24,7 @@ STAGE_FILES: dict[str, tuple[str, ...]] = {
     "clean": ("tasks/decode.py", "tasks/clean/*.py", "tasks/stages.py",
               "schemas/chrome_cues.yaml", "schemas/mask_repairs.yaml"),
     "extract": ("tasks/extract/*.py", "tasks/stages.py", "schemas/indicators.yaml",
-                "schemas/regions.csv"),
+                "schemas/regions.csv", "schemas/townships.csv", "schemas/region_words.yaml"),
 }
 
 

@@ -75,8 +75,12 @@ class _Doc:
         self.tokens = self._segment()
         self.words = [w for w, _, _ in self.tokens]
         self.title_tokens = tokens(title) if title else []
-        self.regions = rg.resolve_document(body, self.tokens, self.title_tokens)
-        self.anaphors = [(a, w) for w, a, _ in self.tokens if w in self.lx.anaphors]
+        self.regions = rg.resolve_document(
+            body, self.tokens, self.title_tokens,
+            village_spans=[(s.start, s.end) for s in self._sentences_at(self.q_starts)],
+        )
+        region_anaphors = rg.anaphors()
+        self.anaphors = [(a, w) for w, a, _ in self.tokens if w in region_anaphors]
         self.anaphor_starts = [a for a, _ in self.anaphors]
         self.cues = ru.find_cues(body, self.tokens, self.lx)
         self.cue_ends = [c.end for c in self.cues]
@@ -131,12 +135,26 @@ class _Doc:
             i -= 1
         return self.frames.get(sent.paragraph)
 
-    def region_for(
+    def _place_before(
         self, sent: Span, anchor: int
-    ) -> tuple[str | None, str | None, str | None, str | None]:
+    ) -> tuple[rg.Mention | None, tuple[int, str] | None]:
+        """The latest place mention and region anaphor of the sentence before ``anchor``."""
         m = self.regions.before(sent.start, anchor)
         i = bisect.bisect_left(self.anaphor_starts, anchor) - 1
         ana = self.anaphors[i] if i >= 0 and self.anaphors[i][0] >= sent.start else None
+        return m, ana
+
+    def several_places(self, sent: Span, anchor: int) -> bool:
+        """Whether the number is about several places at once (东部地区, 8个省份):
+        such a group stands after the last place or anaphor before the number."""
+        m, ana = self._place_before(sent, anchor)
+        after = max(sent.start, m.end if m else 0, ana[0] + len(ana[1]) if ana else 0)
+        return self.regions.group_between(after, anchor) is not None
+
+    def region_for(
+        self, sent: Span, anchor: int
+    ) -> tuple[str | None, str | None, str | None, str | None]:
+        m, ana = self._place_before(sent, anchor)
         region, note = None, None
         if ana is not None and (m is None or ana[0] > m.start):
             para_start = self.paragraph_starts.get(sent.paragraph, sent.start)
@@ -151,7 +169,10 @@ class _Doc:
                 note = "no region named in the document"
         if region is None:
             return None, None, None, note
-        return region.name, region.code, region.province, note
+        # a former name stays as the page wrote it (华亭县 in 2016); the code is today's
+        written = m is not None and m.region is region and m.text in region.aliases
+        name = m.text if m is not None and written else region.name
+        return name, region.code, region.province or None, note
 
     # ------------------------------------------------------------ main loop
     def run(self) -> None:
@@ -298,6 +319,9 @@ class _Doc:
             value = round(value, 6)
         if ind.min_plausible is not None and value < ind.min_plausible:
             self._skip("implausibly_small", ev_start, ev_end)
+            return
+        if self.several_places(sent, ev_start):
+            self._skip("multi_region", ev_start, ev_end)
             return
         confidence = ru.RULE_CONFIDENCE[rule]
         if any(w in before for w in lx.beneficiary):
