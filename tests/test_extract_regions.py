@@ -147,3 +147,15 @@ def test_townships_hang_under_their_county(gaz) -> None:
     assert [r.level for r in gaz.ancestors(liuhu)] == ["township", "county", "prefecture",
                                                        "province"]
     assert len(gaz.lookup("城关镇")) > 50 and gaz.lookup("城关") == []
+
+
+def test_wo_xian_without_a_name_is_the_source_site_place() -> None:
+    body = "我县坚持产业带动。截至去年底,我县贫困发生率降至0.6%。"
+    ex = extract(body, title="产业兴 百姓富", published=PUB, source_site="河曲县人民政府网")
+    assert [(f.region, f.province) for f in ex.facts] == [("河曲县", "山西省")]
+
+
+def test_the_page_own_place_beats_the_site_place() -> None:
+    body = "庄浪县梯田连片。全县贫困发生率降至0.9%。"
+    ex = extract(body, published=PUB, source_site="平凉日报")
+    assert [f.region for f in ex.facts] == ["庄浪县"]

@@ -54,7 +54,10 @@ def _cumulative() -> re.Pattern[str]:
 class _Doc:
     """Per-document state shared by the rule steps."""
 
-    def __init__(self, body: str, title: str | None, published: date | None) -> None:
+    def __init__(
+        self, body: str, title: str | None, published: date | None,
+        source_site: str | None = None,
+    ) -> None:
         self.body = body
         self.published = published
         self.lx = ru.lexicon()
@@ -78,6 +81,7 @@ class _Doc:
         self.regions = rg.resolve_document(
             body, self.tokens, self.title_tokens,
             village_spans=[(s.start, s.end) for s in self._sentences_at(self.q_starts)],
+            site_tokens=tokens(source_site) if source_site else (),
         )
         region_anaphors = rg.anaphors()
         self.anaphors = [(a, w) for w, a, _ in self.tokens if w in region_anaphors]
@@ -410,9 +414,10 @@ class _Doc:
 
 
 def extract_document(
-    body: str, title: str | None, published: date | None, top_k: int
+    body: str, title: str | None, published: date | None, top_k: int,
+    source_site: str | None = None,
 ) -> Extraction:
-    doc = _Doc(body, title, published)
+    doc = _Doc(body, title, published, source_site)
     doc.run()
     title_words = [w for w, _, _ in doc.title_tokens]
     keywords = kw.page_keywords(doc.words, doc.seg.uncut(), title_words, top_k)

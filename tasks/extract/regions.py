@@ -231,6 +231,7 @@ class DocRegions:
     gazetteer: Gazetteer
     # spans naming several places at once (东部地区, 8个省份, 某县等9个县)
     groups: list[tuple[int, int, str]] = field(default_factory=list)
+    site: Region | None = None  # the place the source site names
 
     def before(self, start: int, end: int) -> Mention | None:
         """Nearest subject-role mention inside [start, end)."""
@@ -453,8 +454,12 @@ def resolve_document(
     *,
     lead_chars: int = 150,
     village_spans: Sequence[tuple[int, int]] | None = None,
+    site_tokens: Iterable[tuple[str, int, int]] = (),
 ) -> DocRegions:
     """Resolve every mention and pick the document's subject region.
+
+    The source site's place (河曲县人民政府网) is the subject only when neither
+    title nor body names one, and the place 我县/本县 may stand for.
 
     Villages are looked for only inside ``village_spans`` (the sentences that
     hold a number, when given): a village matters only to the figures next to
@@ -513,7 +518,16 @@ def resolve_document(
         subject = deeper[0] if deeper else v.region or subject
     groups = [(g.start(), g.end(), g.group())
               for g in region_words()["multi_region"].finditer(body)]
-    return DocRegions(mentions, subject, province, gaz, groups)
+    site = None
+    for m in find_mentions(site_tokens, gaz):
+        region, _ = _pick(m.candidates, province)
+        if region is not None and (
+            site is None or LEVEL_RANK[region.level] > LEVEL_RANK[site.level]
+        ):
+            site = region
+    if subject is None and site is not None:
+        subject, province = site, site.code[:2] + "0" * 10
+    return DocRegions(mentions, subject, province, gaz, groups, site)
 
 
 def _subject(
@@ -548,7 +562,8 @@ def resolve_anaphor(
     """全市/全县/全镇/全村/该县/全省 … -> the region it stands for, with a note when unsure.
 
     The subject place or one of its parents when its name fits (全区 on a
-    township's page is that township's district); else the latest place of that
+    township's page is that township's district), then the source site's place
+    and its parents (我县 on a county's website); else the latest place of that
     kind named in the paragraph. A township or village word never falls back
     to a larger place: its figure is not the county's.
     """
@@ -560,7 +575,10 @@ def resolve_anaphor(
         return None, f"{word}: the document is about the whole country"
     if suffix == "省":
         return doc.gazetteer.province_row(subject), None
-    for r in doc.gazetteer.ancestors(subject):
+    chain = doc.gazetteer.ancestors(subject)
+    if doc.site is not None:
+        chain += doc.gazetteer.ancestors(doc.site)
+    for r in chain:
         if r.name.endswith(suffix):
             return r, None
     for m in reversed(doc.mentions):
