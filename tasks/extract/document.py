@@ -75,12 +75,14 @@ class _Doc:
         # token boundaries, cut lazily wherever a rule asks (right_noun, scrubbed numbers)
         self.seg = Segmentation(body)
         self.ends = self.seg
+        # the sentences holding a quantity: the only ones a fact can come from
+        self.figure_spans = [(s.start, s.end) for s in self._sentences_at(self.q_starts)]
         self.tokens = self._segment()
         self.words = [w for w, _, _ in self.tokens]
         self.title_tokens = tokens(title) if title else []
         self.regions = rg.resolve_document(
             body, self.tokens, self.title_tokens,
-            village_spans=[(s.start, s.end) for s in self._sentences_at(self.q_starts)],
+            figure_spans=self.figure_spans,
             site_tokens=tokens(source_site) if source_site else (),
         )
         region_anaphors = rg.anaphors()
@@ -99,8 +101,7 @@ class _Doc:
         name (mentions anywhere vote for the subject region), plus the lead,
         which gives the keywords a vocabulary on pages with neither. The rest
         of the prose (most of a page) is never segmented."""
-        spans = [(s.start, s.end) for s in self._sentences_at(self.q_starts)]
-        spans.append((0, KEYWORD_LEAD))
+        spans = [*self.figure_spans, (0, KEYWORD_LEAD)]
         self.seg.cut(spans, rg.load_gazetteer().name_starts(self.body))
         return self.seg.tokens()
 

@@ -34,7 +34,7 @@ WORDS_PATH = taxonomy.SCHEMAS / "region_words.yaml"
 LEVEL_RANK = {"national": -1, "province": 0, "prefecture": 1, "county": 2, "township": 3,
               "village": 4}
 JOINERS = ("、", "和", "及", "与", "以及", "")
-SUFFIX_CHARS = frozenset("省市县区州旗盟镇乡道")
+SUFFIX_CHARS = frozenset("省市县区州旗盟")
 NUMERAL_START = re.compile(r"[\d零〇一二两三四五六七八九十]")
 CLAUSE_END = re.compile(r"[,，;；。:：!！?？、\s]")
 YEAR_START = re.compile(r"(?:\d{4}|[〇零一二三四五六七八九]{4})年")  # 华亭县2016年…: no count
@@ -67,6 +67,10 @@ class Gazetteer:
     _by_prefix: dict[str, tuple[str, ...]] = field(init=False, repr=False)
     _singles: frozenset[str] = field(init=False, repr=False)
     _prefilter: re.Pattern[str] = field(init=False, repr=False)
+    _towns: frozenset[str] = field(init=False, repr=False)
+    _town_lengths: tuple[int, ...] = field(init=False, repr=False)
+    _town_ends: re.Pattern[str] = field(init=False, repr=False)
+    _scan: tuple[str, list[tuple[int, int, str]]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.by_code = {r.code: r for r in self.rows}
@@ -91,10 +95,26 @@ class Gazetteer:
 
     def _index_names(self) -> None:
         """Names by their first two characters, and a regex capturing the pair
-        (or single character) at every position where a name may start."""
+        (or single character) at every position where a name may start.
+
+        Township names are indexed by how they end instead: 38,000 of them
+        begin with nearly any pair of characters, but end in a handful (镇, 乡,
+        街道, 苏木), so a page is scanned for those few and looked back from."""
+        towns = {n for n, rs in self._lookup.items() if all(r.level == "township" for r in rs)}
+        self._towns = frozenset(towns)
+        self._town_lengths = tuple(sorted({len(n) for n in towns}, reverse=True))
+        # the shortest ending that still means "township": 镇, 乡, but 街道 and
+        # 苏木 rather than 道 and 木, which end far more ordinary words
+        by_last: dict[str, set[str]] = {}
+        for n in towns:
+            by_last.setdefault(n[-1], set()).add(n[-2:])
+        ends = sorted(next(iter(two)) if len(two) == 1 else c for c, two in by_last.items())
+        self._town_ends = re.compile("|".join(map(re.escape, ends)) or "(?!)")
+        self._scan = ("", [])
         by_prefix: dict[str, list[str]] = {}
         for name in self._lookup:
-            by_prefix.setdefault(name[:2], []).append(name)
+            if name not in towns:
+                by_prefix.setdefault(name[:2], []).append(name)
         self._by_prefix = {p: tuple(ws) for p, ws in by_prefix.items()}
         self._singles = frozenset(p for p in by_prefix if len(p) == 1)
         pairs = [p for p in by_prefix if len(p) == 2]
@@ -112,7 +132,10 @@ class Gazetteer:
         return [asdict(r) for r in self.rows]
 
     def full_names(self) -> list[str]:
-        return list(self._names)
+        """Names to teach the segmenter. Not township names: 38,000 more
+        dictionary words make every segmentation slower (longer prefix walks),
+        and :meth:`township_spans` finds townships in the text directly."""
+        return [n for n in self._names if n not in self._towns]
 
     def short_names(self) -> list[str]:
         return [s for s in self._shorts if s not in self._names]
@@ -139,6 +162,28 @@ class Gazetteer:
                 if text.startswith(name, i):
                     out.append(i)
                     break
+        towns = self.township_spans(text)
+        if towns:
+            out = sorted({*out, *(a for a, _, _ in towns)})
+        return out
+
+    def township_spans(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, name) of every township name in ``text``, the longest
+        where several end at the same place (太平镇 inside 新太平镇). The last
+        text's answer is kept: a page is scanned for segmentation, then again
+        for its mentions."""
+        last_text, last = self._scan
+        if last_text is text:
+            return last
+        towns, lengths = self._towns, self._town_lengths
+        out = []
+        for m in self._town_ends.finditer(text):
+            end = m.end()
+            for n in lengths:
+                if n <= end and text[end - n : end] in towns:
+                    out.append((end - n, end, text[end - n : end]))
+                    break
+        self._scan = (text, out)
         return out
 
     def exact(self, word: str) -> list[Region]:
@@ -275,6 +320,24 @@ def find_mentions(tokens: Iterable[tuple[str, int, int]], gaz: Gazetteer) -> lis
     return out
 
 
+def _with_townships(
+    text: str, tokens: Sequence[tuple[str, int, int]], mentions: list[Mention], gaz: Gazetteer
+) -> list[Mention]:
+    """Add the township names of ``text`` that start where a token starts (the
+    segmenter does not know them: 柳湖镇 comes out as 柳 + 湖镇); a mention
+    inside one (华亭 in 华亭镇) gives way to it."""
+    towns = []
+    for start, end, name in gaz.township_spans(text):
+        i = bisect.bisect_right(tokens, start, key=_start) - 1
+        if i >= 0 and tokens[i][1] == start:
+            towns.append(Mention(start, end, name, tuple(gaz.lookup(name))))
+    if not towns:
+        return mentions
+    spans = [(m.start, m.end) for m in towns]
+    kept = [m for m in mentions if not any(a <= m.start and m.end <= b for a, b in spans)]
+    return sorted((*kept, *towns), key=lambda m: m.start)
+
+
 def _pick(cands: Sequence[Region], province: str | None) -> tuple[Region | None, str | None]:
     if len(cands) == 1:
         return cands[0], None
@@ -342,11 +405,10 @@ def _roles(body: str, mentions: list[Mention], partner_markers: Sequence[str]) -
 def _not_places(body: str, mentions: list[Mention]) -> None:
     """Datelines (本报北京5月28日电) and 全国 as an attribute (全国先进集体)."""
     words = region_words()
-    openers, after = words["dateline_openers"], words["dateline_after"]
+    openers, after = tuple(words["dateline_openers"]), words["dateline_after"]
     attributive = words["national_attributive"]
     for m in mentions:
-        head = body[max(0, m.start - 6) : m.start]
-        if any(head.endswith(op) for op in openers) or after.match(body, m.end):
+        if body.endswith(openers, 0, m.start) or after.match(body, m.end):
             m.role = "dateline"
         elif m.region is not None and m.region.level == "national" and body.startswith(
             attributive, m.end
@@ -389,30 +451,45 @@ def _foreign(mentions: list[Mention], province: str | None) -> None:
             m.note = f"{m.text}: county outside the document's province without its parent named"
 
 
-def _village_spans(toks: Sequence[tuple[str, int, int]]) -> list[tuple[int, int, str]]:
+def _village_spans(
+    text: str, toks: Sequence[tuple[str, int, int]],
+    within: Sequence[tuple[int, int]] | None = None,
+) -> list[tuple[int, int, str]]:
     """Words that may name a village: a token ending in 村 (红星村), or 村 right
     after a two-to-four-character token (香铺 + 村), minus kinds of village (贫困村)
-    and names the gazetteer knows (全国农村)."""
+    and names the gazetteer knows (全国农村); only inside ``within`` when given."""
     skip = region_words()["not_villages"]
     known = load_gazetteer()._lookup
+    span_starts = [a for a, _ in within] if within is not None else []
     out = []
-    prev: tuple[str, int, int] | None = None
-    for tok in toks:
-        word, a, b = tok
-        name, start = None, a
-        if word.endswith("村") and len(word) >= 3:
+    hit = text.find("村")
+    while hit != -1:
+        at, hit = hit, text.find("村", hit + 1)
+        i = bisect.bisect_right(toks, at, key=_start) - 1
+        if i < 0 or toks[i][2] != at + 1:
+            continue  # 村 inside a word (村民) or in text never segmented
+        word, start, end = toks[i]
+        if within is not None:
+            k = bisect.bisect_right(span_starts, start) - 1
+            if k < 0 or end > within[k][1]:
+                continue
+        name = None
+        if len(word) >= 3:
             name = word
-        elif word == "村" and prev is not None and prev[2] == a and CJK_NAME.fullmatch(prev[0]):
-            name, start = prev[0] + "村", prev[1]
+        elif word == "村" and i and toks[i - 1][2] == start and CJK_NAME.fullmatch(toks[i - 1][0]):
+            name, start = toks[i - 1][0] + "村", toks[i - 1][1]
         if (
             name
             and name not in skip
             and name not in known
             and not any(w in name for w in ("贫困", "重点", "示范"))
         ):
-            out.append((start, b, name))
-        prev = tok
+            out.append((start, end, name))
     return out
+
+
+def _start(tok: tuple[str, int, int]) -> int:
+    return tok[1]
 
 
 def _village(name: str, parent: Region | None, start: int, end: int) -> Mention:
@@ -429,6 +506,7 @@ def _village(name: str, parent: Region | None, start: int, end: int) -> Mention:
 def _villages(
     text: str, toks: Sequence[tuple[str, int, int]], mentions: list[Mention],
     subject: Region | None, *, title: bool = False,
+    within: Sequence[tuple[int, int]] | None = None,
 ) -> list[Mention]:
     """Villages the page ties to a place: named right after their township or
     county (牧护关镇香铺村), else (in the title, or right before a figure about
@@ -436,7 +514,7 @@ def _villages(
     followers = region_words()["village_followers"]
     by_end = {m.end: m for m in mentions if m.region is not None}
     out = []
-    for start, end, name in _village_spans(toks):
+    for start, end, name in _village_spans(text, toks, within):
         up = by_end.get(start)
         if up is not None and up.region is not None and up.region.level in ("county", "township"):
             out.append(_village(name, up.region, start, end))
@@ -453,7 +531,7 @@ def resolve_document(
     title_tokens: Iterable[tuple[str, int, int]] = (),
     *,
     lead_chars: int = 150,
-    village_spans: Sequence[tuple[int, int]] | None = None,
+    figure_spans: Sequence[tuple[int, int]] | None = None,
     site_tokens: Iterable[tuple[str, int, int]] = (),
 ) -> DocRegions:
     """Resolve every mention and pick the document's subject region.
@@ -461,22 +539,28 @@ def resolve_document(
     The source site's place (河曲县人民政府网) is the subject only when neither
     title nor body names one, and the place 我县/本县 may stand for.
 
-    Villages are looked for only inside ``village_spans`` (the sentences that
-    hold a number, when given): a village matters only to the figures next to
-    it, and only those sentences are always segmented.
+    Villages and groups of places (东部地区) are looked for only inside
+    ``figure_spans`` (the sentences that hold a number, when given): they
+    matter only to the figures next to them, and only those sentences are
+    always segmented.
     """
     gaz = load_gazetteer()
     lex = taxonomy.load().lexicon
     tokens = list(tokens)
     title_tokens = list(title_tokens)
-    mentions = find_mentions(tokens, gaz)
-    titled = find_mentions(title_tokens, gaz)
+    title = "".join(w for w, _, _ in title_tokens)
+    mentions = _with_townships(body, tokens, find_mentions(tokens, gaz), gaz)
+    titled = _with_townships(title, title_tokens, find_mentions(title_tokens, gaz), gaz)
     for m in titled:
         m.in_title = True
     votes: Counter[str] = Counter()
     for m in (*titled, *titled, *titled, *mentions):
-        provs = {c.code[:2] for c in m.candidates if 0 <= LEVEL_RANK[c.level] <= 2}
-        if len(provs) == 1 and len(provs) == len({c.code[:2] for c in m.candidates}):
+        # only provinces, prefectures and counties vote: not the country, and
+        # not townships, whose names are too often shared or stray
+        if not all(0 <= LEVEL_RANK[c.level] <= 2 for c in m.candidates):
+            continue
+        provs = {c.code[:2] for c in m.candidates}
+        if len(provs) == 1:
             votes[next(iter(provs))] += 1
     province = votes.most_common(1)[0][0] + "0" * 10 if votes else None
     towns = []
@@ -500,24 +584,18 @@ def resolve_document(
     subject = _subject(gaz, titled, mentions, lead_chars)
     if subject is not None and subject.level != "national":
         province = subject.code[:2] + "0" * 10
-    in_spans = tokens
-    if village_spans is not None:
-        starts = [a for a, _ in village_spans]
-        in_spans = [
-            t for t in tokens
-            if (i := bisect.bisect_right(starts, t[1]) - 1) >= 0 and t[2] <= village_spans[i][1]
-        ]
-    villages = _villages(body, in_spans, mentions, subject)
+    villages = _villages(body, tokens, mentions, subject, within=figure_spans)
     if villages:
         mentions = sorted((*mentions, *villages), key=lambda m: m.start)
     _addresses(body, mentions)
-    title = "".join(w for w, _, _ in title_tokens)
     for v in _villages(title, title_tokens, titled, subject, title=True):
         # the body may name the village under its township, the title under its county
         deeper = [m.region for m in villages if m.region is not None and m.text == v.text]
         subject = deeper[0] if deeper else v.region or subject
+    several = region_words()["multi_region"]
     groups = [(g.start(), g.end(), g.group())
-              for g in region_words()["multi_region"].finditer(body)]
+              for a, b in (figure_spans if figure_spans is not None else [(0, len(body))])
+              for g in several.finditer(body, a, b)]
     site = None
     for m in find_mentions(site_tokens, gaz):
         region, _ = _pick(m.candidates, province)
