@@ -46,9 +46,9 @@ def test_xinhua_dateline_place_is_not_the_subject() -> None:
 
 
 def test_quan_guo_as_an_attribute_is_not_a_place() -> None:
-    body = "河曲县荣获全国脱贫攻坚组织创新奖,全县贫困发生率降至0.8%。"
+    body = "河曲县扶贫办获评全国脱贫攻坚先进集体,现有建档立卡贫困户1200户。"
     (f,) = extract(body, title="河曲县扶贫纪实", published=PUB).facts
-    assert f.region == "河曲县"
+    assert (f.indicator, f.region) == ("poor_households", "河曲县")
 
 
 def test_east_central_west_breakdown_is_skipped_not_given_to_anyone() -> None:
@@ -108,3 +108,9 @@ def test_national_and_village_facts_load_with_their_level(tmp_path: Path) -> Non
     assert levels == [("national", "全国", "national")] * 2 + [("village", "红崖村", "village")] * 2
     assert village == [("village", "崆峒区", "county")]
     assert top == [("全国", "national")]
+
+
+def test_bare_quan_guo_and_wo_guo_are_the_country() -> None:
+    for body in ("全国贫困发生率降至1.7%。", "我国贫困发生率降至1.7%。"):
+        (f,) = extract(body, published=PUB).facts
+        assert (f.region, f.region_code, f.region_note) == ("全国", NATIONAL, None)

@@ -82,7 +82,8 @@ class Gazetteer:
                 self._names.setdefault(alias, []).append(r)
             if r.level == "national":
                 for word in self.national_words:
-                    self._names.setdefault(word, []).append(r)
+                    if word != r.name:
+                        self._names.setdefault(word, []).append(r)
             if r.short_name and r.match_short:
                 self._shorts.setdefault(r.short_name, []).append(r)
                 # everyday forms of autonomous units: 阿坝州, 北川县
