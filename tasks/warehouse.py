@@ -361,7 +361,9 @@ def load_dimensions(
         "SELECT value FROM warehouse_meta WHERE key = 'dimensions_sha256'").fetchall()
     if not stored or stored[0][0] != digest:
         for table, table_rows in rows.items():
-            con.execute(f"DELETE FROM {table}")
+            # villages come from facts (add_villages), not from the schema files
+            con.execute(f"DELETE FROM {table}"
+                        + (" WHERE level <> 'village'" if table == "dim_region" else ""))
             con.register("dimension_rows", pa.Table.from_pylist(table_rows))
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM dimension_rows")
             con.unregister("dimension_rows")
@@ -375,6 +377,23 @@ def load_dimensions(
             FROM generate_series(DATE '1949-01-01', DATE '2040-12-31', INTERVAL 1 DAY) t(d)
             """
         )
+
+
+def add_villages(con: duckdb.DuckDBPyConnection) -> None:
+    """dim_region rows for the villages facts name: no list of villages exists,
+    so a village is known once a page ties it to its township or county (its
+    code is the parent's code, '/', its name)."""
+    con.execute(
+        """
+        INSERT INTO dim_region
+        SELECT f.region_code, any_value(f.region), 'village', any_value(p.code),
+               any_value(p.province), any_value(p.prefecture)
+        FROM fact_indicator f JOIN dim_region p ON p.code = split_part(f.region_code, '/', 1)
+        WHERE f.region_code LIKE '%/%'
+        GROUP BY f.region_code
+        ON CONFLICT DO NOTHING
+        """
+    )
 
 
 # Staged file kind -> the schema its rows follow (see tasks.staging.SCHEMAS).
@@ -447,6 +466,7 @@ def _load_transaction(
     load_dimensions(con, indicators, regions)
     migrate_doc_keys(con, renames)
     _load_staged(con, run_dir, run["run_id"], duplicates)
+    add_villages(con)
     con.execute(
         "INSERT INTO etl_runs BY NAME SELECT * FROM (SELECT ?::VARCHAR AS run_id, "
         "?::VARCHAR AS flow_run_id, ?::TIMESTAMPTZ AS started_at, "

@@ -18,14 +18,18 @@ def gaz():
 
 
 def test_gazetteer_shape(gaz) -> None:
-    assert len(gaz.rows) > 3000
+    assert len(gaz.rows) > 40000
     codes = [r.code for r in gaz.rows]
     assert len(set(codes)) == len(codes)
+    (top,) = [r for r in gaz.rows if r.level == "national"]
+    assert top.name == "全国" and top.parent_code is None
     for r in gaz.rows:
         assert len(r.code) == 12 and r.code.isdigit()
-        assert r.level in {"province", "prefecture", "county"}
+        assert r.level in {"national", "province", "prefecture", "county", "township"}
+        if r.level == "national":
+            continue
         if r.level == "province":
-            assert r.parent_code is None and r.province == r.name
+            assert r.parent_code == top.code and r.province == r.name
         else:
             parent = gaz.by_code[r.parent_code]
             assert r.code[:2] == parent.code[:2]
@@ -112,3 +116,46 @@ def test_ambiguous_without_province_is_left_unresolved_with_note() -> None:
 def test_district_name_used_as_common_word_outside_province() -> None:
     body = "河曲县扶贫。针对全县平川区、山区的差异,每年拿出4500万元对农业产业进行奖补。"
     assert region_of(body, title="河曲县产业扶贫") == [("河曲县", "山西省")]
+
+
+def test_former_county_name_keeps_the_written_name_and_todays_code() -> None:
+    # 华亭县 became 华亭市 in 2018 (new code); pages from before and after both count
+    ex = extract("华亭县2016年减少贫困人口3200人。", published=date(2017, 1, 5))
+    assert [(f.region, f.region_code) for f in ex.facts] == [("华亭县", "620881000000")]
+    ex = extract("华亭市2019年减少贫困人口900人。", published=PUB)
+    assert [(f.region, f.region_code) for f in ex.facts] == [("华亭市", "620881000000")]
+
+
+def test_renamed_county_from_the_curated_table() -> None:
+    # 郫县 -> 郫都区 (2016): a new stem, so the pairing is curated, not derived
+    ex = extract("郫县2015年有贫困村12个。", published=date(2016, 2, 1))
+    assert [(f.region, f.region_code, f.province) for f in ex.facts] == [
+        ("郫县", "510117000000", "四川省")
+    ]
+
+
+def test_renamed_units_are_one_row_each(gaz) -> None:
+    (huating,) = gaz.lookup("华亭县")
+    assert huating is gaz.lookup("华亭市")[0] and "华亭县" in huating.aliases
+    assert not [r for r in gaz.rows if r.name == "华亭县"]
+
+
+def test_townships_hang_under_their_county(gaz) -> None:
+    (liuhu,) = [r for r in gaz.lookup("柳湖镇") if r.prefecture == "平凉市"]
+    assert liuhu.level == "township"
+    assert gaz.by_code[liuhu.parent_code].name == "崆峒区"
+    assert [r.level for r in gaz.ancestors(liuhu)] == ["township", "county", "prefecture",
+                                                       "province"]
+    assert len(gaz.lookup("城关镇")) > 50 and gaz.lookup("城关") == []
+
+
+def test_wo_xian_without_a_name_is_the_source_site_place() -> None:
+    body = "我县坚持产业带动。截至去年底,我县贫困发生率降至0.6%。"
+    ex = extract(body, title="产业兴 百姓富", published=PUB, source_site="河曲县人民政府网")
+    assert [(f.region, f.province) for f in ex.facts] == [("河曲县", "山西省")]
+
+
+def test_the_page_own_place_beats_the_site_place() -> None:
+    body = "庄浪县梯田连片。全县贫困发生率降至0.9%。"
+    ex = extract(body, published=PUB, source_site="平凉日报")
+    assert [f.region for f in ex.facts] == ["庄浪县"]

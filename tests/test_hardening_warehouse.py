@@ -356,6 +356,8 @@ def test_a_page_edited_into_a_rejected_version_withdraws_its_facts(
     for name in ("longxi_2019_exit.html", "xiji_2016_briefing.html"):
         shutil.copy(SAMPLES / name, pages / name)
     db = tmp_path / "fupin.duckdb"
+    # documents are keyed by the folder named and the path inside it
+    longxi, xiji = "pages/longxi_2019_exit.html", "pages/xiji_2016_briefing.html"
 
     def run() -> dict:
         proc = fupin("run", str(pages), "--db", str(db), "--json", api=prefect_server)
@@ -378,20 +380,20 @@ def test_a_page_edited_into_a_rejected_version_withdraws_its_facts(
 
     run()
     loaded_facts = current_facts()
-    assert loaded_facts["longxi_2019_exit"] > 0
+    assert loaded_facts[longxi] > 0
 
     (pages / "longxi_2019_exit.html").write_text("  \n\n  ", encoding="utf-8")
     second = run()
     assert second["pages_rejected"] == 1 and second["documents_loaded"] == 0
-    assert current_facts() == {"xiji_2016_briefing": loaded_facts["xiji_2016_briefing"]}
-    assert query("SELECT * FROM v_indicator_best WHERE doc_key = 'longxi_2019_exit'") == []
+    assert current_facts() == {xiji: loaded_facts[xiji]}
+    assert query(f"SELECT * FROM v_indicator_best WHERE doc_key = '{longxi}'") == []
     [withdrawn] = query("SELECT doc_key, withdrawn_run_id, withdrawn_reason, detail, "
                         "facts_withdrawn FROM v_withdrawn_documents")
-    assert withdrawn["doc_key"] == "longxi_2019_exit"
+    assert withdrawn["doc_key"] == longxi
     assert withdrawn["withdrawn_reason"] == "clean: empty" and withdrawn["detail"]
-    assert withdrawn["facts_withdrawn"] == loaded_facts["longxi_2019_exit"]
+    assert withdrawn["facts_withdrawn"] == loaded_facts[longxi]
     [rejection] = query("SELECT run_id, stage, reason FROM rejected_pages "
-                        "WHERE doc_key = 'longxi_2019_exit'")
+                        f"WHERE doc_key = '{longxi}'")
     assert rejection["run_id"] == withdrawn["withdrawn_run_id"]
 
     # The page comes back as it first was: it loads again rather than counting as unchanged.

@@ -144,10 +144,10 @@ CREATE TABLE IF NOT EXISTS dim_region (
     province     VARCHAR,
     prefecture   VARCHAR
 );
-COMMENT ON TABLE dim_region IS '行政区划维度 / administrative divisions with parent links, from schemas/regions.csv';
-COMMENT ON COLUMN dim_region.code IS '行政区划代码 / 12-digit administrative code';
+COMMENT ON TABLE dim_region IS '行政区划维度 / administrative divisions with parent links: the country, provinces, prefectures and counties from schemas/regions.csv, townships from schemas/townships.csv, and villages as facts name them';
+COMMENT ON COLUMN dim_region.code IS '行政区划代码 / 12-digit administrative code (全国 100000000000); a village: its parent''s code, ''/'', its name';
 COMMENT ON COLUMN dim_region.name IS '名称 / official name';
-COMMENT ON COLUMN dim_region.level IS '级别 / province, prefecture or county';
+COMMENT ON COLUMN dim_region.level IS '级别 / national, province, prefecture, county, township or village';
 COMMENT ON COLUMN dim_region.parent_code IS '上级代码 / code of the parent division';
 COMMENT ON COLUMN dim_region.province IS '省级名称 / province the division belongs to';
 COMMENT ON COLUMN dim_region.prefecture IS '地级名称 / prefecture the division belongs to';
@@ -338,6 +338,7 @@ SELECT
     i.name_zh AS indicator_name_zh,
     f.region,
     f.region_code,
+    r.level AS region_level,
     f.province,
     f.year,
     f.period_start,
@@ -359,8 +360,9 @@ SELECT
 FROM fact_indicator f
 JOIN dim_document d USING (doc_key)
 LEFT JOIN dim_indicator i ON i.code = f.indicator
+LEFT JOIN dim_region r ON r.code = f.region_code
 WHERE d.withdrawn_run_id IS NULL;
-COMMENT ON VIEW v_facts IS '事实视图 / one row per current fact with its document and indicator names (withdrawn documents left out)';
+COMMENT ON VIEW v_facts IS '事实视图 / one row per current fact with its document and indicator names and its region''s level (withdrawn documents left out)';
 
 CREATE OR REPLACE VIEW v_withdrawn_documents AS
 SELECT d.doc_key, d.location, d.title, d.run_id AS loaded_run_id,

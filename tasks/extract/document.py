@@ -66,7 +66,10 @@ def _cumulative() -> re.Pattern[str]:
 class _Doc:
     """Per-document state shared by the rule steps."""
 
-    def __init__(self, body: str, title: str | None, published: date | None) -> None:
+    def __init__(
+        self, body: str, title: str | None, published: date | None,
+        source_site: str | None = None,
+    ) -> None:
         self.body = body
         self.published = published
         self.lx = ru.lexicon()
@@ -84,11 +87,18 @@ class _Doc:
         # token boundaries, cut lazily wherever a rule asks (right_noun, scrubbed numbers)
         self.seg = Segmentation(body)
         self.ends = self.seg
+        # the sentences holding a quantity: the only ones a fact can come from
+        self.figure_spans = [(s.start, s.end) for s in self._sentences_at(self.q_starts)]
         self.tokens = self._segment()
         self.words = [w for w, _, _ in self.tokens]
         self.title_tokens = tokens(title) if title else []
-        self.regions = rg.resolve_document(body, self.tokens, self.title_tokens)
-        self.anaphors = [(a, w) for w, a, _ in self.tokens if w in self.lx.anaphors]
+        self.regions = rg.resolve_document(
+            body, self.tokens, self.title_tokens,
+            figure_spans=self.figure_spans,
+            site_tokens=tokens(source_site) if source_site else (),
+        )
+        region_anaphors = rg.anaphors()
+        self.anaphors = [(a, w) for w, a, _ in self.tokens if w in region_anaphors]
         self.anaphor_starts = [a for a, _ in self.anaphors]
         self.cues = ru.find_cues(body, self.tokens, self.lx)
         self.cue_ends = [c.end for c in self.cues]
@@ -104,8 +114,7 @@ class _Doc:
         name (mentions anywhere vote for the subject region), plus the lead,
         which gives the keywords a vocabulary on pages with neither. The rest
         of the prose (most of a page) is never segmented."""
-        spans = [(s.start, s.end) for s in self._sentences_at(self.q_starts)]
-        spans.append((0, KEYWORD_LEAD))
+        spans = [*self.figure_spans, (0, KEYWORD_LEAD)]
         self.seg.cut(spans, rg.load_gazetteer().name_starts(self.body))
         return self.seg.tokens()
 
@@ -144,12 +153,26 @@ class _Doc:
             i -= 1
         return self.frames.get(sent.paragraph)
 
-    def region_for(
+    def _place_before(
         self, sent: Span, anchor: int
-    ) -> tuple[str | None, str | None, str | None, str | None]:
+    ) -> tuple[rg.Mention | None, tuple[int, str] | None]:
+        """The latest place mention and region anaphor of the sentence before ``anchor``."""
         m = self.regions.before(sent.start, anchor)
         i = bisect.bisect_left(self.anaphor_starts, anchor) - 1
         ana = self.anaphors[i] if i >= 0 and self.anaphors[i][0] >= sent.start else None
+        return m, ana
+
+    def several_places(self, sent: Span, anchor: int) -> bool:
+        """Whether the number is about several places at once (东部地区, 8个省份):
+        such a group stands after the last place or anaphor before the number."""
+        m, ana = self._place_before(sent, anchor)
+        after = max(sent.start, m.end if m else 0, ana[0] + len(ana[1]) if ana else 0)
+        return self.regions.group_between(after, anchor) is not None
+
+    def region_for(
+        self, sent: Span, anchor: int
+    ) -> tuple[str | None, str | None, str | None, str | None]:
+        m, ana = self._place_before(sent, anchor)
         region, note = None, None
         if ana is not None and (m is None or ana[0] > m.start):
             para_start = self.paragraph_starts.get(sent.paragraph, sent.start)
@@ -164,7 +187,10 @@ class _Doc:
                 note = "no region named in the document"
         if region is None:
             return None, None, None, note
-        return region.name, region.code, region.province, note
+        # a former name stays as the page wrote it (华亭县 in 2016); the code is today's
+        written = m is not None and m.region is region and m.text in region.aliases
+        name = m.text if m is not None and written else region.name
+        return name, region.code, region.province or None, note
 
     # ------------------------------------------------------------ main loop
     def run(self) -> None:
@@ -334,6 +360,9 @@ class _Doc:
         if ind.min_plausible is not None and value < ind.min_plausible:
             self._skip("implausibly_small", ev_start, ev_end)
             return
+        if self.several_places(sent, ev_start):
+            self._skip("multi_region", ev_start, ev_end)
+            return
         confidence = ru.RULE_CONFIDENCE[rule]
         if any(w in before for w in lx.beneficiary):
             confidence -= 0.15
@@ -466,10 +495,13 @@ class _Doc:
 
 
 def extract_document(
-    body: str, title: str | None, published: date | None, top_k: int
+    body: str, title: str | None, published: date | None, top_k: int,
+    source_site: str | None = None,
 ) -> Extraction:
     view = script.matching_view(body)  # Traditional pages are matched in Simplified
-    doc = _Doc(view, script.to_simplified(title) if title else title, published)
+    title = script.to_simplified(title) if title else title
+    site = script.to_simplified(source_site) if source_site else source_site
+    doc = _Doc(view, title, published, site)
     doc.run()
     if view is not body:
         script.restore_spans(body, view, doc.facts, doc.skips)

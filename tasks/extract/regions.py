@@ -1,14 +1,21 @@
-"""The gazetteer (``schemas/regions.csv``) and region resolution for one document.
+"""The gazetteer (``schemas/regions.csv``, ``schemas/townships.csv``) and region
+resolution for one document.
 
 A number is about the most specific region the sentence names for it; 全市/全县
 and friends stand for the document's subject region, which is read from the
 title and lead and, failing that, from the most-mentioned place. Short names
 that several places share are settled by the document's province, or left
 unresolved with a note saying why, because a wrong region is worse than none.
+Township names repeat across China (82 城关镇), so a township counts only where
+the page names its county, prefecture or province. Villages are not listed
+anywhere: a name ending in 村 becomes a place when the page ties it to its
+township or county. 全国/我国 is the country; a dateline place (本报北京…电) is
+where a report was filed, never what a number is about.
 """
 
 from __future__ import annotations
 
+import bisect
 import csv
 import re
 from collections import Counter
@@ -17,13 +24,21 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import yaml
+
 from tasks.extract import taxonomy
 
 DEFAULT_PATH = taxonomy.SCHEMAS / "regions.csv"
-LEVEL_RANK = {"province": 0, "prefecture": 1, "county": 2}
+TOWNSHIPS_PATH = taxonomy.SCHEMAS / "townships.csv"
+WORDS_PATH = taxonomy.SCHEMAS / "region_words.yaml"
+LEVEL_RANK = {"national": -1, "province": 0, "prefecture": 1, "county": 2, "township": 3,
+              "village": 4}
 JOINERS = ("、", "和", "及", "与", "以及", "")
 SUFFIX_CHARS = frozenset("省市县区州旗盟")
 NUMERAL_START = re.compile(r"[\d零〇一二两三四五六七八九十]")
+CLAUSE_END = re.compile(r"[,，;；。:：!！?？、\s]")
+YEAR_START = re.compile(r"(?:\d{4}|[〇零一二三四五六七八九]{4})年")  # 华亭县2016年…: no count
+CJK_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}")
 
 
 @dataclass(frozen=True)
@@ -36,13 +51,15 @@ class Region:
     prefecture: str | None
     short_name: str
     match_short: bool
+    aliases: tuple[str, ...] = ()  # former names (华亭县 for 华亭市)
 
 
 @dataclass
 class Gazetteer:
-    """China's administrative divisions (province, prefecture, county) with lookups."""
+    """China's administrative divisions (country to township) with lookups."""
 
     rows: list[Region]
+    national_words: tuple[str, ...] = ()
     by_code: dict[str, Region] = field(init=False)
     _names: dict[str, list[Region]] = field(init=False)
     _shorts: dict[str, list[Region]] = field(init=False)
@@ -50,6 +67,10 @@ class Gazetteer:
     _by_prefix: dict[str, tuple[str, ...]] = field(init=False, repr=False)
     _singles: frozenset[str] = field(init=False, repr=False)
     _prefilter: re.Pattern[str] = field(init=False, repr=False)
+    _towns: frozenset[str] = field(init=False, repr=False)
+    _town_lengths: tuple[int, ...] = field(init=False, repr=False)
+    _town_ends: re.Pattern[str] = field(init=False, repr=False)
+    _scan: tuple[str, list[tuple[int, int, str]]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.by_code = {r.code: r for r in self.rows}
@@ -57,6 +78,12 @@ class Gazetteer:
         self._shorts = {}
         for r in self.rows:
             self._names.setdefault(r.name, []).append(r)
+            for alias in r.aliases:
+                self._names.setdefault(alias, []).append(r)
+            if r.level == "national":
+                for word in self.national_words:
+                    if word != r.name:
+                        self._names.setdefault(word, []).append(r)
             if r.short_name and r.match_short:
                 self._shorts.setdefault(r.short_name, []).append(r)
                 # everyday forms of autonomous units: 阿坝州, 北川县
@@ -69,10 +96,26 @@ class Gazetteer:
 
     def _index_names(self) -> None:
         """Names by their first two characters, and a regex capturing the pair
-        (or single character) at every position where a name may start."""
+        (or single character) at every position where a name may start.
+
+        Township names are indexed by how they end instead: 38,000 of them
+        begin with nearly any pair of characters, but end in a handful (镇, 乡,
+        街道, 苏木), so a page is scanned for those few and looked back from."""
+        towns = {n for n, rs in self._lookup.items() if all(r.level == "township" for r in rs)}
+        self._towns = frozenset(towns)
+        self._town_lengths = tuple(sorted({len(n) for n in towns}, reverse=True))
+        # the shortest ending that still means "township": 镇, 乡, but 街道 and
+        # 苏木 rather than 道 and 木, which end far more ordinary words
+        by_last: dict[str, set[str]] = {}
+        for n in towns:
+            by_last.setdefault(n[-1], set()).add(n[-2:])
+        ends = sorted(next(iter(two)) if len(two) == 1 else c for c, two in by_last.items())
+        self._town_ends = re.compile("|".join(map(re.escape, ends)) or "(?!)")
+        self._scan = ("", [])
         by_prefix: dict[str, list[str]] = {}
         for name in self._lookup:
-            by_prefix.setdefault(name[:2], []).append(name)
+            if name not in towns:
+                by_prefix.setdefault(name[:2], []).append(name)
         self._by_prefix = {p: tuple(ws) for p, ws in by_prefix.items()}
         self._singles = frozenset(p for p in by_prefix if len(p) == 1)
         pairs = [p for p in by_prefix if len(p) == 2]
@@ -90,7 +133,10 @@ class Gazetteer:
         return [asdict(r) for r in self.rows]
 
     def full_names(self) -> list[str]:
-        return list(self._names)
+        """Names to teach the segmenter. Not township names: 38,000 more
+        dictionary words make every segmentation slower (longer prefix walks),
+        and :meth:`township_spans` finds townships in the text directly."""
+        return [n for n in self._names if n not in self._towns]
 
     def short_names(self) -> list[str]:
         return [s for s in self._shorts if s not in self._names]
@@ -117,6 +163,28 @@ class Gazetteer:
                 if text.startswith(name, i):
                     out.append(i)
                     break
+        towns = self.township_spans(text)
+        if towns:
+            out = sorted({*out, *(a for a, _, _ in towns)})
+        return out
+
+    def township_spans(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, name) of every township name in ``text``, the longest
+        where several end at the same place (太平镇 inside 新太平镇). The last
+        text's answer is kept: a page is scanned for segmentation, then again
+        for its mentions."""
+        last_text, last = self._scan
+        if last_text is text:
+            return last
+        towns, lengths = self._towns, self._town_lengths
+        out = []
+        for m in self._town_ends.finditer(text):
+            end = m.end()
+            for n in lengths:
+                if n <= end and text[end - n : end] in towns:
+                    out.append((end - n, end, text[end - n : end]))
+                    break
+        self._scan = (text, out)
         return out
 
     def exact(self, word: str) -> list[Region]:
@@ -126,29 +194,63 @@ class Gazetteer:
     def province_row(self, region: Region) -> Region:
         return self.by_code[region.code[:2] + "0" * 10]
 
+    def ancestors(self, region: Region) -> list[Region]:
+        """The region and its parents up to the province, nearest first."""
+        out = [region]
+        while out[-1].parent_code and out[-1].level != "province":
+            parent = self.by_code.get(out[-1].parent_code)
+            if parent is None:
+                break
+            out.append(parent)
+        return out
 
-def read_gazetteer(path: Path) -> Gazetteer:
-    with path.open(encoding="utf-8", newline="") as fh:
-        rows = [
-            Region(
-                code=r["code"],
-                name=r["name"],
-                level=r["level"],
-                parent_code=r["parent_code"] or None,
-                province=r["province"],
-                prefecture=r["prefecture"] or None,
-                short_name=r["short_name"],
-                match_short=r["match_short"] == "1",
+
+def read_gazetteer(*paths: Path, national_words: Sequence[str] = ()) -> Gazetteer:
+    rows = []
+    for path in paths:
+        with path.open(encoding="utf-8", newline="") as fh:
+            rows.extend(
+                Region(
+                    code=r["code"],
+                    name=r["name"],
+                    level=r["level"],
+                    parent_code=r["parent_code"] or None,
+                    province=r["province"],
+                    prefecture=r["prefecture"] or None,
+                    short_name=r["short_name"],
+                    match_short=r["match_short"] == "1",
+                    aliases=tuple(a for a in r.get("aliases", "").split("|") if a),
+                )
+                for r in csv.DictReader(fh)
             )
-            for r in csv.DictReader(fh)
-        ]
-    return Gazetteer(rows)
+    return Gazetteer(rows, tuple(national_words))
+
+
+@lru_cache(maxsize=1)
+def region_words() -> dict:
+    """``schemas/region_words.yaml`` with its patterns compiled."""
+    with WORDS_PATH.open(encoding="utf-8") as fh:
+        words = yaml.safe_load(fh)
+    words["dateline_after"] = re.compile(words["dateline_after"])
+    words["multi_region"] = re.compile("|".join(f"(?:{p})" for p in words["multi_region"]))
+    words["national_attributive"] = tuple(words["national_attributive"])
+    words["village_followers"] = tuple(words["village_followers"])
+    words["not_villages"] = frozenset(words["not_villages"])
+    words["organisations"] = tuple(words["organisations"])
+    return words
+
+
+@lru_cache(maxsize=1)
+def anaphors() -> dict[str, str]:
+    """Region anaphors (全市, 全镇, 全村 …) -> the suffix of the place they stand for."""
+    return {**taxonomy.load().lexicon["anaphors"], **region_words()["anaphors"]}
 
 
 @lru_cache(maxsize=1)
 def load_gazetteer() -> Gazetteer:
     """The packaged gazetteer, read once per process."""
-    return read_gazetteer(DEFAULT_PATH)
+    return read_gazetteer(DEFAULT_PATH, TOWNSHIPS_PATH,
+                          national_words=region_words()["national"])
 
 
 # ---------------------------------------------------------------- per document
@@ -162,7 +264,8 @@ class Mention:
     candidates: tuple[Region, ...]
     region: Region | None = None
     note: str | None = None
-    role: str = "subject"  # subject | partner | member | foreign
+    # subject | partner | member | foreign | dateline | attribute | address
+    role: str = "subject"
     in_title: bool = False
 
 
@@ -172,6 +275,9 @@ class DocRegions:
     subject: Region | None
     province: str | None  # province code the document is about
     gazetteer: Gazetteer
+    # spans naming several places at once (东部地区, 8个省份, 某县等9个县)
+    groups: list[tuple[int, int, str]] = field(default_factory=list)
+    site: Region | None = None  # the place the source site names
 
     def before(self, start: int, end: int) -> Mention | None:
         """Nearest subject-role mention inside [start, end)."""
@@ -182,6 +288,15 @@ class DocRegions:
             if m.start >= start and m.role == "subject":
                 best = m
         return best
+
+    def group_between(self, start: int, end: int) -> str | None:
+        """A span naming several places that starts inside [start, end)."""
+        for a, _, text in self.groups:
+            if a >= end:
+                break
+            if a >= start:
+                return text
+        return None
 
 
 def find_mentions(tokens: Iterable[tuple[str, int, int]], gaz: Gazetteer) -> list[Mention]:
@@ -206,6 +321,24 @@ def find_mentions(tokens: Iterable[tuple[str, int, int]], gaz: Gazetteer) -> lis
     return out
 
 
+def _with_townships(
+    text: str, tokens: Sequence[tuple[str, int, int]], mentions: list[Mention], gaz: Gazetteer
+) -> list[Mention]:
+    """Add the township names of ``text`` that start where a token starts (the
+    segmenter does not know them: 柳湖镇 comes out as 柳 + 湖镇); a mention
+    inside one (华亭 in 华亭镇) gives way to it."""
+    towns = []
+    for start, end, name in gaz.township_spans(text):
+        i = bisect.bisect_right(tokens, start, key=_start) - 1
+        if i >= 0 and tokens[i][1] == start:
+            towns.append(Mention(start, end, name, tuple(gaz.lookup(name))))
+    if not towns:
+        return mentions
+    spans = [(m.start, m.end) for m in towns]
+    kept = [m for m in mentions if not any(a <= m.start and m.end <= b for a, b in spans)]
+    return sorted((*kept, *towns), key=lambda m: m.start)
+
+
 def _pick(cands: Sequence[Region], province: str | None) -> tuple[Region | None, str | None]:
     if len(cands) == 1:
         return cands[0], None
@@ -215,13 +348,39 @@ def _pick(cands: Sequence[Region], province: str | None) -> tuple[Region | None,
         best = [c for c in pool if LEVEL_RANK[c.level] == top]
         if len(best) == 1:
             return best[0], None
-    names = "/".join(sorted({f"{c.province}{c.name}" for c in pool}))
-    return None, f"ambiguous: {len(pool)} places ({names})"
+    return None, _ambiguous(pool)
+
+
+def _ambiguous(pool: Sequence[Region]) -> str:
+    names = "/".join(sorted({f"{c.province}{c.prefecture or ''}{c.name}" for c in pool}))
+    return f"ambiguous: {len(pool)} places ({names})"
+
+
+def _pick_township(
+    cands: Sequence[Region], context: set[str], province: str | None
+) -> tuple[Region | None, str | None]:
+    """The township whose county, else prefecture, else province the page names;
+    a name shared by several is never guessed."""
+
+    def depth(t: Region) -> int:
+        for d, code in ((3, t.parent_code), (2, t.code[:4] + "0" * 8), (1, t.code[:2] + "0" * 10)):
+            if code in context:
+                return d
+        return 0
+
+    best = max(depth(c) for c in cands)
+    winners = [c for c in cands if depth(c) == best]
+    if len(winners) == 1 and (best > 0 or len(cands) == 1):
+        t = winners[0]
+        if best == 0 and province and t.code[:2] != province[:2]:
+            return None, f"{t.name}: township outside the document's province, county not named"
+        return t, None
+    return None, _ambiguous(winners)
 
 
 def _roles(body: str, mentions: list[Mention], partner_markers: Sequence[str]) -> None:
     """Mark partner groups (与天津市河西区、武清区…) and enumerated members
-    (北川、平武2个贫困县): neither is the region the number is about."""
+    (北川、平武2个贫困县; 西吉县等9个县): neither is the region the number is about."""
     i = 0
     while i < len(mentions):
         j = i
@@ -233,13 +392,41 @@ def _roles(body: str, mentions: list[Mention], partner_markers: Sequence[str]) -
         role = "subject"
         if any(head.endswith(w) for w in partner_markers):
             role = "partner"
-        elif NUMERAL_START.match(tail) or (
-            tail[:1] in ("、", "和") and NUMERAL_START.match(tail[3:4] or tail[2:3])
+        elif (
+            (NUMERAL_START.match(tail) and not YEAR_START.match(body, group[-1].end))
+            or (tail[:1] in ("、", "和") and NUMERAL_START.match(tail[3:4] or tail[2:3]))
+            or (tail[:1] == "等" and NUMERAL_START.match(tail[1:2]))
         ):
             role = "member"
         for m in group:
             m.role = role
         i = j + 1
+
+
+def _not_places(body: str, mentions: list[Mention]) -> None:
+    """Datelines (本报北京5月28日电) and 全国 as an attribute (全国先进集体)."""
+    words = region_words()
+    openers, after = tuple(words["dateline_openers"]), words["dateline_after"]
+    attributive = words["national_attributive"]
+    for m in mentions:
+        if body.endswith(openers, 0, m.start) or after.match(body, m.end):
+            m.role = "dateline"
+        elif m.region is not None and m.region.level == "national" and body.startswith(
+            attributive, m.end
+        ):
+            m.role = "attribute"
+
+
+def _addresses(body: str, mentions: list[Mention]) -> None:
+    """A township or village that is the address of an organisation named right
+    after it (某镇某村某合作社…带动贫困户80户) is not what the number is about."""
+    orgs = region_words()["organisations"]
+    for m in mentions:
+        if m.region is None or m.region.level not in ("township", "village"):
+            continue
+        stretch = CLAUSE_END.split(body[m.end : m.end + 16], maxsplit=1)[0]
+        if any(w in stretch for w in orgs):
+            m.role = "address"
 
 
 def _foreign(mentions: list[Mention], province: str | None) -> None:
@@ -265,65 +452,219 @@ def _foreign(mentions: list[Mention], province: str | None) -> None:
             m.note = f"{m.text}: county outside the document's province without its parent named"
 
 
+def _village_spans(
+    text: str, toks: Sequence[tuple[str, int, int]],
+    within: Sequence[tuple[int, int]] | None = None,
+) -> list[tuple[int, int, str]]:
+    """Words that may name a village: a token ending in 村 (红星村), or 村 right
+    after a two-to-four-character token (香铺 + 村), minus kinds of village (贫困村)
+    and names the gazetteer knows (全国农村); only inside ``within`` when given."""
+    skip = region_words()["not_villages"]
+    known = load_gazetteer()._lookup
+    span_starts = [a for a, _ in within] if within is not None else []
+    out = []
+    hit = text.find("村")
+    while hit != -1:
+        at, hit = hit, text.find("村", hit + 1)
+        i = bisect.bisect_right(toks, at, key=_start) - 1
+        if i < 0 or toks[i][2] != at + 1:
+            continue  # 村 inside a word (村民) or in text never segmented
+        word, start, end = toks[i]
+        if within is not None:
+            k = bisect.bisect_right(span_starts, start) - 1
+            if k < 0 or end > within[k][1]:
+                continue
+        name = None
+        if len(word) >= 3:
+            name = word
+        elif word == "村" and i and toks[i - 1][2] == start and CJK_NAME.fullmatch(toks[i - 1][0]):
+            name, start = toks[i - 1][0] + "村", toks[i - 1][1]
+        if (
+            name
+            and name not in skip
+            and name not in known
+            and not any(w in name for w in ("贫困", "重点", "示范"))
+        ):
+            out.append((start, end, name))
+    return out
+
+
+def _start(tok: tuple[str, int, int]) -> int:
+    return tok[1]
+
+
+def _village(name: str, parent: Region | None, start: int, end: int) -> Mention:
+    if parent is None or parent.level not in ("county", "township"):
+        return Mention(start, end, name, (), None, f"{name}: village, township or county not named")
+    region = Region(
+        code=f"{parent.code}/{name}", name=name, level="village", parent_code=parent.code,
+        province=parent.province, prefecture=parent.prefecture, short_name="",
+        match_short=False,
+    )
+    return Mention(start, end, name, (region,), region)
+
+
+def _villages(
+    text: str, toks: Sequence[tuple[str, int, int]], mentions: list[Mention],
+    subject: Region | None, *, title: bool = False,
+    within: Sequence[tuple[int, int]] | None = None,
+) -> list[Mention]:
+    """Villages the page ties to a place: named right after their township or
+    county (牧护关镇香铺村), else (in the title, or right before a figure about
+    them: 红星村贫困户…) under the page's township or county."""
+    followers = region_words()["village_followers"]
+    by_end = {m.end: m for m in mentions if m.region is not None}
+    out = []
+    for start, end, name in _village_spans(text, toks, within):
+        up = by_end.get(start)
+        if up is not None and up.region is not None and up.region.level in ("county", "township"):
+            out.append(_village(name, up.region, start, end))
+        elif title or (
+            (start == 0 or CLAUSE_END.match(text, start - 1)) and text.startswith(followers, end)
+        ):
+            out.append(_village(name, subject, start, end))
+    return out
+
+
 def resolve_document(
     body: str,
     tokens: Iterable[tuple[str, int, int]],
     title_tokens: Iterable[tuple[str, int, int]] = (),
     *,
     lead_chars: int = 150,
+    figure_spans: Sequence[tuple[int, int]] | None = None,
+    site_tokens: Iterable[tuple[str, int, int]] = (),
 ) -> DocRegions:
-    """Resolve every mention and pick the document's subject region."""
+    """Resolve every mention and pick the document's subject region.
+
+    The source site's place (河曲县人民政府网) is the subject only when neither
+    title nor body names one, and the place 我县/本县 may stand for.
+
+    Villages and groups of places (东部地区) are looked for only inside
+    ``figure_spans`` (the sentences that hold a number, when given): they
+    matter only to the figures next to them, and only those sentences are
+    always segmented.
+    """
     gaz = load_gazetteer()
     lex = taxonomy.load().lexicon
-    mentions = find_mentions(tokens, gaz)
-    titled = find_mentions(title_tokens, gaz)
+    tokens = list(tokens)
+    title_tokens = list(title_tokens)
+    title = "".join(w for w, _, _ in title_tokens)
+    mentions = _with_townships(body, tokens, find_mentions(tokens, gaz), gaz)
+    titled = _with_townships(title, title_tokens, find_mentions(title_tokens, gaz), gaz)
     for m in titled:
         m.in_title = True
     votes: Counter[str] = Counter()
     for m in (*titled, *titled, *titled, *mentions):
+        # only provinces, prefectures and counties vote: not the country, and
+        # not townships, whose names are too often shared or stray
+        if not all(0 <= LEVEL_RANK[c.level] <= 2 for c in m.candidates):
+            continue
         provs = {c.code[:2] for c in m.candidates}
         if len(provs) == 1:
             votes[next(iter(provs))] += 1
     province = votes.most_common(1)[0][0] + "0" * 10 if votes else None
+    towns = []
     for m in (*titled, *mentions):
-        m.region, m.note = _pick(m.candidates, province)
+        if all(c.level == "township" for c in m.candidates):
+            towns.append(m)
+        else:
+            m.region, m.note = _pick(m.candidates, province)
     _roles(body, mentions, lex["partner_markers"])
+    _not_places(body, mentions)
     _foreign(mentions, province)
-    subject = None
+    # townships are placed by the places the page is about, not by partners or strays
+    context = {
+        a.code
+        for m in (*titled, *mentions)
+        if m.region and m.role in ("subject", "member")
+        for a in gaz.ancestors(m.region)
+    }
+    for m in towns:
+        m.region, m.note = _pick_township(m.candidates, context, province)
+    subject = _subject(gaz, titled, mentions, lead_chars)
+    if subject is not None and subject.level != "national":
+        province = subject.code[:2] + "0" * 10
+    villages = _villages(body, tokens, mentions, subject, within=figure_spans)
+    if villages:
+        mentions = sorted((*mentions, *villages), key=lambda m: m.start)
+    _addresses(body, mentions)
+    for v in _villages(title, title_tokens, titled, subject, title=True):
+        # the body may name the village under its township, the title under its county
+        deeper = [m.region for m in villages if m.region is not None and m.text == v.text]
+        subject = deeper[0] if deeper else v.region or subject
+    several = region_words()["multi_region"]
+    groups = [(g.start(), g.end(), g.group())
+              for a, b in (figure_spans if figure_spans is not None else [(0, len(body))])
+              for g in several.finditer(body, a, b)]
+    site = None
+    for m in find_mentions(site_tokens, gaz):
+        region, _ = _pick(m.candidates, province)
+        if region is not None and (
+            site is None or LEVEL_RANK[region.level] > LEVEL_RANK[site.level]
+        ):
+            site = region
+    if subject is None and site is not None:
+        subject, province = site, site.code[:2] + "0" * 10
+    return DocRegions(mentions, subject, province, gaz, groups, site)
+
+
+def _subject(
+    gaz: Gazetteer, titled: list[Mention], mentions: list[Mention], lead_chars: int
+) -> Region | None:
+    """The most specific place in the title; else the most-mentioned place,
+    mentions in the lead counting triple; the country only when no other place
+    is named."""
     in_title = [m.region for m in titled if m.region]
     if in_title:
-        subject = max(in_title, key=lambda r: LEVEL_RANK[r.level])
-    else:
-        score: Counter[str] = Counter()
-        first: dict[str, int] = {}
-        for m in mentions:
-            if m.region is None or m.role in ("partner", "foreign"):
-                continue
-            score[m.region.code] += 1 + (2 if m.start < lead_chars else 0)
-            first.setdefault(m.region.code, m.start)
-        if score:
-            code = max(score, key=lambda c: (score[c], -first[c]))
-            subject = gaz.by_code[code]
-    if subject is not None:
-        province = subject.code[:2] + "0" * 10
-    return DocRegions(mentions, subject, province, gaz)
+        return max(in_title, key=lambda r: LEVEL_RANK[r.level])
+    score: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    national = None
+    for m in mentions:
+        if m.region is None or m.role not in ("subject", "member"):
+            continue
+        if m.region.level == "national":
+            national = m.region
+            continue
+        score[m.region.code] += 1 + (2 if m.start < lead_chars else 0)
+        first.setdefault(m.region.code, m.start)
+    if score:
+        code = max(score, key=lambda c: (score[c], -first[c]))
+        return gaz.by_code[code]
+    return national
 
 
 def resolve_anaphor(
     word: str, doc: DocRegions, paragraph_start: int, position: int
 ) -> tuple[Region | None, str | None]:
-    """全市/全县/该县/全省 … -> the region it stands for, with a note when unsure."""
-    suffix = taxonomy.load().lexicon["anaphors"][word]
+    """全市/全县/全镇/全村/该县/全省 … -> the region it stands for, with a note when unsure.
+
+    The subject place or one of its parents when its name fits (全区 on a
+    township's page is that township's district), then the source site's place
+    and its parents (我县 on a county's website); else the latest place of that
+    kind named in the paragraph. A township or village word never falls back
+    to a larger place: its figure is not the county's.
+    """
+    suffix = anaphors()[word]
     subject = doc.subject
     if subject is None:
         return None, f"{word}: document has no subject region"
+    if subject.level == "national":
+        return None, f"{word}: the document is about the whole country"
     if suffix == "省":
         return doc.gazetteer.province_row(subject), None
-    if subject.name.endswith(suffix):
-        return subject, None
+    chain = doc.gazetteer.ancestors(subject)
+    if doc.site is not None:
+        chain += doc.gazetteer.ancestors(doc.site)
+    for r in chain:
+        if r.name.endswith(suffix):
+            return r, None
     for m in reversed(doc.mentions):
         if m.start >= position or m.start < paragraph_start:
             continue
         if m.region is not None and m.region.name.endswith(suffix):
             return m.region, None
+    if suffix in ("乡", "镇", "村"):
+        return None, f"{word}: the page names no {suffix}"
     return subject, f"{word} taken as the document subject {subject.name}"

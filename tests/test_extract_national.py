@@ -1,0 +1,116 @@
+"""National figures, datelines and numbers about several places at once."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from tasks.extract import extract
+from tasks.extract.regions import load_gazetteer
+from tasks.extract.taxonomy import load_taxonomy
+from tasks.stages import extract_stage
+from tasks.staging import BatchRef, read_rows, write_rows
+from tasks.validate import get_validator
+from tasks.validation_stage import validate_group
+from tasks.warehouse import load_run
+
+PUB = date(2019, 3, 1)
+NATIONAL = "100000000000"
+
+DATELINE_PAGE = (
+    "本报北京2月14日电 (记者 张明)国务院扶贫办今天介绍,2018年全国农村贫困人口减少1386万人,"
+    "贫困发生率下降到1.7%。"
+)
+REGIONS_PAGE = (
+    "国家统计局发布数据,2018年末全国农村贫困人口1660万人。分地区看,东部地区农村贫困人口147万人,"
+    "中部地区农村贫困人口597万人,西部地区农村贫困人口916万人。西部12省区贫困发生率为3.2%。"
+)
+
+
+def test_a_national_figure_after_a_beijing_dateline_is_national() -> None:
+    got = extract(DATELINE_PAGE, published=PUB).facts
+    assert [(f.indicator, f.region, f.region_code) for f in got] == [
+        ("lifted_population", "全国", NATIONAL),
+        ("poverty_incidence", "全国", NATIONAL),
+    ]
+
+
+def test_xinhua_dateline_place_is_not_the_subject() -> None:
+    body = ("新华社北京10月16日电 我国建档立卡贫困人口已由2013年底的8875万人"
+            "减少到2018年底的1660万人。")
+    got = extract(body, published=PUB).facts
+    assert got and {f.region for f in got} == {"全国"}
+
+
+def test_quan_guo_as_an_attribute_is_not_a_place() -> None:
+    body = "河曲县扶贫办获评全国脱贫攻坚先进集体,现有建档立卡贫困户1200户。"
+    (f,) = extract(body, title="河曲县扶贫纪实", published=PUB).facts
+    assert (f.indicator, f.region) == ("poor_households", "河曲县")
+
+
+def test_east_central_west_breakdown_is_skipped_not_given_to_anyone() -> None:
+    ex = extract(REGIONS_PAGE, published=PUB)
+    assert [(f.indicator, f.value, f.region) for f in ex.facts] == [
+        ("poor_population", 16600000.0, "全国")
+    ]
+    skipped = [s.text for s in ex.skips if s.reason == "multi_region"]
+    assert len(skipped) == 4 and "贫困发生率为3.2%" in skipped
+
+
+def test_a_group_of_counties_is_no_one_county() -> None:
+    body = "平凉市脱贫攻坚。庄浪县等4个县今年共减少贫困人口3.2万人。"
+    ex = extract(body, title="平凉市扶贫工作", published=PUB)
+    assert not [f for f in ex.facts if f.region == "庄浪县"]
+    assert [s.reason for s in ex.skips] == ["multi_region"]
+
+
+def test_national_and_village_facts_load_with_their_level(tmp_path: Path) -> None:
+    """Through extraction, validation and the load: national and village figures are
+    facts (not quarantined), dim_region gains the village, v_facts says each level."""
+    folder = tmp_path / "run" / "batch-00000"
+    ref = BatchRef(0, str(folder))
+    pages = {
+        "national": ("全国扶贫", DATELINE_PAGE),
+        "village": ("崆峒区红崖村的脱贫路", "全村共有建档立卡贫困户41户,贫困发生率为0.6%。"),
+    }
+    docs = [
+        {"doc_key": key, "location": f"/pages/{key}.html", "url": None, "title": title,
+         "published_date": PUB, "published_at": None, "source_site": "示例网", "author": None,
+         "content_sha256": f"sha-{key}", "encoding": "utf-8", "body": body,
+         "body_chars": len(body), "flags": {}}
+        for key, (title, body) in pages.items()
+    ]
+    write_rows(ref.path("docs"), "docs", docs)
+    ref = extract_stage(ref)
+    (ref,) = validate_group([ref], get_validator)
+    assert read_rows(ref.path("quarantine")) == []
+    run = {"run_id": "r1", "started_at": "2026-01-01 00:00:00+00", "pages_in": 2,
+           "pages_unchanged": 0, "documents_loaded": 2, "pages_rejected": 0,
+           "facts_candidate": 4, "facts_loaded": 4, "facts_quarantined": 0}
+    db = tmp_path / "w.duckdb"
+    load_run(db, folder.parent, run, [asdict(i) for i in load_taxonomy()],
+             [asdict(r) for r in load_gazetteer().rows])
+    with duckdb.connect(str(db), read_only=True) as con:
+        levels = con.execute(
+            "SELECT doc_key, region, region_level FROM v_facts ORDER BY doc_key, char_start"
+        ).fetchall()
+        village = con.execute(
+            "SELECT v.level, p.name, p.level FROM dim_region v "
+            "JOIN dim_region p ON p.code = v.parent_code WHERE v.name = '红崖村'"
+        ).fetchall()
+        top = con.execute(
+            "SELECT name, level FROM dim_region WHERE code = (SELECT parent_code FROM "
+            "dim_region WHERE name = '甘肃省')"
+        ).fetchall()
+    assert levels == [("national", "全国", "national")] * 2 + [("village", "红崖村", "village")] * 2
+    assert village == [("village", "崆峒区", "county")]
+    assert top == [("全国", "national")]
+
+
+def test_bare_quan_guo_and_wo_guo_are_the_country() -> None:
+    for body in ("全国贫困发生率降至1.7%。", "我国贫困发生率降至1.7%。"):
+        (f,) = extract(body, published=PUB).facts
+        assert (f.region, f.region_code, f.region_note) == ("全国", NATIONAL, None)

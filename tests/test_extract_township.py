@@ -1,0 +1,69 @@
+"""Townships and villages: their figures are theirs, never their county's."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from tasks.extract import extract
+
+PUB = date(2019, 6, 1)
+
+
+def facts(body: str, title: str | None = None):
+    return extract(body, title=title, published=PUB).facts
+
+
+def test_township_story_in_a_named_county_stays_with_the_township() -> None:
+    got = facts(
+        "柳湖镇地处城郊。2018年底,柳湖镇有建档立卡贫困户326户,全镇贫困发生率降至1.4%。",
+        title="平凉市崆峒区柳湖镇:产业路上奔小康",
+    )
+    assert {(f.region, f.region_code) for f in got} == {("柳湖镇", "620802105000")}
+    assert {f.indicator for f in got} == {"poor_households", "poverty_incidence"}
+
+
+def test_a_shared_township_name_is_placed_by_the_county_the_page_names() -> None:
+    body = "静宁县脱贫攻坚。城关镇今年有贫困户218户实现脱贫。"
+    (f,) = facts(body, title="静宁县扶贫纪实")
+    assert (f.region, f.region_code) == ("城关镇", "620826100000")
+
+
+def test_a_shared_township_name_without_its_county_is_left_unresolved() -> None:
+    # 平凉市 has two 城关镇 (泾川县 and 静宁县): no guess, and not the prefecture either
+    (f,) = facts("平凉市脱贫攻坚。城关镇今年有贫困户218户实现脱贫。", title="平凉市扶贫纪实")
+    assert f.region is None and f.region_code is None
+    assert f.region_note and "ambiguous" in f.region_note
+
+
+def test_quan_cun_is_the_village_of_the_page() -> None:
+    got = facts(
+        "村里通了硬化路。全村共有建档立卡贫困户41户156人,贫困发生率由2014年的18.3%降到0.6%。",
+        title="崆峒区红崖村的脱贫路",
+    )
+    assert got and {(f.region, f.region_code) for f in got} == {
+        ("红崖村", "620802000000/红崖村")
+    }
+
+
+def test_a_village_named_under_its_township_takes_the_township_as_parent() -> None:
+    body = "崆峒区聚焦产业。柳湖镇石桥村贫困户32户全部发展了养殖。"
+    (f,) = facts(body, title="崆峒区产业扶贫")
+    assert (f.region, f.region_code) == ("石桥村", "620802105000/石桥村")
+
+
+def test_a_village_as_an_organisation_address_is_not_the_figure_place() -> None:
+    body = "静宁县发展果业。该县威戎镇杨桥村鑫源果品专业合作社,带动贫困户60多户增收。"
+    (f,) = facts(body, title="静宁县产业扶贫")
+    assert f.region == "静宁县"
+
+
+def test_quan_cun_without_a_village_is_not_given_to_the_county() -> None:
+    (f,) = facts("全村贫困发生率降至1.2%。", title="河曲县脱贫攻坚纪实")
+    assert f.region is None
+    assert f.region_note and "全村" in f.region_note
+
+
+def test_quan_qu_on_a_township_page_is_its_district() -> None:
+    body = "柳湖镇加快发展。全区贫困发生率降至0.9%。"
+    (f,) = facts(body, title="崆峒区柳湖镇见闻")
+    assert f.region == "崆峒区"
