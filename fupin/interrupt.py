@@ -27,13 +27,8 @@ from fupin.lifeline import RUN_SIGNALS
 from tasks.run_folders import folders_in_use, loaded_runs, remove_tree
 
 
-def exit_code(signum: int) -> int:
-    """The shell's convention: 130 for SIGINT, 143 for SIGTERM."""
-    return 128 + signum
-
-
 def _noted(signum: int, frame: object) -> None:
-    """The main thread's handler: the watcher thread does the stopping."""
+    """The main thread's handler, instead of KeyboardInterrupt: the watcher stops the run."""
 
 
 @contextmanager
@@ -49,25 +44,23 @@ def stop_on_signals() -> Iterator[None]:
     handlers = {signum: signal.signal(signum, _noted) for signum in RUN_SIGNALS}
     previous_fd = signal.set_wakeup_fd(wake_write, warn_on_full_buffer=False)
     previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, RUN_SIGNALS)
-    finished = threading.Event()
-    stopping = threading.Lock()  # held by a stop under way, which ends the process
-    watcher = threading.Thread(target=_wait_for_signal,
-                               args=(wake_read, finished, stopping, spared),
+    watcher = threading.Thread(target=_wait_for_signal, args=(wake_read, spared),
                                name="fupin-signals", daemon=True)
     watcher.start()
     try:
         yield
     finally:
-        with stopping:
-            finished.set()
-            os.write(wake_write, b"\0")
+        os.write(wake_write, _RUN_ENDED)  # a signal that came before still stops the run
         watcher.join()
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
-        signal.set_wakeup_fd(previous_fd)
         for signum, handler in handlers.items():
             signal.signal(signum, handler)
+        signal.set_wakeup_fd(previous_fd)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
         os.close(wake_read)
         os.close(wake_write)
+
+
+_RUN_ENDED = b"\0"  # not a signal number
 
 
 def _start_resource_tracker() -> set[int]:
@@ -88,16 +81,11 @@ def _start_resource_tracker() -> set[int]:
     return set(descendants(os.getpid()))
 
 
-def _wait_for_signal(wake_read: int, finished: threading.Event,
-                     stopping: threading.Lock, spared: set[int]) -> None:
+def _wait_for_signal(wake_read: int, spared: set[int]) -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, RUN_SIGNALS)  # a thread that takes them
-    while True:
-        woken_by = os.read(wake_read, 1)[0]
-        with stopping:
-            if finished.is_set():
-                return
-            if woken_by in RUN_SIGNALS:
-                _stop(woken_by, spared)
+    while (woken_by := os.read(wake_read, 1)) != _RUN_ENDED:
+        if woken_by[0] in RUN_SIGNALS:
+            _stop(woken_by[0], spared)
 
 
 def _stop(signum: int, spared: set[int]) -> NoReturn:
@@ -115,7 +103,7 @@ def _stop(signum: int, spared: set[int]) -> NoReturn:
     for folder in folders_in_use():
         remove_tree(folder)
     end_children(spared)  # a worker a thread started meanwhile
-    os._exit(exit_code(signum))
+    os._exit(128 + signum)  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
 
 
 def _to_devnull(*fds: int) -> None:

@@ -41,8 +41,8 @@ def release_run_folder(folder: Path, loaded_run: str | None = None) -> None:
     """Remove a run's staging folder: loaded, failed or stopped, nothing reads it again."""
     if loaded_run:
         _LOADED.append(loaded_run)
-    _IN_USE.discard(folder)
     remove_tree(folder)
+    _IN_USE.discard(folder)  # only now: a signal meanwhile still removes the rest
 
 
 def folders_in_use() -> list[Path]:
