@@ -23,7 +23,8 @@ from prefect import flow  # noqa: E402
 
 from flows.runners import local_worker_count, make_task_runner  # noqa: E402
 from tasks import prefect_tasks as t  # noqa: E402
-from tasks.workers import local_workers  # noqa: E402
+from tasks.run_folders import release_run_folder  # noqa: E402
+from tasks.workers import local_workers, stop_validator  # noqa: E402
 
 DEFAULT_BATCH_SIZE = 200
 # Batches validated together, while the next ones are still being extracted. GE's
@@ -47,13 +48,17 @@ def etl(
     db = str(db or default_db())
     plan = t.discover(sources, db, str(home_dir() / "staging"), batch_size, reprocess)
     refs = plan["refs"]
-    with local_workers(min(local_worker_count(), len(refs))):
-        checked = []
-        for group, first in enumerate(range(0, len(refs), VALIDATE_EVERY)):
-            extracted = [t.extract.submit(t.clean.submit(t.fetch.submit(ref)))
-                         for ref in refs[first:first + VALIDATE_EVERY]]
-            checked.append(t.validate_batches.submit(extracted, group))
-        groups = [c.result() for c in checked]  # a failed batch fails the run with its error
-        validated = t.validate(groups, str(Path(db).resolve().parent / "data_docs"))
-    run = t.load(plan, validated, db, sources)
+    try:
+        with local_workers(min(local_worker_count(), len(refs))):
+            checked = []
+            for group, first in enumerate(range(0, len(refs), VALIDATE_EVERY)):
+                extracted = [t.extract.submit(t.clean.submit(t.fetch.submit(ref)))
+                             for ref in refs[first:first + VALIDATE_EVERY]]
+                checked.append(t.validate_batches.submit(extracted, group))
+            groups = [c.result() for c in checked]  # a failed batch fails the run with its error
+            validated = t.validate(groups, str(Path(db).resolve().parent / "data_docs"))
+        run = t.load(plan, validated, db, sources)
+    finally:  # loaded or failed, the run's staging folder and validation process go
+        stop_validator()
+        release_run_folder(Path(plan["run_dir"]))
     return t.report(run, db)

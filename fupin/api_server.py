@@ -21,13 +21,17 @@ from pathlib import Path
 
 import httpx
 
+from fupin.lifeline import live_with_parent
 from fupin.settings import home_dir
 
 STARTUP_TIMEOUT_S = 90.0
+# A configured API must answer its health check this fast; Prefect's own client
+# would otherwise wait a minute per request and retry, silently.
+PROBE_TIMEOUT_S = 5.0
 
 
 class ApiStartError(RuntimeError):
-    """The temporary API server did not answer in time."""
+    """The Prefect API (temporary or configured) did not answer in time."""
 
 
 def free_port() -> int:
@@ -43,18 +47,30 @@ def log_path() -> Path:
 
 
 def _start(port: int) -> subprocess.Popen[bytes]:
-    """The server Prefect itself would start: no UI, no background services."""
+    """The server Prefect itself would start: no UI, no background services.
+
+    It gets a session of its own, so a terminal's Ctrl-C (sent to the whole
+    foreground process group) reaches only the run, which stops the server itself.
+    """
     env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
            "PREFECT__SERVER_FINAL": "1"}
     env.pop("PREFECT_API_URL", None)
     log_path().parent.mkdir(parents=True, exist_ok=True)
     with log_path().open("wb") as log:  # the child keeps its own handle
         return subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory",
-             "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
-             "--log-level", "error", "--lifespan", "on"],
+            [sys.executable, "-m", "fupin.api_server", str(os.getpid()), str(port)],
             env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
+
+
+def serve(parent_pid: int, port: int) -> None:
+    """The server process's body: it exits when the run that started it is gone."""
+    live_with_parent(parent_pid)
+    import uvicorn
+
+    uvicorn.run("prefect.server.api.server:create_app", factory=True, host="127.0.0.1",
+                port=port, log_level="error", lifespan="on")
 
 
 def _wait_ready(proc: subprocess.Popen[bytes], url: str, timeout: float) -> None:
@@ -72,6 +88,21 @@ def _wait_ready(proc: subprocess.Popen[bytes], url: str, timeout: float) -> None
                 pass
             time.sleep(0.05)
     raise ApiStartError(f"the Prefect API server did not answer within {timeout:.0f} s")
+
+
+def check_api(url: str, timeout: float = PROBE_TIMEOUT_S) -> None:
+    """Fail at once, naming the URL, when a configured API does not answer its health check."""
+    try:
+        response = httpx.get(f"{url.rstrip('/')}/health", timeout=timeout)
+    except httpx.TimeoutException:
+        raise ApiStartError(f"the Prefect API at {url} (PREFECT_API_URL) did not answer "
+                            f"within {timeout:.0f} s") from None
+    except httpx.HTTPError as exc:
+        raise ApiStartError(f"the Prefect API at {url} (PREFECT_API_URL) cannot be "
+                            f"reached: {exc}") from None
+    if response.status_code != 200:
+        raise ApiStartError(f"the Prefect API at {url} (PREFECT_API_URL) answered its "
+                            f"health check with HTTP {response.status_code}")
 
 
 def stop_process(proc: subprocess.Popen[bytes], timeout: float = 10) -> None:
@@ -106,6 +137,8 @@ def run_scoped_api() -> Iterator[LocalApi]:
     Enter this before importing Prefect: Prefect reads PREFECT_API_URL on import.
     """
     configured = os.environ.get("PREFECT_API_URL")
+    if configured:
+        check_api(configured)
     if configured or "prefect" in sys.modules:  # too late to redirect an imported Prefect
         yield LocalApi(configured or "", None)
         return
@@ -134,3 +167,7 @@ def _drain_prefect_queues(timeout: float = 10.0) -> None:
 
     APILogWorker.drain_all(timeout=timeout)
     EventsWorker.drain_all(timeout=timeout)
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]), int(sys.argv[2]))

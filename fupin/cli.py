@@ -77,6 +77,8 @@ def positive_int(text: str) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from fupin.api_server import ApiStartError
+    from fupin.interrupt import stop_on_signals
     from tasks.sources import sources_file_problems
 
     problems = sources_file_problems(args.sources)
@@ -85,7 +87,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"fupin run: {problem}", file=sys.stderr)
         return 2
     _runner_options(args)
-    summary = run_pipeline(args.sources, Path(args.db), args.batch_size, args.reprocess)
+    try:
+        with stop_on_signals():  # SIGINT/SIGTERM: children ended, staging removed, exit 130/143
+            summary = run_pipeline(args.sources, Path(args.db), args.batch_size, args.reprocess)
+    except ApiStartError as exc:
+        print(f"fupin: {exc}", file=sys.stderr)
+        return 1
     if not args.json or args.verbose:
         print(f"run {summary['run_id']} → {args.db}")
         print(

@@ -7,7 +7,6 @@ not cache on their inputs (the input hash would cost more than the work).
 from __future__ import annotations
 
 import json
-import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict
@@ -30,6 +29,7 @@ from tasks import stages, validation_stage, workers
 from tasks.extract.regions import load_gazetteer
 from tasks.extract.taxonomy import load_taxonomy
 from tasks.fetch import unchanged_files
+from tasks.run_folders import claim_run_folder, release_run_folder, remove_orphaned_run_folders
 from tasks.sources import expand_sources, legacy_renames
 from tasks.staging import BatchRef, write_rows
 from tasks.summary import summarize, summary_markdown, validation_markdown
@@ -95,9 +95,24 @@ def discover(
 
     When some page is new, also starts the validation process, so Great
     Expectations warms up meanwhile; a re-run over known pages may never need it.
+    Staging folders left by killed runs are removed first.
     """
+    orphans = remove_orphaned_run_folders(Path(staging_root))
+    if orphans:
+        get_run_logger().info("removed the staging folders of %d killed runs", len(orphans))
     run_id = new_run_id()
-    run_dir = Path(staging_root) / run_id
+    run_dir = claim_run_folder(Path(staging_root) / run_id)
+    try:
+        plan = _plan_run(sources, db, run_dir, batch_size, reprocess)
+    except BaseException:
+        release_run_folder(run_dir)
+        raise
+    return {"run_id": run_id, "run_dir": str(run_dir), "started_at": datetime.now(UTC), **plan}
+
+
+def _plan_run(
+    sources: list[str], db: str, run_dir: Path, batch_size: int, reprocess: bool
+) -> dict[str, Any]:
     stored = stored_locations(db)
     found, rejected = expand_sources(sources, stored=stored)
     renames = legacy_renames(found, stored)
@@ -122,15 +137,8 @@ def discover(
     (run_dir / "progress.json").write_text(
         json.dumps({"artifact_id": str(artifact) if artifact else None, "batches": len(refs)})
     )
-    return {
-        "run_id": run_id,
-        "run_dir": str(run_dir),
-        "started_at": datetime.now(UTC),
-        "refs": refs,
-        "discover_rejected": len(rejected),
-        "discover_unchanged": len(unchanged),
-        "renames": renames,
-    }
+    return {"refs": refs, "discover_rejected": len(rejected),
+            "discover_unchanged": len(unchanged), "renames": renames}
 
 
 FETCH_RETRIES = 2
@@ -227,8 +235,10 @@ def load(
     renames: dict[str, str] = plan["renames"]
     duplicates = stages.find_duplicates(
         run_dir, lambda: [(renames.get(k, k), sig) for k, sig in known_signatures(db)])
+    get_run_logger().info("loading run %s into %s: %d documents, %d facts", run["run_id"], db,
+                          run["documents_loaded"], run["facts_loaded"])
     load_run(db, run_dir, run, indicators, regions, duplicates, renames=renames)
-    shutil.rmtree(plan["run_dir"], ignore_errors=True)
+    release_run_folder(run_dir, loaded_run=run["run_id"])
     return run
 
 

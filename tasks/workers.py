@@ -15,6 +15,7 @@ its memory is free again when the load starts.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -22,6 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import TypeVar
 
+from fupin.lifeline import live_with_parent
 from fupin.settings import worker_count
 
 R = TypeVar("R")
@@ -87,10 +89,15 @@ def call(fn: Callable[..., R], *args: object) -> R:
     return pool.submit(fn, *args).result()
 
 
-def _spawn_pool(n: int, initializer: Callable[[], None]) -> ProcessPoolExecutor:
+def _start_worker(parent_pid: int, warm: Callable[[], None]) -> None:
+    live_with_parent(parent_pid)  # a killed run leaves no worker behind
+    warm()
+
+
+def _spawn_pool(n: int, warm: Callable[[], None]) -> ProcessPoolExecutor:
     # spawn: the parent holds Prefect's threads and event loops, which fork would copy.
     return ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=initializer)
+                               initializer=_start_worker, initargs=(os.getpid(), warm))
 
 
 def _warm_validator() -> None:

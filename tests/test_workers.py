@@ -8,13 +8,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from test_signals import run_processes, wait_until_gone
 from test_task_runners import SAMPLES, contents
 
 from tasks import workers
 
 REPO = Path(__file__).resolve().parents[1]
 FUPIN = REPO / ".venv" / "bin" / "fupin"
-API_MODULE = b"prefect.server.api.server:create_app"
 
 
 def test_stages_run_on_worker_processes_only_inside_the_block() -> None:
@@ -84,30 +84,19 @@ def test_worker_processes_build_the_same_warehouse_as_one_process(
     assert results[1]["fact_indicator"] and results[1] == results[2]
 
 
-def _api_servers() -> set[int]:
-    found = set()
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                if API_MODULE in Path(entry.path, "cmdline").read_bytes():
-                    found.add(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
 @pytest.mark.slow
 def test_an_ad_hoc_run_boots_its_own_api_and_stops_it(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env["FUPIN_HOME"] = str(tmp_path / "home")
     env["PREFECT_LOGGING_LEVEL"] = "INFO"  # logs queued for the API until the very end
-    before = _api_servers()
     out = subprocess.run(
         [str(FUPIN), "run", str(SAMPLES), "--db", str(tmp_path / "w.duckdb"), "--json"],
         env=env, capture_output=True, text=True, timeout=600, check=True)
     summary = json.loads(out.stdout.strip().splitlines()[-1])
     assert summary["documents_loaded"] == 3
-    assert _api_servers() - before == set()
+    assert (tmp_path / "home" / "api-server.log").exists()  # it started its own server
+    assert run_processes(tmp_path / "home", b"fupin.api_server") == []  # stopped, not orphaned
+    assert wait_until_gone(tmp_path / "home") == []
     assert "Traceback" not in out.stderr  # the server's shutdown noise stays in its log
     # logs and events reach the API before it stops, not in a minute of retries after
     assert "Error logging to API" not in out.stderr
