@@ -114,3 +114,20 @@ def test_bare_quan_guo_and_wo_guo_are_the_country() -> None:
     for body in ("全国贫困发生率降至1.7%。", "我国贫困发生率降至1.7%。"):
         (f,) = extract(body, published=PUB).facts
         assert (f.region, f.region_code, f.region_note) == ("全国", NATIONAL, None)
+
+
+def test_a_count_of_listed_counties_belongs_to_the_region_that_holds_them() -> None:
+    body = "2019年，甘肃省宣布会宁县、靖远县、景泰县等3个县退出贫困县序列。"
+    [fact] = extract(body, published=date(2019, 12, 1)).facts
+    assert (fact.indicator, fact.value, fact.region) == ("counties_exited", 3, "甘肃省")
+    body = "宁夏回族自治区介绍，盐池、隆德、泾源、彭阳四县脱贫摘帽。"
+    [fact] = extract(body, published=date(2019, 12, 1)).facts
+    assert (fact.indicator, fact.value, fact.region) == ("counties_exited", 4, "宁夏回族自治区")
+
+
+def test_a_group_in_an_earlier_clause_does_not_hide_later_figures() -> None:
+    body = "定西市7个县区整体脱贫摘帽，1101个贫困村全部退出。"
+    fs = extract(body, published=date(2020, 5, 1)).facts
+    assert [(f.indicator, f.value, f.region) for f in fs] == [
+        ("counties_exited", 7, "定西市"), ("villages_exited", 1101, "定西市")
+    ]  # fmt: skip

@@ -253,3 +253,34 @@ def test_pair_under_a_since_frame_starts_in_the_frames_year() -> None:
     body = "2013年以来，全省贫困发生率由21.5%下降到2.1%。"
     got = [(f.value, f.year) for f in facts(body, published=date(2019, 5, 1))]
     assert got == [(21.5, 2013), (2.1, 2019)]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("全省贫困发生率从6.3%降为零。", [("poverty_incidence", 6.3), ("poverty_incidence", 0)]),
+        ("全县贫困发生率下降为零。", [("poverty_incidence", 0)]),
+        ("全县实现零的突破，零星种植玉米。", []),
+        ("全省三县脱贫摘帽。", [("counties_exited", 3)]),
+        ("全县1.2万人脱贫。", [("lifted_population", 12_000)]),
+        ("全省1个以上增收脱贫。", []),
+    ],
+)
+def test_zero_and_counts_before_an_event_word(body: str, expected: list) -> None:
+    assert brief(body) == expected
+
+
+def test_a_total_after_a_pair_takes_the_sentences_own_year() -> None:
+    body = "截至2018年末，全省贫困人口从2013年末的310万人减少至42万人，累计减少268万人。"
+    got = [(f.indicator, f.value, f.year) for f in facts(body, published=date(2019, 2, 1))]
+    assert got == [
+        ("poor_population", 3_100_000, 2013), ("poor_population", 420_000, 2018),
+        ("lifted_population", 2_680_000, 2018),
+    ]  # fmt: skip
+
+
+def test_years_counted_back_from_now_run_to_publication() -> None:
+    fs = facts("四年来全乡累计减贫300户1250人。", published=date(2018, 6, 1))
+    assert [(f.value, f.year, f.time_kind) for f in fs] == [
+        (300, 2018, "cumulative"), (1250, 2018, "cumulative")
+    ]  # fmt: skip

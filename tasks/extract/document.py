@@ -145,10 +145,16 @@ class _Doc:
         return None
 
     def time_for(self, sent: Span, pos: int) -> TimeExpr | None:
+        """The latest time phrase before ``pos`` in the sentence, else the paragraph's
+        frame. The year of a from-to pair's start ("从2012年末的9899万人") dates that
+        value only: later numbers look past it to the sentence's own time."""
         i = bisect.bisect_left(self.time_starts, pos) - 1
         while i >= 0 and self.times[i].start >= sent.start:
             t = self.times[i]
-            if t.end <= pos:
+            if t.end <= pos and not (
+                self.body[t.start - 1 : t.start] in self.lx.from_markers
+                and not self.lx.from_opener.search(self.body, t.start - 1, pos)
+            ):
                 return t
             i -= 1
         return self.frames.get(sent.paragraph)
@@ -162,17 +168,34 @@ class _Doc:
         ana = self.anaphors[i] if i >= 0 and self.anaphors[i][0] >= sent.start else None
         return m, ana
 
-    def several_places(self, sent: Span, anchor: int) -> bool:
+    def several_places(self, sent: Span, clause: Span, anchor: int, q: Quantity) -> bool:
         """Whether the number is about several places at once (东部地区, 8个省份):
-        such a group stands after the last place or anaphor before the number."""
+        such a group stands in the number's clause after the last place or anaphor
+        before it. A group that is the number itself ("等9个县退出", "7个县区摘帽")
+        counts places of the region it is about, which it does not hide."""
         m, ana = self._place_before(sent, anchor)
-        after = max(sent.start, m.end if m else 0, ana[0] + len(ana[1]) if ana else 0)
-        return self.regions.group_between(after, anchor) is not None
+        after = max(clause.start, m.end if m else 0, ana[0] + len(ana[1]) if ana else 0)
+        return self.regions.group_between(after, min(anchor, q.qual_start - 1)) is not None
+
+    def _enumeration_start(self, m: rg.Mention, anchor: int) -> int | None:
+        """Where a list of places ends right at the number ("盐池、隆德、彭阳四县",
+        "紫云县、望谟县等9个县") begins: a count of the listed places is a figure of
+        the region they belong to, not of the last one named."""
+        if self.body[m.end : anchor] not in ("", "等"):
+            return None
+        first = m
+        for other in reversed(self.regions.mentions):
+            if other.end <= first.start and self.body[other.end : first.start] == "、":
+                first = other
+        return first.start if first is not m else None
 
     def region_for(
         self, sent: Span, anchor: int
     ) -> tuple[str | None, str | None, str | None, str | None]:
         m, ana = self._place_before(sent, anchor)
+        listed = self._enumeration_start(m, anchor) if m is not None else None
+        if listed is not None:
+            m, ana = self._place_before(sent, listed)
         region, note = None, None
         if ana is not None and (m is None or ana[0] > m.start):
             para_start = self.paragraph_starts.get(sent.paragraph, sent.start)
@@ -234,8 +257,13 @@ class _Doc:
             if head.clause.start > floor:
                 floor = head.clause.start
             cue = self.left_cue(head.clause, floor, head.q)
-            end = chain[-1].after
-            ev = self.lx.events.match(self.body, end, chain[-1].clause.end)
+            last = chain[-1]
+            if (last.noun is not None and last.noun.start == last.q.end
+                    and last.noun.word in self.lx.event_codes):
+                # "彭阳四县脱贫摘帽": the word after the count is the event, not its noun
+                last.noun = None
+            end = last.after
+            ev = self.lx.events.match(self.body, end, last.clause.end)
             for k, it in enumerate(chain):
                 noun = it.noun
                 if noun is None:
@@ -360,7 +388,7 @@ class _Doc:
         if ind.min_plausible is not None and value < ind.min_plausible:
             self._skip("implausibly_small", ev_start, ev_end)
             return
-        if self.several_places(sent, ev_start):
+        if self.several_places(sent, it.clause, ev_start, q):
             self._skip("multi_region", ev_start, ev_end)
             return
         confidence = ru.RULE_CONFIDENCE[rule]
@@ -448,9 +476,8 @@ class _Doc:
             return when
         if pair is not None:
             return _When(pair[1], None, None, "point", "explicit")
-        if when.kind != "cumulative":
-            pub = self.published.year if self.published else None
-            when = _When(pub, None, None, "point", "publication") if pub else _When()
+        # no year of its own: the sentence's time (its start's year is skipped by
+        # time_for), else as of publication
         if from_fact.year is not None and from_fact.year_source == "explicit" and when.year:
             self.pairs.setdefault(sent.start, (from_fact.year, when.year))
         return when

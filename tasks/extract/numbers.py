@@ -86,12 +86,21 @@ def _tail() -> re.Pattern[str]:
 
 
 @lru_cache(maxsize=1)
+def _zero() -> dict[str, str]:
+    """When a written 零 is a value: after a verb of falling, in a rate's clause."""
+    z = taxonomy.load().lexicon["zero"]
+    after = "|".join(f"(?<={re.escape(w)})" for w in z["after"])
+    return {"after": f"(?:{after})", "rate": z["rate_marker"]}
+
+
+@lru_cache(maxsize=1)
 def _head() -> re.Pattern[str]:
     arabic = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])|\d+(?:\.\d+)?"
     cn_decimal = rf"[{CN_ALL}]*[{CN_DIGITS}][{CN_ALL}]*(?:点[{CN_DIGITS}]+)?"
     return re.compile(
         rf"(?=[\d{CN_ALL}百])(?:"
         rf"百分之(?P<pct>\d+(?:\.\d+)?|{cn_decimal})"
+        rf"|{_zero()['after']}(?P<zero>零)(?![点{CN_ALL}])"
         rf"|(?P<num>{arabic})(?:\s*[-—–~～至到]\s*(?P<num2>\d+(?:\.\d+)?)(?![\d年月日]))?"
         rf"|(?<![第{CN_ALL}])(?P<cn>{cn_decimal}))"
     )
@@ -148,6 +157,12 @@ def find_quantities(text: str) -> list[Quantity]:
             continue  # a year, date or age, not a quantity
         is_range = False
         cn = m.group("cn")
+        if m.group("zero") is not None:
+            # "贫困发生率降为零": a rate fell to nothing; elsewhere 零 is no statistic
+            if _zero()["rate"] in norm[max(0, m.start() - 12) : m.start()]:
+                out.append(Quantity(m.start(), m.end(), 0.0, "percent", "exact", False, "",
+                                    m.start()))
+            continue
         pct = m.group("pct")
         if pct is not None:
             parsed = float(pct) if pct[0].isdigit() else _cn_to_float(pct)

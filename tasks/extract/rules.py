@@ -77,6 +77,7 @@ class Lexicon:
     anaphors: dict[str, str]
     plan: re.Pattern[str]
     from_opener: re.Pattern[str]
+    from_markers: str
     change_verb: re.Pattern[str]
     bare_units: tuple[str, ...]
     negated: re.Pattern[str]
@@ -152,6 +153,7 @@ def lexicon() -> Lexicon:
         anaphors=dict(lex["anaphors"]),
         plan=re.compile(lex["plan"]),
         from_opener=re.compile(lex["from_opener"]),
+        from_markers=lex["from_markers"],
         change_verb=re.compile(lex["change_verb"]),
         bare_units=tuple(lex["bare_multiplier_units"]),
         negated=re.compile(f"(?:{lex['negated_event']})$"),

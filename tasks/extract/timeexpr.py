@@ -52,6 +52,7 @@ def _pattern() -> re.Pattern[str]:
         rf"(?!{t['five_year_plan_category']})",
         rf"(?P<now>{t['now']})",
         rf"(?P<open>{t['open_since']})",
+        rf"(?P<span>{t['years_to_now']})",
         rf"(?P<annual>{t['annual']})",
         r"(?P<scrub>(?:^|(?<=[，,。；;：:\s“\"（(])|(?<=截至)|(?<=截止)|(?<=至)|(?<=于)|(?<=在))"
         r"年(?=[底末初]|以来|[，,]|[他她我]))",
@@ -61,7 +62,7 @@ def _pattern() -> re.Pattern[str]:
     first = "".join(
         sorted({w[0] for w in (*t["relative_years"], "截至", "截止", "到", "每年", "年均")})
     )
-    trigger = rf"(?=[\d“十目当现至如打开实启部推年{first}])"
+    trigger = rf"(?=[\d“十目当现至如打开实启部推年近这一二三四五六七八九两{first}])"
     return re.compile(trigger + "(?:" + "|".join(parts) + ")", re.MULTILINE)
 
 
@@ -131,6 +132,8 @@ def find_times(text: str, published: date | None) -> list[TimeExpr]:
                 out.append(TimeExpr(s, e, "period", last, first, source="period"))
         elif g("now"):
             out.append(TimeExpr(s, e, "point", pub_year, None, published, source="publication"))
+        elif g("span"):  # "五年来": a running total up to publication
+            out.append(TimeExpr(s, e, "cumulative", pub_year, None, source="period"))
         elif g("open"):
             out.append(TimeExpr(s, e, "cumulative", pub_year, None, source="period"))
         elif g("annual"):
