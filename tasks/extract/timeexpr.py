@@ -132,9 +132,7 @@ def find_times(text: str, published: date | None) -> list[TimeExpr]:
                 out.append(TimeExpr(s, e, "period", last, first, source="period"))
         elif g("now"):
             out.append(TimeExpr(s, e, "point", pub_year, None, published, source="publication"))
-        elif g("span"):  # "五年来": a running total up to publication
-            out.append(TimeExpr(s, e, "cumulative", pub_year, None, source="period"))
-        elif g("open"):
+        elif g("span") or g("open"):  # "五年来": a running total up to publication
             out.append(TimeExpr(s, e, "cumulative", pub_year, None, source="period"))
         elif g("annual"):
             out.append(TimeExpr(s, e, "annual"))
