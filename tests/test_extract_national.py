@@ -131,3 +131,9 @@ def test_a_group_in_an_earlier_clause_does_not_hide_later_figures() -> None:
     assert [(f.indicator, f.value, f.region) for f in fs] == [
         ("counties_exited", 7, "定西市"), ("villages_exited", 1101, "定西市")
     ]  # fmt: skip
+
+
+def test_a_single_place_before_a_count_is_the_place_counted_in() -> None:
+    body = "这标志着国务院确定的全国832个贫困县全部脱贫摘帽。"
+    [fact] = extract(body, title="贵州省扶贫工作", published=date(2020, 11, 24)).facts
+    assert (fact.indicator, fact.value, fact.region) == ("counties_exited", 832, "全国")

@@ -284,3 +284,19 @@ def test_years_counted_back_from_now_run_to_publication() -> None:
     assert [(f.value, f.year, f.time_kind) for f in fs] == [
         (300, 2018, "cumulative"), (1250, 2018, "cumulative")
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("全区贫困人口由2013年底的157万减少到2019年底的1.6万。",
+         [("poor_population", 1_570_000), ("poor_population", 16_000)]),
+        ("全区31个国贫旗县全部“摘帽”。", [("counties_exited", 31)]),
+        ("全市贫困面由2013年的29.93%下降到16.18%。",
+         [("poverty_incidence", 29.93), ("poverty_incidence", 16.18)]),
+    ],
+)
+def test_bare_counts_before_change_verbs_quoted_events_and_rate_synonyms(
+    body: str, expected: list
+) -> None:
+    assert brief(body) == expected

@@ -393,7 +393,10 @@ def _roles(body: str, mentions: list[Mention], partner_markers: Sequence[str]) -
         if any(head.endswith(w) for w in partner_markers):
             role = "partner"
         elif (
-            (NUMERAL_START.match(tail) and not YEAR_START.match(body, group[-1].end))
+            # a single place right before a count ("全国832个贫困县", "阿坝州10个县")
+            # is the place counted in; a list before one (北川、平武2个贫困县) is not
+            (len(group) > 1 and NUMERAL_START.match(tail)
+             and not YEAR_START.match(body, group[-1].end))
             or (tail[:1] in ("、", "和") and NUMERAL_START.match(tail[3:4] or tail[2:3]))
             or (tail[:1] == "等" and NUMERAL_START.match(tail[1:2]))
         ):

@@ -137,7 +137,7 @@ def lexicon() -> Lexicon:
         nouns_by_first=by_first,
         patterns=patterns,
         events=re.compile(
-            rf"(?:[（(][^）)]{{0,24}}[）)])?[^\d，,。；;：:！？!?、“”\"《》]{{0,6}}?"
+            rf"(?:[（(][^）)]{{0,24}}[）)])?[^\d，,。；;：:！？!?、\"《》]{{0,6}}?“?"
             rf"(?P<ev>{events})(?!攻坚|致富|奔康|任务|目标|计划|规划|工作|标准|质量|成效|成果|帮扶|监测|人口|户|村|县|对象|群众|不稳定|产业|增收|机制|政策)"
         ),
         event_codes={k: tuple(v) for k, v in event_codes.items()},
@@ -234,7 +234,7 @@ def quantity_unit(
             if noun.word.endswith("户"):
                 return "household"
             return None
-        if not nxt or nxt in BOUNDARY or nxt in "的（(":
+        if not nxt or nxt in BOUNDARY or nxt in "的（(" or lx.change_verb.match(body, q.end):
             return None
         return "other"
     return q.unit
