@@ -17,10 +17,12 @@ The unit of the number must be one the indicator accepts, which is what keeps
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Container
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import attrgetter, itemgetter
 
 from tasks.extract import taxonomy
 from tasks.extract.numbers import Quantity
@@ -254,18 +256,29 @@ def choose(codes: tuple[str, ...], unit: str | None, lx: Lexicon) -> str | None:
 
 
 def clause_of(clauses: list[Span], pos: int) -> Span:
-    for c in clauses:
-        if c.start <= pos < c.end:
-            return c
+    i = bisect.bisect_right(clauses, pos, key=attrgetter("start")) - 1
+    if i >= 0 and pos < clauses[i].end:
+        return clauses[i]
     return clauses[-1]
 
 
 def strip_times(text: str, offset: int, times: list[tuple[int, int]]) -> str:
-    """Text with time-expression spans and quotes removed (for gap tests)."""
-    if times:
-        chars = list(text)
-        for a, b in times:
-            for i in range(max(a, offset), min(b, offset + len(text))):
-                chars[i - offset] = ""
-        text = "".join(chars)
-    return QUOTES.sub("", text)
+    """Text with time-expression spans and quotes removed (for gap tests).
+
+    ``times`` come from one regex scan, so they are sorted and never overlap: only
+    the spans reaching into ``text`` are visited, and a page with thousands of
+    time phrases pays per gap, not per phrase on the page.
+    """
+    end = offset + len(text)
+    i = max(0, bisect.bisect_right(times, offset, key=itemgetter(0)) - 1)
+    pieces: list[str] = []
+    pos = offset
+    while i < len(times) and times[i][0] < end:
+        a, b = times[i]
+        if a > pos:
+            pieces.append(text[pos - offset : a - offset])
+        pos = max(pos, b)
+        i += 1
+    if pos < end:
+        pieces.append(text[pos - offset :])
+    return QUOTES.sub("", "".join(pieces))
