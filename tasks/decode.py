@@ -9,11 +9,11 @@ repair, so this module checks every declaration against the bytes themselves.
 from __future__ import annotations
 
 import codecs
-import gzip
 import re
-import zlib
 from functools import cache
 from pathlib import Path
+
+from tasks.inflate import DEFAULT_MAX_BYTES, InflateError, read_capped
 
 __all__ = ["DecodeError", "decode_bytes", "read_page_bytes"]
 
@@ -81,16 +81,13 @@ class DecodeError(ValueError):
         self.detail = detail
 
 
-def read_page_bytes(path: str | Path) -> bytes:
-    """Read a stored page; files named ``*.gz`` are transparently gunzipped."""
+def read_page_bytes(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """Read a stored page; files named ``*.gz`` are gunzipped, under the same cap as fetch."""
     p = Path(path)
-    data = p.read_bytes()
-    if p.suffix.lower() == ".gz" or p.name.lower().endswith(".gz"):
-        try:
-            return gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise DecodeError("bad_gzip", f"{p.name}: {exc}") from exc
-    return data
+    try:
+        return read_capped(p, max_bytes)
+    except InflateError as exc:
+        raise DecodeError(exc.reason, f"{p.name}: {exc.detail}") from exc
 
 
 def normalize_label(label: str | None) -> str | None:

@@ -121,7 +121,15 @@ def test_corrupt_gz_is_a_decode_error(tmp_path: Path) -> None:
     path.write_bytes(b"\x1f\x8b\x08\x00 not really gzip")
     with pytest.raises(DecodeError) as err:
         read_page_bytes(path)
-    assert err.value.reason == "bad_gzip"
+    assert err.value.reason == "bad_compression"
+
+
+def test_gz_file_that_inflates_past_the_cap_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "long.html.gz"
+    path.write_bytes(gzip.compress(SIMPLIFIED.encode("utf-8") * 200))
+    with pytest.raises(DecodeError) as err:
+        read_page_bytes(path, max_bytes=5000)
+    assert err.value.reason == "too_large"
 
 
 def test_gzip_bytes_passed_to_decode_are_binary() -> None:
