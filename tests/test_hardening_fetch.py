@@ -199,3 +199,50 @@ def test_a_run_with_hostile_pages_loads_the_good_ones(prefect_server: str,
     assert summary["documents_loaded"] == 4 and summary["pages_rejected"] == 5
     assert _reconciles(summary)
     assert site.hits["/to-file"] == 1  # never retried, not even as a batch
+
+
+def dense_page(lines: int) -> str:
+    """A long report of short statistical lines: many numbers and years per line."""
+    rows = [f"{2010 + i % 10}年，第{i}组新建扶贫车间{i % 90 + 10}个，"
+            f"带动贫困人口{i % 900 + 100}人，投入资金{i % 50 + 1}.5亿元。" for i in range(lines)]
+    return "\n".join(rows)
+
+
+@pytest.mark.slow
+def test_a_page_past_the_extraction_budget_is_rejected_and_its_batch_goes_on(
+    prefect_server: str, tmp_path: Path
+) -> None:
+    pages = tmp_path / "pages"
+    shutil.copytree(SAMPLES, pages)
+    # names sort so the long page shares a batch of two with a good one
+    (pages / "bijie_2020_zz_report.txt").write_text(dense_page(30_000), encoding="utf-8")
+    db = tmp_path / "run.duckdb"
+    summary = _fupin_run([str(pages), "--db", str(db), "--batch-size", "2", "--workers", "2"],
+                         prefect_server, env={"FUPIN_EXTRACT_TIMEOUT": "1"})
+    assert _rejected(db) == {"bijie_2020_zz_report.txt": ("extract", "extract_timeout")}
+    documents = _documents(db)
+    assert set(documents) == {p.name for p in SAMPLES.iterdir()}
+    assert all(n > 0 for n in documents.values())
+    assert summary["documents_loaded"] == 3 and summary["pages_rejected"] == 1
+    assert _reconciles(summary)
+
+
+def test_the_extract_stage_rejects_a_page_past_its_budget_and_keeps_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks.stages import clean_stage, extract_stage, fetch_stage, plan_batches
+    from tasks.staging import read_rows
+
+    (tmp_path / "a_report.txt").write_text(dense_page(30_000), encoding="utf-8")
+    (tmp_path / "b_news.html").write_bytes(PAGE)
+    sources = [_file(tmp_path / name, name.split(".")[0])
+               for name in ("a_report.txt", "b_news.html")]
+    (ref,) = plan_batches(sources, {}, tmp_path / "run", 10)
+    monkeypatch.setenv("FUPIN_EXTRACT_TIMEOUT", "0.5")
+    done = extract_stage(clean_stage(fetch_stage(ref)))
+    rejected = read_rows(done.path("rejected_extract"))
+    assert [(r["doc_key"], r["stage"], r["reason"]) for r in rejected] == [
+        ("a_report", "extract", "extract_timeout")]
+    facts = read_rows(done.path("facts"))
+    assert facts and {f["doc_key"] for f in facts} == {"b_news"}
+    assert done.counts["rejected_extract"] == 1

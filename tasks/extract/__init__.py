@@ -20,15 +20,19 @@ def extract(
     title: str | None = None,
     published: date | None = None,
     top_k: int = 10,
+    budget: float | None = None,
 ) -> Extraction:
     """Facts, deliberate skips and top keywords of one document body.
 
     ``published`` anchors 今年/去年 and gives running totals their year; the
     title, when given, names the subject region that 全市/全县 refer to.
+    Past ``budget`` seconds, raises :class:`~tasks.extract.budget.ExtractTimeout`.
     """
+    from tasks.extract.budget import deadline
     from tasks.extract.document import extract_document
 
-    return extract_document(body or "", title, published, top_k)
+    with deadline(budget):
+        return extract_document(body or "", title, published, top_k)
 
 
 def warm_up() -> None:
