@@ -106,7 +106,7 @@ def normalize_label(label: str | None) -> str | None:
         return "utf-8"
     try:
         return codecs.lookup(name).name
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a label holding a NUL character
         return None
 
 
@@ -170,10 +170,11 @@ def _plausibility(text: str) -> float:
 
 
 def _try(data: bytes, codec: str) -> tuple[str, float] | None:
-    """Decode leniently and return (text, replacement share), or None if the codec is unknown."""
+    """Decode leniently and return (text, replacement share), or None if the codec is
+    unknown or cannot decode leniently (idna, punycode and "undefined" raise even so)."""
     try:
         text = data.decode(codec, errors="replace")
-    except LookupError:
+    except (LookupError, UnicodeError):
         return None
     if not text:
         return text, 0.0

@@ -146,23 +146,12 @@ def _clean(ref: BatchRef) -> dict[str, int]:
     for raw in read_rows(ref.path("raw")):
         try:
             text, encoding = decode_bytes(raw["content"], raw["declared_charset"])
-        except DecodeError as exc:
-            rejections.append(
-                rejection_row(
-                    Rejection(raw["location"], raw["doc_key"], "clean", exc.reason, exc.detail,
-                              raw["url"])
-                )
-            )
-            continue
-        try:
             doc = clean_page(text, url=raw["url"])
-        except Exception as exc:  # a cleaner bug must cost one page, not the run
-            rejections.append(
-                rejection_row(
-                    Rejection(raw["location"], raw["doc_key"], "clean", "cleaner_error",
-                              f"{type(exc).__name__}: {exc}", raw["url"])
-                )
-            )
+        except Exception as exc:  # a decoder or cleaner bug must cost one page, not the run
+            reason, detail = ((exc.reason, exc.detail) if isinstance(exc, DecodeError)
+                              else ("cleaner_error", f"{type(exc).__name__}: {exc}"))
+            rejections.append(rejection_row(
+                Rejection(raw["location"], raw["doc_key"], "clean", reason, detail, raw["url"])))
             continue
         docs.append(
             {

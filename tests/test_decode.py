@@ -132,6 +132,16 @@ def test_gz_file_that_inflates_past_the_cap_is_refused(tmp_path: Path) -> None:
     assert err.value.reason == "too_large"
 
 
+@pytest.mark.parametrize("label", ["idna", "punycode", "undefined", "rot13", "base64",
+                                   "utf-8\x00", "x-no-such"])
+def test_a_hostile_charset_label_is_ignored(label: str) -> None:
+    # the header's charset is the server's to choose; one that cannot decode text
+    # leaves the choice to the page's own declaration and to detection
+    page = _meta_page(label, "合作社的茶叶今年卖到了北京和上海。").encode("gbk")
+    text, enc = decode_bytes(page, declared=label)
+    assert "合作社的茶叶今年卖到了北京和上海。" in text and enc == "gb18030"
+
+
 def test_gzip_bytes_passed_to_decode_are_binary() -> None:
     with pytest.raises(DecodeError) as err:
         decode_bytes(gzip.compress(SIMPLIFIED.encode("utf-8")))
