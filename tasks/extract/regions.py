@@ -9,12 +9,14 @@ unresolved with a note saying why, because a wrong region is worse than none.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 
 from tasks.extract import taxonomy
@@ -175,13 +177,12 @@ class DocRegions:
 
     def before(self, start: int, end: int) -> Mention | None:
         """Nearest subject-role mention inside [start, end)."""
-        best = None
-        for m in self.mentions:
-            if m.start >= end:
-                break
-            if m.start >= start and m.role == "subject":
-                best = m
-        return best
+        i = bisect.bisect_left(self.mentions, end, key=attrgetter("start")) - 1
+        while i >= 0 and self.mentions[i].start >= start:
+            if self.mentions[i].role == "subject":
+                return self.mentions[i]
+            i -= 1
+        return None
 
 
 def find_mentions(tokens: Iterable[tuple[str, int, int]], gaz: Gazetteer) -> list[Mention]:
@@ -321,9 +322,10 @@ def resolve_anaphor(
         return doc.gazetteer.province_row(subject), None
     if subject.name.endswith(suffix):
         return subject, None
-    for m in reversed(doc.mentions):
-        if m.start >= position or m.start < paragraph_start:
-            continue
+    i = bisect.bisect_left(doc.mentions, position, key=attrgetter("start")) - 1
+    while i >= 0 and doc.mentions[i].start >= paragraph_start:
+        m = doc.mentions[i]
         if m.region is not None and m.region.name.endswith(suffix):
             return m.region, None
+        i -= 1
     return subject, f"{word} taken as the document subject {subject.name}"

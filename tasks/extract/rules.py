@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Container
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import attrgetter, itemgetter
@@ -173,10 +173,30 @@ def find_cues(body: str, tokens: list[tuple[str, int, int]], lx: Lexicon) -> lis
         for m in rx.finditer(body)
     ]
     if pats:
-        found = [c for c in found if not any(p.start < c.end and c.start < p.end for p in pats)]
+        covered = _union((p.start, p.end) for p in pats)
+        starts = [a for a, _ in covered]
+        found = [c for c in found if not _overlaps(covered, starts, c.start, c.end)]
         found.extend(pats)
     found.sort(key=lambda c: (c.end, c.start))
     return found
+
+
+def _union(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, disjoint spans covering the same characters as ``spans``."""
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if out and a < out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _overlaps(covered: list[tuple[int, int]], starts: list[int], a: int, b: int) -> bool:
+    """Whether [a, b) meets one of the disjoint ``covered`` spans: only the last one
+    starting before ``b`` can, since it ends after every earlier one."""
+    i = bisect.bisect_left(starts, b) - 1
+    return i >= 0 and covered[i][1] > a
 
 
 @dataclass
