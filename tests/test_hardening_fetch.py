@@ -217,7 +217,7 @@ def test_a_page_past_the_extraction_budget_is_rejected_and_its_batch_goes_on(
     pages = tmp_path / "pages"
     shutil.copytree(SAMPLES, pages)
     # names sort so the long page shares a batch of two with a good one
-    (pages / "bijie_2020_zz_report.txt").write_text(dense_page(30_000), encoding="utf-8")
+    (pages / "bijie_2020_zz_report.txt").write_text(dense_page(60_000), encoding="utf-8")
     db = tmp_path / "run.duckdb"
     summary = _fupin_run([str(pages), "--db", str(db), "--batch-size", "2", "--workers", "2"],
                          prefect_server, env={"FUPIN_EXTRACT_TIMEOUT": "1"})
