@@ -131,6 +131,15 @@ def test_a_redirect_out_of_http_is_rejected_at_once() -> None:
     assert site.hits["/to-file"] == site.hits["/to-ftp"] == 1
 
 
+def test_a_retry_after_date_without_a_zone_is_honoured() -> None:
+    # "-0000" names no zone: Python reads such a date as naive, which cannot be
+    # compared with an aware clock
+    later = Reply(429, b"busy", {"Retry-After": "Tue, 01 Dec 2020 00:00:00 -0000"})
+    with serve({"/p": lambda count: later if count == 0 else Reply(200, PAGE)}) as site:
+        result = fetch_batch([_url(site.url("/p"), "p")], QUICK)
+    assert [p.content for p in result.pages] == [PAGE] and site.hits["/p"] == 2
+
+
 # ---------------------------------------------------------------- through `fupin run`
 
 
