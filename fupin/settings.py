@@ -84,11 +84,29 @@ def worker_count() -> int:
             f"FUPIN_WORKERS={raw!r} is not a whole number of worker processes") from None
 
 
+def extract_timeout() -> float:
+    """Seconds one page's extraction may take before the page is rejected as
+    ``extract_timeout`` (FUPIN_EXTRACT_TIMEOUT, default 30): one runaway page
+    cannot hold a run."""
+    raw = _env("FUPIN_EXTRACT_TIMEOUT")
+    if raw is None:
+        return 30.0
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise SettingError(
+            f"FUPIN_EXTRACT_TIMEOUT={raw!r} is not a positive number of seconds (e.g. 30)")
+    return seconds
+
+
 def check_settings() -> None:
     """Refuse a bad FUPIN_* value before any work starts, not when it is first read."""
     lock_wait_seconds()
     duckdb_memory_limit()
     worker_count()
+    extract_timeout()
 
 
 def configure_environment() -> None:

@@ -9,11 +9,11 @@ repair, so this module checks every declaration against the bytes themselves.
 from __future__ import annotations
 
 import codecs
-import gzip
 import re
-import zlib
 from functools import cache
 from pathlib import Path
+
+from tasks.inflate import DEFAULT_MAX_BYTES, InflateError, read_capped
 
 __all__ = ["DecodeError", "decode_bytes", "read_page_bytes"]
 
@@ -81,16 +81,13 @@ class DecodeError(ValueError):
         self.detail = detail
 
 
-def read_page_bytes(path: str | Path) -> bytes:
-    """Read a stored page; files named ``*.gz`` are transparently gunzipped."""
+def read_page_bytes(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """Read a stored page; files named ``*.gz`` are gunzipped, under the same cap as fetch."""
     p = Path(path)
-    data = p.read_bytes()
-    if p.suffix.lower() == ".gz" or p.name.lower().endswith(".gz"):
-        try:
-            return gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise DecodeError("bad_gzip", f"{p.name}: {exc}") from exc
-    return data
+    try:
+        return read_capped(p, max_bytes)
+    except InflateError as exc:
+        raise DecodeError(exc.reason, f"{p.name}: {exc.detail}") from exc
 
 
 def normalize_label(label: str | None) -> str | None:
@@ -109,7 +106,7 @@ def normalize_label(label: str | None) -> str | None:
         return "utf-8"
     try:
         return codecs.lookup(name).name
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a label holding a NUL character
         return None
 
 
@@ -173,10 +170,11 @@ def _plausibility(text: str) -> float:
 
 
 def _try(data: bytes, codec: str) -> tuple[str, float] | None:
-    """Decode leniently and return (text, replacement share), or None if the codec is unknown."""
+    """Decode leniently and return (text, replacement share), or None if the codec is
+    unknown or cannot decode leniently (idna, punycode and "undefined" raise even so)."""
     try:
         text = data.decode(codec, errors="replace")
-    except LookupError:
+    except (LookupError, UnicodeError):
         return None
     if not text:
         return text, 0.0

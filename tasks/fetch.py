@@ -6,40 +6,50 @@ short reason code, so one bad page cannot stop a run.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import random
+import re
+import ssl
 import threading
 import time
-import zlib
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 
+from tasks.inflate import CODINGS, DEFAULT_MAX_BYTES, InflateError, Inflater, read_capped
 from tasks.models import RawPage, Rejection, Source, Validators
 
 USER_AGENT = "fupin/0.1 (+poverty-alleviation statistics ETL; polite crawler)"
 TEXT_TYPES = ("text/html", "text/plain", "application/xhtml+xml", "application/xml", "text/xml")
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+# Content codings we do not ask for and cannot undo; any other unknown value
+# (a charset put there by mistake, "identity") leaves the body as it is.
+UNSUPPORTED_CODINGS = frozenset({"br", "zstd", "compress", "x-compress"})
 
 
 @dataclass(frozen=True)
 class FetchOptions:
     connect_timeout: float = 10.0
     read_timeout: float = 20.0
+    # seconds one request may take from connecting to its last byte, whatever the
+    # pace: a server that trickles a byte now and then never hits read_timeout
+    total_timeout: float = 60.0
     retries: int = 3
     backoff: float = 0.5
     max_backoff: float = 30.0
-    max_bytes: int = 10 * 1024 * 1024
+    max_bytes: int = DEFAULT_MAX_BYTES
     per_host: int = 2
     politeness: float = 0.0
     workers: int = 8
@@ -86,17 +96,12 @@ def _raw(source: Source, content: bytes, **extra: object) -> RawPage:
 
 
 def read_file(source: Source, options: FetchOptions) -> RawPage:
-    path = Path(source.location)
+    """A local file's bytes; ``*.gz`` files are inflated, under the same cap as a download."""
     try:
-        size = path.stat().st_size
-        if size > options.max_bytes:
-            raise FetchFailure("too_large", f"{size} bytes > cap {options.max_bytes}")
-        data = path.read_bytes()
-        if path.name.lower().endswith(".gz"):
-            data = gzip.decompress(data)
-    except FetchFailure:
-        raise
-    except (OSError, EOFError, zlib.error) as exc:
+        data = read_capped(Path(source.location), options.max_bytes)
+    except InflateError as exc:
+        raise FetchFailure(exc.reason, exc.detail) from exc
+    except (OSError, ValueError) as exc:  # ValueError: a path holding a NUL character
         raise FetchFailure("unreadable", f"{type(exc).__name__}: {exc}") from exc
     return _raw(source, data)
 
@@ -137,15 +142,17 @@ def _charset_of(content_type: str | None) -> str | None:
 
 
 def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
+    value = response.headers.get("retry-after", "").strip()
     if not value:
         return None
-    if value.strip().isdigit():
+    if re.fullmatch(r"[0-9]+", value):
         return float(value)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None
+    if when.tzinfo is None:  # "-0000": a time in UTC
+        when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
@@ -158,16 +165,120 @@ def _conditional_headers(known: Validators | None) -> dict[str, str]:
     return headers
 
 
+def _codings(content_encoding: str | None) -> list[str]:
+    """The codings to undo, last applied first, from a Content-Encoding header."""
+    named = [c.strip().lower() for c in (content_encoding or "").split(",")]
+    unsupported = [c for c in named if c in UNSUPPORTED_CODINGS]
+    if unsupported:
+        raise FetchFailure("bad_compression", f"content-encoding {unsupported[0]} not supported")
+    return [c for c in reversed(named) if c in CODINGS]
+
+
+class _Deadline(threading.local):
+    """When the request the current thread is making must be over (monotonic clock)."""
+
+    at: float | None = None
+
+
+_DEADLINE = _Deadline()
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    _DEADLINE.at = time.monotonic() + seconds
+    try:
+        yield
+    finally:
+        _DEADLINE.at = None
+
+
+def _within_deadline(timeout: float | None, expired: type[Exception]) -> float | None:
+    """``timeout`` shortened to what is left of the thread's deadline; raises once it passed."""
+    if _DEADLINE.at is None:
+        return timeout
+    left = _DEADLINE.at - time.monotonic()
+    if left <= 0:
+        raise expired("total_timeout passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write ends by the deadline of the thread using it."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _within_deadline(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _within_deadline(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        tls = self._stream.start_tls(ssl_context, server_hostname,
+                                     _within_deadline(timeout, httpcore.ConnectTimeout))
+        return _DeadlineStream(tls)
+
+    def get_extra_info(self, info: str) -> object:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self) -> None:
+        self._backend = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self, host: str, port: int, timeout: float | None = None,
+        local_address: str | None = None, socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._backend.connect_tcp(
+            host, port, _within_deadline(timeout, httpcore.ConnectTimeout), local_address,
+            socket_options)
+        return _DeadlineStream(stream)
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+class _DeadlineTransport(httpx.HTTPTransport):
+    """httpx's transport over connections that keep each request's total deadline.
+
+    httpx only bounds each read, connect and write; its transport takes no network
+    backend, so the connection pool it builds is replaced by one on ours.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        limits = httpx.Limits()
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_DeadlineBackend(),
+        )
+
+
 def _get(
+    client: httpx.Client, source: Source, options: FetchOptions, known: Validators | None
+) -> RawPage:
+    with _deadline(options.total_timeout):
+        return _get_within_deadline(client, source, options, known)
+
+
+def _get_within_deadline(
     client: httpx.Client, source: Source, options: FetchOptions, known: Validators | None
 ) -> RawPage:
     headers = _conditional_headers(known)
     with client.stream("GET", source.location, headers=headers) as response:
         if response.status_code == 304 and headers:
             raise NotModified(source.location)
-        final_url = str(response.url)
-        if urlsplit(final_url).scheme not in ("http", "https"):
-            raise FetchFailure("bad_redirect", f"redirected to {final_url}")
         if response.status_code >= 400:
             raise FetchFailure(
                 f"http_{response.status_code}",
@@ -180,19 +291,21 @@ def _get(
         if mime and not mime.startswith(TEXT_TYPES):
             raise FetchFailure("not_text", f"content-type {mime}", response.status_code)
         length = response.headers.get("content-length", "")
-        if length.isdigit() and int(length) > options.max_bytes:
+        if re.fullmatch(r"[0-9]+", length) and int(length) > options.max_bytes:
             raise FetchFailure("too_large", f"content-length {length}")
-        chunks: list[bytes] = []
-        total = 0
-        for chunk in response.iter_bytes():
-            total += len(chunk)
-            if total > options.max_bytes:
-                raise FetchFailure("too_large", f"body over {options.max_bytes} bytes")
-            chunks.append(chunk)
+        # the body is inflated here, not by httpx, so that the cap bounds what a
+        # compressed body expands to while it expands
+        inflater = Inflater(_codings(response.headers.get("content-encoding")),
+                            options.max_bytes)
+        try:
+            chunks = [inflater.feed(chunk) for chunk in response.iter_raw()]
+            chunks.append(inflater.finish())
+        except InflateError as exc:
+            raise FetchFailure(exc.reason, exc.detail) from exc
         return _raw(
             source,
             b"".join(chunks),
-            url=final_url,
+            url=str(response.url),
             http_status=response.status_code,
             content_type=content_type,
             declared_charset=_charset_of(content_type),
@@ -209,10 +322,12 @@ def fetch_url(
     sleep: Callable[[float], None] = time.sleep,
 ) -> RawPage:
     """GET with retries on connection errors, timeouts, 429 and 5xx (exponential backoff,
-    full jitter, Retry-After honoured); other 4xx fail at once. Sends the validators
-    the warehouse holds, so an unchanged page costs a 304 instead of a download."""
+    full jitter, Retry-After honoured); other 4xx fail at once, as do redirects away
+    from http(s). Each attempt ends by ``total_timeout``. Sends the validators the
+    warehouse holds, so an unchanged page costs a 304 instead of a download."""
     attempt = 0
     while True:
+        started = time.monotonic()
         try:
             return _get(client, source, options, known)
         except FetchFailure as failure:
@@ -220,9 +335,16 @@ def fetch_url(
                 raise
             last = failure
         except httpx.TimeoutException as exc:
-            last = FetchFailure("timeout", f"{type(exc).__name__}: {exc}")
+            detail = f"{type(exc).__name__}: {exc}"
+            if time.monotonic() - started >= options.total_timeout:
+                detail = f"not complete within total_timeout {options.total_timeout:g} s"
+            last = FetchFailure("timeout", detail)
         except httpx.TooManyRedirects as exc:
             raise FetchFailure("too_many_redirects", str(exc)) from exc
+        except httpx.UnsupportedProtocol as exc:  # the sources are http(s): a redirect led here
+            raise FetchFailure("bad_redirect", f"redirected to {exc.request.url}") from exc
+        except httpx.InvalidURL as exc:
+            raise FetchFailure("bad_url", str(exc)) from exc
         except httpx.TransportError as exc:
             last = FetchFailure("connection_error", f"{type(exc).__name__}: {exc}")
         if attempt >= options.retries:
@@ -261,6 +383,7 @@ class _HostGate:
 def make_client(options: FetchOptions) -> httpx.Client:
     timeout = httpx.Timeout(options.read_timeout, connect=options.connect_timeout)
     return httpx.Client(
+        transport=_DeadlineTransport(),
         timeout=timeout,
         follow_redirects=True,
         max_redirects=10,
@@ -303,6 +426,9 @@ def _fetch_urls(
                 return source
             except FetchFailure as failure:
                 return _rejection(source, failure)
+            except Exception as exc:  # a fetcher bug must cost one page, not the run
+                return _rejection(source, FetchFailure("fetch_error",
+                                                       f"{type(exc).__name__}: {exc}"))
 
         for source, outcome in zip(urls, pool.map(one, urls), strict=True):
             outcomes[source.doc_key] = outcome

@@ -268,7 +268,8 @@ _TOP_KEYS = ("defaults", "roots", "sources")
 _ENTRY_KEYS = ("name", "kind", "location", "options")
 # Fetch options: the least value that makes sense, and whether it may be reached.
 _OPTION_MINIMUM: dict[str, tuple[float, bool]] = {
-    "connect_timeout": (0, False), "read_timeout": (0, False), "retries": (0, True),
+    "connect_timeout": (0, False), "read_timeout": (0, False), "total_timeout": (0, False),
+    "retries": (0, True),
     "backoff": (0, True), "max_backoff": (0, True), "max_bytes": (1, True),
     "per_host": (1, True), "politeness": (0, True), "workers": (1, True),
 }

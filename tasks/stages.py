@@ -14,11 +14,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from fupin.settings import extract_timeout
 from tasks import stage_cache
 from tasks.clean import clean_page
 from tasks.clean.dedupe import body_signature, find_near_duplicates
 from tasks.decode import DecodeError, decode_bytes
-from tasks.extract import extract
+from tasks.extract import extract, warm_up
+from tasks.extract.budget import ExtractTimeout
 from tasks.fetch import FetchOptions, fetch_batch
 from tasks.models import CandidateFact, RawPage, Rejection, Source, Validators
 from tasks.staging import BatchRef, read_rows, write_rows
@@ -120,12 +122,14 @@ def _cached(
     counts = stage_cache.restore(cache_dir / stage, key, Path(ref.folder), files)
     if counts is None:
         counts = compute()
-        stage_cache.store(cache_dir / stage, key, Path(ref.folder), files, counts)
+        if not counts.get("rejected_extract"):  # a timeout says more about the load than the page
+            stage_cache.store(cache_dir / stage, key, Path(ref.folder), files, counts)
     return BatchRef(ref.index, ref.folder, {**ref.counts, **counts})
 
 
 CLEAN_FILES = ("docs.parquet", "rejected_clean.parquet")
-EXTRACT_FILES = ("facts.parquet", "skips.parquet", "keywords.parquet")
+EXTRACT_FILES = ("facts.parquet", "skips.parquet", "keywords.parquet",
+                 "rejected_extract.parquet")
 
 
 def clean_stage(ref: BatchRef, cache_dir: Path | None = None) -> BatchRef:
@@ -142,23 +146,12 @@ def _clean(ref: BatchRef) -> dict[str, int]:
     for raw in read_rows(ref.path("raw")):
         try:
             text, encoding = decode_bytes(raw["content"], raw["declared_charset"])
-        except DecodeError as exc:
-            rejections.append(
-                rejection_row(
-                    Rejection(raw["location"], raw["doc_key"], "clean", exc.reason, exc.detail,
-                              raw["url"])
-                )
-            )
-            continue
-        try:
             doc = clean_page(text, url=raw["url"])
-        except Exception as exc:  # a cleaner bug must cost one page, not the run
-            rejections.append(
-                rejection_row(
-                    Rejection(raw["location"], raw["doc_key"], "clean", "cleaner_error",
-                              f"{type(exc).__name__}: {exc}", raw["url"])
-                )
-            )
+        except Exception as exc:  # a decoder or cleaner bug must cost one page, not the run
+            reason, detail = ((exc.reason, exc.detail) if isinstance(exc, DecodeError)
+                              else ("cleaner_error", f"{type(exc).__name__}: {exc}"))
+            rejections.append(rejection_row(
+                Rejection(raw["location"], raw["doc_key"], "clean", reason, detail, raw["url"])))
             continue
         docs.append(
             {
@@ -214,13 +207,25 @@ def _extract(ref: BatchRef) -> dict[str, int]:
     facts: list[dict[str, Any]] = []
     skips: list[dict[str, Any]] = []
     keywords: list[dict[str, Any]] = []
-    columns = ["doc_key", "title", "published_date", "content_sha256", "body", "source_site"]
-    for doc in read_rows(ref.path("docs"), columns):
+    rejections: list[dict[str, Any]] = []
+    budget = extract_timeout()
+    columns = ["doc_key", "location", "url", "title", "published_date", "content_sha256", "body",
+               "source_site"]
+    docs = read_rows(ref.path("docs"), columns)
+    if docs:
+        warm_up()  # the budget is for the page, not for loading the tables on the first one
+    for doc in docs:
         published: date | None = doc["published_date"]
         key, sha = doc["doc_key"], doc["content_sha256"]
         try:
             result = extract(doc["body"], title=doc["title"], published=published,
-                             source_site=doc["source_site"])
+                             source_site=doc["source_site"], budget=budget)
+        except ExtractTimeout:
+            rejections.append(rejection_row(Rejection(
+                doc["location"], key, "extract", "extract_timeout",
+                f"extraction ran past {budget:g} s (FUPIN_EXTRACT_TIMEOUT); "
+                f"body of {len(doc['body'])} characters", doc["url"])))
+            continue
         except Exception as exc:  # keep the document; record why it has no facts
             detail = f"{type(exc).__name__}: {exc}"
             skips.append({"doc_key": key, "reason": "extractor_error", "text": detail[:500],
@@ -235,7 +240,8 @@ def _extract(ref: BatchRef) -> dict[str, int]:
     write_rows(ref.path("facts"), "facts", facts)
     write_rows(ref.path("skips"), "skips", skips)
     write_rows(ref.path("keywords"), "keywords", keywords)
-    return {"facts_candidate": len(facts)}
+    write_rows(ref.path("rejected_extract"), "rejected", rejections)
+    return {"facts_candidate": len(facts), "rejected_extract": len(rejections)}
 
 
 def plan_batches(

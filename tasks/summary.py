@@ -32,7 +32,8 @@ def summarize(
         total["pages_unchanged"] += c.get("pages_unchanged", 0)
         total["documents_loaded"] += c.get("documents_loaded", 0)
         total["pages_rejected"] += (
-            c.get("rejected_fetch", 0) + c.get("rejected_clean", 0) + c.get("rejected_validate", 0)
+            c.get("rejected_fetch", 0) + c.get("rejected_clean", 0)
+            + c.get("rejected_extract", 0) + c.get("rejected_validate", 0)
         )
         total["facts_candidate"] += c.get("facts_candidate", 0)
         total["facts_loaded"] += c.get("facts_loaded", 0)

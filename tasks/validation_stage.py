@@ -100,7 +100,8 @@ def validate_group(refs: list[BatchRef], get: Callable[[], Validator]) -> list[B
             for i, (fact, failed) in enumerate(zip(facts_by[n], failures, strict=True))
             if failed
         ]
-        good = doc_table.filter(pa.array([d["doc_key"] not in bad_docs for d in docs_by[n]],
+        keep = {d["doc_key"] for d in docs_by[n]} - bad_docs.keys()
+        good = doc_table.filter(pa.array([k in keep for k in doc_table["doc_key"].to_pylist()],
                                          pa.bool_()))
         loaded = fact_table.filter(pa.array([not f for f in failures], pa.bool_()))
         write_table(ref.path("docs_ok"), good)
@@ -120,12 +121,16 @@ _FACT_COLUMNS = [name for name in SCHEMAS["facts"].names if name != "sentence"]
 
 
 def _document_rows(ref: BatchRef) -> list[dict[str, Any]]:
-    """A batch's documents as the suite sees them: bodies reduced to their CJK share."""
+    """A batch's documents as the suite sees them: bodies reduced to their CJK share.
+
+    Pages that extraction rejected are not documents any more.
+    """
     table = read_table(ref.path("docs"), "docs", [*_DOC_COLUMNS, "body"])
     rows = table.select(_DOC_COLUMNS).to_pylist()
+    rejected = {r["doc_key"] for r in read_rows(ref.path("rejected_extract"), ["doc_key"])}
     for row, body in zip(rows, table.column("body").to_pylist(), strict=True):
         row["cjk_share"] = cjk_share(body or "")
-    return rows
+    return [row for row in rows if row["doc_key"] not in rejected]
 
 
 _SPACES_RE = re.compile(r"\s+")

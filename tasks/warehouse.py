@@ -401,7 +401,8 @@ _STAGED = {
     "raw": "raw", "docs": "docs", "docs_ok": "docs", "facts_ok": "facts",
     "keywords": "keywords", "skips": "skips", "quarantine": "quarantine", "dq": "dq",
     "rejected_discover": "rejected", "rejected_fetch": "rejected",
-    "rejected_clean": "rejected", "rejected_validate": "rejected",
+    "rejected_clean": "rejected", "rejected_extract": "rejected",
+    "rejected_validate": "rejected",
 }
 
 

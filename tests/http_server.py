@@ -1,4 +1,9 @@
-"""A real HTTP server on 127.0.0.1 whose routes script failures, for fetch tests."""
+"""A real HTTP server on 127.0.0.1 whose routes script failures, for fetch tests.
+
+Besides status, headers and a delay, a reply can trickle its bytes (a server that
+sends one byte now and then never trips a read timeout) or be sent as raw bytes,
+exactly as given, for replies no well-behaved server would write.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,15 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    drip: float = 0.0  # seconds between single bytes of the body
+    drip_head: bool = False  # trickle the status line and headers too
+    raw: bytes | None = None  # the whole response as sent; the connection then closes
+
+    def head(self, version: str, reason: str) -> bytes:
+        headers = {"Content-Type": "text/html; charset=utf-8", **self.headers,
+                   "Content-Length": str(len(self.body))}
+        lines = [f"{version} {self.status} {reason}", *(f"{k}: {v}" for k, v in headers.items())]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
 Route = Callable[[int], Reply]  # receives how many times the path was requested before
@@ -45,16 +59,26 @@ def serve(routes: dict[str, Route]) -> Iterator[Site]:
             reply = route(count) if route else Reply(404, b"not found")
             if reply.delay:
                 time.sleep(reply.delay)
+            if reply.raw is not None:
+                head, body = reply.raw, b""
+                self.close_connection = True
+            else:
+                reason = self.responses.get(reply.status, ("",))[0]
+                head, body = reply.head(self.protocol_version, reason), reply.body
             try:
-                self.send_response(reply.status)
-                headers = {"Content-Type": "text/html; charset=utf-8", **reply.headers}
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(reply.body)))
-                self.end_headers()
-                self.wfile.write(reply.body)
+                self._send(head, reply.drip if reply.drip_head else 0.0)
+                self._send(body, reply.drip)
             except (BrokenPipeError, ConnectionResetError):
-                pass
+                self.close_connection = True
+
+        def _send(self, data: bytes, drip: float) -> None:
+            if not drip:
+                self.wfile.write(data)
+                return
+            for i in range(len(data)):
+                self.wfile.write(data[i : i + 1])
+                self.wfile.flush()
+                time.sleep(drip)
 
         def log_message(self, *args: object) -> None:
             pass

@@ -121,7 +121,25 @@ def test_corrupt_gz_is_a_decode_error(tmp_path: Path) -> None:
     path.write_bytes(b"\x1f\x8b\x08\x00 not really gzip")
     with pytest.raises(DecodeError) as err:
         read_page_bytes(path)
-    assert err.value.reason == "bad_gzip"
+    assert err.value.reason == "bad_compression"
+
+
+def test_gz_file_that_inflates_past_the_cap_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "long.html.gz"
+    path.write_bytes(gzip.compress(SIMPLIFIED.encode("utf-8") * 200))
+    with pytest.raises(DecodeError) as err:
+        read_page_bytes(path, max_bytes=5000)
+    assert err.value.reason == "too_large"
+
+
+@pytest.mark.parametrize("label", ["idna", "punycode", "undefined", "rot13", "base64",
+                                   "utf-8\x00", "x-no-such"])
+def test_a_hostile_charset_label_is_ignored(label: str) -> None:
+    # the header's charset is the server's to choose; one that cannot decode text
+    # leaves the choice to the page's own declaration and to detection
+    page = _meta_page(label, "合作社的茶叶今年卖到了北京和上海。").encode("gbk")
+    text, enc = decode_bytes(page, declared=label)
+    assert "合作社的茶叶今年卖到了北京和上海。" in text and enc == "gb18030"
 
 
 def test_gzip_bytes_passed_to_decode_are_binary() -> None:

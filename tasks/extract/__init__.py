@@ -21,17 +21,20 @@ def extract(
     published: date | None = None,
     top_k: int = 10,
     source_site: str | None = None,
+    budget: float | None = None,
 ) -> Extraction:
     """Facts, deliberate skips and top keywords of one document body.
 
     ``published`` anchors 今年/去年 and gives running totals their year; the
     title, when given, names the subject region that 全市/全县 refer to; the
     source site (河曲县人民政府网) names the place 我县/本县 mean when the page
-    does not.
+    does not. Past ``budget`` seconds, raises :class:`~tasks.extract.budget.ExtractTimeout`.
     """
+    from tasks.extract.budget import deadline
     from tasks.extract.document import extract_document
 
-    return extract_document(body or "", title, published, top_k, source_site=source_site)
+    with deadline(budget):
+        return extract_document(body or "", title, published, top_k, source_site=source_site)
 
 
 def warm_up() -> None:

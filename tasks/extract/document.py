@@ -20,6 +20,7 @@ from tasks.extract import keywords as kw
 from tasks.extract import regions as rg
 from tasks.extract import rules as ru
 from tasks.extract import script, taxonomy
+from tasks.extract.budget import check_budget
 from tasks.extract.numbers import Quantity, find_quantities
 from tasks.extract.segment import Segmentation, tokens
 from tasks.extract.sentences import Span, clauses, sentences
@@ -77,6 +78,7 @@ class _Doc:
         self.time_starts = [t.start for t in self.times]
         self.time_spans = [(t.start, t.end) for t in self.times]
         qs = [q for q in find_quantities(body) if not self._in_time(q.start)]
+        check_budget()
         self.quantities = qs
         self.q_starts = [q.start for q in qs]
         self.sentences = sentences(body)
@@ -220,6 +222,7 @@ class _Doc:
         # a sentence where neither a quantity nor a time phrase starts can yield
         # no fact and frame no paragraph, so only the others are visited
         for sent in self._sentences_at(self.q_starts + self.time_starts):
+            check_budget()
             self._sentence(sent)
         self._skips()
 

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 
 import yaml
@@ -281,13 +282,12 @@ class DocRegions:
 
     def before(self, start: int, end: int) -> Mention | None:
         """Nearest subject-role mention inside [start, end)."""
-        best = None
-        for m in self.mentions:
-            if m.start >= end:
-                break
-            if m.start >= start and m.role == "subject":
-                best = m
-        return best
+        i = bisect.bisect_left(self.mentions, end, key=attrgetter("start")) - 1
+        while i >= 0 and self.mentions[i].start >= start:
+            if self.mentions[i].role == "subject":
+                return self.mentions[i]
+            i -= 1
+        return None
 
     def group_between(self, start: int, end: int) -> str | None:
         """A span naming several places that starts inside [start, end)."""
@@ -663,11 +663,12 @@ def resolve_anaphor(
     for r in chain:
         if r.name.endswith(suffix):
             return r, None
-    for m in reversed(doc.mentions):
-        if m.start >= position or m.start < paragraph_start:
-            continue
+    i = bisect.bisect_left(doc.mentions, position, key=attrgetter("start")) - 1
+    while i >= 0 and doc.mentions[i].start >= paragraph_start:
+        m = doc.mentions[i]
         if m.region is not None and m.region.name.endswith(suffix):
             return m.region, None
+        i -= 1
     if suffix in ("乡", "镇", "村"):
         return None, f"{word}: the page names no {suffix}"
     return subject, f"{word} taken as the document subject {subject.name}"

@@ -17,10 +17,12 @@ The unit of the number must be one the indicator accepts, which is what keeps
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Container
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import attrgetter, itemgetter
 
 from tasks.extract import taxonomy
 from tasks.extract.numbers import Quantity
@@ -173,10 +175,30 @@ def find_cues(body: str, tokens: list[tuple[str, int, int]], lx: Lexicon) -> lis
         for m in rx.finditer(body)
     ]
     if pats:
-        found = [c for c in found if not any(p.start < c.end and c.start < p.end for p in pats)]
+        covered = _union((p.start, p.end) for p in pats)
+        starts = [a for a, _ in covered]
+        found = [c for c in found if not _overlaps(covered, starts, c.start, c.end)]
         found.extend(pats)
     found.sort(key=lambda c: (c.end, c.start))
     return found
+
+
+def _union(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, disjoint spans covering the same characters as ``spans``."""
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if out and a < out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _overlaps(covered: list[tuple[int, int]], starts: list[int], a: int, b: int) -> bool:
+    """Whether [a, b) meets one of the disjoint ``covered`` spans: only the last one
+    starting before ``b`` can, since it ends after every earlier one."""
+    i = bisect.bisect_left(starts, b) - 1
+    return i >= 0 and covered[i][1] > a
 
 
 @dataclass
@@ -256,18 +278,29 @@ def choose(codes: tuple[str, ...], unit: str | None, lx: Lexicon) -> str | None:
 
 
 def clause_of(clauses: list[Span], pos: int) -> Span:
-    for c in clauses:
-        if c.start <= pos < c.end:
-            return c
+    i = bisect.bisect_right(clauses, pos, key=attrgetter("start")) - 1
+    if i >= 0 and pos < clauses[i].end:
+        return clauses[i]
     return clauses[-1]
 
 
 def strip_times(text: str, offset: int, times: list[tuple[int, int]]) -> str:
-    """Text with time-expression spans and quotes removed (for gap tests)."""
-    if times:
-        chars = list(text)
-        for a, b in times:
-            for i in range(max(a, offset), min(b, offset + len(text))):
-                chars[i - offset] = ""
-        text = "".join(chars)
-    return QUOTES.sub("", text)
+    """Text with time-expression spans and quotes removed (for gap tests).
+
+    ``times`` come from one regex scan, so they are sorted and never overlap: only
+    the spans reaching into ``text`` are visited, and a page with thousands of
+    time phrases pays per gap, not per phrase on the page.
+    """
+    end = offset + len(text)
+    i = max(0, bisect.bisect_right(times, offset, key=itemgetter(0)) - 1)
+    pieces: list[str] = []
+    pos = offset
+    while i < len(times) and times[i][0] < end:
+        a, b = times[i]
+        if a > pos:
+            pieces.append(text[pos - offset : a - offset])
+        pos = max(pos, b)
+        i += 1
+    if pos < end:
+        pieces.append(text[pos - offset :])
+    return QUOTES.sub("", "".join(pieces))

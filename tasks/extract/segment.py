@@ -28,6 +28,7 @@ from math import log
 import jieba
 
 from tasks.extract import regions, taxonomy
+from tasks.extract.budget import check_budget
 
 _LOCK = threading.Lock()
 _READY = False
@@ -224,6 +225,7 @@ class Segmentation:
     def cut(self, spans: Iterable[tuple[int, int]] = (), at: Iterable[int] = ()) -> None:
         """Segment every block overlapping one of ``spans`` or holding one of ``at``."""
         for a, b in spans:
+            check_budget()
             lo = bisect.bisect_right(self._ends, a)
             hi = bisect.bisect_left(self._starts, b)
             for i in range(lo, hi):

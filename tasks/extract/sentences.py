@@ -14,6 +14,10 @@ SENTENCE_END = re.compile(r"[。！？!?]+[”’\"」』）)]*|\n+")
 # a comma between digits is a thousands separator, not a clause boundary
 CLAUSE_END = re.compile(r"[，；：;:]|,(?!\d{3}(?!\d))|(?<!\d)\.(?!\d)")
 PARAGRAPH_END = re.compile(r"\n")
+# Longest sentence the rules read (prose tops out near 600 characters). A longer
+# run without a full stop is a table or a dump; cut into pieces, it keeps the
+# work per number bounded, so a page costs time in proportion to its length.
+MAX_SENTENCE = 1000
 
 
 @dataclass(frozen=True)
@@ -50,14 +54,29 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _bounded(body: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``start..end`` in pieces of at most MAX_SENTENCE characters, each cut after
+    the last clause end in its second half when there is one."""
+    pieces = []
+    while end - start > MAX_SENTENCE:
+        cut = start + MAX_SENTENCE
+        ends = [m.end() for m in CLAUSE_END.finditer(body, start + MAX_SENTENCE // 2, cut)]
+        cut = ends[-1] if ends else cut
+        pieces.append((start, cut))
+        start = cut
+    pieces.append((start, end))
+    return pieces
+
+
 def sentences(body: str) -> list[Span]:
     """Sentences with paragraph numbers; leading/trailing blanks trimmed."""
     out: list[Span] = []
     for paragraph, (p_start, p_end) in enumerate(_split(body, 0, len(body), PARAGRAPH_END)):
         for s_start, s_end in _split(body, p_start, p_end, SENTENCE_END):
-            a, b = _trim(body, s_start, s_end)
-            if a < b:
-                out.append(Span(a, b, paragraph))
+            for piece in _bounded(body, s_start, s_end):
+                a, b = _trim(body, *piece)
+                if a < b:
+                    out.append(Span(a, b, paragraph))
     return out
 
 

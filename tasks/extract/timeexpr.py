@@ -9,6 +9,7 @@ when one is stated; an annual rate ("年输转劳务…", "每年…") has no ye
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -81,12 +82,14 @@ def _part_date(year: int, part: str | None) -> date | None:
 
 def find_times(text: str, published: date | None) -> list[TimeExpr]:
     """All time expressions of ``text`` in order (none inside 《book titles》)."""
-    blocked = [(m.start(), m.end()) for m in BOOK_TITLE.finditer(text)]
+    titles = [(m.start(), m.end()) for m in BOOK_TITLE.finditer(text)]
+    title_starts = [a for a, _ in titles]
     pub_year = published.year if published else None
     rel_years = taxonomy.load().lexicon["time"]["relative_years"]
     out: list[TimeExpr] = []
     for m in _pattern().finditer(text):
-        if any(a <= m.start() < b for a, b in blocked):
+        i = bisect.bisect_right(title_starts, m.start()) - 1
+        if i >= 0 and m.start() < titles[i][1]:
             continue
         g = m.group
         s, e = m.start(), m.end()
