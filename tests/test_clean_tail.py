@@ -67,3 +67,13 @@ def test_traditional_chrome_is_removed() -> None:
                                   "記者:陳明 通訊員:李華", "責任編輯:林小青"])
 def test_traditional_dateline_and_credit_lines_are_chrome(line: str) -> None:
     assert classify(clean_line(line)) is not None
+
+
+def test_a_last_paragraph_cut_off_mid_sentence_keeps_its_finished_sentences() -> None:
+    text = (
+        "某县扶贫工作取得新进展\n"
+        "全县今年实现脱贫1200户。全县贫困发生率降至2.1%。预计年底还将实现3个贫困村出列、21"
+    )
+    doc = clean_page(text)
+    assert doc.body.endswith("全县贫困发生率降至2.1%。")
+    assert "预计年底" not in doc.body

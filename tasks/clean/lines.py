@@ -41,6 +41,7 @@ _SEPARATOR_RE = re.compile(r"分[隔割]线")
 _SENTENCE_PUNCT_RE = re.compile(r"[。!?;！？；]")
 _CLAUSE_PUNCT_RE = re.compile(r"[,，、:：]")
 _SENTENCE_END_RE = re.compile(r"[。!?！？…]+[”」』\"']?")
+_MIN_FINISHED_SENTENCES = 2
 _FINAL_RE = re.compile(r"[。!?！？…”」』)）\]】.;；:：\"'》]$")
 
 # Lines longer than this are never chrome by label alone: they are prose that
@@ -78,6 +79,15 @@ def cut_credit(line: str) -> str | None:
     if chrome_cues().credit.match(line[cut:].strip()):
         return line[:cut]
     return None
+
+
+def cut_unfinished(line: str) -> str | None:
+    """A prose paragraph cut off mid-sentence (an excerpt that stops at "…脱贫出列、119")
+    keeps its finished sentences; a teaser or headline has too few to count."""
+    ends = list(_SENTENCE_END_RE.finditer(line))
+    if len(ends) < _MIN_FINISHED_SENTENCES:
+        return None
+    return line[: ends[-1].end()]
 
 
 def is_breadcrumb(line: str) -> bool:

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tasks.clean.lines import Chrome, classify, cut_credit, ends_like_sentence, is_prose
+from tasks.clean.lines import (
+    Chrome,
+    classify,
+    cut_credit,
+    cut_unfinished,
+    ends_like_sentence,
+    is_prose,
+)
 from tasks.clean.normalize import clean_line
 
 # The header is looked for among the lines before the first prose paragraph, at most this many.
@@ -98,6 +105,8 @@ def trim_unfinished_tail(body: list[str]) -> tuple[list[str], list[str]]:
     end = len(body)
     while end > 0 and not ends_like_sentence(body[end - 1]):
         kept = cut_credit(body[end - 1])
+        if kept is None:
+            kept = cut_unfinished(body[end - 1])
         if kept is not None:
             return [*body[:end - 1], kept], [body[end - 1][len(kept):].strip(), *body[end:]]
         end -= 1
