@@ -49,6 +49,9 @@ def first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
+STORAGE_COMPATIBILITY = "v1.5.0"
+
+
 def duckdb_config(*, sandboxed: bool = False) -> dict[str, str | bool]:
     """Bound DuckDB's buffer pool (FUPIN_DUCKDB_MEMORY, default 512MB).
 
@@ -60,6 +63,9 @@ def duckdb_config(*, sandboxed: bool = False) -> dict[str, str | bool]:
     """
     config: dict[str, str | bool] = {
         "memory_limit": duckdb_memory_limit(),
+        # A new warehouse is written in a storage format the DuckDB 1.5 command line
+        # (the registries' duckdb-cli) can open too; DuckDB 2.0's own format it cannot.
+        "storage_compatibility_version": STORAGE_COMPATIBILITY,
         # Row order of a load is not meaningful; without it DuckDB can spill more.
         "preserve_insertion_order": False,
     }

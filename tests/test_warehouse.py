@@ -134,3 +134,23 @@ def test_an_older_warehouse_gains_new_columns(tmp_path: Path) -> None:
             "SELECT column_name FROM duckdb_columns() WHERE table_name = 'raw_pages'").fetchall()}
         assert {"etag", "last_modified"} <= columns
         assert con.execute("SELECT count(*) FROM raw_pages").fetchone()[0] == 1
+
+
+@pytest.mark.slow
+def test_the_duckdb_command_line_of_the_registries_opens_the_warehouse(
+    sample_warehouse: Path,
+) -> None:
+    """The `duckdb` CLI that PyPI ships (1.5.x, pinned in the lock) reads the file a
+    run wrote with the DuckDB 2.0 library: tables, views and the analyst contract."""
+    cli = Path(sys.executable).with_name("duckdb")
+    version = subprocess.run([str(cli), "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.startswith("v1.5"), version.stdout
+    sql = ("SELECT count(*) FROM v_facts; "
+           "SELECT count(*) FROM dim_document; SELECT count(*) FROM etl_runs;")
+    out = subprocess.run([str(cli), "-readonly", "-csv", "-noheader", str(sample_warehouse),
+                          "-c", sql], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    facts, docs, runs = (int(v) for v in out.stdout.split())
+    with connect(sample_warehouse, read_only=True) as con:
+        assert facts == con.execute("SELECT count(*) FROM v_facts").fetchone()[0] > 0
+        assert docs > 0 and runs == 1
