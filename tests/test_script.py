@@ -114,3 +114,12 @@ def test_variant_shapes_conversion_leaves_are_read_as_simplified() -> None:
     assert {("poor_households", 315), ("poverty_incidence", 0.8)} <= {k[:2] for k in want}
     for body in (trad, simp):
         assert {(k[0], k[1], k[3], k[4]) for k in _key(body, "長河県扶貧工作")} == want
+
+
+def test_corner_quotes_read_like_mainland_quotes() -> None:
+    # Hong Kong and Taiwan pages quote with 「」 and 『』 where mainland pages use “” and ‘’.
+    corner = "全縣貧困人口由「十三五」初的4.6萬人減少到2019年底的820人,『兩不愁』全面實現。"
+    curly = "全縣貧困人口由“十三五”初的4.6萬人減少到2019年底的820人,‘兩不愁’全面實現。"
+    got = _key(corner, "全縣脫貧紀實")
+    assert got == _key(curly, "全縣脫貧紀實")
+    assert {("poor_population", 46_000), ("poor_population", 820)} <= {k[:2] for k in got}

@@ -125,8 +125,12 @@ def lost_before_number() -> str:
 
 @cache
 def script_variants() -> dict[int, str]:
-    """A ``str.translate`` table from ``schemas/script_variants.yaml``: variant -> Simplified."""
-    raw = yaml.safe_load(SCRIPT_VARIANTS_FILE.read_text(encoding="utf-8"))["variants"]
+    """A ``str.translate`` table from ``schemas/script_variants.yaml``: variant -> Simplified.
+
+    Both of its lists, the variant characters and the quotation marks, go one for one.
+    """
+    loaded = yaml.safe_load(SCRIPT_VARIANTS_FILE.read_text(encoding="utf-8"))
+    raw = {**loaded["variants"], **loaded["punctuation"]}
     bad = [(k, v) for k, v in raw.items() if len(str(k)) != 1 or len(str(v)) != 1]
     if bad:
         raise ValueError(f"script_variants.yaml maps one character to one, not {bad[0]!r}")

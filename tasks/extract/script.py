@@ -10,7 +10,8 @@ OpenCC's phrase conversion is used where it keeps every character in place (it
 knows 乾隆 from 乾燥); a paragraph where a phrase would change the length is
 converted character by character instead. Variant shapes OpenCC leaves alone
 (貧困戸, 発生率: schemas/script_variants.yaml) are read as their Simplified
-character on every page, since none of them is a Simplified character itself.
+character on every page, since none of them is a Simplified character itself;
+so are Hong Kong and Taiwan quotation marks (「十三五」 as “十三五”).
 
 A "?" that stands for a character a conversion lost would end the sentence and cut
 the cue word it sits in ("?困?生率"). In the view it becomes the character a cue word
