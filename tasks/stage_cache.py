@@ -30,7 +30,7 @@ STAGE_FILES: dict[str, tuple[str, ...]] = {
     "clean": (*_SHARED, *_CLEAN),
     "extract": (*_SHARED, *_CLEAN, "tasks/extract/*.py", "schemas/indicators.yaml",
                 "schemas/regions.csv", "schemas/townships.csv", "schemas/region_words.yaml",
-                "schemas/region_renames.csv"),
+                "schemas/region_renames.csv", "schemas/script_variants.yaml"),
 }
 
 

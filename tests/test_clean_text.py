@@ -136,6 +136,19 @@ def test_bracketed_readings_are_removed_and_counted() -> None:
     assert doc.flags["mojibake_repaired"] == 4
 
 
+def test_readings_with_a_space_inside_the_brackets_are_removed() -> None:
+    doc = clean_page(_dump("鄉里召開幹部大會(huì )部署工作,產業項(xiàng )目開(kāi)工十二個。"))
+    assert doc.body == "鄉里召開幹部大會部署工作,產業項目開工十二個。"
+    assert doc.flags["mojibake_repaired"] == 3
+
+
+def test_a_character_lost_as_two_marks_and_a_letter_is_one_lost_character() -> None:
+    doc = clean_page(_dump("長寧??k境內河流眾多,全??x貧困人口減少到三百人。股市?A股上漲。"))
+    assert doc.body == "長寧?境內河流眾多,全?貧困人口減少到三百人。股市?A股上漲。"
+    assert doc.flags["lost_chars"] == 2
+    assert doc.flags["mojibake_repaired"] == 2
+
+
 def test_lost_characters_are_counted_and_a_lost_zero_repaired() -> None:
     doc = clean_page(_dump("二?一八年,全縣?困?生率降至1.2%,人口1.5?人。你問為什麼？因為路通了。"))
     assert doc.body == "二〇一八年,全縣?困?生率降至1.2%,人口1.5?人。你問為什麼？因為路通了。"

@@ -102,3 +102,24 @@ def test_a_lost_character_between_cue_and_number_does_not_part_them() -> None:
     body = "2014年,和平縣建檔立卡貧困戶1.01萬戶,貧困發生率?20.87%。"
     got = {f.indicator: f.evidence for f in extract(body, published=PUB).facts}
     assert got["poverty_incidence"] == "貧困發生率?20.87%"
+
+
+def test_variant_shapes_conversion_leaves_are_read_as_simplified() -> None:
+    # Shapes OpenCC keeps as they are (戸, 県, 発, 収) on a Traditional page and on a
+    # Simplified one: the facts are those of the page written in standard characters.
+    trad = "2019年，長河県貧困戸減少到315戸，貧困発生率降至0.8%，農民人均収入9120元。"
+    simp = "2019年，长河县贫困戸减少到315戸，贫困发生率降至0.8%，农民人均收入9120元。"
+    plain = "2019年，长河县贫困户减少到315户，贫困发生率降至0.8%，农民人均收入9120元。"
+    want = {(k[0], k[1], k[3], k[4]) for k in _key(plain, "长河县扶贫工作")}
+    assert {("poor_households", 315), ("poverty_incidence", 0.8)} <= {k[:2] for k in want}
+    for body in (trad, simp):
+        assert {(k[0], k[1], k[3], k[4]) for k in _key(body, "長河県扶貧工作")} == want
+
+
+def test_corner_quotes_read_like_mainland_quotes() -> None:
+    # Hong Kong and Taiwan pages quote with 「」 and 『』 where mainland pages use “” and ‘’.
+    corner = "全縣貧困人口由「十三五」初的4.6萬人減少到2019年底的820人,『兩不愁』全面實現。"
+    curly = "全縣貧困人口由“十三五”初的4.6萬人減少到2019年底的820人,‘兩不愁’全面實現。"
+    got = _key(corner, "全縣脫貧紀實")
+    assert got == _key(curly, "全縣脫貧紀實")
+    assert {("poor_population", 46_000), ("poor_population", 820)} <= {k[:2] for k in got}

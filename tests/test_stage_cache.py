@@ -61,3 +61,12 @@ def test_changed_bytes_or_code_change_the_key(monkeypatch: pytest.MonkeyPatch) -
         assert stage_cache.cache_key("clean", [("p", "sha-1")]) != key
     finally:
         stage_cache.code_version.cache_clear()
+
+
+def test_every_word_list_the_extractor_reads_is_part_of_its_code_version() -> None:
+    # A cached extraction must not outlive an edit to any schemas/ word list or table.
+    root = stage_cache.ROOT
+    covered = {p for pattern in stage_cache.STAGE_FILES["extract"] for p in root.glob(pattern)}
+    data = {p for ext in ("yaml", "csv") for p in (root / "schemas").glob(f"*.{ext}")}
+    assert data, "no schemas/ data files found"
+    assert sorted(p.name for p in data - covered) == []

@@ -16,6 +16,7 @@ import yaml
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 CHROME_CUES_FILE = SCHEMA_DIR / "chrome_cues.yaml"
 MASK_REPAIRS_FILE = SCHEMA_DIR / "mask_repairs.yaml"
+SCRIPT_VARIANTS_FILE = SCHEMA_DIR / "script_variants.yaml"
 
 
 def _alternation(words: list[str]) -> str:
@@ -120,3 +121,17 @@ def lost_before_number() -> str:
         raise ValueError(f"lost_before_number in mask_repairs.yaml must be one character, "
                          f"not {char!r}")
     return char
+
+
+@cache
+def script_variants() -> dict[int, str]:
+    """A ``str.translate`` table from ``schemas/script_variants.yaml``: variant -> Simplified.
+
+    Both of its lists, the variant characters and the quotation marks, go one for one.
+    """
+    loaded = yaml.safe_load(SCRIPT_VARIANTS_FILE.read_text(encoding="utf-8"))
+    raw = {**loaded["variants"], **loaded["punctuation"]}
+    bad = [(k, v) for k, v in raw.items() if len(str(k)) != 1 or len(str(v)) != 1]
+    if bad:
+        raise ValueError(f"script_variants.yaml maps one character to one, not {bad[0]!r}")
+    return {ord(str(k)): str(v) for k, v in raw.items()}

@@ -31,13 +31,15 @@ _MASK_RUN_RE = re.compile(
 
 
 # A pinyin reading in brackets after a character, left by converters that annotate
-# characters with several readings: 發(fā)展, 標(biāo)準(zhǔn). At least one tone mark,
-# so that a bracketed English word is never taken for one.
+# characters with several readings: 發(fā)展, 標(biāo)準(zhǔn), some with a space left
+# inside the brackets (會(huì )). At least one tone mark, so that a bracketed English
+# word is never taken for one.
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 _TONED_RE = re.compile(f"[{_TONED}\u0304\u0301\u030c\u0300]")
 _READING_RE = re.compile(
-    rf"[(（](?<=[{_HAN}][(（])(?=[a-zü{_TONED}\u0300-\u036f]*[{_TONED}\u0304\u0301\u030c\u0300])"
-    rf"[a-zü{_TONED}\u0300-\u036f]{{1,8}}[)）]"
+    rf"[(（](?<=[{_HAN}][(（]) ?"
+    rf"(?=[a-zü{_TONED}\u0300-\u036f]*[{_TONED}\u0304\u0301\u030c\u0300])"
+    rf"[a-zü{_TONED}\u0300-\u036f]{{1,8}} ?[)）]"
 )
 # An ASCII "?" where a conversion lost a character: inside a word (Han or digit on
 # both sides), opening a word (after a line start or punctuation), or a run of them
@@ -48,6 +50,9 @@ _LOST_CHAR_RE = re.compile(
     re.MULTILINE,
 )
 _CLAUSE_START_RE = re.compile(r"[。!?！？;；,，:：\n][^。!?！？;；,，:：\n]*$")
+# A character lost as "??" plus the ASCII letter or sign its second byte happened to
+# be (富??h境內 for a two-byte county name character): one lost character, "?".
+_SPLIT_LOST_RE = re.compile(rf"(?<=[{_HAN}])\?\?[A-Za-z@\[\]^_`{{|}}~](?=[{_HAN}])")
 # A lost character between two Chinese digits can only be 〇 (二?一五年 -> 二〇一五年):
 # the one digit the narrow Traditional character sets lack.
 _LOST_ZERO_RE = re.compile(r"(?<=[〇零一二三四五六七八九])\?(?=[〇零一二三四五六七八九])")
@@ -85,12 +90,15 @@ def lost_chars(body: str) -> tuple[str, int, int]:
 
     Returns ``(body, lost, repaired)``; the lost ones stay as "?" in the body (the
     extraction reads past them), since nothing tells which character they were.
+    A "??" plus letter is one lost character: it becomes one "?" and counts as a
+    repaired shape as well as a lost character.
     """
     if "?" not in body:
         return body, 0, 0
-    body, repaired = _LOST_ZERO_RE.subn("〇", body)
+    body, split = _SPLIT_LOST_RE.subn("?", body)
+    body, zeros = _LOST_ZERO_RE.subn("〇", body)
     lost = sum(end - start for start, end in lost_spans(body))
-    return body, lost, repaired
+    return body, lost, split + zeros
 
 
 def nfkc(text: str) -> str:

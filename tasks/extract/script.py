@@ -8,7 +8,10 @@ exactly, and evidence and sentences are taken from the stored body afterwards.
 
 OpenCC's phrase conversion is used where it keeps every character in place (it
 knows 乾隆 from 乾燥); a paragraph where a phrase would change the length is
-converted character by character instead.
+converted character by character instead. Variant shapes OpenCC leaves alone
+(貧困戸, 発生率: schemas/script_variants.yaml) are read as their Simplified
+character on every page, since none of them is a Simplified character itself;
+so are Hong Kong and Taiwan quotation marks (「十三五」 as “十三五”).
 
 A "?" that stands for a character a conversion lost would end the sentence and cut
 the cue word it sits in ("?困?生率"). In the view it becomes the character a cue word
@@ -23,7 +26,7 @@ from functools import cache
 
 from opencc import OpenCC
 
-from tasks.clean.cues import lost_before_number
+from tasks.clean.cues import lost_before_number, script_variants
 from tasks.clean.normalize import lost_spans
 from tasks.models import CandidateFact, Skip
 
@@ -69,20 +72,23 @@ def _paragraph(text: str) -> str:
 def to_simplified(text: str) -> str:
     """``text`` in Simplified script, same length, each character in its place.
 
-    Returns ``text`` itself when it is not Traditional, so callers can tell by
-    identity that nothing changed.
+    Returns ``text`` itself when it is not Traditional and has no variant shapes,
+    so callers can tell by identity that nothing changed.
     """
     if text.isascii():
         return text
-    out = _converter().convert(text)
-    if out == text:
-        return text
-    han = sum(1 for c in text if _is_han(c))
-    if not _aligned(text, out):
-        out = "\n".join(_paragraph(p) for p in text.split("\n"))
+    plain = text.translate(script_variants())
+    if plain == text:
+        plain = text  # the same object, for the identity test above
+    out = _converter().convert(plain)
+    if out == plain:
+        return plain
+    han = sum(1 for c in plain if _is_han(c))
+    if not _aligned(plain, out):
+        out = "\n".join(_paragraph(p) for p in plain.split("\n"))
     changed = sum(1 for a, b in zip(text, out, strict=True) if a != b)
     if changed < _TRADITIONAL_SHARE * han:
-        return text
+        return plain
     return out
 
 
