@@ -159,3 +159,13 @@ def test_the_page_own_place_beats_the_site_place() -> None:
     body = "庄浪县梯田连片。全县贫困发生率降至0.9%。"
     ex = extract(body, published=PUB, source_site="平凉日报")
     assert [f.region for f in ex.facts] == ["庄浪县"]
+
+
+def test_whole_prefecture_is_no_county_of_that_name() -> None:
+    from datetime import date
+
+    from tasks.extract import extract
+
+    body = "临夏回族自治州扶贫工作会议召开。全州累计减少贫困人口35万人。"
+    [fact] = extract(body, published=date(2019, 5, 1)).facts
+    assert fact.region == "临夏回族自治州"

@@ -300,3 +300,24 @@ def test_bare_counts_before_change_verbs_quoted_events_and_rate_synonyms(
     body: str, expected: list
 ) -> None:
     assert brief(body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("全县未脱贫村12个。", [("poor_villages", 12)]),
+        ("全县脱贫人口1.1万户、2.65万人。",
+         [("lifted_households", 11_000), ("lifted_population", 26_500)]),
+        ("全市存在返贫风险的1200名群众得到帮扶。", [("monitored_population", 1200)]),
+        ("全县贫困户数降至800户，贫困人口数为2600人。",
+         [("poor_households", 800), ("poor_population", 2600)]),
+    ],
+)
+def test_more_wordings_of_real_pages(body: str, expected: list) -> None:
+    assert brief(body) == expected
+
+
+def test_the_start_or_end_of_a_five_year_plan_is_one_year() -> None:
+    fs = facts("“十三五”初全县贫困人口3.2万人，“十二五”末全县贫困村40个。",
+               published=date(2019, 5, 1))
+    assert [(f.value, f.year) for f in fs] == [(32_000, 2016), (40, 2015)]

@@ -299,12 +299,23 @@ class DocRegions:
         return None
 
 
+@lru_cache(maxsize=1)
+def _anaphor_words() -> frozenset[str]:
+    """全市, 全州, 全乡 …: words that stand for the page's place, whatever county
+    shares their letters."""
+    lexicon = taxonomy.load().lexicon.get("anaphors", {})
+    return frozenset(lexicon) | frozenset(region_words().get("anaphors", {}))
+
+
 def find_mentions(tokens: Iterable[tuple[str, int, int]], gaz: Gazetteer) -> list[Mention]:
     """Tokens that name a place; a token that merely starts with an official
     name (jieba's "贵州省政府", "平凉市委") yields that name."""
     out = []
     lookup = gaz._lookup
+    anaphors = _anaphor_words()
     for word, start, end in tokens:
+        if word in anaphors:
+            continue  # 全州 ("the whole prefecture") is no mention of 全州县
         cands = lookup.get(word)
         if cands:
             out.append(Mention(start, end, word, tuple(cands)))

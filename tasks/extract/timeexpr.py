@@ -129,6 +129,9 @@ def find_times(text: str, published: date | None) -> list[TimeExpr]:
             first, last = _fyp_years(g("fyp"))
             if g("fkind") == "以来":
                 out.append(TimeExpr(s, e, "cumulative", pub_year, first, source="period"))
+            elif g("fkind") in ("初", "末"):  # "十三五初": the plan's first (last) year
+                out.append(TimeExpr(s, e, "point", first if g("fkind") == "初" else last,
+                                    source="explicit"))
             else:
                 if pub_year and first <= pub_year < last:
                     last = pub_year
