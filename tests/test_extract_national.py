@@ -137,3 +137,10 @@ def test_a_single_place_before_a_count_is_the_place_counted_in() -> None:
     body = "这标志着国务院确定的全国832个贫困县全部脱贫摘帽。"
     [fact] = extract(body, title="贵州省扶贫工作", published=date(2020, 11, 24)).facts
     assert (fact.indicator, fact.value, fact.region) == ("counties_exited", 832, "全国")
+
+
+def test_a_named_group_speaks_for_the_rest_of_its_sentence() -> None:
+    ex = extract("分地区看，西部地区农村贫困人口90万人，比上年减少120万人。",
+                 published=date(2020, 1, 20))
+    assert ex.facts == []
+    assert [s.reason for s in ex.skips] == ["multi_region", "multi_region"]

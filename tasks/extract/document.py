@@ -172,12 +172,17 @@ class _Doc:
 
     def several_places(self, sent: Span, clause: Span, anchor: int, q: Quantity) -> bool:
         """Whether the number is about several places at once (东部地区, 8个省份):
-        such a group stands in the number's clause after the last place or anaphor
+        such a group stands in the number's sentence after the last place or anaphor
         before it. A group that is the number itself ("等9个县退出", "7个县区摘帽")
         counts places of the region it is about, which it does not hide."""
         m, ana = self._place_before(sent, anchor)
-        after = max(clause.start, m.end if m else 0, ana[0] + len(ana[1]) if ana else 0)
-        return self.regions.group_between(after, min(anchor, q.qual_start - 1)) is not None
+        after = max(sent.start, m.end if m else 0, ana[0] + len(ana[1]) if ana else 0)
+        end = min(anchor, q.qual_start - 1)
+        # a named group (东部地区) speaks for the rest of its sentence; a counted one
+        # ("7个县区整体脱贫摘帽") only for its own clause
+        named = self.regions.group_between(after, end, counted=False)
+        counted = self.regions.group_between(max(after, clause.start), end, counted=True)
+        return named is not None or counted is not None
 
     def _enumeration_start(self, m: rg.Mention, anchor: int) -> int | None:
         """Where a list of places ends right at the number ("盐池、隆德、彭阳四县",

@@ -289,12 +289,13 @@ class DocRegions:
             i -= 1
         return None
 
-    def group_between(self, start: int, end: int) -> str | None:
-        """A span naming several places that starts inside [start, end)."""
+    def group_between(self, start: int, end: int, counted: bool) -> str | None:
+        """A span naming several places that starts inside [start, end): only the
+        counted ones ("8个省份", "7个县区") or only the named ones (东部地区)."""
         for a, _, text in self.groups:
             if a >= end:
                 break
-            if a >= start:
+            if a >= start and bool(NUMERAL_START.search(text)) == counted:
                 return text
         return None
 
