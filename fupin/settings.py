@@ -36,18 +36,24 @@ def _env(name: str) -> str | None:
     return value or None
 
 
-def lock_wait_seconds() -> float:
-    """How long to wait for another process's write to finish (FUPIN_LOCK_WAIT, default 60)."""
-    raw = _env("FUPIN_LOCK_WAIT")
+def _seconds(name: str, default: float, *, zero_ok: bool) -> float:
+    """A duration setting, refused with one line naming it when it is no number."""
+    raw = _env(name)
     if raw is None:
-        return 60.0
+        return default
     try:
         seconds = float(raw)
     except ValueError:
         seconds = math.nan
-    if not math.isfinite(seconds) or seconds < 0:
-        raise SettingError(f"FUPIN_LOCK_WAIT={raw!r} is not a number of seconds (e.g. 60)")
+    if not math.isfinite(seconds) or seconds < 0 or (seconds == 0 and not zero_ok):
+        kind = "a number" if zero_ok else "a positive number"
+        raise SettingError(f"{name}={raw!r} is not {kind} of seconds (e.g. {default:g})")
     return seconds
+
+
+def lock_wait_seconds() -> float:
+    """How long to wait for another process's write to finish (FUPIN_LOCK_WAIT, default 60)."""
+    return _seconds("FUPIN_LOCK_WAIT", 60.0, zero_ok=True)
 
 
 def duckdb_memory_limit() -> str:
@@ -88,17 +94,7 @@ def extract_timeout() -> float:
     """Seconds one page's extraction may take before the page is rejected as
     ``extract_timeout`` (FUPIN_EXTRACT_TIMEOUT, default 30): one runaway page
     cannot hold a run."""
-    raw = _env("FUPIN_EXTRACT_TIMEOUT")
-    if raw is None:
-        return 30.0
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = math.nan
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise SettingError(
-            f"FUPIN_EXTRACT_TIMEOUT={raw!r} is not a positive number of seconds (e.g. 30)")
-    return seconds
+    return _seconds("FUPIN_EXTRACT_TIMEOUT", 30.0, zero_ok=False)
 
 
 def check_settings() -> None:
