@@ -311,6 +311,7 @@ def test_bare_counts_before_change_verbs_quoted_events_and_rate_synonyms(
         ("全市存在返贫风险的1200名群众得到帮扶。", [("monitored_population", 1200)]),
         ("全县贫困户数降至800户，贫困人口数为2600人。",
          [("poor_households", 800), ("poor_population", 2600)]),
+        ("全省贫困人口累计减少超过300万人。", [("lifted_population", 3_000_000)]),
     ],
 )
 def test_more_wordings_of_real_pages(body: str, expected: list) -> None:
