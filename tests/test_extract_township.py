@@ -67,3 +67,37 @@ def test_quan_qu_on_a_township_page_is_its_district() -> None:
     body = "柳湖镇加快发展。全区贫困发生率降至0.9%。"
     (f,) = facts(body, title="崆峒区柳湖镇见闻")
     assert f.region == "崆峒区"
+
+
+def regions_of(got) -> set[tuple[str | None, str | None]]:
+    return {(f.region, f.region_code) for f in got}
+
+
+def test_a_township_named_under_its_county_in_the_lead_is_the_page_subject() -> None:
+    # no title: the lead's 县+镇 and the page's 全镇 make it the township's page
+    body = (
+        "崆峒区白水镇党委、政府扎实推进脱贫攻坚,各项工作稳步推进。\n"
+        "全镇建档立卡贫困户512户1893人,2017年以来脱贫488户1802人。\n"
+        "贫困发生率降至0.4%。"
+    )
+    got = facts(body)
+    assert len(got) >= 5
+    assert regions_of(got) == {("白水镇", "620802103000")}
+
+
+def test_a_township_opening_the_page_is_its_subject() -> None:
+    body = (
+        "香莲乡是崆峒区最偏远的乡,距崆峒区城区60公里,辖8个行政村1960户8120人。\n"
+        "2018年全乡减贫156户602人,贫困发生率降至2.1%。"
+    )
+    got = facts(body)
+    assert got and regions_of(got) == {("香莲乡", "620802212000")}
+
+
+def test_a_county_page_that_names_a_township_in_its_lead_stays_the_county() -> None:
+    body = (
+        "崆峒区召开脱贫攻坚推进会,白水镇等乡镇负责人参加会议。\n"
+        "全区建档立卡贫困户减少到1200户4100人,贫困发生率降至1.1%。"
+    )
+    got = facts(body)
+    assert got and regions_of(got) == {("崆峒区", "620802000000")}

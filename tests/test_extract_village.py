@@ -1,0 +1,57 @@
+"""Village pages: a village named in the lead is what the page's figures are about."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from tasks.extract import extract
+
+PUB = date(2019, 6, 1)
+
+
+def facts(body: str, title: str | None = None):
+    return extract(body, title=title, published=PUB).facts
+
+
+def regions_of(got) -> set[tuple[str | None, str | None]]:
+    return {(f.region, f.region_code) for f in got}
+
+
+def test_a_village_named_under_its_township_in_the_lead_is_the_page_subject() -> None:
+    body = (
+        "记者日前走进崆峒区柳湖镇石桥村,看到一排排新房。\n"
+        "全村共有农户420户1580人,建档立卡贫困户36户121人,贫困发生率降至0.5%。"
+    )
+    got = facts(body)
+    assert len(got) >= 3
+    assert regions_of(got) == {("石桥村", "620802105000/石桥村")}
+
+
+def test_a_village_opening_a_paragraph_of_the_lead_is_the_page_subject() -> None:
+    body = (
+        "市农业局驻村工作队认真开展帮扶工作,现将情况报告如下:\n"
+        "石桥村位于崆峒区柳湖镇东部,距镇政府6公里。\n"
+        "全村共有农户420户1580人,建档立卡贫困户36户121人。"
+    )
+    got = facts(body, title=None)
+    assert len(got) >= 2
+    assert {f.region for f in got} == {"石桥村"}
+    assert all(f.region_code and f.region_code.startswith("620802") for f in got)
+
+
+def test_a_community_under_its_subdistrict_is_a_village_level_place() -> None:
+    body = (
+        "崆峒区东关街道北苑社区扎实做好帮扶工作。\n"
+        "全社区共有建档立卡贫困户28户75人,已全部脱贫。"
+    )
+    got = facts(body)
+    assert got and regions_of(got) == {("北苑社区", "620802001000/北苑社区")}
+
+
+def test_a_village_in_the_lead_of_a_county_page_does_not_take_its_figures() -> None:
+    body = (
+        "崆峒区扶贫办组织人员到柳湖镇石桥村调研。\n"
+        "全区建档立卡贫困户减少到1200户4100人,贫困发生率降至1.1%。"
+    )
+    got = facts(body)
+    assert got and regions_of(got) == {("崆峒区", "620802000000")}
