@@ -101,3 +101,22 @@ def test_a_county_page_that_names_a_township_in_its_lead_stays_the_county() -> N
     )
     got = facts(body)
     assert got and regions_of(got) == {("崆峒区", "620802000000")}
+
+
+def test_households_and_persons_after_quan_zhen_are_the_township_population() -> None:
+    body = "崆峒区白水镇位于城区西部。全镇8420户31057人,建档立卡贫困户612户2240人。"
+    got = {(f.indicator, f.value, f.region) for f in facts(body)}
+    assert ("total_population", 31057, "白水镇") in got
+
+
+def test_a_county_that_only_locates_the_township_does_not_take_its_figures() -> None:
+    body = "白水镇是崆峒区的农业大镇,有建档立卡贫困户612户2240人。全镇贫困发生率降至0.8%。"
+    got = facts(body, title="崆峒区白水镇见闻")
+    assert got and regions_of(got) == {("白水镇", "620802103000")}
+
+
+def test_a_county_after_a_locating_word_with_figures_of_its_own_keeps_them() -> None:
+    # 是 before a county that is not the parent of the place before it: not a locator
+    body = "贫困人口最多的是崆峒区,有建档立卡贫困户3120户。"
+    (f,) = facts(body, title="平凉市脱贫攻坚纪实")
+    assert f.region == "崆峒区"

@@ -55,3 +55,29 @@ def test_a_village_in_the_lead_of_a_county_page_does_not_take_its_figures() -> N
     )
     got = facts(body)
     assert got and regions_of(got) == {("崆峒区", "620802000000")}
+
+
+def test_households_and_persons_after_quan_cun_are_the_village_population() -> None:
+    body = (
+        "记者日前走进崆峒区柳湖镇石桥村。\n"
+        "全村共有420户1580人,其中建档立卡贫困户36户121人。"
+    )
+    got = {(f.indicator, f.value, f.region) for f in facts(body)}
+    assert ("total_population", 1580, "石桥村") in got
+    assert ("poor_population", 121, "石桥村") in got
+
+
+def test_households_and_persons_after_the_groups_are_the_village_population() -> None:
+    body = "石桥村位于崆峒区柳湖镇东部,辖7个村民小组395户1466人。全村有贫困户30户。"
+    got = {(f.indicator, f.value) for f in facts(body)}
+    assert ("total_population", 1466) in got
+
+
+def test_a_township_that_only_locates_the_village_does_not_take_its_figures() -> None:
+    body = (
+        "记者日前走进崆峒区柳湖镇石桥村。\n"
+        "该村位于柳湖镇北部,辖7个村民小组395户1466人,有贫困户30户98人。"
+    )
+    got = facts(body)
+    assert len(got) >= 3
+    assert {f.region for f in got} == {"石桥村"}

@@ -43,6 +43,7 @@ CLAUSE_END = re.compile(r"[,，;；。:：!！?？、\s]")
 YEAR_START = re.compile(r"(?:\d{4}|[〇零一二三四五六七八九]{4})年")  # 华亭县2016年…: no count
 CJK_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}")
 LINE_TAGS = re.compile(r"[<〈【\[(（][^>〉】\])）]{0,6}[>〉】\])）]")
+SENTENCE_END = re.compile(r"[。！？!?；;\n]")
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 LOCAL_SUFFIXES = ("乡", "镇", "村", "社区")  # anaphors that never stand for a county
 
@@ -242,6 +243,7 @@ def region_words() -> dict:
     words["national_attributive"] = tuple(words["national_attributive"])
     words["village_followers"] = tuple(words["village_followers"])
     words["village_endings"] = tuple(words["village_endings"])
+    words["locators"] = tuple(words["locators"])
     words["not_villages"] = frozenset(words["not_villages"])
     words["organisations"] = tuple(words["organisations"])
     return words
@@ -274,6 +276,9 @@ class Mention:
     # subject | partner | member | foreign | dateline | attribute | address
     role: str = "subject"
     in_title: bool = False
+    # a larger place that only says where the one before it lies (某乡是某县…,
+    # 该村位于某镇…): the figures after it are still about the smaller place
+    locates: bool = False
 
 
 @dataclass
@@ -292,7 +297,7 @@ class DocRegions:
         for m in self.mentions:
             if m.start >= end:
                 break
-            if m.start >= start and m.role == "subject":
+            if m.start >= start and m.role == "subject" and not m.locates:
                 best = m
         return best
 
@@ -664,7 +669,32 @@ def resolve_document(
             site = region
     if subject is None and site is not None:
         subject, province = site, site.code[:2] + "0" * 10
+    _locators(body, mentions, subject, gaz)
     return DocRegions(mentions, subject, province, gaz, groups, site)
+
+
+def _locators(
+    body: str, mentions: list[Mention], subject: Region | None, gaz: Gazetteer
+) -> None:
+    """Mark the places that only locate another: a parent of the place named
+    before it in the sentence (or, with none, of the page's subject), right
+    after a word such as 位于 or 地处, with any place chained to it (位于某县某镇)."""
+    words = region_words()["locators"]
+    located = None
+    for i, m in enumerate(mentions):
+        prev = mentions[i - 1] if i else None
+        if prev is not None and prev.locates and prev.end == m.start:
+            m.locates = m.region is not None and m.region in gaz.ancestors(located)[1:]
+            continue
+        if prev is not None and prev.region is not None and not SENTENCE_END.search(
+            body, prev.end, m.start
+        ):
+            located = prev.region
+        else:
+            located = subject
+        if (m.region is not None and located is not None and body.endswith(words, 0, m.start)
+                and m.region in gaz.ancestors(located)[1:]):
+            m.locates = True
 
 
 def _subject(
