@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from tasks.clean import clean_page
 from tasks.extract import extract
 
 PUB = date(2019, 6, 1)
@@ -120,3 +121,16 @@ def test_a_county_after_a_locating_word_with_figures_of_its_own_keeps_them() -> 
     body = "贫困人口最多的是崆峒区,有建档立卡贫困户3120户。"
     (f,) = facts(body, title="平凉市脱贫攻坚纪实")
     assert f.region == "崆峒区"
+
+
+def test_a_township_named_only_in_the_headline_above_a_body_label_is_the_subject() -> None:
+    # a "文章正文" label sits between the headline and the date line: it is no title
+    page = (
+        "崆峒区人民政府 白水镇 崆峒区白水镇概况\n\n文章正文\n发布时间:2019-05-20 10:00\n\n"
+        "我镇地处崆峒区西部,辖12个行政村,全镇4210户15870人。\n\n"
+        "2018年建档立卡贫困户310户1102人,贫困发生率2.4%。\n"
+    )
+    doc = clean_page(page, is_html=False)
+    got = facts(doc.body, title=doc.title)
+    assert len(got) >= 3
+    assert regions_of(got) == {("白水镇", "620802103000")}
