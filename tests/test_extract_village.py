@@ -81,3 +81,12 @@ def test_a_township_that_only_locates_the_village_does_not_take_its_figures() ->
     got = facts(body)
     assert len(got) >= 3
     assert {f.region for f in got} == {"石桥村"}
+
+
+def test_bracketed_persons_after_households_and_a_noun_after_the_bracket() -> None:
+    body = "崆峒区东关街道上报复审结果:北苑社区126户(388人)为贫困户,石桥村41户(97人)为贫困户。"
+    got = {(f.indicator, f.value, f.region) for f in facts(body)}
+    assert got == {
+        ("poor_households", 126, "北苑社区"), ("poor_population", 388, "北苑社区"),
+        ("poor_households", 41, "石桥村"), ("poor_population", 97, "石桥村"),
+    }

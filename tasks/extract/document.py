@@ -127,6 +127,13 @@ class _Doc:
                 hit.add(i)
         return [self.sentences[i] for i in sorted(hit)]
 
+    def _bracketed(self, q: Quantity) -> bool:
+        """A quantity alone in brackets (749人 in "259户(749人)"): the second
+        member of a list, whose noun comes after the closing bracket."""
+        body = self.body
+        return (q.qual_start > 0 and q.end < len(body) and body[q.qual_start - 1] in "(（"
+                and body[q.end] in ")）")
+
     def _in_time(self, pos: int) -> bool:
         i = bisect.bisect_right(self.time_starts, pos) - 1
         return i >= 0 and self.times[i].start <= pos < self.times[i].end
@@ -212,6 +219,8 @@ class _Doc:
         for q in qs:
             c = ru.clause_of(cls, q.start)
             noun = ru.right_noun(self.body, q.end, self.ends, self.lx, c.end)
+            if noun is None and self._bracketed(q):  # "259户(749人)为贫困户"
+                noun = ru.right_noun(self.body, q.end + 1, self.ends, self.lx, c.end)
             unit = ru.quantity_unit(self.body, q, noun, self.lx, self.ends)
             if unit == "other":
                 continue
@@ -222,7 +231,8 @@ class _Doc:
             if (
                 prev is not None
                 and prev.clause == it.clause
-                and self.body[prev.after : it.q.qual_start] in ru.JOINERS
+                and (self.body[prev.after : it.q.qual_start] in ru.JOINERS
+                     or (self._bracketed(it.q) and prev.after == it.q.qual_start - 1))
             ):
                 chains[-1].append(it)
             else:

@@ -559,8 +559,8 @@ def _villages(
 ) -> list[Mention]:
     """Villages the page ties to a place: named right after their township or
     county (牧护关镇香铺村), else (in the title, opening a paragraph of the
-    lead, or right before a figure about them: 红星村贫困户…) under the page's
-    township or county."""
+    lead, or opening a clause right before a figure about them: 红星村贫困户…,
+    红星村38户…) under the page's township or county."""
     followers = region_words()["village_followers"]
     by_end = {m.end: m for m in mentions if m.region is not None}
     out = []
@@ -578,7 +578,7 @@ def _villages(
             at = (opening or starts)[0]
         elif opening and (
             (opening[0] < lead and _opens_paragraph(text, opening[0]))
-            or text.startswith(followers, end)
+            or text.startswith(followers, end) or text[end : end + 1].isdigit()
         ):
             at = opening[0]
         else:
