@@ -134,3 +134,10 @@ def test_a_township_named_only_in_the_headline_above_a_body_label_is_the_subject
     got = facts(doc.body, title=doc.title)
     assert len(got) >= 3
     assert regions_of(got) == {("白水镇", "620802103000")}
+
+
+def test_persons_after_households_across_a_comma_are_the_same_count() -> None:
+    body = "崆峒区白水镇党委抓实帮扶。全镇总人口4210户,15870人。2018年全镇脱贫121户,433人。"
+    got = {(f.indicator, f.value, f.region) for f in facts(body)}
+    assert ("total_population", 15870, "白水镇") in got
+    assert ("lifted_population", 433, "白水镇") in got

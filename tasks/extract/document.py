@@ -46,6 +46,13 @@ class _Item:
         return self.noun.end if self.noun else self.q.end
 
 
+def _households_then_persons(prev: _Item, it: _Item, gap: str | None) -> bool:
+    """"225户,625人": persons after households across a bare comma are one
+    count's two halves, not a new clause's figure."""
+    return (gap in (",", "，") and prev.unit == "household" and prev.noun is None
+            and it.unit == "person")
+
+
 @dataclass(frozen=True)
 class _When:
     """A fact's time: year, first year of a period, as-of date, kind, and where
@@ -228,11 +235,11 @@ class _Doc:
         chains: list[list[_Item]] = []
         for it in items:
             prev = chains[-1][-1] if chains else None
-            if (
-                prev is not None
-                and prev.clause == it.clause
-                and (self.body[prev.after : it.q.qual_start] in ru.JOINERS
-                     or (self._bracketed(it.q) and prev.after == it.q.qual_start - 1))
+            gap = self.body[prev.after : it.q.qual_start] if prev is not None else None
+            if prev is not None and (
+                (prev.clause == it.clause
+                 and (gap in ru.JOINERS or (self._bracketed(it.q) and gap in "(（")))
+                or _households_then_persons(prev, it, gap)
             ):
                 chains[-1].append(it)
             else:
