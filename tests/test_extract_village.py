@@ -90,3 +90,12 @@ def test_bracketed_persons_after_households_and_a_noun_after_the_bracket() -> No
         ("poor_households", 126, "北苑社区"), ("poor_population", 388, "北苑社区"),
         ("poor_households", 41, "石桥村"), ("poor_population", 97, "石桥村"),
     }
+
+
+def test_figures_of_a_listed_group_of_villages_go_to_none_of_them() -> None:
+    body = (
+        "崆峒区柳湖镇石桥村是全镇的示范村。2017年全镇退出东坪、西坪、南湾3个村,"
+        "贫困发生率分别为0.82%、1.05%、0.64%。"
+    )
+    got = facts(body)
+    assert not [f for f in got if f.indicator == "poverty_incidence"]
