@@ -99,3 +99,10 @@ def test_figures_of_a_listed_group_of_villages_go_to_none_of_them() -> None:
     )
     got = facts(body)
     assert not [f for f in got if f.indicator == "poverty_incidence"]
+
+
+def test_households_and_persons_with_spaces_between_are_one_count() -> None:
+    body = "崆峒区柳湖镇石桥村今年有新变化。全村脱贫 31户 104 人。"
+    got = {(f.indicator, f.value, f.region) for f in facts(body)}
+    assert ("lifted_households", 31, "石桥村") in got
+    assert ("lifted_population", 104, "石桥村") in got

@@ -47,10 +47,10 @@ class _Item:
 
 
 def _households_then_persons(prev: _Item, it: _Item, gap: str | None) -> bool:
-    """"225户,625人": persons after households across a bare comma are one
-    count's two halves, not a new clause's figure."""
-    return (gap in (",", "，") and prev.unit == "household" and prev.noun is None
-            and it.unit == "person")
+    """"225户,625人", "26户 117 人": persons after households across a bare
+    comma or space are one count's two halves, not a new clause's figure."""
+    return (gap is not None and gap.strip(" \u3000") in ("", ",", "，")
+            and prev.unit == "household" and prev.noun is None and it.unit == "person")
 
 
 @dataclass(frozen=True)
