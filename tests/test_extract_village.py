@@ -106,3 +106,12 @@ def test_households_and_persons_with_spaces_between_are_one_count() -> None:
     got = {(f.indicator, f.value, f.region) for f in facts(body)}
     assert ("lifted_households", 31, "石桥村") in got
     assert ("lifted_population", 104, "石桥村") in got
+
+
+def test_a_village_named_by_its_committee_is_the_village() -> None:
+    body = (
+        "崆峒区柳湖镇石桥村委会是个山区村,距城区30公里。\n"
+        "2017年全村人均收入仅2100元,该村有贫困户41户。"
+    )
+    got = facts(body)
+    assert got and {f.region for f in got} == {"石桥村"}

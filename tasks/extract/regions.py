@@ -244,6 +244,7 @@ def region_words() -> dict:
     words["village_followers"] = tuple(words["village_followers"])
     words["village_endings"] = tuple(words["village_endings"])
     words["locators"] = tuple(words["locators"])
+    words["village_bodies"] = frozenset(words["village_bodies"])
     words["not_villages"] = frozenset(words["not_villages"])
     words["organisations"] = tuple(words["organisations"])
     return words
@@ -481,9 +482,13 @@ def _village_spans(
         while hit != -1:
             at, hit = hit + len(ending), text.find(ending, hit + 1)
             i = bisect.bisect_right(toks, at - 1, key=_start) - 1
-            if i < 0 or toks[i][2] != at:
-                continue  # 村 inside a word (村民) or in text never segmented
+            if i < 0:
+                continue
             word, start, end = toks[i]
+            if start == at - len(ending) and word in words["village_bodies"]:
+                word, end = ending, at  # 王沟 + 村委会: the village is 王沟村
+            elif end != at:
+                continue  # 村 inside a word (村民) or in text never segmented
             if within is not None:
                 k = bisect.bisect_right(span_starts, start) - 1
                 if k < 0 or end > within[k][1]:
