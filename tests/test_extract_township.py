@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from tasks.clean import clean_page
 from tasks.extract import extract
 
 PUB = date(2019, 6, 1)
@@ -67,3 +68,76 @@ def test_quan_qu_on_a_township_page_is_its_district() -> None:
     body = "柳湖镇加快发展。全区贫困发生率降至0.9%。"
     (f,) = facts(body, title="崆峒区柳湖镇见闻")
     assert f.region == "崆峒区"
+
+
+def regions_of(got) -> set[tuple[str | None, str | None]]:
+    return {(f.region, f.region_code) for f in got}
+
+
+def test_a_township_named_under_its_county_in_the_lead_is_the_page_subject() -> None:
+    # no title: the lead's 县+镇 and the page's 全镇 make it the township's page
+    body = (
+        "崆峒区白水镇党委、政府扎实推进脱贫攻坚,各项工作稳步推进。\n"
+        "全镇建档立卡贫困户512户1893人,2017年以来脱贫488户1802人。\n"
+        "贫困发生率降至0.4%。"
+    )
+    got = facts(body)
+    assert len(got) >= 5
+    assert regions_of(got) == {("白水镇", "620802103000")}
+
+
+def test_a_township_opening_the_page_is_its_subject() -> None:
+    body = (
+        "香莲乡是崆峒区最偏远的乡,距崆峒区城区60公里,辖8个行政村1960户8120人。\n"
+        "2018年全乡减贫156户602人,贫困发生率降至2.1%。"
+    )
+    got = facts(body)
+    assert got and regions_of(got) == {("香莲乡", "620802212000")}
+
+
+def test_a_county_page_that_names_a_township_in_its_lead_stays_the_county() -> None:
+    body = (
+        "崆峒区召开脱贫攻坚推进会,白水镇等乡镇负责人参加会议。\n"
+        "全区建档立卡贫困户减少到1200户4100人,贫困发生率降至1.1%。"
+    )
+    got = facts(body)
+    assert got and regions_of(got) == {("崆峒区", "620802000000")}
+
+
+def test_households_and_persons_after_quan_zhen_are_the_township_population() -> None:
+    body = "崆峒区白水镇位于城区西部。全镇8420户31057人,建档立卡贫困户612户2240人。"
+    got = {(f.indicator, f.value, f.region) for f in facts(body)}
+    assert ("total_population", 31057, "白水镇") in got
+
+
+def test_a_county_that_only_locates_the_township_does_not_take_its_figures() -> None:
+    body = "白水镇是崆峒区的农业大镇,有建档立卡贫困户612户2240人。全镇贫困发生率降至0.8%。"
+    got = facts(body, title="崆峒区白水镇见闻")
+    assert got and regions_of(got) == {("白水镇", "620802103000")}
+
+
+def test_a_county_after_a_locating_word_with_figures_of_its_own_keeps_them() -> None:
+    # 是 before a county that is not the parent of the place before it: not a locator
+    body = "贫困人口最多的是崆峒区,有建档立卡贫困户3120户。"
+    (f,) = facts(body, title="平凉市脱贫攻坚纪实")
+    assert f.region == "崆峒区"
+
+
+def test_a_township_named_only_in_the_headline_above_a_body_label_is_the_subject() -> None:
+    # a "文章正文" label sits between the headline and the date line: it is no title
+    page = (
+        "崆峒区人民政府 白水镇 崆峒区白水镇概况\n\n文章正文\n发布时间:2019-05-20 10:00\n\n"
+        "我镇地处崆峒区西部,辖12个行政村,全镇4210户15870人。\n\n"
+        "2018年建档立卡贫困户310户1102人,贫困发生率2.4%。\n"
+    )
+    doc = clean_page(page, is_html=False)
+    got = facts(doc.body, title=doc.title)
+    assert len(got) >= 3
+    assert regions_of(got) == {("白水镇", "620802103000")}
+
+
+def test_persons_after_households_across_a_comma_are_the_same_count() -> None:
+    body = "崆峒区白水镇党委抓实帮扶。全镇总人口4210户,15870人。2018年全镇脱贫121户,433人。"
+    got = {(f.indicator, f.value, f.region) for f in facts(body)}
+    assert ("total_population", 15870, "白水镇") in got
+    assert ("lifted_population", 433, "白水镇") in got

@@ -47,6 +47,13 @@ class _Item:
         return self.noun.end if self.noun else self.q.end
 
 
+def _households_then_persons(prev: _Item, it: _Item, gap: str | None) -> bool:
+    """"225户,625人", "26户 117 人": persons after households across a bare
+    comma or space are one count's two halves, not a new clause's figure."""
+    return (gap is not None and gap.strip(" \u3000") in ("", ",", "，")
+            and prev.unit == "household" and prev.noun is None and it.unit == "person")
+
+
 @dataclass(frozen=True)
 class _When:
     """A fact's time: year, first year of a period, as-of date, kind, and where
@@ -129,6 +136,13 @@ class _Doc:
                 hit.add(i)
         return [self.sentences[i] for i in sorted(hit)]
 
+    def _bracketed(self, q: Quantity) -> bool:
+        """A quantity alone in brackets (749人 in "259户(749人)"): the second
+        member of a list, whose noun comes after the closing bracket."""
+        body = self.body
+        return (q.qual_start > 0 and q.end < len(body) and body[q.qual_start - 1] in "(（"
+                and body[q.end] in ")）")
+
     def _in_time(self, pos: int) -> bool:
         i = bisect.bisect_right(self.time_starts, pos) - 1
         return i >= 0 and self.times[i].start <= pos < self.times[i].end
@@ -178,8 +192,8 @@ class _Doc:
         m, ana = self._place_before(sent, anchor)
         after = max(sent.start, m.end if m else 0, ana[0] + len(ana[1]) if ana else 0)
         end = min(anchor, q.qual_start - 1)
-        # a named group (东部地区) speaks for the rest of its sentence; a counted one
-        # ("7个县区整体脱贫摘帽") only for its own clause
+        # a named group (东部地区, 甲、乙3个村) speaks for the rest of its sentence; a
+        # bare count of places ("7个县区整体脱贫摘帽") only for its own clause
         named = self.regions.group_between(after, end, counted=False)
         counted = self.regions.group_between(max(after, clause.start), end, counted=True)
         return named is not None or counted is not None
@@ -243,6 +257,8 @@ class _Doc:
         for q in qs:
             c = ru.clause_of(cls, q.start)
             noun = ru.right_noun(self.body, q.end, self.ends, self.lx, c.end)
+            if noun is None and self._bracketed(q):  # "259户(749人)为贫困户"
+                noun = ru.right_noun(self.body, q.end + 1, self.ends, self.lx, c.end)
             unit = ru.quantity_unit(self.body, q, noun, self.lx, self.ends)
             if unit == "other":
                 continue
@@ -250,10 +266,11 @@ class _Doc:
         chains: list[list[_Item]] = []
         for it in items:
             prev = chains[-1][-1] if chains else None
-            if (
-                prev is not None
-                and prev.clause == it.clause
-                and self.body[prev.after : it.q.qual_start] in ru.JOINERS
+            gap = self.body[prev.after : it.q.qual_start] if prev is not None else None
+            if prev is not None and (
+                (prev.clause == it.clause
+                 and (gap in ru.JOINERS or (self._bracketed(it.q) and gap in "(（")))
+                or _households_then_persons(prev, it, gap)
             ):
                 chains[-1].append(it)
             else:

@@ -3,13 +3,16 @@ resolution for one document.
 
 A number is about the most specific region the sentence names for it; 全市/全县
 and friends stand for the document's subject region, which is read from the
-title and lead and, failing that, from the most-mentioned place. Short names
-that several places share are settled by the document's province, or left
-unresolved with a note saying why, because a wrong region is worse than none.
-Township names repeat across China (82 城关镇), so a township counts only where
-the page names its county, prefecture or province. Villages are not listed
-anywhere: a name ending in 村 becomes a place when the page ties it to its
-township or county. 全国/我国 is the country; a dateline place (本报北京…电) is
+title and lead and, failing that, from the most-mentioned place; a page whose
+lead names a township or village under its county (方城县某镇) or opens with
+it, and which says 全镇/全村 at least as often as 全县, is that township's or
+village's page. Short names that several places share are settled by the
+document's province, or left unresolved with a note saying why, because a
+wrong region is worse than none. Township names repeat across China (82 城关镇),
+so a township counts only where the page names its county, prefecture or
+province. Villages are not listed anywhere: a name ending in 村 (or 社区)
+becomes a place when the page ties it to its township or county. 全国/我国 is
+the country; a dateline place (本报北京…电) is
 where a report was filed, never what a number is about.
 """
 
@@ -40,6 +43,10 @@ NUMERAL_START = re.compile(r"[\d零〇一二两三四五六七八九十]")
 CLAUSE_END = re.compile(r"[,，;；。:：!！?？、\s]")
 YEAR_START = re.compile(r"(?:\d{4}|[〇零一二三四五六七八九]{4})年")  # 华亭县2016年…: no count
 CJK_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}")
+LINE_TAGS = re.compile(r"[<〈【\[(（][^>〉】\])）]{0,6}[>〉】\])）]")
+SENTENCE_END = re.compile(r"[。！？!?；;\n]")
+CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+LOCAL_SUFFIXES = ("乡", "镇", "村", "社区")  # anaphors that never stand for a county
 
 
 @dataclass(frozen=True)
@@ -236,6 +243,9 @@ def region_words() -> dict:
     words["multi_region"] = re.compile("|".join(f"(?:{p})" for p in words["multi_region"]))
     words["national_attributive"] = tuple(words["national_attributive"])
     words["village_followers"] = tuple(words["village_followers"])
+    words["village_endings"] = tuple(words["village_endings"])
+    words["locators"] = tuple(words["locators"])
+    words["village_bodies"] = frozenset(words["village_bodies"])
     words["not_villages"] = frozenset(words["not_villages"])
     words["organisations"] = tuple(words["organisations"])
     return words
@@ -268,6 +278,9 @@ class Mention:
     # subject | partner | member | foreign | dateline | attribute | address
     role: str = "subject"
     in_title: bool = False
+    # a larger place that only says where the one before it lies (某乡是某县…,
+    # 该村位于某镇…): the figures after it are still about the smaller place
+    locates: bool = False
 
 
 @dataclass
@@ -284,8 +297,9 @@ class DocRegions:
         """Nearest subject-role mention inside [start, end)."""
         i = bisect.bisect_left(self.mentions, end, key=attrgetter("start")) - 1
         while i >= 0 and self.mentions[i].start >= start:
-            if self.mentions[i].role == "subject":
-                return self.mentions[i]
+            m = self.mentions[i]
+            if m.role == "subject" and not m.locates:
+                return m
             i -= 1
         return None
 
@@ -295,7 +309,9 @@ class DocRegions:
         for a, _, text in self.groups:
             if a >= end:
                 break
-            if a >= start and bool(NUMERAL_START.search(text)) == counted:
+            # a list of names closed by its count (甲、乙3个村) names its members
+            bare_count = bool(NUMERAL_START.search(text)) and "、" not in text
+            if a >= start and bare_count == counted:
                 return text
         return None
 
@@ -470,37 +486,77 @@ def _foreign(mentions: list[Mention], province: str | None) -> None:
 def _village_spans(
     text: str, toks: Sequence[tuple[str, int, int]],
     within: Sequence[tuple[int, int]] | None = None,
-) -> list[tuple[int, int, str]]:
-    """Words that may name a village: a token ending in 村 (红星村), or 村 right
-    after a two-to-four-character token (香铺 + 村), minus kinds of village (贫困村)
-    and names the gazetteer knows (全国农村); only inside ``within`` when given."""
-    skip = region_words()["not_villages"]
-    known = load_gazetteer()._lookup
+) -> list[tuple[list[int], int]]:
+    """Words that may name a village, as (possible starts, end): a token ending
+    in 村 or 社区 (红星村), or 村 after two to four characters of whole tokens
+    (香铺 + 村; 大 + 玉 + 村, since the segmenter cuts unknown names into
+    characters), shortest first; only inside ``within`` when given. Which
+    start is the name's is for the caller to settle (潭下镇 | 大玉村)."""
+    words = region_words()
     span_starts = [a for a, _ in within] if within is not None else []
     out = []
-    hit = text.find("村")
-    while hit != -1:
-        at, hit = hit, text.find("村", hit + 1)
-        i = bisect.bisect_right(toks, at, key=_start) - 1
-        if i < 0 or toks[i][2] != at + 1:
-            continue  # 村 inside a word (村民) or in text never segmented
-        word, start, end = toks[i]
-        if within is not None:
-            k = bisect.bisect_right(span_starts, start) - 1
-            if k < 0 or end > within[k][1]:
+    for ending in words["village_endings"]:
+        hit = text.find(ending)
+        while hit != -1:
+            at, hit = hit + len(ending), text.find(ending, hit + 1)
+            i = bisect.bisect_right(toks, at - 1, key=_start) - 1
+            if i < 0:
                 continue
-        name = None
-        if len(word) >= 3:
-            name = word
-        elif word == "村" and i and toks[i - 1][2] == start and CJK_NAME.fullmatch(toks[i - 1][0]):
-            name, start = toks[i - 1][0] + "村", toks[i - 1][1]
-        if (
-            name
-            and name not in skip
-            and name not in known
-            and not any(w in name for w in ("贫困", "重点", "示范"))
-        ):
-            out.append((start, end, name))
+            word, start, end = toks[i]
+            if start == at - len(ending) and word in words["village_bodies"]:
+                word, end = ending, at  # 王沟 + 村委会: the village is 王沟村
+            elif end != at:
+                continue  # 村 inside a word (村民) or in text never segmented
+            if within is not None:
+                k = bisect.bisect_right(span_starts, start) - 1
+                if k < 0 or end > within[k][1]:
+                    continue
+            starts = []
+            if len(word) > len(ending) + 1:
+                starts.append(start)
+            elif word == ending:
+                j, size = i - 1, 0
+                while j >= 0 and toks[j][2] == toks[j + 1][1]:
+                    # one word (香铺) or single characters (大 + 玉), never a
+                    # word before characters (发生 + 屠 + 村)
+                    size += len(toks[j][0])
+                    if size > 4 or not CJK_RUN.fullmatch(toks[j][0]) or (
+                        j < i - 1 and len(toks[j][0]) > 1
+                    ):
+                        break
+                    if size >= 2:
+                        starts.append(toks[j][1])
+                    j -= 1
+            if starts:
+                out.append((starts, end))
+    return sorted(out, key=lambda s: s[1])
+
+
+def _village_name(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] may be a village's name, not a kind of village
+    (贫困村) or a name the gazetteer knows (全国农村)."""
+    name = text[start:end]
+    return (
+        name not in region_words()["not_villages"]
+        and name not in load_gazetteer()._lookup
+        and not any(w in name for w in ("贫困", "重点", "示范"))
+    )
+
+
+def _opens_paragraph(text: str, start: int) -> bool:
+    """Whether a name at ``start`` opens a paragraph (a tag such as "<正>" or
+    "【】" before it aside): what a page's opening line names is its topic."""
+    line = text[text.rfind("\n", 0, start) + 1 : start]
+    return not LINE_TAGS.sub("", line).strip()
+
+
+def _union(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(b, out[-1][1]))
+        else:
+            out.append((a, b))
     return out
 
 
@@ -522,22 +578,35 @@ def _village(name: str, parent: Region | None, start: int, end: int) -> Mention:
 def _villages(
     text: str, toks: Sequence[tuple[str, int, int]], mentions: list[Mention],
     subject: Region | None, *, title: bool = False,
-    within: Sequence[tuple[int, int]] | None = None,
+    within: Sequence[tuple[int, int]] | None = None, lead: int = 0,
 ) -> list[Mention]:
     """Villages the page ties to a place: named right after their township or
-    county (牧护关镇香铺村), else (in the title, or right before a figure about
-    them: 红星村贫困户…) under the page's township or county."""
+    county (牧护关镇香铺村), else (in the title, opening a paragraph of the
+    lead, or opening a clause right before a figure about them: 红星村贫困户…,
+    红星村38户…) under the page's township or county."""
     followers = region_words()["village_followers"]
     by_end = {m.end: m for m in mentions if m.region is not None}
     out = []
-    for start, end, name in _village_spans(text, toks, within):
-        up = by_end.get(start)
-        if up is not None and up.region is not None and up.region.level in ("county", "township"):
-            out.append(_village(name, up.region, start, end))
-        elif title or (
-            (start == 0 or CLAUSE_END.match(text, start - 1)) and text.startswith(followers, end)
+    for starts, end in _village_spans(text, toks, within):
+        starts = [a for a in starts if _village_name(text, a, end)]
+        chained = [a for a in starts if a in by_end
+                   and by_end[a].region.level in ("county", "township")]  # type: ignore[union-attr]
+        if chained:
+            up = by_end[chained[0]].region
+            out.append(_village(text[chained[0] : end], up, chained[0], end))
+            continue
+        opening = [a for a in starts if a == 0 or CLAUSE_END.match(text, a - 1)
+                   or _opens_paragraph(text, a)]
+        if title and starts:
+            at = (opening or starts)[0]
+        elif opening and (
+            (opening[0] < lead and _opens_paragraph(text, opening[0]))
+            or text.startswith(followers, end) or text[end : end + 1].isdigit()
         ):
-            out.append(_village(name, subject, start, end))
+            at = opening[0]
+        else:
+            continue
+        out.append(_village(text[at:end], subject, at, end))
     return out
 
 
@@ -600,10 +669,12 @@ def resolve_document(
     subject = _subject(gaz, titled, mentions, lead_chars)
     if subject is not None and subject.level != "national":
         province = subject.code[:2] + "0" * 10
-    villages = _villages(body, tokens, mentions, subject, within=figure_spans)
+    within = None if figure_spans is None else _union([*figure_spans, (0, lead_chars)])
+    villages = _villages(body, tokens, mentions, subject, within=within, lead=lead_chars)
     if villages:
         mentions = sorted((*mentions, *villages), key=lambda m: m.start)
     _addresses(body, mentions)
+    subject = _local_subject(body, mentions, subject, gaz, lead_chars) or subject
     for v in _villages(title, title_tokens, titled, subject, title=True):
         # the body may name the village under its township, the title under its county
         deeper = [m.region for m in villages if m.region is not None and m.text == v.text]
@@ -621,7 +692,32 @@ def resolve_document(
             site = region
     if subject is None and site is not None:
         subject, province = site, site.code[:2] + "0" * 10
+    _locators(body, mentions, subject, gaz)
     return DocRegions(mentions, subject, province, gaz, groups, site)
+
+
+def _locators(
+    body: str, mentions: list[Mention], subject: Region | None, gaz: Gazetteer
+) -> None:
+    """Mark the places that only locate another: a parent of the place named
+    before it in the sentence (or, with none, of the page's subject), right
+    after a word such as 位于 or 地处, with any place chained to it (位于某县某镇)."""
+    words = region_words()["locators"]
+    located = None
+    for i, m in enumerate(mentions):
+        prev = mentions[i - 1] if i else None
+        if prev is not None and prev.locates and prev.end == m.start:
+            m.locates = m.region is not None and m.region in gaz.ancestors(located)[1:]
+            continue
+        if prev is not None and prev.region is not None and not SENTENCE_END.search(
+            body, prev.end, m.start
+        ):
+            located = prev.region
+        else:
+            located = subject
+        if (m.region is not None and located is not None and body.endswith(words, 0, m.start)
+                and m.region in gaz.ancestors(located)[1:]):
+            m.locates = True
 
 
 def _subject(
@@ -648,6 +744,42 @@ def _subject(
         code = max(score, key=lambda c: (score[c], -first[c]))
         return gaz.by_code[code]
     return national
+
+
+def _local_subject(
+    body: str, mentions: list[Mention], subject: Region | None, gaz: Gazetteer, lead_chars: int
+) -> Region | None:
+    """A township or village page: the township or village the lead names
+    under its county or township (方城县某镇, 某镇某村) or opens a paragraph
+    with (某乡是…), when the page speaks of its own level (全镇, 我镇, 全村)
+    at least as often as of a larger one (全县, 全区). A county page that
+    merely visits a village in its lead keeps its county."""
+    own: Counter[str] = Counter()
+    for word, suffix in anaphors().items():
+        n = body.count(word)
+        if n:
+            own["local" if suffix in LOCAL_SUFFIXES else "wider"] += n
+    if not own["local"] or own["local"] < own["wider"]:
+        return None
+    best = None
+    for i, m in enumerate(mentions):
+        r = m.region
+        if m.start >= lead_chars:
+            break
+        if r is None or m.role != "subject" or r.level not in ("township", "village"):
+            continue
+        if subject is not None and subject not in gaz.ancestors(r):
+            continue
+        prev = mentions[i - 1] if i else None
+        chained = (
+            prev is not None and prev.region is not None and prev.end == m.start
+            and prev.region in gaz.ancestors(r)
+        )
+        if (chained or _opens_paragraph(body, m.start)) and (
+            best is None or LEVEL_RANK[r.level] > LEVEL_RANK[best.level]
+        ):
+            best = r
+    return best
 
 
 def resolve_anaphor(
@@ -681,6 +813,6 @@ def resolve_anaphor(
         if m.region is not None and m.region.name.endswith(suffix):
             return m.region, None
         i -= 1
-    if suffix in ("乡", "镇", "村"):
+    if suffix in LOCAL_SUFFIXES:
         return None, f"{word}: the page names no {suffix}"
     return subject, f"{word} taken as the document subject {subject.name}"

@@ -66,7 +66,7 @@ def user_words() -> dict[str, int]:
         for w in nouns:
             if len(w) > 1:
                 words[w] = CUE_FREQ
-    for w in lex["anaphors"]:
+    for w in regions.anaphors():  # 全市 … and the township and village ones (全镇, 全社区)
         words[w] = CUE_FREQ
     gaz = regions.load_gazetteer()
     for name in gaz.full_names():
