@@ -322,3 +322,8 @@ def test_the_start_or_end_of_a_five_year_plan_is_one_year() -> None:
     fs = facts("“十三五”初全县贫困人口3.2万人，“十二五”末全县贫困村40个。",
                published=date(2019, 5, 1))
     assert [(f.value, f.year) for f in fs] == [(32_000, 2016), (40, 2015)]
+
+
+def test_zero_households_left_is_a_fact_but_three_assisted_is_an_anecdote() -> None:
+    assert brief("全镇未脱贫0户0人。") == [("poor_households", 0), ("poor_population", 0)]
+    assert brief("县长挂钩帮扶3户贫困户。") == []

@@ -410,7 +410,8 @@ class _Doc:
             # Significant digits, not decimal places: 3.56万 loses its float noise,
             # and a rate of 0.0000000001 % stays one instead of becoming 0.
             value = float(f"{value:.12g}")
-        if ind.min_plausible is not None and value < ind.min_plausible:
+        # anecdotes ("挂钩3户") are no statistics; a zero ("未脱贫0户") is one (TAXONOMY)
+        if ind.min_plausible is not None and 0 < value < ind.min_plausible:
             self._skip("implausibly_small", ev_start, ev_end)
             return
         if self.several_places(sent, it.clause, ev_start, q):
