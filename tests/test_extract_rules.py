@@ -327,3 +327,18 @@ def test_the_start_or_end_of_a_five_year_plan_is_one_year() -> None:
 def test_zero_households_left_is_a_fact_but_three_assisted_is_an_anecdote() -> None:
     assert brief("全镇未脱贫0户0人。") == [("poor_households", 0), ("poor_population", 0)]
     assert brief("县长挂钩帮扶3户贫困户。") == []
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("全州还有3个未摘帽贫困县、33个未退出贫困村。",
+         [("poor_counties", 3), ("poor_villages", 33)]),
+        ("全县未脱贫人口仅剩498户、1072人。",
+         [("poor_households", 498), ("poor_population", 1072)]),
+        ("全省有51个扶贫工作重点县。", [("poor_counties", 51)]),
+        ("全县9个县退出贫困县序列。", [("counties_exited", 9)]),
+    ],
+)
+def test_what_has_not_exited_yet_is_the_remaining_stock(body: str, expected: list) -> None:
+    assert brief(body) == expected

@@ -83,6 +83,7 @@ class Lexicon:
     change_verb: re.Pattern[str]
     bare_units: tuple[str, ...]
     negated: re.Pattern[str]
+    negated_modifier: re.Pattern[str]
     negated_codes: dict[str, str]
     threshold: re.Pattern[str]
     threshold_after: re.Pattern[str]
@@ -159,6 +160,7 @@ def lexicon() -> Lexicon:
         change_verb=re.compile(lex["change_verb"]),
         bare_units=tuple(lex["bare_multiplier_units"]),
         negated=re.compile(f"(?:{lex['negated_event']})$"),
+        negated_modifier=re.compile(lex["negated_modifier"]),
         negated_codes={i.code: i.negated for i in tax.indicators if i.negated},
         threshold=re.compile(lex["threshold"]),
         threshold_after=re.compile(lex["threshold_after"]),
@@ -224,8 +226,8 @@ def right_noun(body: str, pos: int, ends: Container[int], lx: Lexicon, limit: in
             mod = body[p:at]
             if PUNCT_GAP.search(mod) or QUOTES.search(mod) or mod[0] in "和及与或并、的":
                 break
-            if at not in ends or lx.events.search(mod):
-                continue
+            if at not in ends or (lx.events.search(mod) and not lx.negated_modifier.match(mod)):
+                continue  # "9个县退出贫困县" counts the 县; "3个未摘帽贫困县" the 贫困县
         if any(body.startswith(x, p) or body.startswith(x, at) for x in lx.excludes):
             return None
         for w in lx.nouns_by_first.get(body[at : at + 1], ()):
