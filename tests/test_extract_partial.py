@@ -7,7 +7,6 @@ whole-body segmentation gives, and check that number-free prose is never cut.
 
 from __future__ import annotations
 
-import time
 from datetime import date
 
 import jieba
@@ -90,17 +89,14 @@ def test_offsets_slice_back_when_only_some_sentences_are_segmented() -> None:
     _same_as_whole_body(body, None, PUB)
 
 
-def test_page_without_numbers_yields_no_facts_quickly() -> None:
+def test_page_without_numbers_yields_no_facts_and_segments_only_the_lead() -> None:
     body = PROSE * 400  # ~20,000 characters, no number, no place
     extract(body[:200])  # jieba and the lexicon loaded
-    t = time.perf_counter()
     ex = extract(body, title="扶贫路上的坚守", published=PUB)
-    elapsed = time.perf_counter() - t
     assert ex.facts == [] and ex.skips == []
     assert {"驻村", "工作队", "帮扶", "台账"} & {w for w, _ in ex.keywords}
     doc = document._Doc(body, None, PUB)
     assert max(b for _, _, b in doc.tokens) < document.KEYWORD_LEAD + 40  # only the lead is cut
-    assert elapsed < 1.0  # a whole-body pass alone takes ~50 ms; this is a guard, not a benchmark
 
 
 def test_keywords_count_words_over_the_uncut_text() -> None:

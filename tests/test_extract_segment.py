@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import jieba
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,12 +9,12 @@ from hypothesis import strategies as st
 from tasks.extract import segment
 
 
-def test_ensure_jieba_is_idempotent_and_cheap_after_first_call() -> None:
+def test_ensure_jieba_is_idempotent() -> None:
     segment.ensure_jieba()
-    t = time.perf_counter()
-    for _ in range(100):
+    words = len(segment.jieba.dt.FREQ)
+    for _ in range(3):
         segment.ensure_jieba()
-    assert time.perf_counter() - t < 0.05
+    assert len(segment.jieba.dt.FREQ) == words  # the dictionary is not extended again
 
 
 def test_user_dictionary_keeps_cues_and_places_whole() -> None:
