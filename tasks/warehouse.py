@@ -487,7 +487,6 @@ def _load_transaction(
          run["documents_loaded"], run["pages_rejected"], run["facts_candidate"],
          run["facts_loaded"], run["facts_quarantined"], run.get("seconds")],
     )
-    _crash_test_pause()
 
 
 def _write_failure(exc: BaseException, db: Path) -> bool:
@@ -503,14 +502,6 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
     with suppress(duckdb.TransactionException):
         con.execute("ROLLBACK")
 
-
-def _crash_test_pause() -> None:
-    """Hold the open transaction when FUPIN_LOAD_PAUSE_FILE is set, so a test can kill
-    the process mid-load and check that the warehouse comes back as it was."""
-    marker = os.environ.get("FUPIN_LOAD_PAUSE_FILE")
-    if marker:
-        Path(marker).write_text("in load transaction\n")
-        time.sleep(float(os.environ.get("FUPIN_LOAD_PAUSE_SECONDS", "120")))
 
 
 def _load_staged(

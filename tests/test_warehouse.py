@@ -31,9 +31,16 @@ def snapshot(db: Path) -> dict[str, int]:
         con.close()
 
 
-def fupin(*args: str, api: str, env: dict | None = None, **kw) -> subprocess.Popen:
+def fupin(*args: str, api: str, env: dict | None = None, held: Path | None = None,
+          **kw) -> subprocess.Popen:
+    """A `fupin` process; with ``held``, one whose load stops mid-transaction (see
+    tests/held_load.py) after writing the file ``held``."""
     full_env = {**os.environ, "PREFECT_API_URL": api, **(env or {})}
-    return subprocess.Popen([str(FUPIN), *args], env=full_env, cwd=REPO,
+    full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), full_env.get("PYTHONPATH")]))
+    cmd = [str(FUPIN)]
+    if held:
+        cmd = [sys.executable, str(REPO / "tests" / "held_load.py"), str(held)]
+    return subprocess.Popen([*cmd, *args], env=full_env, cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 
@@ -49,8 +56,7 @@ def test_sigkill_during_the_load_leaves_the_warehouse_as_it_was(
     before = snapshot(db)
 
     marker = tmp_path / "in-load"
-    victim = fupin("run", str(SAMPLES), "--db", str(db), api=prefect_server,
-                   env={"FUPIN_LOAD_PAUSE_FILE": str(marker)})
+    victim = fupin("run", str(SAMPLES), "--db", str(db), api=prefect_server, held=marker)
     for _ in range(1500):  # polls 0.2 s apart: a run that never loads fails, not hangs
         if marker.exists():
             break
