@@ -23,7 +23,7 @@ COMMENT ON COLUMN etl_runs.run_id IS '运行编号 / fupin run id';
 COMMENT ON COLUMN etl_runs.flow_run_id IS 'Prefect 流程运行编号 / Prefect flow run id';
 COMMENT ON COLUMN etl_runs.started_at IS '开始时间 / when the run started';
 COMMENT ON COLUMN etl_runs.finished_at IS '结束时间 / when the load committed';
-COMMENT ON COLUMN etl_runs.status IS '状态 / completed or failed';
+COMMENT ON COLUMN etl_runs.status IS '状态 / completed: a run that fails rolls back its load and leaves no row here (its state is in Prefect)';
 COMMENT ON COLUMN etl_runs.sources IS '数据源参数 / the SOURCE arguments of the run';
 COMMENT ON COLUMN etl_runs.pages_in IS '输入页面数 / pages discovered';
 COMMENT ON COLUMN etl_runs.pages_unchanged IS '未变化页面数 / pages whose content was already loaded';
