@@ -1,12 +1,18 @@
 """Serve the deployments of prefect.yaml from one process, without a work pool.
 
-``fupin serve`` reads the same file ``prefect deploy --all`` reads, so the
-schedules, parameters and tags of a served run and a deployed run never drift.
+``fupin serve`` reads prefect.yaml with the model ``prefect deploy --all`` reads it
+with, and turns schedules the same way, so the schedules, parameters, tags and
+concurrency limits of a served run and a deployed run never drift. It stops on
+SIGINT or SIGTERM by stopping the runner from inside its event loop: Prefect's own
+SIGTERM handler calls the synchronous ``Runner.stop`` from within the loop, where it
+only creates a coroutine that is never awaited, and exits without pausing schedules.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +22,37 @@ from fupin.settings import PROJECT_ROOT, configure_environment
 
 configure_environment()
 
-from prefect import serve  # noqa: E402
-from prefect.schedules import Cron  # noqa: E402
+from prefect.cli.deploy._models import (  # noqa: E402
+    ConcurrencyLimitSpec,
+    DeploymentConfig,
+    PrefectYamlModel,
+)
+from prefect.cli.deploy._schedules import _schedule_config_to_deployment_schedule  # noqa: E402
+from prefect.client.schemas.objects import (  # noqa: E402
+    ConcurrencyLimitConfig,
+    ConcurrencyLimitStrategy,
+)
+from prefect.deployments.runner import RunnerDeployment  # noqa: E402
+from prefect.runner import Runner  # noqa: E402
 
 from flows.etl import etl  # noqa: E402
 
 
-def deployment_specs(prefect_yaml: Path) -> list[dict[str, Any]]:
-    """The deployments of prefect.yaml whose entrypoint is the fupin-etl flow."""
-    spec = yaml.safe_load(prefect_yaml.read_text(encoding="utf-8"))
-    return [d for d in spec.get("deployments", []) if d.get("entrypoint", "").endswith(":etl")]
+class ServeError(Exception):
+    """prefect.yaml cannot be served as it stands; the message says why."""
+
+
+def deployment_specs(prefect_yaml: Path) -> list[tuple[DeploymentConfig, list[dict]]]:
+    """The deployments of prefect.yaml whose entrypoint is the fupin-etl flow, each with
+    its schedules as written (``prefect deploy`` converts those raw entries too)."""
+    try:
+        raw = yaml.safe_load(prefect_yaml.read_text(encoding="utf-8")) or {}
+        model = PrefectYamlModel.model_validate(raw)
+    except (OSError, yaml.YAMLError, ValueError) as exc:
+        raise ServeError(f"{prefect_yaml}: {str(exc).splitlines()[0]}") from None
+    return [(d, list(r.get("schedules") or ([r["schedule"]] if r.get("schedule") else [])))
+            for d, r in zip(model.deployments, raw.get("deployments") or [], strict=True)
+            if (d.entrypoint or "").endswith(":etl")]
 
 
 def _anchor(path: str, base: Path) -> str:
@@ -46,27 +73,78 @@ def anchored_parameters(parameters: dict[str, Any], base: Path) -> dict[str, Any
     return out
 
 
+def _concurrency(spec: int | ConcurrencyLimitSpec | None) -> int | ConcurrencyLimitConfig | None:
+    if not isinstance(spec, ConcurrencyLimitSpec):
+        return spec
+    if spec.limit is None:
+        return None
+    strategy = spec.collision_strategy
+    return ConcurrencyLimitConfig(
+        limit=spec.limit,
+        collision_strategy=ConcurrencyLimitStrategy(strategy) if strategy else None,
+        grace_period_seconds=spec.grace_period_seconds,
+    )
+
+
+def runner_deployments(
+    prefect_yaml: Path, names: list[str] | None = None
+) -> list[RunnerDeployment]:
+    """prefect.yaml's fupin-etl deployments, ready for a runner in this process."""
+    base = prefect_yaml.resolve().parent
+    specs = [(d, s) for d, s in deployment_specs(prefect_yaml) if not names or d.name in names]
+    if not specs:
+        wanted = f" named {', '.join(names)}" if names else ""
+        raise ServeError(f"no fupin-etl deployment{wanted} in {prefect_yaml}")
+    out = []
+    for d, schedules in specs:
+        tags = d.tags if isinstance(d.tags, list) else ([d.tags] if d.tags else None)
+        try:
+            out.append(etl.to_deployment(
+                name=str(d.name),
+                description=d.description,
+                tags=tags,
+                parameters=anchored_parameters(d.parameters, base),
+                schedules=[_schedule_config_to_deployment_schedule(s) for s in schedules],
+                concurrency_limit=_concurrency(d.concurrency_limit),
+                paused=d.paused,
+            ))
+        except ValueError as exc:
+            raise ServeError(f"{prefect_yaml}: deployment {d.name}: {exc}") from None
+    return out
+
+
+async def _serve(deployments: list[RunnerDeployment], limit: int | None) -> None:
+    runner = Runner(limit=limit)
+    for deployment in deployments:
+        await runner.aadd_deployment(deployment)
+    stop = asyncio.Event()
+
+    async def stop_on_signal() -> None:
+        while not runner.started:  # Runner.start installs its own SIGTERM handler first
+            await asyncio.sleep(0.05)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await runner.astop()
+
+    watcher = asyncio.create_task(stop_on_signal())
+    try:
+        await runner.start()
+    finally:
+        watcher.cancel()
+
+
 def serve_deployments(
     prefect_yaml: Path = PROJECT_ROOT / "prefect.yaml",
     names: list[str] | None = None,
     limit: int | None = 1,
 ) -> None:
-    """Register the deployments with their schedules and run them as they come due."""
-    base = prefect_yaml.resolve().parent
-    deployments = [
-        etl.to_deployment(
-            name=d["name"],
-            description=d.get("description"),
-            tags=d.get("tags"),
-            parameters=anchored_parameters(d.get("parameters") or {}, base),
-            schedules=[Cron(s["cron"], timezone=s.get("timezone", "UTC"),
-                            active=s.get("active", True))
-                       for s in d.get("schedules") or []],
-        )
-        for d in deployment_specs(prefect_yaml)
-        if not names or d["name"] in names
-    ]
-    if not deployments:
-        raise SystemExit(f"fupin serve: no matching deployment in {prefect_yaml}")
+    """Register the deployments with their schedules and run them as they come due,
+    until SIGINT or SIGTERM; then stop taking runs and pause the schedules."""
+    deployments = runner_deployments(prefect_yaml, names)
+    names_served = ", ".join(d.name for d in deployments)
+    print(f"fupin serve: serving {names_served} (Ctrl-C or SIGTERM stops)", flush=True)
     os.chdir(PROJECT_ROOT)  # the flow's entrypoint is relative to the checkout
-    serve(*deployments, limit=limit)
+    asyncio.run(_serve(deployments, limit))
+    print("fupin serve: stopped", flush=True)

@@ -307,9 +307,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from flows.serve import serve_deployments
+    from flows.serve import ServeError, serve_deployments
 
-    serve_deployments(Path(args.prefect_yaml), args.deployment or None, args.limit)
+    try:
+        serve_deployments(Path(args.prefect_yaml), args.deployment or None, args.limit)
+    except ServeError as exc:
+        print(f"fupin serve: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
