@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from fupin.settings import PROJECT_ROOT, configure_environment
+from fupin.settings import CODE_ROOT, configure_environment, work_root
 
 configure_environment()
 
@@ -35,7 +35,7 @@ from prefect.client.schemas.objects import (  # noqa: E402
 from prefect.deployments.runner import RunnerDeployment  # noqa: E402
 from prefect.runner import Runner  # noqa: E402
 
-from flows.etl import etl  # noqa: E402
+from fupin.flows.etl import etl  # noqa: E402
 
 
 class ServeError(Exception):
@@ -136,15 +136,16 @@ async def _serve(deployments: list[RunnerDeployment], limit: int | None) -> None
 
 
 def serve_deployments(
-    prefect_yaml: Path = PROJECT_ROOT / "prefect.yaml",
+    prefect_yaml: Path | None = None,
     names: list[str] | None = None,
     limit: int | None = 1,
 ) -> None:
     """Register the deployments with their schedules and run them as they come due,
     until SIGINT or SIGTERM; then stop taking runs and pause the schedules."""
+    prefect_yaml = (prefect_yaml or work_root() / "prefect.yaml").resolve()
+    os.chdir(CODE_ROOT)  # entrypoints are taken relative to the folder holding flows/
     deployments = runner_deployments(prefect_yaml, names)
     names_served = ", ".join(d.name for d in deployments)
     print(f"fupin serve: serving {names_served} (Ctrl-C or SIGTERM stops)", flush=True)
-    os.chdir(PROJECT_ROOT)  # the flow's entrypoint is relative to the checkout
     asyncio.run(_serve(deployments, limit))
     print("fupin serve: stopped", flush=True)

@@ -12,19 +12,32 @@ import os
 from functools import cache
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-SCHEMAS_DIR = PROJECT_ROOT / "schemas"
-WAREHOUSE_DIR = PROJECT_ROOT / "warehouse"
-SAMPLES_DIR = PROJECT_ROOT / "samples"
+PACKAGE_DIR = Path(__file__).resolve().parent
+_parent = PACKAGE_DIR.parent
+# A checkout keeps tasks/, schemas/, warehouse/ beside fupin/; an installed fupin keeps
+# them inside the package. CODE_ROOT is whichever holds them.
+CHECKOUT: Path | None = (
+    _parent if (_parent / "pyproject.toml").is_file() and (_parent / "tasks").is_dir() else None
+)
+CODE_ROOT = CHECKOUT or PACKAGE_DIR
+SCHEMAS_DIR = CODE_ROOT / "schemas"
+SQL_DIR = CODE_ROOT / "warehouse"  # schema.sql and the example queries
+SAMPLES_DIR = CODE_ROOT / "samples"
+
+
+def work_root() -> Path:
+    """Where the default warehouse and working area live: the checkout, or for an
+    installed fupin the current directory — never site-packages."""
+    return CHECKOUT or Path.cwd()
 
 
 def home_dir() -> Path:
     """The git-ignored working area: Prefect's home, caches, staged load packages."""
-    return Path(os.environ.get("FUPIN_HOME", PROJECT_ROOT / ".fupin")).resolve()
+    return Path(os.environ.get("FUPIN_HOME", work_root() / ".fupin")).resolve()
 
 
 def default_db() -> Path:
-    return Path(os.environ.get("FUPIN_DB", WAREHOUSE_DIR / "fupin.duckdb"))
+    return Path(os.environ.get("FUPIN_DB", work_root() / "warehouse" / "fupin.duckdb"))
 
 
 class SettingError(ValueError):

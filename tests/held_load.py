@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import tasks.warehouse as warehouse
+import fupin.tasks.warehouse as warehouse
 from fupin.cli import main
 
 HOLD_SECONDS = 120
