@@ -1,9 +1,11 @@
 """`fupin serve` on a real Prefect server: it serves prefect.yaml as `prefect deploy`
-reads it (schedules, tags, concurrency limit) and stops cleanly on SIGTERM."""
+reads it (schedules, tags, concurrency limit), runs what the schedule brings due to
+Completed, and stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,6 +15,7 @@ from pathlib import Path
 import pytest
 
 FUPIN = Path(sys.executable).with_name("fupin")
+SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "pages" / "longxi_2019_exit.html"
 
 pytestmark = pytest.mark.slow
 
@@ -30,6 +33,12 @@ deployments:
       - cron: "15 4 * * *"
         timezone: Asia/Shanghai
     concurrency_limit: *one_at_a_time
+  - name: serve-soon-{tag}
+    entrypoint: flows/etl.py:etl
+    parameters: {{sources: [pages], db: wh/soon.duckdb}}
+    schedules:
+      - interval: 20
+    concurrency_limit: *one_at_a_time
 """
 
 
@@ -42,6 +51,8 @@ def test_serve_honours_the_yaml_and_stops_cleanly_on_sigterm(
     prefect_server: str, prefect_api, tmp_path: Path
 ) -> None:
     name = f"serve-probe-{os.getpid()}"
+    (tmp_path / "pages").mkdir()
+    shutil.copy(SAMPLE, tmp_path / "pages")
     (tmp_path / "prefect.yaml").write_text(PREFECT_YAML.format(tag=os.getpid()), encoding="utf-8")
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
@@ -50,14 +61,15 @@ def test_serve_honours_the_yaml_and_stops_cleanly_on_sigterm(
             env={**os.environ, "PREFECT_API_URL": prefect_server},
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
+        deployment = soon = None
         try:
-            deployment = None
             for _ in range(240):  # polls 0.5 s apart; a serve that never registers fails
                 deployment = _deployment(prefect_api, name)
-                if deployment or proc.poll() is not None:
+                soon = _deployment(prefect_api, f"serve-soon-{os.getpid()}")
+                if (deployment and soon) or proc.poll() is not None:
                     break
                 time.sleep(0.5)
-            assert deployment, log_path.read_text(errors="replace")[-3000:]
+            assert deployment and soon, log_path.read_text(errors="replace")[-3000:]
             assert deployment["global_concurrency_limit"]["limit"] == 1
             assert deployment["concurrency_options"]["collision_strategy"] == "ENQUEUE"
             assert set(deployment["tags"]) == {"fupin", "probe"}
@@ -65,7 +77,18 @@ def test_serve_honours_the_yaml_and_stops_cleanly_on_sigterm(
             assert schedule["schedule"]["cron"] == "15 4 * * *"
             assert schedule["schedule"]["timezone"] == "Asia/Shanghai"
             assert not deployment["paused"]
-            time.sleep(2)  # let the runner install its signal handling
+            state = None
+            for _ in range(300):  # polls 1 s apart: the first scheduled run, run to its end
+                runs = prefect_api._post("flow_runs/filter", {
+                    "deployments": {"id": {"any_": [soon["id"]]}},
+                    "flow_runs": {"state": {"type": {"any_": ["COMPLETED", "FAILED", "CRASHED"]}}},
+                })  # fmt: skip
+                if runs:
+                    state = runs[0]["state"]["type"]
+                    break
+                time.sleep(1)
+            assert state == "COMPLETED", log_path.read_text(errors="replace")[-3000:]
+            assert (tmp_path / "wh" / "soon.duckdb").is_file()
             proc.send_signal(signal.SIGTERM)
             code = proc.wait(timeout=60)
         finally:
@@ -78,7 +101,8 @@ def test_serve_honours_the_yaml_and_stops_cleanly_on_sigterm(
         assert "fupin serve: stopped" in out
         assert _deployment(prefect_api, name)["paused"], "schedules left running after stop"
     finally:
-        prefect_api.http.delete(f"deployments/{deployment['id']}")
+        for served in filter(None, (deployment, soon)):
+            prefect_api.http.delete(f"deployments/{served['id']}")
 
 
 def test_serve_names_a_broken_prefect_yaml_in_one_line(tmp_path: Path) -> None:
