@@ -31,7 +31,9 @@ def _prefect(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str
     )  # fmt: skip
 
 
-def test_both_deployments_get_scheduled_runs(prefect_server: str, prefect_api) -> None:
+def test_both_deployments_get_scheduled_runs(
+    prefect_server: str, prefect_api, tmp_path: Path
+) -> None:
     env = {**os.environ, "PREFECT_API_URL": prefect_server}
     pool = _prefect("work-pool", "create", "fupin-local", "--type", "process", env=env)
     assert pool.returncode == 0 or "already exists" in pool.stdout + pool.stderr, pool.stderr
@@ -45,6 +47,7 @@ def test_both_deployments_get_scheduled_runs(prefect_server: str, prefect_api) -
 
     try:
         _expect_scheduled_runs(prefect_api, ids, names)
+        _expect_a_worker_completes_a_run(prefect_api, env, tmp_path)
     finally:  # the session's server is shared: leave no deployments and upcoming runs
         for deployment_id in ids:
             prefect_api.http.delete(f"deployments/{deployment_id}")
@@ -73,3 +76,27 @@ def _expect_scheduled_runs(prefect_api, ids: dict[str, str], names: set[str]) ->
     for run in scheduled["weekly-full"]:
         when = datetime.fromisoformat(run["expected_start_time"]).astimezone(shanghai)
         assert (when.weekday(), when.hour, when.minute) == (6, 2, 0)
+
+
+def _expect_a_worker_completes_a_run(prefect_api, env: dict[str, str], tmp_path: Path) -> None:
+    """A run of the deployed flow, scheduled for now, is picked up by a process worker of
+    the pool prefect.yaml names and reaches Completed with the warehouse written."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    sample = REPO / "samples" / "pages" / "longxi_2019_exit.html"
+    (pages / "p.html").write_bytes(sample.read_bytes())
+    db = tmp_path / "worker.duckdb"
+    created = _prefect("deployment", "run", "fupin-etl/daily-incremental",
+                       "--param", f'sources=["{pages}"]', "--param", f"db={db}", env=env)
+    assert created.returncode == 0, created.stdout[-2000:] + created.stderr[-2000:]
+    worker_env = {**env, "FUPIN_PROJECT_DIR": str(REPO)}
+    worker = subprocess.run(
+        [sys.executable, "-m", "prefect", "worker", "start", "--pool", "fupin-local", "--run-once"],
+        cwd=REPO, env=worker_env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    runs = prefect_api._post("flow_runs/filter", {
+        "flow_runs": {"state": {"type": {"any_": ["COMPLETED", "FAILED", "CRASHED"]}}},
+        "deployments": {"name": {"any_": ["daily-incremental"]}},
+    })  # fmt: skip
+    assert [r["state"]["type"] for r in runs] == ["COMPLETED"], worker.stdout[-3000:]
+    assert db.is_file()
