@@ -56,7 +56,7 @@ def etl(
                              for ref in refs[first:first + VALIDATE_EVERY]]
                 checked.append(t.validate_batches.submit(extracted, group))
             groups = [c.result() for c in checked]  # a failed batch fails the run with its error
-            validated = t.validate(groups, str(Path(db).resolve().parent / "data_docs"))
+            validated = t.validate(groups, db)
         run = t.load(plan, validated, db, sources)
     finally:  # loaded or failed, the run's staging folder and validation process go
         stop_validator()

@@ -15,17 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from prefect import get_client, get_run_logger, task
-from prefect.artifacts import (
-    create_markdown_artifact,
-    create_progress_artifact,
-    create_table_artifact,
-    update_progress_artifact,
-)
+from prefect.artifacts import update_progress_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.actions import ArtifactCreate
 from prefect.runtime import flow_run, task_run
 
 from fupin.settings import home_dir
 from fupin.tasks import stages, validation_stage, workers
+from fupin.tasks.data_docs import data_docs_dir
 from fupin.tasks.extract.regions import load_gazetteer
 from fupin.tasks.extract.taxonomy import load_taxonomy
 from fupin.tasks.fetch import unchanged_files
@@ -36,7 +33,14 @@ from fupin.tasks.run_folders import (
 )
 from fupin.tasks.sources import expand_sources, legacy_renames
 from fupin.tasks.staging import BatchRef, write_rows
-from fupin.tasks.summary import summarize, summary_markdown, validation_markdown
+from fupin.tasks.summary import (
+    ARTIFACT_ROWS,
+    quarantine_table,
+    rejected_table,
+    summarize,
+    summary_markdown,
+    validation_markdown,
+)
 from fupin.tasks.validate import build_data_docs
 from fupin.tasks.warehouse import (
     connect,
@@ -73,6 +77,20 @@ def _source_tags(origins: list[str]) -> list[str]:
         tail = origin.rstrip("/").rsplit("/", 1)[-1] or origin
         tags.add(f"source:{tail[:40]}")
     return sorted(tags)[:20]
+
+
+def _run_artifact(kind: str, key: str, description: str, data: Any) -> uuid.UUID:
+    """Create an artifact of the flow run itself rather than of the task making it.
+
+    Prefect's ``create_*_artifact`` helpers attach an artifact to the task run they
+    are called from; the run's summaries belong on the flow run's page, so the
+    artifact is created with the flow run's id and no task run id.
+    """
+    with get_client(sync_client=True) as client:
+        return client.create_artifact(ArtifactCreate(
+            type=kind, key=key, description=description, data=data,
+            flow_run_id=flow_run.get_id(),
+        )).id
 
 
 def _progress(run_dir: Path, done_marker: str) -> None:
@@ -135,9 +153,8 @@ def _plan_run(
                           "%d arguments rejected", len(found), len(unchanged), len(refs),
                           len(rejected))
     _tag_flow_run(_source_tags(sorted({s.origin for s in found} | {r.location for r in rejected})))
-    artifact = create_progress_artifact(
-        progress=0.0, key="fupin-progress", description=f"{len(refs)} batches to process"
-    ) if refs else None
+    artifact = _run_artifact("progress", "fupin-progress", f"{len(refs)} batches to process",
+                             0.0) if refs else None
     (run_dir / "progress.json").write_text(
         json.dumps({"artifact_id": str(artifact) if artifact else None, "batches": len(refs)})
     )
@@ -203,16 +220,15 @@ def validate_batches(refs: list[BatchRef], group: int) -> list[BatchRef]:
 
 
 @task(name="validate", cache_policy=NO_CACHE)
-def validate(groups: list[list[BatchRef]], docs_dir: str) -> dict[str, Any]:
-    """Sum up the run's expectation results, build Data Docs and the validation artifact."""
+def validate(groups: list[list[BatchRef]], db: str) -> dict[str, Any]:
+    """Sum up the run's expectation results, build the warehouse's Data Docs and artifact."""
     validated = [ref for group in groups for ref in group]
-    docs = workers.call_validator(build_data_docs, docs_dir) if _has_new_rows(validated) else None
+    docs = (workers.call_validator(build_data_docs, str(data_docs_dir(db)))
+            if _has_new_rows(validated) else None)
     workers.stop_validator()  # its memory is free before the load needs DuckDB's
     dq = validation_stage.dq_summary(validated)
-    create_markdown_artifact(
-        validation_markdown(dq, docs), key="fupin-validation",
-        description="Great Expectations results of this run",
-    )
+    _run_artifact("markdown", "fupin-validation", "Great Expectations results of this run",
+                  validation_markdown(dq, Path(docs) if docs else None))
     return {"refs": validated, "data_docs": str(docs) if docs else None}
 
 
@@ -249,8 +265,9 @@ def load(
 
 @task(name="report", cache_policy=NO_CACHE)
 def report(run: dict[str, Any], db: str) -> dict[str, Any]:
-    """Publish the run summary as Prefect artifacts and return it."""
+    """Publish the run summary and its rejected and quarantined rows on the flow run."""
     rid = [run["run_id"]]
+    names = {i.code: i.name_zh for i in load_taxonomy()}
     with connect(db, read_only=True) as con:
         details = {
             "facts_per_indicator": con.execute(
@@ -263,19 +280,27 @@ def report(run: dict[str, Any], db: str) -> dict[str, Any]:
                 "SELECT stage, reason, count(*) FROM rejected_pages WHERE run_id = ? "
                 "GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2", rid).fetchall(),
         }
-        top = con.execute(
-            "SELECT doc_key, indicator, value, unit, expectation, evidence "
-            "FROM quarantined_facts WHERE run_id = ? ORDER BY doc_key, char_start LIMIT 50",
-            rid,
-        ).fetchall()
-    key = "fupin-run-summary"
-    create_markdown_artifact(summary_markdown(run, details), key=key,
-                             description="fupin run summary")
-    if top:
-        create_table_artifact(
-            [dict(zip(("doc_key", "indicator", "value", "unit", "expectation", "evidence"),
-                      row, strict=True)) for row in top],
-            key="fupin-quarantined-facts",
-            description="Quarantined facts of this run (first 50)",
-        )
+        quarantined = _rows(con, "SELECT doc_key, indicator, value, unit, region, year, "
+                            "expectation, expectations, observed, evidence FROM quarantined_facts "
+                            "WHERE run_id = ? ORDER BY doc_key, char_start", rid)
+        rejected = _rows(con, "SELECT location, url, stage, reason, detail FROM rejected_pages "
+                         "WHERE run_id = ? ORDER BY stage, reason, location", rid)
+    _run_artifact("markdown", "fupin-run-summary", "fupin run summary",
+                  summary_markdown(run, details, names))
+    tables = (
+        ("fupin-quarantined-facts", "Quarantined facts of this run",
+         quarantine_table(quarantined, run["facts_quarantined"], names)),
+        ("fupin-rejected-pages", "Pages of this run that did not become documents",
+         rejected_table(rejected, run["pages_rejected"])),
+    )
+    for key, description, table in tables:
+        if table:
+            _run_artifact("table", key, description, json.dumps(table, ensure_ascii=False))
     return run
+
+
+def _rows(con: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    """The first ARTIFACT_ROWS rows of a query, as dicts (the totals come from the run)."""
+    cur = con.execute(f"{sql} LIMIT {ARTIFACT_ROWS}", params)
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -45,34 +46,132 @@ def summarize(
     return total
 
 
-def summary_markdown(summary: dict[str, Any], details: dict[str, list[tuple[Any, ...]]]) -> str:
-    """A short report for the Prefect UI: counts, facts per indicator, reasons."""
+# Rows an artifact table shows; the rest is counted and left to the warehouse.
+ARTIFACT_ROWS = 50
+
+
+def number(value: Any) -> str:
+    """A count or value with thousands separators; fractions keep up to two decimals."""
+    if value is None:
+        return "–"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{int(value):,}"
+
+
+def indicator_label(code: str | None, names: dict[str, str]) -> str:
+    """An indicator's Chinese name with its code beside it, as the taxonomy names it."""
+    if code is None:
+        return "–"
+    return f"{names[code]} ({code})" if code in names else code
+
+
+def more_rows(shown: int, total: int, table: str) -> str | None:
+    """What a capped table leaves out, and where to read it in full."""
+    if total <= shown:
+        return None
+    return f"{number(total - shown)} more rows — query {table} in the warehouse"
+
+
+def _markdown_table(header: tuple[str, ...], rows: list[tuple[str, ...]], numeric: int,
+                    total: int, table: str) -> list[str]:
+    """Markdown lines of a table whose last ``numeric`` columns are right-aligned."""
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "---|" * (len(header) - numeric) + "---:|" * numeric]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |"
+              for row in rows]
+    note = more_rows(len(rows), total, table)
+    return lines + (["", f"*{note}*"] if note else [])
+
+
+def summary_markdown(
+    summary: dict[str, Any], details: dict[str, list[tuple[Any, ...]]],
+    names: dict[str, str] | None = None,
+) -> str:
+    """A short report for the Prefect UI: counts, facts per indicator, reasons.
+
+    ``names`` maps indicator codes to their Chinese names; each list in ``details``
+    is capped at ARTIFACT_ROWS with a note naming the table that holds the rest.
+    """
+    names = names or {}
     lines = [
         f"# fupin run {summary['run_id']}",
         "",
         "| pages in | unchanged | documents loaded | pages rejected | candidate facts "
         "| facts loaded | facts quarantined | seconds |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
-        "| {pages_in} | {pages_unchanged} | {documents_loaded} | {pages_rejected} | "
-        "{facts_candidate} | {facts_loaded} | {facts_quarantined} | {seconds:.1f} |".format(
-            **summary
-        ),
+        "| " + " | ".join(number(summary[k]) for k in COUNT_KEYS)
+        + f" | {summary['seconds']:,.1f} |",
     ]
     if summary.get("data_docs"):
-        lines += ["", f"Great Expectations Data Docs: `{summary['data_docs']}`"]
-    titles = {
-        "facts_per_indicator": ("Facts per indicator", ("indicator", "facts")),
-        "quarantine_reasons": ("Quarantine reasons", ("expectation", "facts")),
-        "rejection_reasons": ("Rejected pages", ("stage", "reason", "pages")),
+        docs = Path(summary["data_docs"])
+        lines += ["", f"Great Expectations Data Docs: [{docs}]({docs.as_uri()})"]
+    sections = {
+        "facts_per_indicator": ("Facts per indicator", ("indicator", "facts"), 1,
+                                "fact_indicator",
+                                lambda r: (indicator_label(r[0], names), number(r[1]))),
+        "quarantine_reasons": ("Quarantine reasons", ("expectation", "facts"), 1,
+                               "quarantined_facts", lambda r: (str(r[0]), number(r[1]))),
+        "rejection_reasons": ("Rejected pages", ("stage", "reason", "pages"), 1,
+                              "rejected_pages", lambda r: (str(r[0]), str(r[1]), number(r[2]))),
     }
-    for key, (title, header) in titles.items():
+    for key, (title, header, numeric, table, cells) in sections.items():
         rows = details.get(key) or []
-        if not rows:
-            continue
-        lines += ["", f"## {title}", "", "| " + " | ".join(header) + " |",
-                  "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+        if rows:
+            lines += ["", f"## {title}", ""]
+            lines += _markdown_table(header, [cells(r) for r in rows[:ARTIFACT_ROWS]],
+                                     numeric, len(rows), table)
     return "\n".join(lines) + "\n"
+
+
+def quarantine_table(
+    rows: list[dict[str, Any]], total: int, names: dict[str, str]
+) -> list[dict[str, str]]:
+    """Quarantined facts as the Prefect UI lists them, with the value each was checked against.
+
+    A fact that is part of another (其中…) records its parent's value in ``observed``;
+    it is shown beside the fact, so a failed subset check can be judged at a glance.
+    """
+    out = []
+    for row in rows[:ARTIFACT_ROWS]:
+        seen = json.loads(row.get("observed") or "{}")
+        parent = seen.get("parent_value")
+        out.append({
+            "document": row["doc_key"],
+            "indicator": indicator_label(row["indicator"], names),
+            "value": number(row["value"]),
+            "unit": row.get("unit") or "",
+            "region": row.get("region") or "",
+            "year": str(row["year"]) if row.get("year") is not None else "",
+            "reason": ", ".join(row.get("expectations") or [row["expectation"]]),
+            "parent value": number(parent) if parent is not None else "",
+            "evidence": row.get("evidence") or "",
+        })
+    return _with_note(out, total, "quarantined_facts")
+
+
+def rejected_table(rows: list[dict[str, Any]], total: int) -> list[dict[str, str]]:
+    """Rejected pages for the Prefect UI: where each came from (its URL when fetched) and why."""
+    out = [{
+        "page": row.get("url") or row["location"],
+        "stage": row["stage"],
+        "reason": row["reason"],
+        "detail": _shorten(row.get("detail") or ""),
+    } for row in rows[:ARTIFACT_ROWS]]
+    return _with_note(out, total, "rejected_pages")
+
+
+def _with_note(rows: list[dict[str, str]], total: int, table: str) -> list[dict[str, str]]:
+    """A last row saying how many rows the table leaves out, when it leaves some."""
+    note = more_rows(len(rows), total, table)
+    if note and rows:
+        first, *rest = rows[0]
+        rows = [*rows, {first: note, **dict.fromkeys(rest, "")}]
+    return rows
+
+
+def _shorten(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def validation_markdown(results: list[dict[str, Any]], docs: Path | None) -> str:
@@ -81,12 +180,13 @@ def validation_markdown(results: list[dict[str, Any]], docs: Path | None) -> str
     lines = [
         "# Validation",
         "",
-        f"{len(results) - len(failed)} of {len(results)} expectations passed on every row.",
+        f"{number(len(results) - len(failed))} of {number(len(results))} expectations "
+        "passed on every row.",
     ]
     if docs:
-        lines += ["", f"Data Docs: `{docs}`"]
+        lines += ["", f"Data Docs: [{docs}]({docs.as_uri()})"]
     if failed:
         lines += ["", "| suite | expectation | rows checked | rows failed |", "|---|---|---:|---:|"]
-        lines += [f"| {r['suite']} | {r['expectation']} | {r['element_count']} | "
-                  f"{r['unexpected_count']} |" for r in failed]
+        lines += [f"| {r['suite']} | {r['expectation']} | {number(r['element_count'])} | "
+                  f"{number(r['unexpected_count'])} |" for r in failed]
     return "\n".join(lines) + "\n"

@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from fupin.tasks.data_docs import make_site_offline
 from fupin.tasks.extract.taxonomy import Indicator, load_taxonomy
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
@@ -107,9 +108,9 @@ def add_cross_check_columns(facts: pd.DataFrame) -> pd.DataFrame:
             if limit is not None and row["value"] > limit * 1.0005:
                 ok[idx] = False
         out[f"chk_{pair['name']}"] = ok
-    parent_value = out.set_index("fact_id")["value"]
-    parents = out["subset_of"].map(parent_value)
+    parents = out["subset_of"].map(out.set_index("fact_id")["value"])
     out[f"chk_{config['subset_check']}"] = ~(parents.notna() & (out["value"] > parents * 1.0005))
+    out["parent_value"] = parents  # what the subset check compared with, kept in ``observed``
     return out
 
 
@@ -152,8 +153,9 @@ def document_frame(rows: list[dict[str, Any]], today: date | None = None) -> pd.
 
 
 _OBSERVED_COLUMNS = ("indicator", "value", "unit", "indicator_unit", "min_value",
-                     "max_value", "year", "region", "region_code", "region_note",
-                     "latest_year", "body_chars", "cjk_share", "published_days_ahead")
+                     "max_value", "parent_value", "year", "region", "region_code",
+                     "region_note", "latest_year", "body_chars", "cjk_share",
+                     "published_days_ahead")
 
 
 def observed(row: Any, failed: list[str]) -> str:
@@ -205,22 +207,46 @@ class Validator:
             )
 
     def build_docs(self, folder: Path) -> Path:
-        """Render GE Data Docs (suites and this process's validation results) into ``folder``."""
+        """Render Data Docs into ``folder``, adding this process's results to its history.
+
+        Results are copied into a file store inside ``folder`` (``results/``), and the
+        index lists everything that store holds, so each run adds to the history
+        instead of replacing it. Only this run's pages and the suites are rendered;
+        the pages of earlier runs stay as they were written.
+        """
         folder = folder.resolve()
-        site = "fupin-" + hashlib.sha1(str(folder).encode()).hexdigest()[:10]
+        # one store and site per folder; the site's name heads its index page
+        name = f"{folder.name} · {hashlib.sha1(str(folder).encode()).hexdigest()[:8]}"
         with _LOCK:
-            sites = self.context.get_config().data_docs_sites or {}
-            if site not in sites:
-                self.context.add_data_docs_site(
-                    site_name=site,
+            context = self.context
+            if name not in context.stores:
+                context.add_store(name, {
+                    "class_name": "ValidationResultsStore",
+                    "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                                      "base_directory": str(folder / "results")},
+                })
+                context.add_data_docs_site(
+                    site_name=name,
                     site_config={
                         "class_name": "SiteBuilder",
                         "store_backend": {"class_name": "TupleFilesystemStoreBackend",
                                           "base_directory": str(folder)},
                         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                        "site_section_builders": {
+                            "validations": {"source_store_name": name},
+                            "profiling": "None",
+                        },
                     },
                 )
-            self.context.build_data_docs(site_names=[site])
+            history = context.stores[name]
+            fresh = context.validation_results_store.list_keys()
+            for key in fresh:
+                history.set(key, context.validation_results_store.get(key))
+            context.build_data_docs(
+                site_names=[name],
+                resource_identifiers=[*context.expectations_store.list_keys(), *fresh],
+            )
+        make_site_offline(folder)
         return folder / "index.html"
 
     def _build_suite(self, name: str) -> Any:

@@ -94,7 +94,7 @@ def test_gbk_page_is_decoded_and_its_facts_found(first_run) -> None:
 def test_implausible_incidence_is_quarantined_not_dropped(first_run) -> None:
     summary, db, _ = first_run
     docs = Path(summary["data_docs"])
-    assert docs.name == "index.html" and docs.parent == db.parent / "data_docs"
+    assert docs.name == "index.html" and docs.parent == db.parent / "data_docs" / db.name
     pages = [p.read_text(encoding="utf-8") for p in (docs.parent / "validations").rglob("*.html")]
     assert any("112.5" in page and "poverty_incidence" in page for page in pages)
     con = duckdb.connect(str(db), read_only=True)

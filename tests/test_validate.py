@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
@@ -171,3 +172,11 @@ def test_nothing_new_to_validate_does_not_start_great_expectations(tmp_path: Pat
 
     (out,) = validate_group([ref], must_not_run)
     assert out.counts["facts_loaded"] == 0 and out.counts["documents_loaded"] == 0
+
+
+def test_a_failed_subset_check_records_the_parent_value_it_was_checked_against(verdict) -> None:
+    ref, _ = verdict
+    rows = {q["fact_id"]: q for q in read_rows(ref.path("quarantine"))}
+    seen = json.loads(rows["only_bad-9"]["observed"])
+    assert "subset_le_parent" in seen["failed"]
+    assert seen["value"] == 200 and seen["parent_value"] == 100
