@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import duckdb
 
+from fupin.tasks.data_docs import data_docs_dir
 from fupin.tasks.report_charts import (
     FONT_STACK,
     PALETTE,
@@ -43,7 +45,8 @@ MAIN_INDICATORS = (
 MAX_INDICATOR_SECTIONS = 8   # more indicators get one summary row each, not charts
 MAX_PANELS = 6               # small-multiple panels per indicator
 MAX_BARS = 15                # bars per chart; the rest is summarised in a note
-MAX_TABLE_ROWS = 40
+MAX_TABLE_ROWS = 40         # rows per table; a note gives the query for the rest
+COVERAGE_SQL = "SELECT * FROM v_source_coverage ORDER BY facts DESC, documents DESC, source_site"
 
 UNIT_LABELS = {
     "household": "户", "person": "人", "percent": "%", "village": "个村", "county": "个县",
@@ -80,6 +83,7 @@ class ReportData:
     quarantine: list[Row] = field(default_factory=list)
     rejected: list[Row] = field(default_factory=list)
     unavailable: list[str] = field(default_factory=list)
+    data_docs: Path | None = None  # the warehouse's Data Docs index, once a run built it
 
     @property
     def has_data(self) -> bool:
@@ -110,6 +114,8 @@ def read_report_data(db: Path, now: datetime | None = None) -> ReportData:
     if not data.db.exists():
         return data
     data.exists = True
+    docs = data_docs_dir(data.db) / "index.html"
+    data.data_docs = docs if docs.is_file() else None
     miss = data.unavailable
     with connect(data.db, read_only=True) as con:
         runs = _query(con, "SELECT * FROM etl_runs ORDER BY started_at DESC LIMIT 1",
@@ -139,9 +145,7 @@ def read_report_data(db: Path, now: datetime | None = None) -> ReportData:
             FROM v_indicator_best
             ORDER BY indicator, region_code, year
             """, what="v_indicator_best", missing=miss)
-        data.coverage = _query(con, """
-            SELECT * FROM v_source_coverage ORDER BY facts DESC, documents DESC, source_site
-            """, what="v_source_coverage", missing=miss)
+        data.coverage = _query(con, COVERAGE_SQL, what="v_source_coverage", missing=miss)
         latest_dq = _query(con, """
             SELECT run_id FROM dq_results GROUP BY run_id ORDER BY max(recorded_at) DESC LIMIT 1
             """, what="dq_results", missing=miss)
@@ -244,14 +248,32 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Iterab
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _more_note(shown: int, total: int, what: str) -> str:
+def _more_note(shown: int, total: int, what: str, sql: str | None = None) -> str:
+    """How much a capped list leaves out and, for a table, the query that lists it all."""
     if total <= shown:
         return ""
-    return (f'<p class="note">显示前 {shown} 项，共 {total} 项 / showing the first {shown} '
-            f"of {total} {esc(what)}.</p>")
+    rest = (f' 其余见 / the rest: <code>fupin sql "{esc(sql)}"</code>' if sql else "")
+    return (f'<p class="note">显示前 {full_number(shown)} 项，共 {full_number(total)} 项 / '
+            f"showing the first {full_number(shown)} of {full_number(total)} {esc(what)}."
+            f"{rest}</p>")
 
 
-def _header(data: ReportData) -> str:
+def _docs_link(data: ReportData, out_dir: Path | None) -> str:
+    """A link to the warehouse's Data Docs, relative to the report when both are local.
+
+    A link is followed only when clicked, so the page still loads nothing.
+    """
+    if data.data_docs is None:
+        return "还没有 / none yet (built by a run that validates new pages)"
+    try:
+        href = quote(Path(os.path.relpath(data.data_docs, out_dir)).as_posix()) if out_dir \
+            else data.data_docs.as_uri()
+    except ValueError:  # another drive: no relative path
+        href = data.data_docs.as_uri()
+    return f'<a id="data-docs" href="{esc(href)}">{esc(str(data.data_docs))}</a>'
+
+
+def _header(data: ReportData, out_dir: Path | None) -> str:
     run = data.last_run
     meta = [
         ("数据仓库 warehouse", str(data.db)),
@@ -269,6 +291,8 @@ def _header(data: ReportData) -> str:
     parts = ['<header><h1>扶贫数据仓库报告 <span class="en">fupin warehouse report</span></h1>',
              '<dl class="meta">']
     parts += [f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in meta]
+    if data.exists:
+        parts.append(f"<dt>数据质量文档 Data Docs</dt><dd>{_docs_link(data, out_dir)}</dd>")
     parts.append("</dl>")
     if run:
         parts.append('<h3>最近一次运行 <span class="en">last run counts</span></h3>'
@@ -430,7 +454,8 @@ def _disagreements(data: ReportData) -> str:
         ("地区 region", "指标 indicator", "年份 year", "文档 documents", "陈述 statements",
          "最小 min", "最大 max", "采用值 chosen", "单位 unit", "采用来源 chosen source"),
         table_rows, numeric=(3, 4, 5, 6, 7), css="ex"))
-    parts.append(_more_note(len(table_rows), len(rows), "disagreements"))
+    parts.append(_more_note(len(table_rows), len(rows), "disagreements",
+                            "SELECT * FROM v_indicator_best WHERE sources_disagree"))
     parts.append("</section>")
     return "".join(parts)
 
@@ -450,13 +475,15 @@ def _coverage(data: ReportData) -> str:
         width=760, integer=True,
     ))
     parts.append(_more_note(len(shown), len(data.coverage), "sources"))
+    rows = data.coverage[:MAX_TABLE_ROWS]
     parts.append(_table(
         ("来源 source", "文档 documents", "事实 facts", "指标 indicators", "地区 regions",
          "最早发布 first published", "最近发布 last published", "隔离事实 quarantined"),
         [(r["source_site"], r["documents"], r["facts"], r["indicators"], r["regions"],
           r.get("first_published"), r.get("last_published"), r.get("facts_quarantined"))
-         for r in data.coverage],
+         for r in rows],
         numeric=(1, 2, 3, 4, 7)))
+    parts.append(_more_note(len(rows), len(data.coverage), "sources", COVERAGE_SQL))
     parts.append("</section>")
     return "".join(parts)
 
@@ -506,7 +533,9 @@ def _data_quality(data: ReportData) -> str:
              "示例证据 example evidence"),
             [(r["expectation"], r["facts"], r["last_run"], r["documents"], r.get("example"))
              for r in top], numeric=(1, 2, 3), css="ex"))
-        parts.append(_more_note(len(top), len(data.quarantine), "reasons"))
+        parts.append(_more_note(len(top), len(data.quarantine), "reasons",
+                                "SELECT expectation, count(*) FROM quarantined_facts "
+                                "GROUP BY 1 ORDER BY 2 DESC"))
     parts.append('<h3>拒收页面 <span class="en">rejected pages by reason</span></h3>')
     if not data.rejected:
         parts.append('<p class="ok">没有拒收的页面 / no rejected pages.</p>')
@@ -520,7 +549,9 @@ def _data_quality(data: ReportData) -> str:
             ("阶段 stage", "原因 reason", "页面 pages", "最近运行 last run", "示例 example"),
             [(r["stage"], r["reason"], r["pages"], r["last_run"], r.get("example"))
              for r in top], numeric=(2, 3), css="ex"))
-        parts.append(_more_note(len(top), len(data.rejected), "reasons"))
+        parts.append(_more_note(len(top), len(data.rejected), "reasons",
+                                "SELECT stage, reason, count(*) FROM rejected_pages "
+                                "GROUP BY 1, 2 ORDER BY 3 DESC"))
     parts.append("</section>")
     return "".join(parts)
 
@@ -544,9 +575,13 @@ def _empty_body(data: ReportData) -> str:
     )
 
 
-def render_report(data: ReportData) -> str:
-    """The whole page as one HTML string (pure: depends only on ``data``)."""
-    body = [_header(data)]
+def render_report(data: ReportData, out_dir: Path | None = None) -> str:
+    """The whole page as one HTML string (pure: depends only on its arguments).
+
+    ``out_dir`` is where the page will be written, so its links to local files are
+    relative and survive moving the warehouse folder as a whole.
+    """
+    body = [_header(data, out_dir)]
     if data.has_data:
         body.append('<nav><a href="#indicators">主要指标 indicators</a>'
                     '<a href="#disagreements">来源不一致 disagreements</a>'
@@ -579,7 +614,7 @@ def build_report(db: Path, out: Path) -> Path:
     web server never sees half a report.
     """
     out = Path(out)
-    html = render_report(read_report_data(Path(db)))
+    html = render_report(read_report_data(Path(db)), out.resolve().parent)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     try:

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from fupin.tasks.report import build_report, read_report_data, render_report
+from fupin.tasks.data_docs import data_docs_dir
+from fupin.tasks.report import MAX_TABLE_ROWS, build_report, read_report_data, render_report
 from fupin.tasks.report_charts import compact_number, nice_ticks, svg_bar_chart, svg_line_chart
 from fupin.tasks.warehouse import connect, ensure_schema, load_dimensions
 
@@ -190,6 +191,8 @@ def assert_self_contained(html: str) -> None:
     names = {t for t, _ in tags}
     assert not names & {"script", "link", "img", "iframe", "object", "embed", "image", "use"}
     for tag, attrs in tags:
+        if tag == "a" and attrs.get("id") == "data-docs":
+            continue  # a link to a local file is followed only when clicked
         for attr in ("src", "href", "xlink:href", "action", "poster", "srcset"):
             value = attrs.get(attr)
             if value is not None:
@@ -318,6 +321,38 @@ def test_build_report_renders_thousands_of_facts(tmp_path: Path) -> None:
         """)
     build_report(db, tmp_path / "report.html")
     assert (tmp_path / "report.html").stat().st_size > 0
+
+
+def test_long_tables_are_capped_with_the_query_for_the_rest(tmp_path: Path) -> None:
+    db = make_warehouse(tmp_path / "many.duckdb")
+    with connect(db) as con:
+        con.execute("""
+            INSERT INTO dim_document (doc_key, location, title, source_site, content_sha256,
+                body, body_chars, run_id)
+            SELECT 'site-' || i, 'pages/site-' || i || '.html', '标题', '示例站' || i,
+                   'sha-site-' || i, '正文', 2, 'bulk'
+            FROM range(1293) t(i)
+        """)
+    html = build_report(db, tmp_path / "report.html").read_text(encoding="utf-8")
+    section = html[html.index('<section id="coverage">'):html.index('<section id="quality">')]
+    table = section[section.index("<table>"):section.index("</table>")]
+    assert table.count("<tr>") == 1 + MAX_TABLE_ROWS
+    assert f"showing the first {MAX_TABLE_ROWS} of 1,296 sources" in section
+    assert "SELECT * FROM v_source_coverage ORDER BY" in section
+
+
+def test_report_links_the_warehouse_data_docs(tmp_path: Path) -> None:
+    db = make_warehouse(tmp_path / "fupin.duckdb")
+    out = tmp_path / "out" / "report.html"
+    assert "none yet" in build_report(db, out).read_text(encoding="utf-8")
+    index = data_docs_dir(db) / "index.html"
+    index.parent.mkdir(parents=True)
+    index.write_text("<html></html>", encoding="utf-8")
+    html = build_report(db, out).read_text(encoding="utf-8")
+    assert_self_contained(html)
+    (href,) = re.findall(r'<a id="data-docs" href="([^"]+)"', html)
+    assert not href.startswith(("http:", "https:", "/"))
+    assert (out.parent / href).resolve() == index.resolve()
 
 
 # ---------------------------------------------------------------------------------- browser
