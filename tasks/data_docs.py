@@ -19,6 +19,7 @@ from typing import Any
 
 OFFLINE_CSS = Path(__file__).with_name("static") / "data_docs_offline.css"
 MARKER = "<!-- fupin: offline -->"
+_HEAD_BYTES = 512  # the marker follows <head>, which GE writes in a page's first lines
 
 _REMOTE_LINK_RE = re.compile(r"<link\b[^>]*\bhref=[\"']https?://[^>]*>", re.I)
 _REMOTE_SCRIPT_RE = re.compile(
@@ -43,15 +44,17 @@ def data_docs_dir(db: Path | str) -> Path:
 def make_site_offline(folder: Path) -> int:
     """Rewrite the pages of the site in ``folder`` that still point at the network.
 
-    Pages rewritten before carry a marker and are skipped, so a run with a long
-    history only pays for the pages its build wrote. Returns how many it rewrote.
+    Pages rewritten before carry a marker at the top of their head and are skipped
+    after reading a few hundred bytes, so a run with a long history only pays for
+    the pages its build wrote. Returns how many it rewrote.
     """
     css = OFFLINE_CSS.read_text(encoding="utf-8")
     rewritten = 0
     for page in sorted(folder.rglob("*.html")):
+        with page.open("rb") as head:
+            if MARKER.encode() in head.read(_HEAD_BYTES):
+                continue
         text = page.read_text(encoding="utf-8")
-        if MARKER in text:
-            continue
         depth = len(page.relative_to(folder).parts) - 1
         page.write_text(offline_page(text, css, "../" * depth, folder / "static" / "images"),
                         encoding="utf-8")
@@ -69,7 +72,8 @@ def offline_page(text: str, css: str, root: str, images: Path) -> str:
     for table_id, body in tables.items():
         text = re.sub(rf"(<table\b[^>]*\bid=\"{re.escape(table_id)}\"[^>]*>)\s*(</table>)",
                       lambda m, body=body: m.group(1) + body + m.group(2), text)
-    return text.replace("</head>", f"{MARKER}<style>{css}</style></head>", 1)
+    text = re.sub(r"<head\b[^>]*>", lambda m: m.group(0) + MARKER, text, count=1, flags=re.I)
+    return text.replace("</head>", f"<style>{css}</style></head>", 1)
 
 
 def _local_image(match: re.Match[str], root: str, images: Path) -> str:

@@ -285,8 +285,10 @@ def report(run: dict[str, Any], db: str) -> dict[str, Any]:
                             "WHERE run_id = ? ORDER BY doc_key, char_start", rid)
         rejected = _rows(con, "SELECT location, url, stage, reason, detail FROM rejected_pages "
                          "WHERE run_id = ? ORDER BY stage, reason, location", rid)
+    index = data_docs_dir(db) / "index.html"  # a run with nothing new links earlier runs' docs
+    shown = {**run, "data_docs": run["data_docs"] or (str(index) if index.is_file() else None)}
     _run_artifact("markdown", "fupin-run-summary", "fupin run summary",
-                  summary_markdown(run, details, names))
+                  summary_markdown(shown, details, names))
     tables = (
         ("fupin-quarantined-facts", "Quarantined facts of this run",
          quarantine_table(quarantined, run["facts_quarantined"], names)),

@@ -257,9 +257,13 @@ class Validator:
             suite.add_expectation(cls(**spec["kwargs"], meta={"name": spec["name"]}))
         return suite
 
-    def validate(self, suite: str, frame: pd.DataFrame) -> Verdict:
+    def validate(self, suite: str, frame: pd.DataFrame, run_name: str | None = None) -> Verdict:
+        """GE's verdicts on ``frame``; ``run_name`` (the fupin run id) labels the result
+        in the Data Docs history."""
         if frame.empty:
             return Verdict()
+        from great_expectations.core.run_identifier import RunIdentifier
+
         with _LOCK:  # GE contexts are not thread-safe; batches validate one at a time
             result = self._definitions[suite].run(
                 batch_parameters={"dataframe": frame},
@@ -267,6 +271,7 @@ class Validator:
                     "result_format": "COMPLETE",
                     "unexpected_index_column_names": [ROW_ID],
                 },
+                run_id=RunIdentifier(run_name=run_name) if run_name else None,
             )
         verdict = Verdict()
         for res in result.results:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -68,12 +69,13 @@ def validate_group(refs: list[BatchRef], get: Callable[[], Validator]) -> list[B
         return [BatchRef(ref.index, ref.folder, {**ref.counts, **dict.fromkeys(COUNTS, 0)})
                 for ref in refs]
     validator = get()
+    run_name = Path(refs[0].folder).parent.name  # batches sit in staging/<run id>/
     doc_frame = document_frame(docs)
-    doc_verdict = validator.validate("documents", doc_frame)
+    doc_verdict = validator.validate("documents", doc_frame, run_name)
     bad_docs = {d["doc_key"]: doc_verdict.failed(i) for i, d in enumerate(docs)
                 if doc_verdict.failed(i)}
     frame = fact_frame(facts, {d["doc_key"]: d["published_date"] for d in docs})
-    verdict = validator.validate("facts", frame)
+    verdict = validator.validate("facts", frame, run_name)
     out: list[BatchRef] = []
     doc_at = fact_at = 0
     for n, ref in enumerate(refs):

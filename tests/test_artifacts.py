@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from http_server import serve
 
-from fupin.tasks.data_docs import data_docs_dir
+from fupin.tasks.data_docs import data_docs_dir, make_site_offline
 from fupin.tasks.extract.taxonomy import load_taxonomy
 from fupin.tasks.summary import (
     ARTIFACT_ROWS,
@@ -83,12 +83,12 @@ def test_quarantined_facts_show_names_separated_values_and_the_parent_value() ->
 # ------------------------------------------------------------------ Data Docs
 
 
-def _validate_and_build(folder: Path) -> Path:
+def _validate_and_build(folder: Path, run_name: str = "run-1") -> Path:
     """One validation by a fresh GE context, as one run's validation process makes it."""
     validator = Validator()
     frame = document_frame([{"doc_key": "a", "location": "/p/a.html", "url": None,
                              "published_date": None, "body_chars": 500, "cjk_share": 0.9}])
-    validator.validate("documents", frame)
+    validator.validate("documents", frame, run_name)
     return validator.build_docs(folder)
 
 
@@ -104,12 +104,15 @@ def test_data_docs_read_offline_and_keep_every_run(tmp_path: Path) -> None:
     assert "<style>" in page and "static/images/logo-long.png" in page
     first = _validation_links(index)
     assert len(first) == 1  # the row the index's script used to insert is in the page itself
-    _validate_and_build(folder)
+    _validate_and_build(folder, "run-2")
     second = _validation_links(index)
     assert first < second and len(second) == 2
+    assert "<td>run-1</td>" in index.read_text(encoding="utf-8")
+    assert "<td>run-2</td>" in index.read_text(encoding="utf-8")
     assert all((folder / link).is_file() for link in second)
     for page_path in folder.rglob("*.html"):
         assert not REMOTE_ASSET.search(page_path.read_text(encoding="utf-8")), page_path
+    assert make_site_offline(folder) == 0  # pages once rewritten are left alone
 
 
 def test_two_warehouses_in_one_folder_get_their_own_data_docs(tmp_path: Path) -> None:
@@ -138,9 +141,11 @@ def runs(prefect_server: str, tmp_path_factory: pytest.TempPathFactory):
         first = etl(sources=[str(pages), missing], db=str(folder / "a.duckdb"))
         links_after_first = _validation_links(Path(first["data_docs"]))
         other = etl(sources=[str(pages)], db=str(folder / "b.duckdb"))
+        unchanged = etl(sources=[str(pages)], db=str(folder / "b.duckdb"))
         shutil.copy(SAMPLES / "longxi_2019_exit.html", pages / "longxi_copy.html")
         second = etl(sources=[str(pages)], db=str(folder / "a.duckdb"))
-    return {"folder": folder, "first": first, "other": other, "second": second,
+    return {"folder": folder, "first": first, "other": other, "unchanged": unchanged,
+            "second": second,
             "missing": missing, "links_after_first": links_after_first}
 
 
@@ -167,10 +172,21 @@ def test_run_artifacts_belong_to_the_flow_run(runs, prefect_api) -> None:
 
 
 @pytest.mark.slow
+def test_a_run_with_nothing_new_still_links_the_warehouse_data_docs(runs, prefect_api) -> None:
+    unchanged = runs["unchanged"]
+    assert unchanged["documents_loaded"] == 0 and unchanged["data_docs"] is None
+    artifacts = {a["key"]: a for a in prefect_api.artifacts(unchanged["flow_run_id"])}
+    index = data_docs_dir(runs["folder"] / "b.duckdb") / "index.html"
+    assert index.as_uri() in artifacts["fupin-run-summary"]["data"]
+
+
+@pytest.mark.slow
 def test_each_warehouse_keeps_its_own_data_docs_history(runs) -> None:
     folder = runs["folder"]
     a_index, b_index = (data_docs_dir(folder / n) / "index.html" for n in ("a.duckdb", "b.duckdb"))
     assert Path(runs["first"]["data_docs"]) == Path(runs["second"]["data_docs"]) == a_index
     assert Path(runs["other"]["data_docs"]) == b_index
     assert runs["links_after_first"] < _validation_links(a_index)
+    listed = a_index.read_text(encoding="utf-8")
+    assert runs["first"]["run_id"] in listed and runs["second"]["run_id"] in listed
     assert not REMOTE_ASSET.search(a_index.read_text(encoding="utf-8"))
