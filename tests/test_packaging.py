@@ -59,6 +59,7 @@ def test_an_installed_fupin_runs_from_any_folder(installed: Path, tmp_path: Path
                          text=True, cwd=work, env=_clean_env(), timeout=600)  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
     assert (work / "warehouse" / "fupin.duckdb").is_file()
+    assert (work / "warehouse" / "data_docs" / "fupin.duckdb" / "index.html").is_file()
     assert (work / ".fupin").is_dir()
 
     sql = subprocess.run([str(fupin), "sql", "SELECT count(*) AS n FROM v_facts", "--json"],
@@ -71,6 +72,7 @@ def test_an_installed_fupin_runs_from_any_folder(installed: Path, tmp_path: Path
     assert not (site / "tasks").exists() and not (site / "flows").exists()
     assert (site / "fupin" / "tasks" / "extract").is_dir()
     assert (site / "fupin" / "schemas" / "indicators.yaml").is_file()
+    assert (site / "fupin" / "tasks" / "static" / "data_docs_offline.css").is_file()
     leftovers = [p for p in (site / "fupin").rglob("*")
                  if p.suffix in {".duckdb", ".wal"} or p.name in {".fupin", "report.html"}]
     assert leftovers == []
