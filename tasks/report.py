@@ -35,8 +35,6 @@ from fupin.tasks.report_charts import (
 )
 from fupin.tasks.warehouse import connect
 
-DEFAULT_REPORT = Path(__file__).resolve().parents[1] / "warehouse" / "report.html"
-
 # The headline indicators of poverty alleviation, charted first when they have data.
 MAIN_INDICATORS = (
     "poor_population", "poor_households", "poverty_incidence",
