@@ -144,3 +144,19 @@ def test_a_named_group_speaks_for_the_rest_of_its_sentence() -> None:
                  published=date(2020, 1, 20))
     assert ex.facts == []
     assert [s.reason for s in ex.skips] == ["multi_region", "multi_region"]
+
+
+def test_zhongguo_on_a_provincial_page_is_the_country() -> None:
+    body = ("定西市脱贫攻坚回顾。2013年底,中国仍有8249万农村贫困人口。"
+            "同年定西市贫困人口减少到46万人。")
+    got = extract(body, published=PUB).facts
+    assert [(f.value, f.region) for f in got] == [(82490000.0, "全国"), (460000.0, "定西市")]
+    body = "定西市脫貧攻堅回顧。2015年,中國還有5000萬人沒有脫貧,定西市貧困人口還有20萬人。"
+    got = extract(body, published=PUB).facts
+    assert [(f.value, f.region) for f in got] == [(50000000.0, "全国"), (200000.0, "定西市")]
+
+
+def test_a_company_named_after_the_country_is_not_the_country() -> None:
+    body = "定西市脱贫攻坚回顾。中国石化累计投入帮扶资金3000万元。"
+    got = extract(body, published=PUB).facts
+    assert [(f.indicator, f.region) for f in got] == [("assistance_fund", "定西市")]
