@@ -160,3 +160,19 @@ def test_a_company_named_after_the_country_is_not_the_country() -> None:
     body = "定西市脱贫攻坚回顾。中国石化累计投入帮扶资金3000万元。"
     got = extract(body, published=PUB).facts
     assert [(f.indicator, f.region) for f in got] == [("assistance_fund", "定西市")]
+
+
+def test_a_sentence_naming_no_place_after_a_national_one_is_still_national() -> None:
+    body = ("黄石市脱贫攻坚成效显著。\n"
+            "党的十八大以来,全国建档立卡贫困人口累计减少9300万人。贫困发生率由10.2%下降到0.6%。\n"
+            "黄石市贫困发生率降至0.1%。")
+    got = extract(body, published=PUB).facts
+    assert [(f.value, f.region) for f in got] == [
+        (93000000.0, "全国"), (10.2, "全国"), (0.6, "全国"), (0.1, "黄石市")
+    ]
+
+
+def test_a_county_named_in_passing_does_not_carry_to_the_next_sentence() -> None:
+    body = "平凉市脱贫攻坚。静宁县有贫困村128个。贫困发生率降至1.2%。"
+    got = extract(body, published=PUB).facts
+    assert [(f.value, f.region) for f in got] == [(128.0, "静宁县"), (1.2, "平凉市")]

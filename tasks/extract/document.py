@@ -136,6 +136,21 @@ class _Doc:
                 hit.add(i)
         return [self.sentences[i] for i in sorted(hit)]
 
+    def _national_before(self, sent: Span) -> rg.Mention | None:
+        """The country, when the sentence before ``sent`` in its paragraph
+        ended on it: a sentence naming no place goes on about the country
+        ("全国原有832个贫困县…。贫困发生率由10.2%降至0.6%" on a city's page),
+        as a page's background on the nation runs over several sentences. A
+        smaller place named in passing does not carry: the page's own place
+        comes back."""
+        i = bisect.bisect_right(self.sentence_starts, sent.start) - 2
+        if i < 0 or self.sentences[i].paragraph != sent.paragraph:
+            return None
+        m, ana = self._place_before(self.sentences[i], sent.start)
+        if m is None or m.region is None or m.region.level != "national":
+            return None
+        return m if ana is None or ana[0] < m.start else None
+
     def _bracketed(self, q: Quantity) -> bool:
         """A quantity alone in brackets (749人 in "259户(749人)"): the second
         member of a list, whose noun comes after the closing bracket."""
@@ -217,6 +232,8 @@ class _Doc:
         listed = self._enumeration_start(m, anchor) if m is not None else None
         if listed is not None:
             m, ana = self._place_before(sent, listed)
+        if m is None and ana is None:
+            m = self._national_before(sent)
         region, note = None, None
         if ana is not None and (m is None or ana[0] > m.start):
             para_start = self.paragraph_starts.get(sent.paragraph, sent.start)
