@@ -176,3 +176,13 @@ def test_a_county_named_in_passing_does_not_carry_to_the_next_sentence() -> None
     body = "平凉市脱贫攻坚。静宁县有贫困村128个。贫困发生率降至1.2%。"
     got = extract(body, published=PUB).facts
     assert [(f.value, f.region) for f in got] == [(128.0, "静宁县"), (1.2, "平凉市")]
+
+
+def test_a_national_body_stands_for_the_country_unless_it_is_a_source() -> None:
+    body = ("庆阳市脱贫攻坚纪实。今年初,国务院扶贫开发领导小组对未摘帽的52个贫困县挂牌督战。"
+            "镇原县是国务院扶贫办挂牌督战的52个贫困县之一。"
+            "镇原县去年争取国务院扶贫办财政专项扶贫资金5000万元。")
+    got = extract(body, published=PUB).facts
+    assert [(f.indicator, f.region) for f in got] == [
+        ("poor_counties", "全国"), ("fiscal_poverty_fund", "镇原县")
+    ]

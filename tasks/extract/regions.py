@@ -242,6 +242,7 @@ def region_words() -> dict:
     words["dateline_after"] = re.compile(words["dateline_after"])
     words["multi_region"] = re.compile("|".join(f"(?:{p})" for p in words["multi_region"]))
     words["national_attributive"] = tuple(words["national_attributive"])
+    words["national_sources"] = tuple(words["national_sources"])
     words["village_followers"] = tuple(words["village_followers"])
     words["village_endings"] = tuple(words["village_endings"])
     words["locators"] = tuple(words["locators"])
@@ -435,17 +436,19 @@ def _roles(body: str, mentions: list[Mention], partner_markers: Sequence[str]) -
 
 
 def _not_places(body: str, mentions: list[Mention]) -> None:
-    """Datelines (本报北京5月28日电) and 全国 as an attribute (全国先进集体)."""
+    """Datelines (本报北京5月28日电), 全国 as an attribute (全国先进集体) and a
+    national body as the source of something (争取国务院扶贫办资金)."""
     words = region_words()
     openers, after = tuple(words["dateline_openers"]), words["dateline_after"]
-    attributive = words["national_attributive"]
+    attributive, sources = words["national_attributive"], words["national_sources"]
     for m in mentions:
         if body.endswith(openers, 0, m.start) or after.match(body, m.end):
             m.role = "dateline"
-        elif m.region is not None and m.region.level == "national" and body.startswith(
-            attributive, m.end
-        ):
-            m.role = "attribute"
+        elif m.region is not None and m.region.level == "national":
+            if body.startswith(attributive, m.end):
+                m.role = "attribute"
+            elif body.endswith(sources, 0, m.start):
+                m.role = "partner"
 
 
 def _addresses(body: str, mentions: list[Mention]) -> None:
