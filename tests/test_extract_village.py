@@ -115,3 +115,16 @@ def test_a_village_named_by_its_committee_is_the_village() -> None:
     )
     got = facts(body)
     assert got and {f.region for f in got} == {"石桥村"}
+
+
+def test_quan_cun_before_the_village_it_describes_is_that_village() -> None:
+    # the village is named after its figures, as an apposition of the sentence
+    body = (
+        "驻村干部讲述帮扶故事。\n"
+        "全村186户702人,贫困人口45户160人,地处六盘山区的甘肃省庄浪县韩店镇石门村,"
+        "是许多贫困村的写照。"
+    )
+    got = facts(body)
+    assert len(got) == 3
+    assert {f.region for f in got} == {"石门村"}
+    assert all(f.region_code and f.region_code.startswith("620825104000") for f in got)

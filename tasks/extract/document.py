@@ -237,7 +237,7 @@ class _Doc:
         region, note = None, None
         if ana is not None and (m is None or ana[0] > m.start):
             para_start = self.paragraph_starts.get(sent.paragraph, sent.start)
-            region, note = rg.resolve_anaphor(ana[1], self.regions, para_start, anchor)
+            region, note = rg.resolve_anaphor(ana[1], self.regions, para_start, anchor, sent.end)
         elif m is not None:
             region, note = m.region, m.note
             if region is None:

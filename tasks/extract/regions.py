@@ -786,15 +786,16 @@ def _local_subject(
 
 
 def resolve_anaphor(
-    word: str, doc: DocRegions, paragraph_start: int, position: int
+    word: str, doc: DocRegions, paragraph_start: int, position: int, sentence_end: int = 0
 ) -> tuple[Region | None, str | None]:
     """全市/全县/全镇/全村/该县/全省 … -> the region it stands for, with a note when unsure.
 
     The subject place or one of its parents when its name fits (全区 on a
     township's page is that township's district), then the source site's place
     and its parents (我县 on a county's website); else the latest place of that
-    kind named in the paragraph. A township or village word never falls back
-    to a larger place: its figure is not the county's.
+    kind named in the paragraph, else the first one named later in the
+    sentence (全村252户…,某镇某村是…). A township or village word never falls
+    back to a larger place: its figure is not the county's.
     """
     suffix = anaphors()[word]
     subject = doc.subject
@@ -816,6 +817,11 @@ def resolve_anaphor(
         if m.region is not None and m.region.name.endswith(suffix):
             return m.region, None
         i -= 1
+    for m in doc.mentions[bisect.bisect_left(doc.mentions, position, key=attrgetter("start")) :]:
+        if m.start >= sentence_end:
+            break
+        if m.region is not None and m.region.name.endswith(suffix):
+            return m.region, None
     if suffix in LOCAL_SUFFIXES:
         return None, f"{word}: the page names no {suffix}"
     return subject, f"{word} taken as the document subject {subject.name}"
