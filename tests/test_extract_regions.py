@@ -191,3 +191,8 @@ def test_a_former_name_two_places_share_is_settled_by_the_page_province() -> Non
     jiangxi = "抚州市东乡县精准扶贫。东乡县2015年有贫困村41个。"
     ex = extract(jiangxi, published=date(2016, 3, 1))
     assert [(f.region, f.region_code) for f in ex.facts] == [("东乡县", "361003000000")]
+
+
+def test_a_county_heading_a_counted_group_with_a_modifier_is_a_member() -> None:
+    body = "今天,云南省宣布镇雄县等最后9个县退出贫困县序列。"
+    assert region_of(body, title="云南脱贫攻坚") == [("云南省", "云南省")]

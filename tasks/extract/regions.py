@@ -41,6 +41,8 @@ JOINERS = ("、", "和", "及", "与", "以及", "")
 SUFFIX_CHARS = frozenset("省市县区州旗盟")
 NUMERAL_START = re.compile(r"[\d零〇一二两三四五六七八九十]")
 CLAUSE_END = re.compile(r"[,，;；。:：!！?？、\s]")
+# 某县等9个县, 某县等最后9个县, 某县等首批12个县: the place heads a counted group
+ENUM_TAIL = re.compile(r"等[\u4e00-\u9fff]{0,2}?[\d零〇一二两三四五六七八九十]")
 YEAR_START = re.compile(r"(?:\d{4}|[〇零一二三四五六七八九]{4})年")  # 华亭县2016年…: no count
 CJK_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}")
 LINE_TAGS = re.compile(r"[<〈【\[(（][^>〉】\])）]{0,6}[>〉】\])）]")
@@ -427,7 +429,7 @@ def _roles(body: str, mentions: list[Mention], partner_markers: Sequence[str]) -
             (len(group) > 1 and NUMERAL_START.match(tail)
              and not YEAR_START.match(body, group[-1].end))
             or (tail[:1] in ("、", "和") and NUMERAL_START.match(tail[3:4] or tail[2:3]))
-            or (tail[:1] == "等" and NUMERAL_START.match(tail[1:2]))
+            or ENUM_TAIL.match(body, group[-1].end)
         ):
             role = "member"
         for m in group:
