@@ -196,3 +196,14 @@ def test_a_former_name_two_places_share_is_settled_by_the_page_province() -> Non
 def test_a_county_heading_a_counted_group_with_a_modifier_is_a_member() -> None:
     body = "今天,云南省宣布镇雄县等最后9个县退出贫困县序列。"
     assert region_of(body, title="云南脱贫攻坚") == [("云南省", "云南省")]
+
+
+def test_a_count_of_counties_is_never_one_county() -> None:
+    # the county only says which group it belongs to; the group is the page's place
+    body = "昭觉县是当地11个国家级贫困县之一。"
+    got = extract(body, title="凉山州脱贫纪实", published=PUB).facts
+    assert [(f.indicator, f.region) for f in got] == [("poor_counties", "凉山彝族自治州")]
+    # with no page place containing it, the place right above it
+    body = "记者手记。悬崖村所在的昭觉县,正是其辖内七个国家级贫困县之一。"
+    got = extract(body, published=PUB).facts
+    assert [(f.indicator, f.region) for f in got] == [("poor_counties", "凉山彝族自治州")]

@@ -787,6 +787,20 @@ def _local_subject(
     return best
 
 
+def counting_region(region: Region, unit: str | None, doc: DocRegions) -> Region:
+    """The place a count of counties or villages is about. A county cannot
+    hold seven counties: when the figure's place is at (or below) the level
+    counted (A县和B县两个贫困县, 某县是…辖内七个贫困县之一), the count belongs
+    to the page's place if that contains it, else to the place right above."""
+    rank = LEVEL_RANK.get(unit or "")
+    if rank is None or LEVEL_RANK[region.level] < rank:
+        return region
+    above = [r for r in doc.gazetteer.ancestors(region)[1:] if LEVEL_RANK[r.level] < rank]
+    if doc.subject is not None and doc.subject in above:
+        return doc.subject
+    return above[0] if above else region
+
+
 def resolve_anaphor(
     word: str, doc: DocRegions, paragraph_start: int, position: int, sentence_end: int = 0
 ) -> tuple[Region | None, str | None]:
