@@ -207,3 +207,8 @@ def test_a_count_of_counties_is_never_one_county() -> None:
     body = "记者手记。悬崖村所在的昭觉县,正是其辖内七个国家级贫困县之一。"
     got = extract(body, published=PUB).facts
     assert [(f.indicator, f.region) for f in got] == [("poor_counties", "凉山彝族自治州")]
+
+
+def test_quan_sheng_ranking_or_spreading_something_is_not_the_figure_place() -> None:
+    body = "庄浪县的梯田做法在全省推广;发放扶贫小额信贷2.1亿元。全省第一,全县贫困发生率降至0.5%。"
+    assert region_of(body, title="庄浪县扶贫纪实") == [("庄浪县", "甘肃省"), ("庄浪县", "甘肃省")]

@@ -107,7 +107,9 @@ class _Doc:
             site_tokens=tokens(source_site) if source_site else (),
         )
         region_anaphors = rg.anaphors()
-        self.anaphors = [(a, w) for w, a, _ in self.tokens if w in region_anaphors]
+        # 全省 in "在全省推广", "全市第一" ranks or spreads something: no place of a figure
+        self.anaphors = [(a, w) for w, a, e in self.tokens
+                         if w in region_anaphors and not rg.is_attribute(body, e)]
         self.anaphor_starts = [a for a, _ in self.anaphors]
         self.cues = ru.find_cues(body, self.tokens, self.lx)
         self.cue_ends = [c.end for c in self.cues]

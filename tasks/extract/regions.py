@@ -243,7 +243,7 @@ def region_words() -> dict:
         words = yaml.safe_load(fh)
     words["dateline_after"] = re.compile(words["dateline_after"])
     words["multi_region"] = re.compile("|".join(f"(?:{p})" for p in words["multi_region"]))
-    words["national_attributive"] = tuple(words["national_attributive"])
+    words["attributive"] = tuple(words["attributive"])
     words["national_sources"] = tuple(words["national_sources"])
     words["village_followers"] = tuple(words["village_followers"])
     words["village_endings"] = tuple(words["village_endings"])
@@ -442,15 +442,21 @@ def _not_places(body: str, mentions: list[Mention]) -> None:
     national body as the source of something (争取国务院扶贫办资金)."""
     words = region_words()
     openers, after = tuple(words["dateline_openers"]), words["dateline_after"]
-    attributive, sources = words["national_attributive"], words["national_sources"]
+    sources = words["national_sources"]
     for m in mentions:
         if body.endswith(openers, 0, m.start) or after.match(body, m.end):
             m.role = "dateline"
         elif m.region is not None and m.region.level == "national":
-            if body.startswith(attributive, m.end):
+            if is_attribute(body, m.end):
                 m.role = "attribute"
             elif body.endswith(sources, 0, m.start):
                 m.role = "partner"
+
+
+def is_attribute(body: str, end: int) -> bool:
+    """Whether 全国/全省/全市 … ending at ``end`` ranks or qualifies what follows
+    (全国先进集体, 全省第一, 在全市推广) instead of being a figure's place."""
+    return body.startswith(region_words()["attributive"], end)
 
 
 def _addresses(body: str, mentions: list[Mention]) -> None:
