@@ -329,15 +329,25 @@ def _anaphor_words() -> frozenset[str]:
 
 def find_mentions(tokens: Iterable[tuple[str, int, int]], gaz: Gazetteer) -> list[Mention]:
     """Tokens that name a place; a token that merely starts with an official
-    name (jieba's "贵州省政府", "平凉市委") yields that name."""
+    name (jieba's "贵州省政府", "平凉市委") yields that name. A short name
+    ending like a village (马村 of 马村区) right after a word that is no place
+    is the end of a village's name (野 + 马村): a name ending in 村 is a village."""
     out = []
     lookup = gaz._lookup
     anaphors = _anaphor_words()
-    for word, start, end in tokens:
+    endings = region_words()["village_endings"]
+    prev: tuple[str, int, int] | None = None
+    for tok in tokens:
+        word, start, end = tok
+        before, prev = prev, tok
         if word in anaphors:
             continue  # 全州 ("the whole prefecture") is no mention of 全州县
         cands = lookup.get(word)
         if cands:
+            if (word.endswith(endings) and word not in gaz._names and before is not None
+                    and before[2] == start and CJK_RUN.fullmatch(before[0])
+                    and before[0] not in lookup):
+                continue
             out.append(Mention(start, end, word, tuple(cands)))
             continue
         if len(word) < 4:
