@@ -245,6 +245,7 @@ def region_words() -> dict:
     words["multi_region"] = re.compile("|".join(f"(?:{p})" for p in words["multi_region"]))
     words["attributive"] = tuple(words["attributive"])
     words["national_sources"] = tuple(words["national_sources"])
+    words["province_kinds"] = tuple(words["province_kinds"])
     words["village_followers"] = tuple(words["village_followers"])
     words["village_endings"] = tuple(words["village_endings"])
     words["locators"] = tuple(words["locators"])
@@ -395,6 +396,20 @@ def _pick(cands: Sequence[Region], province: str | None) -> tuple[Region | None,
 def _ambiguous(pool: Sequence[Region]) -> str:
     names = "/".join(sorted({f"{c.province}{c.prefecture or ''}{c.name}" for c in pool}))
     return f"ambiguous: {len(pool)} places ({names})"
+
+
+def _province_kinds(body: str, mentions: Sequence[Mention]) -> tuple[str, ...]:
+    """The kinds of province (自治区) the page speaks of without a name
+    (落实自治区部署, 自治区扶贫办): its own province is one of that kind."""
+    out = []
+    for word in region_words()["province_kinds"]:
+        i = body.find(word)
+        while i != -1:
+            if not any(m.start <= i < m.end for m in mentions):
+                out.append(word)
+                break
+            i = body.find(word, i + 1)
+    return tuple(out)
 
 
 def _pick_township(
@@ -685,8 +700,10 @@ def resolve_document(
         if m.region and m.role in ("subject", "member")
         for a in gaz.ancestors(m.region)
     }
+    kinds = () if province else _province_kinds(body, mentions)
     for m in towns:
-        m.region, m.note = _pick_township(m.candidates, context, province)
+        cands = [c for c in m.candidates if gaz.province_row(c).name.endswith(kinds)]
+        m.region, m.note = _pick_township(cands or m.candidates, context, province)
     subject = _subject(gaz, titled, mentions, lead_chars)
     if subject is not None and subject.level != "national":
         province = subject.code[:2] + "0" * 10
