@@ -186,3 +186,12 @@ def test_a_national_body_stands_for_the_country_unless_it_is_a_source() -> None:
     assert [(f.indicator, f.region) for f in got] == [
         ("poor_counties", "全国"), ("fiscal_poverty_fund", "镇原县")
     ]
+
+
+def test_a_national_sentence_ending_on_another_place_does_not_carry() -> None:
+    # past the lead, where only the places and the figures' sentences are segmented
+    body = ("昭觉县脱贫纪实。\n" + "驻村干部走村入户,宣讲政策,帮助群众发展产业。" * 15 + "\n"
+            "中国要在2020年让所有贫困县全部脱贫摘帽,为此当地政府决定把山上的这个村庄连同该村的全部"
+            "农户整体搬迁到县城安置点。如今贫困人口已减少到120人。")
+    got = extract(body, published=PUB).facts
+    assert [(f.value, f.region) for f in got] == [(120.0, "昭觉县")]

@@ -148,10 +148,13 @@ class _Doc:
         i = bisect.bisect_right(self.sentence_starts, sent.start) - 2
         if i < 0 or self.sentences[i].paragraph != sent.paragraph:
             return None
-        m, ana = self._place_before(self.sentences[i], sent.start)
+        m = self.regions.before(self.sentences[i].start, sent.start)
         if m is None or m.region is None or m.region.level != "national":
             return None
-        return m if ana is None or ana[0] < m.start else None
+        # an anaphor after it (…,当地政府决定将该村搬迁。) ends the sentence on
+        # another place; the string test also sees the text left unsegmented
+        rest = self.body[m.end : sent.start]
+        return None if any(w in rest for w in rg.anaphors()) else m
 
     def _bracketed(self, q: Quantity) -> bool:
         """A quantity alone in brackets (749人 in "259户(749人)"): the second
