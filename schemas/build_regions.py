@@ -61,7 +61,12 @@ ETHNIC = (
     "普米|塔吉克|怒|乌孜别克|俄罗斯|鄂温克|德昂|保安|裕固|京|塔塔尔|独龙|鄂伦春|赫哲|门巴|"
     "珞巴|基诺|各"
 )
-AUTONOMOUS = re.compile(rf"^(.+?)(?:(?:{ETHNIC})族?)+自治(州|县|旗|区)$")
+AUTONOMOUS = re.compile(rf"^(.{{2,}}?)(?:(?:{ETHNIC})族?)+自治(州|县|旗|区)$")
+# units named after their one people (东乡族自治县, 鄂温克族自治旗): the short
+# name is the people's name, as in 东乡县
+SELF_NAMED = re.compile(rf"^({ETHNIC})族?自治(?:州|县|旗)$")
+# ethnic districts of a city (管城回族区): the short name drops the people
+ETHNIC_DISTRICT = re.compile(rf"^(.+?)(?:(?:{ETHNIC})族)+区$")
 SUFFIXES = ("特别行政区", "自治区", "林区", "新区", "地区", "省", "市", "县", "区", "旗", "盟")
 
 # Short names that are also everyday words (or far more often mean something
@@ -76,6 +81,7 @@ _COMMON = """
 天山 九龙 石棉 大名 长子 运河 小店 回民 武功 宝塔 中方 会同 洞口 来宾 天涯 威信 阿里 清流
 马尾 三元 石狮 光泽 台前 博爱 民权 二七 桃源 紫金 南岸 石柱 安康 高台 白银 金川 黄龙 麒麟
 太白 海棠 盘龙 惠民 南海 白沙 平山 平定 沙河 清河 合山 大安 长宁 普安 安化 新化 宁海 宜章
+清新
 """
 COMMON_WORDS = frozenset(_COMMON.split())
 
@@ -101,13 +107,14 @@ def level_of(code: str) -> str:
 
 def short_name(name: str) -> str:
     """Name without its administrative suffix; '' when nothing sensible is left."""
-    m = AUTONOMOUS.match(name)
+    m = AUTONOMOUS.match(name) or SELF_NAMED.match(name) or ETHNIC_DISTRICT.match(name)
     if m:
         base = m.group(1)
     else:
         base = name
         for suf in SUFFIXES:
-            if name.endswith(suf) and len(name) > len(suf):
+            # 西林区 is 西林 of 区, not 西 of 林区
+            if name.endswith(suf) and len(name) >= len(suf) + 2:
                 base = name[: -len(suf)]
                 break
     return base if len(base) >= 2 and base != name else ""

@@ -144,3 +144,54 @@ def test_a_named_group_speaks_for_the_rest_of_its_sentence() -> None:
                  published=date(2020, 1, 20))
     assert ex.facts == []
     assert [s.reason for s in ex.skips] == ["multi_region", "multi_region"]
+
+
+def test_zhongguo_on_a_provincial_page_is_the_country() -> None:
+    body = ("定西市脱贫攻坚回顾。2013年底,中国仍有8249万农村贫困人口。"
+            "同年定西市贫困人口减少到46万人。")
+    got = extract(body, published=PUB).facts
+    assert [(f.value, f.region) for f in got] == [(82490000.0, "全国"), (460000.0, "定西市")]
+    body = "定西市脫貧攻堅回顧。2015年,中國還有5000萬人沒有脫貧,定西市貧困人口還有20萬人。"
+    got = extract(body, published=PUB).facts
+    assert [(f.value, f.region) for f in got] == [(50000000.0, "全国"), (200000.0, "定西市")]
+
+
+def test_a_company_named_after_the_country_is_not_the_country() -> None:
+    body = "定西市脱贫攻坚回顾。中国石化累计投入帮扶资金3000万元。"
+    got = extract(body, published=PUB).facts
+    assert [(f.indicator, f.region) for f in got] == [("assistance_fund", "定西市")]
+
+
+def test_a_sentence_naming_no_place_after_a_national_one_is_still_national() -> None:
+    body = ("黄石市脱贫攻坚成效显著。\n"
+            "党的十八大以来,全国建档立卡贫困人口累计减少9300万人。贫困发生率由10.2%下降到0.6%。\n"
+            "黄石市贫困发生率降至0.1%。")
+    got = extract(body, published=PUB).facts
+    assert [(f.value, f.region) for f in got] == [
+        (93000000.0, "全国"), (10.2, "全国"), (0.6, "全国"), (0.1, "黄石市")
+    ]
+
+
+def test_a_county_named_in_passing_does_not_carry_to_the_next_sentence() -> None:
+    body = "平凉市脱贫攻坚。静宁县有贫困村128个。贫困发生率降至1.2%。"
+    got = extract(body, published=PUB).facts
+    assert [(f.value, f.region) for f in got] == [(128.0, "静宁县"), (1.2, "平凉市")]
+
+
+def test_a_national_body_stands_for_the_country_unless_it_is_a_source() -> None:
+    body = ("庆阳市脱贫攻坚纪实。今年初,国务院扶贫开发领导小组对未摘帽的52个贫困县挂牌督战。"
+            "镇原县是国务院扶贫办挂牌督战的52个贫困县之一。"
+            "镇原县去年争取国务院扶贫办财政专项扶贫资金5000万元。")
+    got = extract(body, published=PUB).facts
+    assert [(f.indicator, f.region) for f in got] == [
+        ("poor_counties", "全国"), ("fiscal_poverty_fund", "镇原县")
+    ]
+
+
+def test_a_national_sentence_ending_on_another_place_does_not_carry() -> None:
+    # past the lead, where only the places and the figures' sentences are segmented
+    body = ("昭觉县脱贫纪实。\n" + "驻村干部走村入户,宣讲政策,帮助群众发展产业。" * 15 + "\n"
+            "中国要在2020年让所有贫困县全部脱贫摘帽,为此当地政府决定把山上的这个村庄连同该村的全部"
+            "农户整体搬迁到县城安置点。如今贫困人口已减少到120人。")
+    got = extract(body, published=PUB).facts
+    assert [(f.value, f.region) for f in got] == [(120.0, "昭觉县")]

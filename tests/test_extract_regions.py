@@ -169,3 +169,46 @@ def test_whole_prefecture_is_no_county_of_that_name() -> None:
     body = "临夏回族自治州扶贫工作会议召开。全州累计减少贫困人口35万人。"
     [fact] = extract(body, published=date(2019, 5, 1)).facts
     assert fact.region == "临夏回族自治州"
+
+
+def test_every_autonomous_unit_and_region_answers_to_its_short_name(gaz) -> None:
+    # the place's own name may end in a people's character (西藏, 融水, 长白) or be the
+    # people's name itself (东乡族自治县); a 区 may end in 林 or 新 (西林区)
+    for full, short in [("西藏自治区", "西藏"), ("内蒙古自治区", "内蒙古"),
+                        ("融水苗族自治县", "融水"), ("长白朝鲜族自治县", "长白"),
+                        ("东乡族自治县", "东乡"), ("鄂温克族自治旗", "鄂温克"),
+                        ("管城回族区", "管城"), ("西林区", "西林")]:
+        assert full in [r.name for r in gaz.lookup(short)], short
+    body = "西藏全区贫困发生率降至0.5%以下。内蒙古累计减少贫困人口80万人。"
+    assert region_of(body) == [("西藏自治区", "西藏自治区"), ("内蒙古自治区", "内蒙古自治区")]
+
+
+def test_a_former_name_two_places_share_is_settled_by_the_page_province() -> None:
+    # 东乡县 is both the everyday name of Gansu's 东乡族自治县 and the former name
+    # of Jiangxi's 东乡区 (抚州)
+    gansu = "临夏州东乡县推进易地搬迁。东乡县累计搬迁贫困群众2100户。"
+    assert region_of(gansu) == [("东乡族自治县", "甘肃省")]
+    jiangxi = "抚州市东乡县精准扶贫。东乡县2015年有贫困村41个。"
+    ex = extract(jiangxi, published=date(2016, 3, 1))
+    assert [(f.region, f.region_code) for f in ex.facts] == [("东乡县", "361003000000")]
+
+
+def test_a_county_heading_a_counted_group_with_a_modifier_is_a_member() -> None:
+    body = "今天,云南省宣布镇雄县等最后9个县退出贫困县序列。"
+    assert region_of(body, title="云南脱贫攻坚") == [("云南省", "云南省")]
+
+
+def test_a_count_of_counties_is_never_one_county() -> None:
+    # the county only says which group it belongs to; the group is the page's place
+    body = "昭觉县是当地11个国家级贫困县之一。"
+    got = extract(body, title="凉山州脱贫纪实", published=PUB).facts
+    assert [(f.indicator, f.region) for f in got] == [("poor_counties", "凉山彝族自治州")]
+    # with no page place containing it, the place right above it
+    body = "记者手记。悬崖村所在的昭觉县,正是其辖内七个国家级贫困县之一。"
+    got = extract(body, published=PUB).facts
+    assert [(f.indicator, f.region) for f in got] == [("poor_counties", "凉山彝族自治州")]
+
+
+def test_quan_sheng_ranking_or_spreading_something_is_not_the_figure_place() -> None:
+    body = "庄浪县的梯田做法在全省推广;发放扶贫小额信贷2.1亿元。全省第一,全县贫困发生率降至0.5%。"
+    assert region_of(body, title="庄浪县扶贫纪实") == [("庄浪县", "甘肃省"), ("庄浪县", "甘肃省")]

@@ -141,3 +141,15 @@ def test_persons_after_households_across_a_comma_are_the_same_count() -> None:
     got = {(f.indicator, f.value, f.region) for f in facts(body)}
     assert ("total_population", 15870, "白水镇") in got
     assert ("lifted_population", 433, "白水镇") in got
+
+
+def test_a_shared_township_name_is_settled_by_the_kind_of_province_the_page_speaks_of() -> None:
+    # 大良镇 is in 天津 and in 广西 (柳州); the page names neither, but only an
+    # autonomous region has an 自治区 government to carry out its plans
+    body = ("镇党委认真落实自治区、市、县决策部署。\n"
+            "大良镇总面积126平方公里,全镇建档立卡贫困户640户2710人。")
+    got = extract(body, published=date(2020, 5, 1)).facts
+    assert {(f.region, f.province) for f in got} == {("大良镇", "广西壮族自治区")}
+    # without the clue the name stays unresolved rather than guessed
+    got = extract(body.replace("自治区、", ""), published=date(2020, 5, 1)).facts
+    assert got and all(f.region_code is None for f in got)

@@ -115,3 +115,24 @@ def test_a_village_named_by_its_committee_is_the_village() -> None:
     )
     got = facts(body)
     assert got and {f.region for f in got} == {"石桥村"}
+
+
+def test_quan_cun_before_the_village_it_describes_is_that_village() -> None:
+    # the village is named after its figures, as an apposition of the sentence
+    body = (
+        "驻村干部讲述帮扶故事。\n"
+        "全村186户702人,贫困人口45户160人,地处六盘山区的甘肃省庄浪县韩店镇石门村,"
+        "是许多贫困村的写照。"
+    )
+    got = facts(body)
+    assert len(got) == 3
+    assert {f.region for f in got} == {"石门村"}
+    assert all(f.region_code and f.region_code.startswith("620825104000") for f in got)
+
+
+def test_a_village_name_ending_in_a_district_short_name_is_no_district() -> None:
+    # 马村 is the short name of 焦作's 马村区; 白马村 is a village
+    got = facts("云南白马村距镇中心20公里。白马村人均纯收入达到9000元。")
+    assert [f.region for f in got] == ["云南省"]
+    got = facts("焦作马村2018年贫困发生率降至0.3%。")
+    assert [f.region for f in got] == ["马村区"]

@@ -107,7 +107,9 @@ class _Doc:
             site_tokens=tokens(source_site) if source_site else (),
         )
         region_anaphors = rg.anaphors()
-        self.anaphors = [(a, w) for w, a, _ in self.tokens if w in region_anaphors]
+        # 全省 in "在全省推广", "全市第一" ranks or spreads something: no place of a figure
+        self.anaphors = [(a, w) for w, a, e in self.tokens
+                         if w in region_anaphors and not rg.is_attribute(body, e)]
         self.anaphor_starts = [a for a, _ in self.anaphors]
         self.cues = ru.find_cues(body, self.tokens, self.lx)
         self.cue_ends = [c.end for c in self.cues]
@@ -135,6 +137,24 @@ class _Doc:
             if i >= 0 and p < self.sentences[i].end:
                 hit.add(i)
         return [self.sentences[i] for i in sorted(hit)]
+
+    def _national_before(self, sent: Span) -> rg.Mention | None:
+        """The country, when the sentence before ``sent`` in its paragraph
+        ended on it: a sentence naming no place goes on about the country
+        ("全国原有832个贫困县…。贫困发生率由10.2%降至0.6%" on a city's page),
+        as a page's background on the nation runs over several sentences. A
+        smaller place named in passing does not carry: the page's own place
+        comes back."""
+        i = bisect.bisect_right(self.sentence_starts, sent.start) - 2
+        if i < 0 or self.sentences[i].paragraph != sent.paragraph:
+            return None
+        m = self.regions.before(self.sentences[i].start, sent.start)
+        if m is None or m.region is None or m.region.level != "national":
+            return None
+        # an anaphor after it (…,当地政府决定将该村搬迁。) ends the sentence on
+        # another place; the string test also sees the text left unsegmented
+        rest = self.body[m.end : sent.start]
+        return None if any(w in rest for w in rg.anaphors()) else m
 
     def _bracketed(self, q: Quantity) -> bool:
         """A quantity alone in brackets (749人 in "259户(749人)"): the second
@@ -211,16 +231,21 @@ class _Doc:
         return first.start if first is not m else None
 
     def region_for(
-        self, sent: Span, anchor: int
+        self, sent: Span, anchor: int, unit: str | None = None
     ) -> tuple[str | None, str | None, str | None, str | None]:
+        """(name, code, province, note) of the place a figure at ``anchor`` is
+        about; a count of places (``unit`` county or village) is about a place
+        above that level."""
         m, ana = self._place_before(sent, anchor)
         listed = self._enumeration_start(m, anchor) if m is not None else None
         if listed is not None:
             m, ana = self._place_before(sent, listed)
+        if m is None and ana is None:
+            m = self._national_before(sent)
         region, note = None, None
         if ana is not None and (m is None or ana[0] > m.start):
             para_start = self.paragraph_starts.get(sent.paragraph, sent.start)
-            region, note = rg.resolve_anaphor(ana[1], self.regions, para_start, anchor)
+            region, note = rg.resolve_anaphor(ana[1], self.regions, para_start, anchor, sent.end)
         elif m is not None:
             region, note = m.region, m.note
             if region is None:
@@ -231,6 +256,7 @@ class _Doc:
                 note = "no region named in the document"
         if region is None:
             return None, None, None, note
+        region = rg.counting_region(region, unit, self.regions)
         # a former name stays as the page wrote it (华亭县 in 2016); the code is today's
         written = m is not None and m.region is region and m.text in region.aliases
         name = m.text if m is not None and written else region.name
@@ -420,7 +446,7 @@ class _Doc:
         confidence = ru.RULE_CONFIDENCE[rule]
         if any(w in before for w in lx.beneficiary):
             confidence -= 0.15
-        region, region_code, province, note = self.region_for(sent, ev_start)
+        region, region_code, province, note = self.region_for(sent, ev_start, ind.unit)
         if region is None:
             confidence -= 0.1
         when = self._time(sent, q, ind, ev_end)

@@ -41,6 +41,8 @@ JOINERS = ("、", "和", "及", "与", "以及", "")
 SUFFIX_CHARS = frozenset("省市县区州旗盟")
 NUMERAL_START = re.compile(r"[\d零〇一二两三四五六七八九十]")
 CLAUSE_END = re.compile(r"[,，;；。:：!！?？、\s]")
+# 某县等9个县, 某县等最后9个县, 某县等首批12个县: the place heads a counted group
+ENUM_TAIL = re.compile(r"等[\u4e00-\u9fff]{0,2}?[\d零〇一二两三四五六七八九十]")
 YEAR_START = re.compile(r"(?:\d{4}|[〇零一二三四五六七八九]{4})年")  # 华亭县2016年…: no count
 CJK_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}")
 LINE_TAGS = re.compile(r"[<〈【\[(（][^>〉】\])）]{0,6}[>〉】\])）]")
@@ -241,7 +243,9 @@ def region_words() -> dict:
         words = yaml.safe_load(fh)
     words["dateline_after"] = re.compile(words["dateline_after"])
     words["multi_region"] = re.compile("|".join(f"(?:{p})" for p in words["multi_region"]))
-    words["national_attributive"] = tuple(words["national_attributive"])
+    words["attributive"] = tuple(words["attributive"])
+    words["national_sources"] = tuple(words["national_sources"])
+    words["province_kinds"] = tuple(words["province_kinds"])
     words["village_followers"] = tuple(words["village_followers"])
     words["village_endings"] = tuple(words["village_endings"])
     words["locators"] = tuple(words["locators"])
@@ -326,15 +330,25 @@ def _anaphor_words() -> frozenset[str]:
 
 def find_mentions(tokens: Iterable[tuple[str, int, int]], gaz: Gazetteer) -> list[Mention]:
     """Tokens that name a place; a token that merely starts with an official
-    name (jieba's "贵州省政府", "平凉市委") yields that name."""
+    name (jieba's "贵州省政府", "平凉市委") yields that name. A short name
+    ending like a village (马村 of 马村区) right after a word that is no place
+    is the end of a village's name (野 + 马村): a name ending in 村 is a village."""
     out = []
     lookup = gaz._lookup
     anaphors = _anaphor_words()
-    for word, start, end in tokens:
+    endings = region_words()["village_endings"]
+    prev: tuple[str, int, int] | None = None
+    for tok in tokens:
+        word, start, end = tok
+        before, prev = prev, tok
         if word in anaphors:
             continue  # 全州 ("the whole prefecture") is no mention of 全州县
         cands = lookup.get(word)
         if cands:
+            if (word.endswith(endings) and word not in gaz._names and before is not None
+                    and before[2] == start and CJK_RUN.fullmatch(before[0])
+                    and before[0] not in lookup):
+                continue
             out.append(Mention(start, end, word, tuple(cands)))
             continue
         if len(word) < 4:
@@ -384,6 +398,20 @@ def _ambiguous(pool: Sequence[Region]) -> str:
     return f"ambiguous: {len(pool)} places ({names})"
 
 
+def _province_kinds(body: str, mentions: Sequence[Mention]) -> tuple[str, ...]:
+    """The kinds of province (自治区) the page speaks of without a name
+    (落实自治区部署, 自治区扶贫办): its own province is one of that kind."""
+    out = []
+    for word in region_words()["province_kinds"]:
+        i = body.find(word)
+        while i != -1:
+            if not any(m.start <= i < m.end for m in mentions):
+                out.append(word)
+                break
+            i = body.find(word, i + 1)
+    return tuple(out)
+
+
 def _pick_township(
     cands: Sequence[Region], context: set[str], province: str | None
 ) -> tuple[Region | None, str | None]:
@@ -426,7 +454,7 @@ def _roles(body: str, mentions: list[Mention], partner_markers: Sequence[str]) -
             (len(group) > 1 and NUMERAL_START.match(tail)
              and not YEAR_START.match(body, group[-1].end))
             or (tail[:1] in ("、", "和") and NUMERAL_START.match(tail[3:4] or tail[2:3]))
-            or (tail[:1] == "等" and NUMERAL_START.match(tail[1:2]))
+            or ENUM_TAIL.match(body, group[-1].end)
         ):
             role = "member"
         for m in group:
@@ -435,17 +463,25 @@ def _roles(body: str, mentions: list[Mention], partner_markers: Sequence[str]) -
 
 
 def _not_places(body: str, mentions: list[Mention]) -> None:
-    """Datelines (本报北京5月28日电) and 全国 as an attribute (全国先进集体)."""
+    """Datelines (本报北京5月28日电), 全国 as an attribute (全国先进集体) and a
+    national body as the source of something (争取国务院扶贫办资金)."""
     words = region_words()
     openers, after = tuple(words["dateline_openers"]), words["dateline_after"]
-    attributive = words["national_attributive"]
+    sources = words["national_sources"]
     for m in mentions:
         if body.endswith(openers, 0, m.start) or after.match(body, m.end):
             m.role = "dateline"
-        elif m.region is not None and m.region.level == "national" and body.startswith(
-            attributive, m.end
-        ):
-            m.role = "attribute"
+        elif m.region is not None and m.region.level == "national":
+            if is_attribute(body, m.end):
+                m.role = "attribute"
+            elif body.endswith(sources, 0, m.start):
+                m.role = "partner"
+
+
+def is_attribute(body: str, end: int) -> bool:
+    """Whether 全国/全省/全市 … ending at ``end`` ranks or qualifies what follows
+    (全国先进集体, 全省第一, 在全市推广) instead of being a figure's place."""
+    return body.startswith(region_words()["attributive"], end)
 
 
 def _addresses(body: str, mentions: list[Mention]) -> None:
@@ -664,8 +700,10 @@ def resolve_document(
         if m.region and m.role in ("subject", "member")
         for a in gaz.ancestors(m.region)
     }
+    kinds = () if province else _province_kinds(body, mentions)
     for m in towns:
-        m.region, m.note = _pick_township(m.candidates, context, province)
+        cands = [c for c in m.candidates if gaz.province_row(c).name.endswith(kinds)]
+        m.region, m.note = _pick_township(cands or m.candidates, context, province)
     subject = _subject(gaz, titled, mentions, lead_chars)
     if subject is not None and subject.level != "national":
         province = subject.code[:2] + "0" * 10
@@ -782,16 +820,31 @@ def _local_subject(
     return best
 
 
+def counting_region(region: Region, unit: str | None, doc: DocRegions) -> Region:
+    """The place a count of counties or villages is about. A county cannot
+    hold seven counties: when the figure's place is at (or below) the level
+    counted (A县和B县两个贫困县, 某县是…辖内七个贫困县之一), the count belongs
+    to the page's place if that contains it, else to the place right above."""
+    rank = LEVEL_RANK.get(unit or "")
+    if rank is None or LEVEL_RANK[region.level] < rank:
+        return region
+    above = [r for r in doc.gazetteer.ancestors(region)[1:] if LEVEL_RANK[r.level] < rank]
+    if doc.subject is not None and doc.subject in above:
+        return doc.subject
+    return above[0] if above else region
+
+
 def resolve_anaphor(
-    word: str, doc: DocRegions, paragraph_start: int, position: int
+    word: str, doc: DocRegions, paragraph_start: int, position: int, sentence_end: int = 0
 ) -> tuple[Region | None, str | None]:
     """全市/全县/全镇/全村/该县/全省 … -> the region it stands for, with a note when unsure.
 
     The subject place or one of its parents when its name fits (全区 on a
     township's page is that township's district), then the source site's place
     and its parents (我县 on a county's website); else the latest place of that
-    kind named in the paragraph. A township or village word never falls back
-    to a larger place: its figure is not the county's.
+    kind named in the paragraph, else the first one named later in the
+    sentence (全村252户…,某镇某村是…). A township or village word never falls
+    back to a larger place: its figure is not the county's.
     """
     suffix = anaphors()[word]
     subject = doc.subject
@@ -813,6 +866,11 @@ def resolve_anaphor(
         if m.region is not None and m.region.name.endswith(suffix):
             return m.region, None
         i -= 1
+    for m in doc.mentions[bisect.bisect_left(doc.mentions, position, key=attrgetter("start")) :]:
+        if m.start >= sentence_end:
+            break
+        if m.region is not None and m.region.name.endswith(suffix):
+            return m.region, None
     if suffix in LOCAL_SUFFIXES:
         return None, f"{word}: the page names no {suffix}"
     return subject, f"{word} taken as the document subject {subject.name}"
