@@ -66,10 +66,13 @@ RUN_KEYS = ("pages_in", "pages_unchanged", "documents_loaded", "pages_rejected",
 def run_pipeline(
     sources: list[str], db: Path, batch_size: int, reprocess: bool = False, *,
     run_id: str | None = None,
+    on_start: Callable[[], None] | None = None,
     follow: Callable[[Path], AbstractContextManager[object]] | None = None,
 ) -> dict[str, Any]:
-    """Run the flow in this process. ``follow`` watches the run's staging folder
-    (given ``run_id``) while the flow runs."""
+    """Run the flow in this process. ``on_start`` is called once the warehouse and a
+    configured Prefect API have passed their checks (a run that cannot start announces
+    nothing); ``follow`` watches the run's staging folder (given ``run_id``) while the
+    flow runs."""
     from fupin.api_server import run_scoped_api
     from fupin.tasks.sources import names_at_most
     from fupin.tasks.warehouse import check_writable
@@ -77,6 +80,8 @@ def run_pipeline(
 
     check_writable(db)  # before any page is pulled, not after the work is done
     with run_scoped_api() as api:
+        if on_start:
+            on_start()
         from fupin.flows.etl import etl
 
         # Surely needed (every page is new): GE imports while the API finishes booting.
@@ -164,8 +169,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     text = not args.json or args.verbose
     notes = sys.stdout if text else sys.stderr  # --json keeps stdout for the JSON
     run_id = new_run_id()
-    print(f"run {run_id} → {args.db}", file=notes, flush=True)
     server = os.environ.get("PREFECT_API_URL")  # a server of the user's, not a temporary one
+
+    def on_start() -> None:
+        print(f"run {run_id} → {args.db}", file=notes, flush=True)
 
     def on_flow_run(flow_run_id: str) -> None:
         if server:
@@ -179,7 +186,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         with stop_on_signals():  # SIGINT/SIGTERM: children ended, staging removed, exit 130/143
             summary = run_pipeline(args.sources, Path(args.db), args.batch_size, args.reprocess,
-                                   run_id=run_id, follow=follow)
+                                   run_id=run_id, on_start=on_start, follow=follow)
     except ApiStartError as exc:
         print(f"fupin: {exc}", file=sys.stderr)
         return EXIT_FAILED
