@@ -32,6 +32,7 @@ from fupin.settings import (  # noqa: E402
 )
 from fupin.tasks.summary import (  # noqa: E402
     EXIT_BUSY,
+    EXIT_FAILED,
     EXIT_NOTHING_LOADED,
     EXIT_OK,
     EXIT_PARTIAL,
@@ -43,7 +44,6 @@ from fupin.tasks.summary import (  # noqa: E402
 
 configure_environment()
 
-EXIT_FAILED = 1  # the run itself failed (the Prefect API did not start, an unexpected error)
 QUERIES_DIR = SQL_DIR / "queries"
 
 
@@ -159,6 +159,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from fupin.interrupt import stop_on_signals
     from fupin.tasks.run_folders import new_run_id
     from fupin.tasks.sources import sources_file_problems
+    from fupin.tasks.warehouse import WarehouseBusy
 
     problems = sources_file_problems(args.sources)
     if problems:  # before any work: a bad option would fail or stall pages mid-run
@@ -191,7 +192,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"fupin: {exc}", file=sys.stderr)
         return EXIT_FAILED
     summary["seconds"] = time.monotonic() - STARTED
-    reasons = run_reasons(Path(args.db), summary["run_id"])
+    try:
+        reasons = run_reasons(Path(args.db), summary["run_id"])
+    except WarehouseBusy:  # the run is loaded; only its reasons cannot be read just now
+        print(f"fupin: the warehouse is busy; the reasons of run {run_id} are in "
+              "rejected_pages and quarantined_facts", file=sys.stderr)
+        reasons = {"rejected": [], "quarantined": []}
     if text:
         print(
             "pages: {pages_in:,} in = {pages_unchanged:,} unchanged + {documents_loaded:,} loaded"

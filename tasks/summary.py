@@ -97,6 +97,7 @@ def validation_markdown(results: list[dict[str, Any]], docs: Path | None) -> str
 
 # Exit codes of `fupin run`: what a cron job or a shell script can act on.
 EXIT_OK = 0  # every page loaded or unchanged
+EXIT_FAILED = 1  # the run failed: the Prefect API did not start, or an unexpected error
 EXIT_USAGE = 2  # a bad argument, setting or input file; nothing was done
 EXIT_BUSY = 3  # another process held the warehouse past FUPIN_LOCK_WAIT
 EXIT_PARTIAL = 4  # the run loaded, but some pages were rejected
