@@ -122,6 +122,7 @@ class RunWatcher:
                 TimeRemainingColumn(),
                 console=_CursorKeepingConsole(file=self.stream),
                 refresh_per_second=4,
+                redirect_stdout=False,  # stdout may be a pipe to a program, never the display
             )
             self._tasks = {stage: self._display.add_task(stage, total=p.batches, pages="")
                            for stage in ("fetched", "extracted")}
