@@ -21,7 +21,7 @@ from http_server import Reply, always, serve
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples" / "pages"
 FUPIN = Path(sys.executable).with_name("fupin")
-PARTIAL, NOTHING_LOADED = 4, 5  # README "Exit status"
+PARTIAL, NOTHING_LOADED = 4, 5  # README: its exit status table
 
 pytestmark = pytest.mark.slow
 
