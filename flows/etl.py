@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fupin.settings import configure_environment, default_db, home_dir
+from fupin.settings import configure_environment, default_db, staging_dir
 
 configure_environment()
 
@@ -39,14 +39,16 @@ def etl(
     db: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     reprocess: bool = False,
+    run_id: str | None = None,
 ) -> dict[str, Any]:
     """Pull SOURCES into the warehouse ``db`` and return the run summary.
 
     ``reprocess`` cleans, extracts and validates pages again even when their bytes
-    are unchanged (after a taxonomy or rule change).
+    are unchanged (after a taxonomy or rule change). ``run_id`` names the run (a new
+    id when not given).
     """
     db = str(db or default_db())
-    plan = t.discover(sources, db, str(home_dir() / "staging"), batch_size, reprocess)
+    plan = t.discover(sources, db, str(staging_dir()), batch_size, reprocess, run_id)
     refs = plan["refs"]
     try:
         with local_workers(min(local_worker_count(), len(refs))):

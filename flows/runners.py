@@ -20,35 +20,31 @@ import os
 
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
+from fupin.settings import parse_task_runner, task_runner
 from fupin.tasks.workers import default_workers
 
 
-def _spec(spec: str | None = None) -> str:
-    return (spec or os.environ.get("FUPIN_TASK_RUNNER") or "threads").strip()
+def _kind_and_arg(spec: str | None = None) -> tuple[str, str]:
+    return parse_task_runner(spec) if spec else task_runner()
 
 
 def local_worker_count(spec: str | None = None) -> int:
     """Worker processes the flow's own process should start: only the thread runner uses them."""
-    return default_workers() if _spec(spec).partition(":")[0] == "threads" else 1
+    return default_workers() if _kind_and_arg(spec)[0] == "threads" else 1
 
 
 def make_task_runner(spec: str | None = None) -> TaskRunner:
-    spec = _spec(spec)
-    kind, _, arg = spec.partition(":")
+    kind, arg = _kind_and_arg(spec)
     if kind == "threads":
         return ThreadPoolTaskRunner(max_workers=int(arg) if arg else 2 * default_workers() + 2)
     if kind == "processes":
         return ProcessPoolTaskRunner(max_workers=int(arg) if arg else os.cpu_count())
-    if kind == "dask":
-        from prefect_dask import DaskTaskRunner
+    from prefect_dask import DaskTaskRunner  # the only kind left: dask
 
-        if arg:
-            return DaskTaskRunner(address=arg)
-        workers = os.cpu_count() or 1
-        return DaskTaskRunner(
-            cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
-                            "processes": True, "dashboard_address": None}
-        )
-    raise ValueError(
-        f"unknown task runner {spec!r}: use threads, processes[:N], dask or dask:ADDRESS"
+    if arg:
+        return DaskTaskRunner(address=arg)
+    workers = os.cpu_count() or 1
+    return DaskTaskRunner(
+        cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
+                        "processes": True, "dashboard_address": None}
     )

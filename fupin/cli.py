@@ -2,21 +2,49 @@
 
 from __future__ import annotations
 
-import argparse
-import csv
-import json
-import logging
-import os
-import sys
-import tempfile
-from collections.abc import Sequence
-from datetime import date, datetime
-from pathlib import Path
-from typing import Any
+import time
 
-from fupin.settings import CHECKOUT, configure_environment, default_db, work_root
+STARTED = time.monotonic()  # a run's printed time counts from here, start-up included
+
+import argparse  # noqa: E402
+import csv  # noqa: E402
+import json  # noqa: E402
+import logging  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import textwrap  # noqa: E402
+from collections.abc import Callable, Iterator, Sequence  # noqa: E402
+from contextlib import AbstractContextManager, contextmanager, nullcontext  # noqa: E402
+from datetime import date, datetime  # noqa: E402
+from decimal import Decimal  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import IO, Any  # noqa: E402
+
+from fupin.settings import (  # noqa: E402
+    CHECKOUT,
+    SQL_DIR,
+    configure_environment,
+    default_db,
+    parse_task_runner,
+    staging_dir,
+    work_root,
+)
+from fupin.tasks.summary import (  # noqa: E402
+    EXIT_BUSY,
+    EXIT_FAILED,
+    EXIT_NOTHING_LOADED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    ReasonGroup,
+    exit_status,
+    reasons_text,
+)
 
 configure_environment()
+
+QUERIES_DIR = SQL_DIR / "queries"
 
 
 def _json_default(value: Any) -> Any:
@@ -36,8 +64,15 @@ RUN_KEYS = ("pages_in", "pages_unchanged", "documents_loaded", "pages_rejected",
 
 
 def run_pipeline(
-    sources: list[str], db: Path, batch_size: int, reprocess: bool = False
+    sources: list[str], db: Path, batch_size: int, reprocess: bool = False, *,
+    run_id: str | None = None,
+    on_start: Callable[[], None] | None = None,
+    follow: Callable[[Path], AbstractContextManager[object]] | None = None,
 ) -> dict[str, Any]:
+    """Run the flow in this process. ``on_start`` is called once the warehouse and a
+    configured Prefect API have passed their checks (a run that cannot start announces
+    nothing); ``follow`` watches the run's staging folder (given ``run_id``) while the
+    flow runs."""
     from fupin.api_server import run_scoped_api
     from fupin.tasks.sources import names_at_most
     from fupin.tasks.warehouse import check_writable
@@ -45,6 +80,8 @@ def run_pipeline(
 
     check_writable(db)  # before any page is pulled, not after the work is done
     with run_scoped_api() as api:
+        if on_start:
+            on_start()
         from fupin.flows.etl import etl
 
         # Surely needed (every page is new): GE imports while the API finishes booting.
@@ -55,7 +92,10 @@ def run_pipeline(
             if names_at_most(sources, batch_size):
                 warm_here_in_background()
         api.ready()
-        return etl(sources=sources, db=str(db), batch_size=batch_size, reprocess=reprocess)
+        watching = follow(staging_dir() / run_id) if follow and run_id else nullcontext()
+        with watching:
+            return etl(sources=sources, db=str(db), batch_size=batch_size,
+                       reprocess=reprocess, run_id=run_id)
 
 
 def _runner_options(args: argparse.Namespace) -> None:
@@ -63,6 +103,15 @@ def _runner_options(args: argparse.Namespace) -> None:
         os.environ["FUPIN_TASK_RUNNER"] = args.task_runner
     if args.workers is not None:
         os.environ["FUPIN_WORKERS"] = str(args.workers)
+
+
+def task_runner_choice(text: str) -> str:
+    """An argparse type: a task runner fupin knows, checked before any work."""
+    try:
+        parse_task_runner(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def positive_int(text: str) -> int:
@@ -76,42 +125,106 @@ def positive_int(text: str) -> int:
     return value
 
 
+def flow_run_url(flow_run_id: str) -> str:
+    """The Prefect UI's page of a flow run, from the configured API's settings."""
+    from prefect.utilities.urls import url_for
+
+    return url_for("flow-run", obj_id=flow_run_id) or flow_run_id
+
+
+REJECTED_BY_REASON = """
+SELECT stage || '/' || reason, count(*),
+       list(coalesce(url, location) ORDER BY coalesce(url, location))[1:3]
+FROM rejected_pages WHERE run_id = ? GROUP BY 1 ORDER BY 2 DESC, 1"""
+
+QUARANTINED_BY_REASON = """
+SELECT expectation, count(*),
+       list(doc_key || ': ' || coalesce(indicator, '?') || ' ' || CASE
+            WHEN value = round(value) AND abs(value) < 1e15 THEN CAST(value::BIGINT AS VARCHAR)
+            ELSE CAST(value AS VARCHAR) END ORDER BY doc_key, char_start)[1:3]
+FROM quarantined_facts WHERE run_id = ? GROUP BY 1 ORDER BY 2 DESC, 1"""
+
+
+def run_reasons(db: Path, run_id: str) -> dict[str, list[ReasonGroup]]:
+    """This run's rejected pages and quarantined facts, grouped by reason."""
+    out = {}
+    for key, sql in (("rejected", REJECTED_BY_REASON), ("quarantined", QUARANTINED_BY_REASON)):
+        _, rows = query_rows(db, sql, [run_id])
+        out[key] = [ReasonGroup(reason, count, examples) for reason, count, examples in rows]
+    return out
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from fupin.api_server import ApiStartError
     from fupin.interrupt import stop_on_signals
+    from fupin.tasks.run_folders import new_run_id
     from fupin.tasks.sources import sources_file_problems
+    from fupin.tasks.warehouse import WarehouseBusy
 
     problems = sources_file_problems(args.sources)
     if problems:  # before any work: a bad option would fail or stall pages mid-run
         for problem in problems:
             print(f"fupin run: {problem}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     _runner_options(args)
+    text = not args.json or args.verbose
+    notes = sys.stdout if text else sys.stderr  # --json keeps stdout for the JSON
+    run_id = new_run_id()
+    server = os.environ.get("PREFECT_API_URL")  # a server of the user's, not a temporary one
+
+    def on_start() -> None:
+        print(f"run {run_id} → {args.db}", file=notes, flush=True)
+
+    def on_flow_run(flow_run_id: str) -> None:
+        if server:
+            print(f"flow run: {flow_run_url(flow_run_id)}", file=notes, flush=True)
+
+    def follow(run_dir: Path) -> AbstractContextManager[object]:
+        from fupin.progress import RunWatcher
+
+        return RunWatcher(run_dir, show=not args.quiet, on_flow_run=on_flow_run)
+
     try:
         with stop_on_signals():  # SIGINT/SIGTERM: children ended, staging removed, exit 130/143
-            summary = run_pipeline(args.sources, Path(args.db), args.batch_size, args.reprocess)
+            summary = run_pipeline(args.sources, Path(args.db), args.batch_size, args.reprocess,
+                                   run_id=run_id, on_start=on_start, follow=follow)
     except ApiStartError as exc:
         print(f"fupin: {exc}", file=sys.stderr)
-        return 1
-    if not args.json or args.verbose:
-        print(f"run {summary['run_id']} → {args.db}")
+        return EXIT_FAILED
+    summary["seconds"] = time.monotonic() - STARTED
+    try:
+        reasons = run_reasons(Path(args.db), summary["run_id"])
+    except WarehouseBusy:  # the run is loaded; only its reasons cannot be read just now
+        print(f"fupin: the warehouse is busy; the reasons of run {run_id} are in "
+              "rejected_pages and quarantined_facts", file=sys.stderr)
+        reasons = {"rejected": [], "quarantined": []}
+    if text:
         print(
-            "pages: {pages_in} in = {pages_unchanged} unchanged + {documents_loaded} loaded"
-            " + {pages_rejected} rejected".format(**summary)
+            "pages: {pages_in:,} in = {pages_unchanged:,} unchanged + {documents_loaded:,} loaded"
+            " + {pages_rejected:,} rejected".format(**summary)
         )
         print(
-            "facts: {facts_candidate} candidates = {facts_loaded} loaded"
-            " + {facts_quarantined} quarantined   ({seconds:.1f}s)".format(**summary)
+            "facts: {facts_candidate:,} candidates = {facts_loaded:,} loaded"
+            " + {facts_quarantined:,} quarantined   ({seconds:.1f}s)".format(**summary)
         )
         if summary.get("data_docs"):
             print(f"data docs: {summary['data_docs']}")
+        for line in (reasons_text("rejected pages by reason", reasons["rejected"])
+                     + reasons_text("quarantined facts by expectation", reasons["quarantined"])):
+            print(line)
+    status = exit_status(summary)
     if args.json:
         out = {k: summary[k] for k in RUN_KEYS}
         out["run_id"] = summary["run_id"]
         out["data_docs"] = summary.get("data_docs")
         out["db"] = str(args.db)
+        for key, groups in reasons.items():
+            out[f"{key}_by_reason"] = [
+                {"reason": g.reason, "count": g.count, "examples": list(g.examples)}
+                for g in groups]
+        out["exit_code"] = status
         print(_dumps(out))
-    return 0
+    return status
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
@@ -150,13 +263,20 @@ class QueryRefused(ValueError):
     """SQL that `fupin sql` does not run, with the reason."""
 
 
-def query_rows(db: Path, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple]]:
-    """Run one statement on the warehouse through a read-only connection that can
-    reach no other file, so a query can change nothing on disk."""
+@contextmanager
+def sandboxed_connection(db: Path) -> Iterator[Any]:
+    """The warehouse through a read-only connection that can reach no other file, so
+    nothing run on it can change anything on disk (`fupin sql` and `fupin export`)."""
     from fupin.tasks.warehouse import connect, require_warehouse
 
     with connect(db, read_only=True, sandboxed=True) as con:
         require_warehouse(con, db, empty_ok=False)
+        yield con
+
+
+def query_rows(db: Path, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple]]:
+    """Run one statement on the sandboxed connection and fetch its rows."""
+    with sandboxed_connection(db) as con:
         statements = con.extract_statements(sql)
         if not statements:
             raise QueryRefused("no SQL statement given")
@@ -168,38 +288,81 @@ def query_rows(db: Path, sql: str, params: Sequence[Any] = ()) -> tuple[list[str
         return columns, cursor.fetchall()
 
 
-def format_table(columns: list[str], rows: list[tuple], max_width: int = 40) -> str:
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+def format_table(columns: list[str], rows: list[tuple], max_width: int | None = None) -> str:
+    """Rows as an aligned text table; cells longer than ``max_width`` are cut with "…"."""
+
     def cell(v: Any) -> str:
         # 15 significant digits: 1e-10 stays 1e-10 and 1860000000 is not cut to 1.86e+09.
         text = "NULL" if v is None else (f"{v:.15g}" if isinstance(v, float) else str(v))
         text = text.replace("\n", " ")
-        return text if len(text) <= max_width else text[: max_width - 1] + "…"
+        if max_width is None or len(text) <= max_width:
+            return text
+        return text[: max_width - 1] + "…"
 
     def width(s: str) -> int:  # CJK characters take two terminal columns
         return sum(2 if "\u2e80" <= ch <= "\uffef" else 1 for ch in s)
 
     cells = [[cell(v) for v in row] for row in rows]
     widths = [max([width(c)] + [width(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    # A column of numbers (NULLs aside) is right-aligned, so digits line up by place.
+    numeric = [any(r[i] is not None for r in rows)
+               and all(r[i] is None or _is_number(r[i]) for r in rows)
+               for i in range(len(columns))]
 
     def line(values: list[str]) -> str:
-        return " | ".join(v + " " * (w - width(v)) for v, w in zip(values, widths, strict=True))
+        return " | ".join(
+            " " * (w - width(v)) + v if right else v + " " * (w - width(v))
+            for v, w, right in zip(values, widths, numeric, strict=True)).rstrip()
 
     out = [line(columns), "-+-".join("-" * w for w in widths)] + [line(r) for r in cells]
     out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return "\n".join(out)
 
 
+TERMINAL_CELL = 40  # characters of a cell shown on a terminal
+
+
+def named_queries() -> dict[str, Path]:
+    """The example queries shipped in warehouse/queries, by file stem."""
+    return {path.stem: path for path in sorted(QUERIES_DIR.glob("*.sql"))}
+
+
+def sql_text(args: argparse.Namespace) -> str:
+    """The statement from wherever the user gave it: argument, -f FILE, - (stdin) or --query."""
+    if args.name:
+        return named_queries()[args.name].read_text(encoding="utf-8")
+    if args.file:
+        return Path(args.file).read_text(encoding="utf-8")
+    if args.sql == "-":
+        return sys.stdin.read()
+    return args.sql or ""
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
     import duckdb
 
+    given = [x for x in (args.sql, args.file, args.name) if x is not None]
+    if len(given) != 1:
+        print("fupin sql: give the SQL once: as an argument, - (stdin), -f FILE or --query "
+              "NAME (see fupin sql --help)", file=sys.stderr)
+        return EXIT_USAGE
+    sql = sql_text(args)
+    if not sql.strip():
+        where = {"-": "stdin"}.get(args.sql or "", args.file or "the argument")
+        print(f"fupin sql: no SQL statement given ({where} is empty)", file=sys.stderr)
+        return EXIT_USAGE
     try:
-        columns, rows = query_rows(Path(args.db), args.query)
+        columns, rows = query_rows(Path(args.db), sql)
     except QueryRefused as exc:
         print(f"fupin sql: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except duckdb.Error as exc:
         print(f"fupin sql: {sql_error_message(exc)}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     print_rows(columns, rows, "json" if args.json else "csv" if args.csv else "table")
     return 0
 
@@ -218,35 +381,113 @@ def sql_error_message(exc: Exception) -> str:
     return message
 
 
+def _plain(value: Any) -> Any:
+    """A value CSV writes as itself: dates, lists and bytes as their JSON text."""
+    return value if value is None or isinstance(value, str | int | float) else _json_default(
+        value)
+
+
+def write_rows(out: IO[str], columns: list[str], rows: Iterator[tuple] | list[tuple],
+               fmt: str) -> None:
+    if fmt == "jsonl":
+        for r in rows:
+            out.write(_dumps(dict(zip(columns, r, strict=True))) + "\n")
+    else:
+        writer = csv.writer(out)
+        writer.writerow(columns)
+        writer.writerows([_plain(v) for v in r] for r in rows)
+
+
 def print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
     if fmt == "json":
         print(_dumps([dict(zip(columns, r, strict=True)) for r in rows]))
-    elif fmt == "jsonl":
-        for r in rows:
-            print(_dumps(dict(zip(columns, r, strict=True))))
-    elif fmt == "csv":
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows([_json_default(v) if v is not None and not isinstance(
-            v, str | int | float) else v for v in r] for r in rows)
-    else:
-        print(format_table(columns, rows))
+    elif fmt in ("jsonl", "csv"):
+        write_rows(sys.stdout, columns, rows, fmt)
+    else:  # a terminal gets short cells; a file or a pipe the whole text
+        print(format_table(columns, rows, TERMINAL_CELL if sys.stdout.isatty() else None))
+
+
+EXPORT_ALIASES = {"facts": "v_facts"}
+EXPORT_ORDER = {"v_facts": " ORDER BY doc_key, char_start"}
+EXPORT_CHUNK = 10_000
+
+
+def warehouse_relations(con: Any) -> list[str]:
+    rows = con.execute("""
+        SELECT table_name FROM duckdb_tables()
+        WHERE database_name = current_database() AND schema_name = 'main'
+        UNION SELECT view_name FROM duckdb_views()
+        WHERE NOT internal AND database_name = current_database() AND schema_name = 'main'
+        ORDER BY 1""").fetchall()
+    return [name for (name,) in rows]
+
+
+def _chunks(cursor: Any) -> Iterator[tuple]:
+    while chunk := cursor.fetchmany(EXPORT_CHUNK):
+        yield from chunk
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+@contextmanager
+def _output(target: str | None, binary: bool) -> Iterator[Any]:
+    """stdout, or a file that appears whole: written beside it, renamed at the end."""
+    if target is None:
+        yield sys.stdout
+        return
+    path = Path(target)
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        with open(tmp, "wb" if binary else "w", **({} if binary else {
+                "encoding": "utf-8", "newline": ""})) as fh:
+            yield fh
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     import duckdb
 
+    db = Path(args.db)
+    name = EXPORT_ALIASES.get(args.table, args.table)
+    if args.output and any(_same_file(Path(args.output), f)
+                           for f in (db, db.with_name(db.name + ".wal"))):
+        print(f"fupin export: -o {args.output} is the warehouse itself; give another file",
+              file=sys.stderr)
+        return EXIT_USAGE
+    if args.format == "parquet" and not args.output:
+        print("fupin export: --format parquet needs -o FILE", file=sys.stderr)
+        return EXIT_USAGE
     try:
-        columns, rows = query_rows(
-            Path(args.db), "SELECT doc_key AS seed, * FROM v_facts ORDER BY doc_key, char_start"
-        )
+        with sandboxed_connection(db) as con:
+            relations = warehouse_relations(con)
+            if name not in relations:
+                print(f"fupin export: {db} has no table or view {args.table!r} "
+                      f"(one of: facts, {', '.join(relations)})", file=sys.stderr)
+                return EXIT_USAGE
+            quoted = '"' + name.replace('"', '""') + '"'
+            select = f"SELECT * FROM {quoted}{EXPORT_ORDER.get(name, '')}"
+            with _output(args.output, binary=args.format == "parquet") as out:
+                if args.format == "parquet":
+                    import pyarrow.parquet as pq
+
+                    batches = con.sql(select).to_arrow_reader(EXPORT_CHUNK)
+                    with pq.ParquetWriter(out, batches.schema) as writer:
+                        for batch in batches:
+                            writer.write_batch(batch)
+                else:
+                    cursor = con.execute(select)
+                    columns = [d[0] for d in cursor.description]
+                    write_rows(out, columns, _chunks(cursor), args.format)
     except duckdb.Error as exc:
-        print(f"fupin export: {args.db}: {sql_error_message(exc)}", file=sys.stderr)
-        return 2
-    if args.format == "csv":
-        print_rows(columns[1:], [r[1:] for r in rows], "csv")
-    else:
-        print_rows(columns, rows, "jsonl")
+        print(f"fupin export: {db}: {sql_error_message(exc)}", file=sys.stderr)
+        return EXIT_USAGE
     return 0
 
 
@@ -254,7 +495,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from fupin.tasks.evaluate import load_gold, score
     from fupin.tasks.sources import page_stem
 
-    gold = load_gold(Path(args.gold))
+    try:
+        gold = load_gold(Path(args.gold))
+    except UnicodeDecodeError as exc:
+        problem = f"{args.gold}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset " \
+                  f"{exc.start})"
+    except ValueError as exc:  # load_gold names the file and the line
+        problem = str(exc)
+    else:
+        problem = "" if gold else f"{args.gold}: no gold facts in it"
+    if problem:
+        print(f"fupin eval: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     _runner_options(args)
     with tempfile.TemporaryDirectory(prefix="fupin-eval-") as tmp:
         db = Path(tmp) / "eval.duckdb"
@@ -321,6 +573,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+RUN_EPILOG = f"""\
+exit status:
+  {EXIT_OK}    every page was loaded or is unchanged (facts may have been quarantined)
+  {EXIT_FAILED}    the run failed: the Prefect API did not start, or an unexpected error
+  {EXIT_USAGE}    a bad argument, setting or sources file; nothing was done
+  {EXIT_BUSY}    another process held the warehouse longer than FUPIN_LOCK_WAIT
+  {EXIT_PARTIAL}    the run was loaded, but some pages were rejected (reasons printed at the end)
+  {EXIT_NOTHING_LOADED}    no page is in the warehouse after the run: all rejected, or none found
+  130  stopped by SIGINT (Ctrl-C); 143 by SIGTERM; nothing of the run is loaded
+
+example:
+  fupin run pages/ https://example.org/news/1.html @urls.txt --db warehouse/fupin.duckdb
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fupin",
@@ -333,19 +600,34 @@ def build_parser() -> argparse.ArgumentParser:
     db_help = f"warehouse file (default {default_db()})"
     workers_help = ("processes for clean and extract with the threads runner "
                     "(default: one per core; 1: all in this process)")
+    raw = argparse.RawDescriptionHelpFormatter
 
-    run = sub.add_parser("run", help="run the ETL flow over SOURCE... into the warehouse")
+    run = sub.add_parser(
+        "run", help="run the ETL flow over SOURCE... into the warehouse", formatter_class=raw,
+        description=textwrap.fill(
+            "Pull pages, clean, extract, validate and load them in one Prefect flow "
+            "run. Prints the run id at the start (and the flow run's page when PREFECT_API_URL "
+        "names a server), progress on stderr, and at the end the counts and the reasons of "
+        "every rejected page and quarantined fact.", 78),
+        epilog=RUN_EPILOG)
     run.add_argument("sources", nargs="+", metavar="SOURCE",
-                     help="file, directory, glob, http(s) URL, or @FILE with one per line")
+                     help="file, directory, glob, http(s) URL, @FILE with one per line, "
+                     "or a sources .yaml file")
     run.add_argument("--db", default=str(default_db()), help=db_help)
-    run.add_argument("--batch-size", type=positive_int, default=200, help="pages per task run")
-    run.add_argument("--task-runner", metavar="KIND",
+    run.add_argument("--batch-size", type=positive_int, default=200,
+                     help="pages per task run (default 200)")
+    run.add_argument("--task-runner", metavar="KIND", type=task_runner_choice,
                      help="threads (default), processes[:N], dask, or dask:ADDRESS")
     run.add_argument("--workers", type=positive_int, metavar="N", help=workers_help)
     run.add_argument("--reprocess", action="store_true",
                      help="clean, extract and validate unchanged pages again")
-    run.add_argument("--json", action="store_true", help="print the summary as JSON (last line)")
+    run.add_argument("--json", action="store_true",
+                     help="print the summary as JSON (last line of stdout; the run id goes "
+                     "to stderr)")
     run.add_argument("--verbose", action="store_true", help="with --json, also print the text")
+    run.add_argument("-q", "--quiet", action="store_true",
+                     help="no progress display (on a terminal: a live display on stderr; "
+                     "otherwise a line at each quarter of the batches)")
     run.set_defaults(func=cmd_run)
 
     clean = sub.add_parser("clean", help="strip site chrome from pages and print the result")
@@ -353,10 +635,21 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument("--jsonl", action="store_true", help="one JSON object per input")
     clean.set_defaults(func=cmd_clean)
 
-    export = sub.add_parser("export", help="export warehouse rows")
-    export.add_argument("what", choices=["facts"])
+    export = sub.add_parser(
+        "export", help="write a warehouse table or view as CSV, JSON lines or Parquet",
+        formatter_class=raw,
+        description=textwrap.fill("Read a table or view through the same read-only connection as "
+        "`fupin sql` and write it to stdout or -o FILE.", 78),
+        epilog="examples:\n  fupin export facts --format csv > facts.csv\n"
+        "  fupin export v_region_summary --format parquet -o regions.parquet")
+    export.add_argument("table", metavar="TABLE",
+                        help="a table or view, e.g. v_facts, dim_region, rejected_pages; "
+                        "facts is short for v_facts")
     export.add_argument("--db", default=str(default_db()), help=db_help)
-    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    export.add_argument("--format", choices=["jsonl", "csv", "parquet"], default="jsonl",
+                        help="default jsonl; parquet needs -o")
+    export.add_argument("-o", "--output", metavar="FILE",
+                        help="write to FILE (replaced whole at the end) instead of stdout")
     export.set_defaults(func=cmd_export)
 
     ev = sub.add_parser("eval", help="score extraction against gold facts")
@@ -391,8 +684,20 @@ def build_parser() -> argparse.ArgumentParser:
                        help="flow runs at a time (1: runs never overlap)")
     serve.set_defaults(func=cmd_serve)
 
-    sql = sub.add_parser("sql", help="read-only ad hoc SQL on the warehouse")
-    sql.add_argument("query")
+    queries = named_queries()
+    sql = sub.add_parser(
+        "sql", help="read-only ad hoc SQL on the warehouse", formatter_class=raw,
+        description=textwrap.fill(
+            "Run one statement on a read-only connection that can reach no file "
+            "but the warehouse. Give the SQL as an argument, - to read it from stdin, "
+        "-f FILE, or --query NAME for an example query.", 78),
+        epilog="examples:\n  fupin sql \"SELECT region, year, value FROM v_facts LIMIT 5\"\n"
+        "  fupin sql -f my_query.sql --csv\n  echo 'SELECT count(*) FROM v_facts' | fupin "
+        f"sql -\n  fupin sql --query {next(iter(queries), 'NAME')}")
+    sql.add_argument("sql", nargs="?", metavar="SQL", help="the statement, or - for stdin")
+    sql.add_argument("-f", "--file", metavar="FILE", help="read the statement from FILE")
+    sql.add_argument("-q", "--query", dest="name", metavar="NAME", choices=list(queries),
+                     help=f"an example query: {', '.join(queries)}")
     sql.add_argument("--db", default=str(default_db()), help=db_help)
     fmt = sql.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="rows as one JSON array")
@@ -432,16 +737,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except WarehouseBusy as exc:
         print(f"fupin: {exc}", file=sys.stderr)
-        return 3
+        return EXIT_BUSY
     except (WarehouseError, SettingError) as exc:
         print(f"fupin: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except BrokenPipeError:
         return 0
     except OSError as exc:  # a file fupin was asked to read or write
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"fupin: {where}{exc.strerror or exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

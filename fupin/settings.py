@@ -36,6 +36,11 @@ def home_dir() -> Path:
     return Path(os.environ.get("FUPIN_HOME", work_root() / ".fupin")).resolve()
 
 
+def staging_dir() -> Path:
+    """Where runs stage their batches; ``staging_dir() / run_id`` is one run's folder."""
+    return home_dir() / "staging"
+
+
 def default_db() -> Path:
     return Path(os.environ.get("FUPIN_DB", work_root() / "warehouse" / "fupin.duckdb"))
 
@@ -110,12 +115,40 @@ def extract_timeout() -> float:
     return _seconds("FUPIN_EXTRACT_TIMEOUT", 30.0, zero_ok=False)
 
 
+TASK_RUNNER_KINDS = "threads, processes[:N], dask or dask:ADDRESS"
+
+
+def parse_task_runner(spec: str) -> tuple[str, str]:
+    """Split a task-runner choice into its kind and argument, or raise ValueError.
+
+    Checked before any work, so a typo costs one line, not a run that fails mid-way.
+    """
+    kind, _, arg = spec.strip().partition(":")
+    if kind not in ("threads", "processes", "dask"):
+        raise ValueError(f"unknown task runner {spec!r}: use {TASK_RUNNER_KINDS}")
+    if kind != "dask" and arg and not (arg.isdigit() and int(arg) >= 1):
+        raise ValueError(f"{kind}:{arg} needs a whole number ≥ 1 after the colon")
+    if kind == "dask" and ":" in spec and not arg:
+        raise ValueError("dask: needs the scheduler's address after the colon")
+    return kind, arg
+
+
+def task_runner() -> tuple[str, str]:
+    """FUPIN_TASK_RUNNER (default threads) as (kind, argument)."""
+    raw = _env("FUPIN_TASK_RUNNER") or "threads"
+    try:
+        return parse_task_runner(raw)
+    except ValueError as exc:
+        raise SettingError(f"FUPIN_TASK_RUNNER={raw!r}: {exc}") from None
+
+
 def check_settings() -> None:
     """Refuse a bad FUPIN_* value before any work starts, not when it is first read."""
     lock_wait_seconds()
     duckdb_memory_limit()
     worker_count()
     extract_timeout()
+    task_runner()
 
 
 def configure_environment() -> None:

@@ -28,6 +28,7 @@ from fupin.tasks.extract.taxonomy import load_taxonomy
 from fupin.tasks.fetch import unchanged_files
 from fupin.tasks.run_folders import (
     claim_run_folder,
+    new_run_id,
     release_run_folder,
     remove_orphaned_run_folders,
 )
@@ -35,11 +36,14 @@ from fupin.tasks.sources import expand_sources, legacy_renames
 from fupin.tasks.staging import BatchRef, write_rows
 from fupin.tasks.summary import (
     ARTIFACT_ROWS,
+    batch_progress,
     quarantine_table,
+    read_progress_state,
     rejected_table,
     summarize,
     summary_markdown,
     validation_markdown,
+    write_progress_plan,
 )
 from fupin.tasks.validate import build_data_docs
 from fupin.tasks.warehouse import (
@@ -54,10 +58,6 @@ from fupin.tasks.warehouse import (
 def stage_cache_dir() -> Path:
     """Clean and extract results by content hash and code version (see tasks.stage_cache)."""
     return home_dir() / "cache"
-
-
-def new_run_id() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
 
 
 def _tag_flow_run(names: list[str]) -> None:
@@ -95,36 +95,39 @@ def _run_artifact(kind: str, key: str, description: str, data: Any) -> uuid.UUID
 
 def _progress(run_dir: Path, done_marker: str) -> None:
     """Advance the run's progress artifact: half for fetched batches, half for extracted."""
-    state = json.loads((run_dir / "progress.json").read_text())
-    if not state.get("artifact_id"):
+    state = read_progress_state(run_dir)
+    progress = batch_progress(run_dir)
+    if not state or not state.get("artifact_id") or progress is None or not progress.batches:
         return
-    total = max(1, state["batches"])
-    fetched = len(list(run_dir.glob("batch-*/raw.parquet")))
-    extracted = len(list(run_dir.glob("batch-*/facts.parquet")))
+    total = progress.batches
     update_progress_artifact(
         artifact_id=uuid.UUID(state["artifact_id"]),
-        progress=round(100 * (fetched + extracted) / (2 * total), 1),
-        description=f"{done_marker}: {fetched}/{total} batches fetched, "
-        f"{extracted}/{total} extracted",
+        progress=round(100 * (progress.fetched + progress.extracted) / (2 * total), 1),
+        description=f"{done_marker}: {progress.fetched}/{total} batches fetched, "
+        f"{progress.extracted}/{total} extracted",
     )
 
 
 @task(name="discover", cache_policy=NO_CACHE)
 def discover(
-    sources: list[str], db: str, staging_root: str, batch_size: int, reprocess: bool = False
+    sources: list[str], db: str, staging_root: str, batch_size: int, reprocess: bool = False,
+    run_id: str | None = None,
 ) -> dict[str, Any]:
     """Expand the SOURCE arguments and write the batches the rest of the run maps over.
 
     When some page is new, also starts the validation process, so Great
     Expectations warms up meanwhile; a re-run over known pages may never need it.
-    Staging folders left by killed runs are removed first.
+    Staging folders left by killed runs are removed first. ``run_id`` is given by a
+    caller that names the run before it starts (``fupin run`` prints it and follows
+    the run's progress file).
     """
     orphans = remove_orphaned_run_folders(Path(staging_root))
     if orphans:
         get_run_logger().info("removed the staging folders of %d killed runs", len(orphans))
-    run_id = new_run_id()
+    run_id = run_id or new_run_id()
     run_dir = claim_run_folder(Path(staging_root) / run_id)
     try:
+        write_progress_plan(run_dir, str(flow_run.get_id() or "") or None)
         plan = _plan_run(sources, db, run_dir, batch_size, reprocess)
     except BaseException:
         release_run_folder(run_dir)
@@ -145,8 +148,8 @@ def _plan_run(
         if old in known:
             known[new] = known.pop(old)
     unchanged = unchanged_files(found, known)
-    refs = stages.plan_batches([s for s in found if s.doc_key not in unchanged], known,
-                               run_dir, batch_size)
+    todo = [s for s in found if s.doc_key not in unchanged]
+    refs = stages.plan_batches(todo, known, run_dir, batch_size)
     if any(s.doc_key not in known for s in found):
         workers.start_validator()
     get_run_logger().info("%d pages: %d unchanged files, the rest in %d batches; "
@@ -155,9 +158,10 @@ def _plan_run(
     _tag_flow_run(_source_tags(sorted({s.origin for s in found} | {r.location for r in rejected})))
     artifact = _run_artifact("progress", "fupin-progress", f"{len(refs)} batches to process",
                              0.0) if refs else None
-    (run_dir / "progress.json").write_text(
-        json.dumps({"artifact_id": str(artifact) if artifact else None, "batches": len(refs)})
-    )
+    batches = [(Path(ref.folder).name, min(batch_size, len(todo) - ref.index * batch_size))
+               for ref in refs]
+    write_progress_plan(run_dir, str(flow_run.get_id() or "") or None, batches,
+                        artifact_id=str(artifact) if artifact else None)
     return {"refs": refs, "discover_rejected": len(rejected),
             "discover_unchanged": len(unchanged), "renames": renames}
 

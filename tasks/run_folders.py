@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 # This process's staging folders still in use, and the runs it has loaded: what a run
@@ -27,6 +29,11 @@ def _process_identity(pid: int) -> str:
     except (OSError, IndexError):  # gone, or no /proc: the pid alone
         start = ""
     return f"{pid} {start}"
+
+
+def new_run_id() -> str:
+    """A run's name: sortable by start time, unique without asking anyone."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
 
 
 def claim_run_folder(folder: Path) -> Path:

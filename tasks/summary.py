@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fupin.tasks.staging import BatchRef
+if TYPE_CHECKING:  # the CLI reads progress and exit codes without loading pyarrow
+    from fupin.tasks.staging import BatchRef
 
 COUNT_KEYS = (
     "pages_in", "pages_unchanged", "documents_loaded", "pages_rejected",
@@ -190,3 +192,97 @@ def validation_markdown(results: list[dict[str, Any]], docs: Path | None) -> str
         lines += [f"| {r['suite']} | {r['expectation']} | {number(r['element_count'])} | "
                   f"{number(r['unexpected_count'])} |" for r in failed]
     return "\n".join(lines) + "\n"
+
+
+# Exit codes of `fupin run`: what a cron job or a shell script can act on.
+EXIT_OK = 0  # every page loaded or unchanged
+EXIT_FAILED = 1  # the run failed: the Prefect API did not start, or an unexpected error
+EXIT_USAGE = 2  # a bad argument, setting or input file; nothing was done
+EXIT_BUSY = 3  # another process held the warehouse past FUPIN_LOCK_WAIT
+EXIT_PARTIAL = 4  # the run loaded, but some pages were rejected
+EXIT_NOTHING_LOADED = 5  # no page is in the warehouse after the run (all rejected, or none found)
+
+
+def exit_status(summary: dict[str, Any]) -> int:
+    """The exit code a run's counts call for.
+
+    Quarantined facts leave it at 0: holding back an implausible number is validation
+    doing its job, and the bundled samples quarantine one on purpose. A rejected page
+    is a source the warehouse did not get, which someone may have to look at.
+    """
+    if summary["documents_loaded"] + summary["pages_unchanged"] == 0:
+        return EXIT_NOTHING_LOADED
+    if summary["pages_rejected"]:
+        return EXIT_PARTIAL
+    return EXIT_OK
+
+
+@dataclass(frozen=True)
+class ReasonGroup:
+    """Rows of one rejection or quarantine reason: how many, and the first few places."""
+
+    reason: str
+    count: int
+    examples: Sequence[str]
+
+
+def reasons_text(title: str, groups: Sequence[ReasonGroup]) -> list[str]:
+    """Lines for a terminal: one per reason, counts right-aligned, examples after."""
+    if not groups:
+        return []
+    reason_w = max(len(g.reason) for g in groups)
+    count_w = max(len(f"{g.count:,}") for g in groups)
+    lines = [f"{title}:"]
+    for g in groups:
+        more = g.count - len(g.examples)
+        shown = ", ".join(g.examples) + (f" (+{more:,} more)" if more > 0 else "")
+        lines.append(f"  {g.reason:<{reason_w}}  {g.count:>{count_w},}  {shown}")
+    return lines
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a run's batches have got, read from its staging folder."""
+
+    batches: int | None  # None until discover has planned them
+    fetched: int
+    extracted: int
+    pages: int
+    pages_extracted: int
+    flow_run_id: str | None
+
+
+PROGRESS_FILE = "progress.json"
+
+
+def write_progress_plan(run_dir: Path, flow_run_id: str | None,
+                        batches: Sequence[tuple[str, int]] | None = None,
+                        **extra: Any) -> None:
+    """Record what progress is measured against: the flow run, and each batch's folder
+    and number of pages (None until discover has planned them)."""
+    state = {"flow_run_id": flow_run_id, "batches": batches, **extra}
+    tmp = run_dir / f".{PROGRESS_FILE}"
+    tmp.write_text(json.dumps(state))
+    tmp.replace(run_dir / PROGRESS_FILE)  # a reader never sees half of it
+
+
+def read_progress_state(run_dir: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((run_dir / PROGRESS_FILE).read_text())
+    except (OSError, ValueError):  # not written yet, or the run's folder is gone
+        return None
+
+
+def batch_progress(run_dir: Path) -> Progress | None:
+    """Batches fetched and extracted so far: a stage's output file exists once it is whole."""
+    state = read_progress_state(run_dir)
+    if state is None:
+        return None
+    batches: list[tuple[str, int]] | None = state.get("batches")
+    if batches is None:
+        return Progress(None, 0, 0, 0, 0, state.get("flow_run_id"))
+    fetched = sum((run_dir / folder / "raw.parquet").exists() for folder, _ in batches)
+    extracted = [pages for folder, pages in batches
+                 if (run_dir / folder / "facts.parquet").exists()]
+    return Progress(len(batches), fetched, len(extracted), sum(p for _, p in batches),
+                    sum(extracted), state.get("flow_run_id"))

@@ -1,0 +1,132 @@
+"""What `fupin run` shows while a run goes: how far its batches have got, on stderr.
+
+The flow writes nothing for the terminal; this watcher reads the run's staging folder
+(``tasks.summary.batch_progress``) from a thread of its own. On a terminal it draws a
+live display with rich; otherwise (a log file, a cron mail) it writes a plain line at
+each quarter of the batches, so logs stay short.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TextIO
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from fupin.tasks.summary import Progress as RunProgress
+from fupin.tasks.summary import batch_progress
+
+POLL_SECONDS = 0.25
+
+
+class _CursorKeepingConsole(Console):
+    """A run stopped by a signal exits at once, without unwinding the display: a
+    hidden cursor would stay hidden in the user's terminal, so it is never hidden."""
+
+    def show_cursor(self, show: bool = True) -> bool:
+        return False
+
+
+class RunWatcher:
+    """Follow one run's staging folder until ``stop()``.
+
+    ``on_flow_run`` is called once with the flow run's id as soon as the flow has
+    recorded it (the CLI prints the Prefect UI link then).
+    """
+
+    def __init__(self, run_dir: Path, *, show: bool,
+                 on_flow_run: Callable[[str], None] | None = None,
+                 stream: TextIO | None = None) -> None:
+        self.run_dir = run_dir
+        self.show = show
+        self.on_flow_run = on_flow_run
+        self.stream = stream or sys.stderr
+        self.live = show and self.stream.isatty()
+        self._stop = threading.Event()
+        self._completed = False
+        self._thread = threading.Thread(target=self._watch, name="fupin-progress", daemon=True)
+        self._display: Progress | None = None
+        self._tasks: dict[str, int] = {}
+        self._quarters_told = 0
+
+    def __enter__(self) -> RunWatcher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.stop(completed=exc_type is None)
+
+    def stop(self, completed: bool = False) -> None:
+        """``completed``: the flow returned, so every batch went through, even if the
+        last ones finished between two looks at the folder the load has since removed."""
+        self._completed = completed
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _watch(self) -> None:
+        flow_run_told = False
+        last: RunProgress | None = None
+        while True:
+            stopping = self._stop.wait(POLL_SECONDS)
+            progress = batch_progress(self.run_dir)
+            if progress is None:  # not started, or loaded and gone: keep the last view
+                progress = last
+            if stopping and self._completed and progress and progress.batches:
+                progress = replace(progress, fetched=progress.batches,
+                                   extracted=progress.batches,
+                                   pages_extracted=progress.pages)
+            if progress is not None:
+                if progress.flow_run_id and not flow_run_told and self.on_flow_run:
+                    self.on_flow_run(progress.flow_run_id)
+                    flow_run_told = True
+                if self.show and progress.batches:
+                    self._show(progress)
+                last = progress
+            if stopping:
+                break
+        if self._display is not None:
+            self._display.stop()
+
+    def _show(self, p: RunProgress) -> None:
+        if self.live:
+            self._draw(p)
+            return
+        quarters = 4 * p.extracted // p.batches
+        if quarters > self._quarters_told:
+            self._quarters_told = quarters
+            print(f"fupin: {p.extracted}/{p.batches} batches extracted "
+                  f"({p.pages_extracted:,}/{p.pages:,} pages)", file=self.stream, flush=True)
+
+    def _draw(self, p: RunProgress) -> None:
+        if self._display is None:
+            self._display = Progress(
+                TextColumn("{task.description:<9}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("batches"),
+                TextColumn("{task.fields[pages]}"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=_CursorKeepingConsole(file=self.stream),
+                refresh_per_second=4,
+                redirect_stdout=False,  # stdout may be a pipe to a program, never the display
+            )
+            self._tasks = {stage: self._display.add_task(stage, total=p.batches, pages="")
+                           for stage in ("fetched", "extracted")}
+            self._display.start()
+        self._display.update(self._tasks["fetched"], completed=p.fetched)
+        self._display.update(self._tasks["extracted"], completed=p.extracted,
+                             pages=f"{p.pages_extracted:,}/{p.pages:,} pages")
