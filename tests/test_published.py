@@ -89,7 +89,9 @@ def test_labelled_dateline_wins_over_meta_and_meta_over_a_stray_date() -> None:
     ["http://news.example.cn/n1/2017/0529/c1001-29305678.html",
      "http://www.example.gov.cn/zwgk/201705/t20170529_1234.html",
      "http://www.example.com.cn/xw/201705/29/content_888.html",
-     "http://www.example.cn/2017-05/29/c_1121055.htm"],
+     "http://www.example.cn/2017-05/29/c_1121055.htm",
+     "https://www.example.com/news/20170529000215-260402",
+     "https://www.example.net/caijing/2017052981234.html"],
 )
 def test_the_address_dates_an_undated_page(url: str) -> None:
     assert url_date(url) == date(2017, 5, 29)
@@ -101,6 +103,8 @@ def test_the_address_never_overrides_the_page() -> None:
     doc = clean_page(_dump("2015-09-10 09:15"), url="http://x.cn/2017/0529/a.html")
     assert doc.published == date(2015, 9, 10)
     assert url_date("http://x.cn/content_20171234567.htm") is None
+    assert url_date("http://x.cn/a/2012345678.html") is None  # no month 34
+    assert url_date("http://x.cn/a/2017052981234x.html") is None  # digits run into letters
     assert url_date("http://20170529.example.cn/a.html") is None
 
 
@@ -114,6 +118,13 @@ def test_a_speech_is_dated_by_its_opening_line(opening: str) -> None:
                       opening, PROSE, PROSE2, ""])
     doc = clean_page(page)
     assert (doc.published, doc.published_from) == (date(2018, 1, 25), "text")
+
+
+def test_a_labelled_dateline_with_its_weekday_dates_the_page() -> None:
+    doc = clean_page(_dump("来源: 清溪新闻网    编辑: 孙八 2016-08-08 17:38:48 星期一   字体:"))
+    assert (doc.published, doc.published_from) == (date(2016, 8, 8), "text")
+    banner = clean_page(_dump("今天是2018年1月6日 星期六 天气晴"))
+    assert banner.published is None
 
 
 def test_no_date_anywhere_is_null() -> None:
