@@ -137,3 +137,39 @@ def test_five_year_plan_period() -> None:
 def test_as_of_on_fact() -> None:
     (f,) = extract("截至9月23日,全县易地扶贫搬迁1200人。", published=PUB).facts
     assert f.as_of == date(2020, 9, 23) and f.year == 2020
+
+
+def sources_of(body: str, published: date | None = None):
+    return [(f.indicator, f.year, f.period_start, f.year_source)
+            for f in extract(body, published=published).facts]
+
+
+def test_an_undated_page_counts_last_year_from_the_year_it_speaks_from() -> None:
+    """No publication date: 去年 and a running total count from the latest year the page
+    reports as past (a year-end reported as past puts the page in the next year)."""
+    body = ("2018年，清溪县脱贫1200户。截至2018年底，全县贫困发生率降至1.2%。"
+            "去年累计发放扶贫小额信贷2.5亿元。三年来累计减贫3600户。")
+    assert sources_of(body) == [
+        ("lifted_households", 2018, None, "explicit"),
+        ("poverty_incidence", 2018, None, "explicit"),
+        ("poverty_loans", 2018, None, "estimated"),
+        ("lifted_households", 2019, None, "estimated"),
+    ]
+
+
+def test_an_undated_page_estimates_nothing_from_plans_plan_names_or_a_start() -> None:
+    """A target year, a plan's name and the start of a running total say nothing about
+    when an undated page was written: 去年 and the running total stay without a year,
+    and so does a present-tense figure (no year in its sentence, no publication date)."""
+    body = ("2015年以来，清溪县累计减贫3600户。力争2020年全部脱贫。“十三五”期间搬迁群众。"
+            "去年发放扶贫小额信贷2.5亿元。全县现有贫困村12个。")
+    assert sources_of(body) == [
+        ("lifted_households", None, 2015, "none"),
+        ("poverty_loans", None, None, "none"),
+        ("poor_villages", None, None, "none"),
+    ]
+
+
+def test_a_publication_date_wins_over_any_estimate() -> None:
+    body = "2018年，清溪县脱贫1200户。去年累计发放扶贫小额信贷2.5亿元。"
+    assert sources_of(body, date(2021, 3, 1))[1] == ("poverty_loans", 2020, None, "relative")

@@ -24,7 +24,7 @@ from tasks.extract.budget import check_budget
 from tasks.extract.numbers import Quantity, find_quantities
 from tasks.extract.segment import Segmentation, tokens
 from tasks.extract.sentences import Span, clauses, sentences
-from tasks.extract.timeexpr import TimeExpr, find_times
+from tasks.extract.timeexpr import TimeExpr, estimate_year, find_times
 from tasks.models import CandidateFact, Extraction, Skip
 
 LEADING_WINDOW = 12  # a time phrase this close to a sentence start frames the paragraph
@@ -82,6 +82,10 @@ class _Doc:
         self.published = published
         self.lx = ru.lexicon()
         self.times = find_times(body, published)
+        # a page with no publication date is read from the year it speaks from
+        self.estimated = None if published else estimate_year(body, self.times, self.lx.plan)
+        if self.estimated is not None:
+            self.times = find_times(body, None, self.estimated)
         self.time_starts = [t.start for t in self.times]
         self.time_spans = [(t.start, t.end) for t in self.times]
         qs = [q for q in find_quantities(body) if not self._in_time(q.start)]
@@ -468,6 +472,8 @@ class _Doc:
             if ind.measure == "flow" and cumulative:
                 return _When(pub, None, None, "cumulative", "period")
             return _When(pub, None, None, "point", "publication")
+        if t.kind == "cumulative" and t.year is None:  # began in a year; ends when? unknown
+            return _When(None, t.period_start, None, "cumulative")
         if t.kind in ("scrubbed", "annual") or t.year is None:
             return _When()
         kind = t.kind
