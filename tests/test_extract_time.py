@@ -173,3 +173,16 @@ def test_an_undated_page_estimates_nothing_from_plans_plan_names_or_a_start() ->
 def test_a_publication_date_wins_over_any_estimate() -> None:
     body = "2018年，清溪县脱贫1200户。去年累计发放扶贫小额信贷2.5亿元。"
     assert sources_of(body, date(2021, 3, 1))[1] == ("poverty_loans", 2020, None, "relative")
+
+
+def test_a_span_after_from_dates_the_figure_at_its_end() -> None:
+    """"从2010年到2019年,…减少…" is a span, not the starting year of a from-to pair."""
+    body = "从2010年到2019年,全省农村贫困人口减少480万人。"
+    assert times_of(body) == [(2019, 2010, "period")]
+
+
+def test_the_past_year_after_a_speaker_frames_the_paragraph() -> None:
+    """"某某介绍,在过去一年里,…" frames the sentences after it with last year."""
+    body = ("市扶贫办主任王某介绍,在过去一年里,全市上下合力攻坚。"
+            "市级领导分别联系12个贫困县,选派干部驻村帮扶。")
+    assert times_of(body, date(2019, 3, 1)) == [(2018, None, "point")]

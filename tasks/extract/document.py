@@ -67,6 +67,11 @@ class _When:
 
 
 @lru_cache(maxsize=1)
+def _attribution() -> re.Pattern[str]:
+    return re.compile(taxonomy.load().lexicon["time"]["attribution"])
+
+
+@lru_cache(maxsize=1)
 def _cumulative() -> re.Pattern[str]:
     return re.compile(taxonomy.load().lexicon["time"]["cumulative"])
 
@@ -172,7 +177,8 @@ class _Doc:
         while i >= 0 and self.times[i].start >= sent.start:
             t = self.times[i]
             if t.end <= pos and not (
-                self.body[t.start - 1 : t.start] in self.lx.from_markers
+                t.kind == "point"  # "从1978年到2016年" is a span, not a pair's starting year
+                and self.body[t.start - 1 : t.start] in self.lx.from_markers
                 and not self.lx.from_opener.search(self.body, t.start - 1, pos)
             ):
                 return t
@@ -308,9 +314,13 @@ class _Doc:
         i = bisect.bisect_left(self.time_starts, sent.start)
         if i < len(self.times):
             t = self.times[i]
-            if t.start >= min(first_q, sent.start + LEADING_WINDOW + 1):
+            # "某某介绍,在过去一年里,…": who speaks comes first, then the frame
+            lead = _attribution().match(self.body, sent.start, t.start)
+            start = lead.end() if lead else sent.start
+            if t.start >= min(first_q, start + LEADING_WINDOW + 1):
                 return
-            opens = t.start == sent.start or self.body[t.start - 1] in ",，;；:：—"
+            opens = (self.body[start : t.start] in ("", "在", "于")
+                     or self.body[t.start - 1] in ",，;；:：—")
             if opens:
                 self.frames[sent.paragraph] = t
 
