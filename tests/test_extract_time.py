@@ -186,3 +186,19 @@ def test_the_past_year_after_a_speaker_frames_the_paragraph() -> None:
     body = ("市扶贫办主任王某介绍,在过去一年里,全市上下合力攻坚。"
             "市级领导分别联系12个贫困县,选派干部驻村帮扶。")
     assert times_of(body, date(2019, 3, 1)) == [(2018, None, "point")]
+
+
+def test_both_halves_of_a_starting_value_keep_its_year() -> None:
+    """"由2015年的3280户11560人,减少到现在的…": the persons are the start's too."""
+    body = "全县贫困人口由2015年的3280户11560人,减少到现在的412户1033人。"
+    assert times_of(body, date(2018, 6, 1))[:2] == [(2015, None, "point"), (2015, None, "point")]
+
+
+def test_a_pairs_end_year_dates_later_figures_only_without_a_time_of_their_own() -> None:
+    """After "从2015年末的…下降至2018年末的…" a figure keeps the sentence's running total
+    ("2015年以来" ends at publication); without one it takes the year the pair ends in."""
+    framed = ("2015年以来,清溪县累计减贫1.2万人,贫困发生率从2015年末的12.3%下降至2018年末的"
+              "1.1%,实现56个贫困村脱贫出列。")
+    assert times_of(framed, date(2019, 7, 1))[-1] == (2019, 2015, "cumulative")
+    bare = ("全县贫困人口由2014年的5.2万人减少至2018年的0.8万人,累计减少4.4万人。")
+    assert times_of(bare, date(2019, 7, 1))[-1] == (2018, None, "cumulative")

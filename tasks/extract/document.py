@@ -171,19 +171,38 @@ class _Doc:
 
     def time_for(self, sent: Span, pos: int) -> TimeExpr | None:
         """The latest time phrase before ``pos`` in the sentence, else the paragraph's
-        frame. The year of a from-to pair's start ("从2012年末的9899万人") dates that
-        value only: later numbers look past it to the sentence's own time."""
+        frame. The years of a from-to pair ("从2012年末的9899万人减少到2019年底的551万
+        人") date its two values: later numbers look past them to the sentence's own
+        time, and take the year the pair ends in only when there is none."""
         i = bisect.bisect_left(self.time_starts, pos) - 1
+        pair_end = None
         while i >= 0 and self.times[i].start >= sent.start:
             t = self.times[i]
-            if t.end <= pos and not (
-                t.kind == "point"  # "从1978年到2016年" is a span, not a pair's starting year
-                and self.body[t.start - 1 : t.start] in self.lx.from_markers
-                and not self.lx.from_opener.search(self.body, t.start - 1, pos)
-            ):
-                return t
+            if t.end <= pos:
+                skip = self._pair_year_elsewhere(t, pos)
+                if not skip:
+                    return t
+                if skip == "end" and pair_end is None:
+                    pair_end = t
             i -= 1
-        return self.frames.get(sent.paragraph)
+        return self.frames.get(sent.paragraph) or pair_end
+
+    def _pair_year_elsewhere(self, t: TimeExpr, pos: int) -> str | None:
+        """"start" or "end" when ``t`` is the year of one value of a from-to pair and
+        ``pos`` is past that value: past the starting value (and its second half, "由
+        2014年的14453户48660人") once the change verb comes; past the value it falls to
+        at once. A span after 从 ("从1978年到2016年") is no pair's year."""
+        if t.kind != "point":
+            return None
+        body, lx = self.body, self.lx
+        if body[t.start - 1 : t.start] in lx.from_markers:
+            return "start" if lx.change_verb.search(body, t.end, pos) else None
+        verb = lx.change_verb.search(body, max(0, t.start - 4), t.start)
+        if verb is not None and verb.end() == t.start and body[t.end : pos].strip() not in (
+            "", "的"
+        ):
+            return "end"
+        return None
 
     def _place_before(
         self, sent: Span, anchor: int
