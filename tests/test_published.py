@@ -11,7 +11,7 @@ import pytest
 from http_server import Reply, always, serve
 
 from tasks.clean import clean_page
-from tasks.clean.metadata import url_date
+from tasks.clean.metadata import url_date, url_year
 from tasks.models import Source
 
 PROSE = "村里建起了食用菌大棚,二十多户贫困户在家门口就业,每人每月增收一千二百元。"
@@ -150,3 +150,38 @@ def test_the_address_date_reaches_the_warehouse(tmp_path: Path) -> None:
     cols = {r[0] for r in con.execute("DESCRIBE dim_document").fetchall()}
     con.close()
     assert "published_from" in cols
+
+
+@pytest.mark.parametrize(
+    ("url", "year"),
+    [("http://www.example.cn/xw/gn/201905/t3857990.shtml", 2019),
+     ("http://www.example.cn/news/2019-05/c_77.htm", 2019),
+     ("http://www.example.cn/2019/05/show.aspx?id=3", 2019),
+     ("http://www.example.cn/2019/ldhd/77.html", None),  # a year alone may be a section
+     ("http://www.example.cn/news/201913/77.html", None),  # no month 13
+     ("http://201905.example.cn/77.html", None)],  # the host is no date
+)
+def test_the_address_gives_a_year_without_a_day(url: str, year: int | None) -> None:
+    assert url_year(url) == year
+
+
+def test_a_year_only_the_address_gives_dates_the_facts(tmp_path: Path) -> None:
+    """Over HTTP, /201905/ with no day leaves the page undated but gives its facts the
+    publication year: a present-tense figure is of that year, 去年 the year before."""
+    from tasks import stages
+    from tasks.staging import read_rows
+
+    page = _dump("全县现有贫困村33个,未脱贫人口5022人。", "去年全县脱贫1200户。").encode("utf-8")
+    path = "/xw/201905/4417.txt"
+    with serve({path: always(Reply(200, page, {"Content-Type": "text/plain; charset=utf-8"}))}) \
+            as site:
+        (ref,) = stages.plan_batches([Source(site.url(path), "http", "p")], {}, tmp_path, 10)
+        cleaned = stages.clean_stage(stages.fetch_stage(ref))
+    [doc] = read_rows(cleaned.path("docs"), ["published_date", "published_from"])
+    assert doc == {"published_date": None, "published_from": None}
+    facts = read_rows(stages.extract_stage(cleaned).path("facts"),
+                      ["indicator", "year", "year_source"])
+    found = {(f["indicator"], f["year"], f["year_source"]) for f in facts}
+    assert found >= {("lifted_households", 2018, "relative"),
+                     ("poor_population", 2019, "publication"),
+                     ("poor_villages", 2019, "publication")}

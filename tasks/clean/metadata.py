@@ -123,6 +123,19 @@ def url_date(url: str | None) -> date | None:
     return None
 
 
+# A year and month closing a path segment: /201707/, /2019-05/, /2019/05/.
+_URL_MONTH_RE = re.compile(r"(?<![\d])(?P<y>(?:19|20)\d{2})[-/_]?(?P<m>0[1-9]|1[0-2])(?=/)")
+
+
+def url_year(url: str | None) -> int | None:
+    """The publication year a page's address gives when it gives no day (/201707/)."""
+    if not url:
+        return None
+    path = re.sub(r"^[a-z]+://[^/]*", "", url, flags=re.IGNORECASE)
+    m = _URL_MONTH_RE.search(path)
+    return int(m["y"]) if m else None
+
+
 def _cn_number(text: str) -> int | None:
     if text.isdigit():
         return int(text)

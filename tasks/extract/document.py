@@ -81,16 +81,19 @@ class _Doc:
 
     def __init__(
         self, body: str, title: str | None, published: date | None,
-        source_site: str | None = None,
+        source_site: str | None = None, published_year: int | None = None,
     ) -> None:
         self.body = body
         self.published = published
         self.lx = ru.lexicon()
-        self.times = find_times(body, published)
-        # a page with no publication date is read from the year it speaks from
-        self.estimated = None if published else estimate_year(body, self.times, self.lx.plan)
+        # the publication year, from the date or, without one, from the page's address
+        self.pub_year = published.year if published else published_year
+        self.times = find_times(body, published, self.pub_year)
+        # a page with neither is read from the year it speaks from
+        self.estimated = (None if self.pub_year else
+                          estimate_year(body, self.times, self.lx.plan))
         if self.estimated is not None:
-            self.times = find_times(body, None, self.estimated)
+            self.times = find_times(body, None, self.estimated, estimated=True)
         self.time_starts = [t.start for t in self.times]
         self.time_spans = [(t.start, t.end) for t in self.times]
         qs = [q for q in find_quantities(body) if not self._in_time(q.start)]
@@ -458,7 +461,7 @@ class _Doc:
             confidence -= 0.1
         when = self._time(sent, q, ind, ev_end)
         when = self._from_to_time(sent, it, from_fact, from_end, when)
-        if self.published and when.year and when.year > self.published.year:
+        if self.pub_year and when.year and when.year > self.pub_year:
             self._skip("plan_or_target", ev_start, ev_end)  # "到2020年…降至3%以下"
             return
         fact = CandidateFact(
@@ -494,7 +497,7 @@ class _Doc:
         ("年均", "每年") and a scrubbed year have none."""
         t = self.time_for(sent, q.qual_start)
         cumulative = bool(_cumulative().search(self.body, sent.start, max(q.start, ev_end)))
-        pub = self.published.year if self.published else None
+        pub = self.pub_year
         if t is None:
             if pub is None:
                 return _When()
@@ -584,12 +587,12 @@ class _Doc:
 
 def extract_document(
     body: str, title: str | None, published: date | None, top_k: int,
-    source_site: str | None = None,
+    source_site: str | None = None, published_year: int | None = None,
 ) -> Extraction:
     view = script.matching_view(body)  # Traditional pages are matched in Simplified
     title = script.to_simplified(title) if title else title
     site = script.to_simplified(source_site) if source_site else source_site
-    doc = _Doc(view, title, published, site)
+    doc = _Doc(view, title, published, site, published_year)
     doc.run()
     if view is not body:
         script.restore_spans(body, view, doc.facts, doc.skips)

@@ -114,19 +114,20 @@ def estimate_year(text: str, times: list[TimeExpr], plan: re.Pattern[str]) -> in
 
 
 def find_times(
-    text: str, published: date | None, estimated: int | None = None
+    text: str, published: date | None, year: int | None = None, estimated: bool = False
 ) -> list[TimeExpr]:
     """All time expressions of ``text`` in order (none inside 《book titles》).
 
-    ``estimated`` (:func:`estimate_year`) stands in for the publication year of a page
-    that has no publication date: 今年, 去年 and running totals count from it, and
-    their ``source`` says ``estimated``.
+    ``year`` stands in for the publication year of a page that has no publication
+    date: the year its address gives (/201905/), or, ``estimated``, the year
+    :func:`estimate_year` reads from the text, from which 今年, 去年 and running
+    totals count with ``source`` ``estimated`` (目前 then has no year).
     """
     titles = [(m.start(), m.end()) for m in BOOK_TITLE.finditer(text)]
     title_starts = [a for a, _ in titles]
-    pub_year = published.year if published else estimated
+    pub_year = published.year if published else year
     # the source of a year counted from the publication year, when that is an estimate
-    counted = "estimated" if published is None and estimated is not None else None
+    counted = "estimated" if published is None and year is not None and estimated else None
     rel_years = taxonomy.load().lexicon["time"]["relative_years"]
     out: list[TimeExpr] = []
     for m in _pattern().finditer(text):
@@ -145,7 +146,7 @@ def find_times(
                     pub_year if (month, day) <= (published.month, published.day) else pub_year - 1
                 )
             elif year is None:
-                year = estimated
+                year = pub_year
             try:
                 as_of = date(year, month, day) if year else None
             except ValueError:
@@ -184,7 +185,7 @@ def find_times(
                 out.append(TimeExpr(s, e, "period", last, first, source="period"))
         elif g("now"):
             # "目前" is the publication date, which an estimated year does not give
-            out.append(TimeExpr(s, e, "point", published.year if published else None, None,
+            out.append(TimeExpr(s, e, "point", None if counted else pub_year, None,
                                 published, source="publication"))
         elif g("span") or g("open"):  # "五年来": a running total up to publication
             out.append(TimeExpr(s, e, "cumulative", pub_year, None, source=counted or "period"))
