@@ -202,3 +202,22 @@ def test_a_pairs_end_year_dates_later_figures_only_without_a_time_of_their_own()
     assert times_of(framed, date(2019, 7, 1))[-1] == (2019, 2015, "cumulative")
     bare = ("全县贫困人口由2014年的5.2万人减少至2018年的0.8万人,累计减少4.4万人。")
     assert times_of(bare, date(2019, 7, 1))[-1] == (2018, None, "cumulative")
+
+
+def test_a_yearly_rate_word_rates_only_its_own_clause() -> None:
+    """"2014年至2018年五年间,每年减贫超过20万人,累计脱贫112万人": the running total is
+    of the span, not a yearly rate, and "五年间" only restates the span."""
+    body = "2014年至2018年五年间,全省每年减少贫困人口超过20万人,累计脱贫112万人。"
+    assert times_of(body, date(2019, 3, 1))[-1] == (2018, 2014, "period")
+
+
+def test_a_year_in_an_aside_dates_only_the_aside() -> None:
+    """"(2010年不变价)" in brackets says nothing about the figures after it."""
+    body = ("按现行农村贫困标准(2010年不变价每人每年2300元)测算,全省贫困人口由2013年的"
+            "320万人减少至2017年的85万人,累计减少235万人。")
+    assert times_of(body, date(2018, 2, 1))[-1] == (2017, None, "cumulative")
+
+
+def test_a_year_in_brackets_after_a_figure_dates_it() -> None:
+    body = "2020年3月,清溪村实现全部脱贫,村人均纯收入达12380.5元(2019年)。"
+    assert times_of(body, date(2020, 6, 1)) == [(2019, None, "point")]

@@ -28,6 +28,7 @@ from tasks.extract.timeexpr import TimeExpr, estimate_year, find_times
 from tasks.models import CandidateFact, Extraction, Skip
 
 LEADING_WINDOW = 12  # a time phrase this close to a sentence start frames the paragraph
+_CLAUSE_BREAK = re.compile(r"[,，;；)）]")
 MAX_LEFT_GAP = 8  # "由建档立卡时的" is seven characters
 # characters at the start of the body always segmented: a news lead sums up the
 # page, so its words are the likeliest keywords (top-10 overlap with whole-body
@@ -182,13 +183,40 @@ class _Doc:
         while i >= 0 and self.times[i].start >= sent.start:
             t = self.times[i]
             if t.end <= pos:
-                skip = self._pair_year_elsewhere(t, pos)
+                skip = (self._pair_year_elsewhere(t, pos) or self._annual_elsewhere(t, pos)
+                        or self._bracketed_elsewhere(t, pos))
                 if not skip:
                     return t
                 if skip == "end" and pair_end is None:
                     pair_end = t
             i -= 1
         return self.frames.get(sent.paragraph) or pair_end
+
+    def _year_in_brackets_after(self, q: Quantity) -> TimeExpr | None:
+        """A time in brackets right after the figure dates it: "收入达15287.6元(2019年)"."""
+        if self.body[q.end : q.end + 1] not in ("(", "（"):
+            return None
+        i = bisect.bisect_left(self.time_starts, q.end + 1)
+        if i < len(self.times):
+            t = self.times[i]
+            if t.start == q.end + 1 and self.body[t.end : t.end + 1] in (")", "）"):
+                return t
+        return None
+
+    def _bracketed_elsewhere(self, t: TimeExpr, pos: int) -> str | None:
+        """"aside" when ``t`` stands in brackets that close before ``pos``: "(2010年价格
+        水平)" dates the aside, not the figures after it."""
+        between = self.body[t.end : pos]
+        closed = between.count(")") + between.count("）")
+        opened = between.count("(") + between.count("（")
+        return "aside" if closed > opened else None
+
+    def _annual_elsewhere(self, t: TimeExpr, pos: int) -> str | None:
+        """"annual" when ``t`` is a rate word ("每年", "年均") of an earlier clause: it
+        makes that clause's figure a yearly rate, not the figures after it a rate."""
+        if t.kind == "annual" and _CLAUSE_BREAK.search(self.body, t.end, pos):
+            return "annual"
+        return None
 
     def _pair_year_elsewhere(self, t: TimeExpr, pos: int) -> str | None:
         """"start" or "end" when ``t`` is the year of one value of a from-to pair and
@@ -495,7 +523,7 @@ class _Doc:
         phrase; a running total ends in the publication year; a figure with no
         time phrase at all is as of the publication date; an annual rate
         ("年均", "每年") and a scrubbed year have none."""
-        t = self.time_for(sent, q.qual_start)
+        t = self._year_in_brackets_after(q) or self.time_for(sent, q.qual_start)
         cumulative = bool(_cumulative().search(self.body, sent.start, max(q.start, ev_end)))
         pub = self.pub_year
         if t is None:

@@ -187,6 +187,8 @@ def find_times(
             # "目前" is the publication date, which an estimated year does not give
             out.append(TimeExpr(s, e, "point", None if counted else pub_year, None,
                                 published, source="publication"))
+        elif g("span") and out and out[-1].kind == "period" and out[-1].end == s:
+            continue  # "2013年至2016年四年间" names the span it follows once more
         elif g("span") or g("open"):  # "五年来": a running total up to publication
             out.append(TimeExpr(s, e, "cumulative", pub_year, None, source=counted or "period"))
         elif g("annual"):
