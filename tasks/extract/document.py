@@ -93,7 +93,9 @@ class _Doc:
         # a page with neither is read from the year it speaks from
         self.estimated = (None if self.pub_year else
                           estimate_year(body, self.times, self.lx.plan))
-        if self.estimated is not None:
+        if self.estimated is not None and any(
+            t.year is None and t.kind in ("point", "cumulative") for t in self.times
+        ):  # only 今年, 去年 and running totals count from the estimate
             self.times = find_times(body, None, self.estimated, estimated=True)
         self.time_starts = [t.start for t in self.times]
         self.time_spans = [(t.start, t.end) for t in self.times]
