@@ -221,3 +221,11 @@ def test_a_year_in_an_aside_dates_only_the_aside() -> None:
 def test_a_year_in_brackets_after_a_figure_dates_it() -> None:
     body = "2020年3月,清溪村实现全部脱贫,村人均纯收入达12380.5元(2019年)。"
     assert times_of(body, date(2020, 6, 1)) == [(2019, None, "point")]
+
+
+def test_now_has_after_a_dated_clause_is_as_of_publication() -> None:
+    """"…2018年减贫150户,现有贫困户420户": "现有" states the figure as of now."""
+    body = "2014年底全乡有贫困户1100户,2018年减贫150户,现有建档立卡贫困户420户。"
+    assert times_of(body, date(2019, 4, 2)) == [
+        (2014, None, "point"), (2018, None, "point"), (2019, None, "point"),
+    ]
