@@ -366,13 +366,19 @@ class _Doc:
         i = bisect.bisect_left(self.time_starts, sent.start)
         if i < len(self.times):
             t = self.times[i]
-            # "某某介绍,在过去一年里,…": who speaks comes first, then the frame
-            lead = _attribution().match(self.body, sent.start, t.start)
-            start = lead.end() if lead else sent.start
-            if t.start >= min(first_q, start + LEADING_WINDOW + 1):
+            if t.start >= first_q:
                 return
+            start = sent.start
             opens = (self.body[start : t.start] in ("", "在", "于")
                      or self.body[t.start - 1] in ",，;；:：—")
+            if not opens or t.start >= start + LEADING_WINDOW + 1:
+                # "某某介绍,在过去一年里,…": who speaks comes first, then the frame
+                lead = _attribution().match(self.body, sent.start, t.start)
+                if lead:
+                    start = lead.end()
+                    opens = opens or self.body[start : t.start] in ("在", "于")
+            if t.start >= min(first_q, start + LEADING_WINDOW + 1):
+                return
             if opens:
                 self.frames[sent.paragraph] = t
 

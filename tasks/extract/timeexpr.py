@@ -68,6 +68,13 @@ def _pattern() -> re.Pattern[str]:
     return re.compile(trigger + "(?:" + "|".join(parts) + ")", re.MULTILINE)
 
 
+@lru_cache(maxsize=2)
+def _scan(text: str) -> tuple[re.Match[str], ...]:
+    """The matches of a text, kept for the second reading of a page whose years count
+    from an estimate."""
+    return tuple(_pattern().finditer(text))
+
+
 def _fyp_years(word: str) -> tuple[int, int]:
     """十三五 -> (2016, 2020). Plans are regular five-year blocks from the third (1966)."""
     n = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6}[word[1]] + 10
@@ -82,7 +89,7 @@ def _part_date(year: int, part: str | None) -> date | None:
 
 
 _CLAUSE_EDGE = re.compile(r"[，,。；;！？!?：:\n]")
-_SENTENCE_EDGE = re.compile(r"[。；;！？!?\n]")
+SENTENCE_ENDS = "。；;！？!?\n"
 _YEAR_END = re.compile(r"年[底末]")
 _WRITTEN_YEAR = re.compile(YEAR)
 
@@ -102,8 +109,8 @@ def estimate_year(text: str, times: list[TimeExpr], plan: re.Pattern[str]) -> in
         written = [int(y) for y in _WRITTEN_YEAR.findall(text, t.start, t.end)]
         if not written:
             continue
-        a = max((m.end() for m in _SENTENCE_EDGE.finditer(text, max(0, t.start - 200), t.start)),
-                default=max(0, t.start - 200))
+        lo = max(0, t.start - 200)
+        a = max(lo, *(text.rfind(c, lo, t.start) + 1 for c in SENTENCE_ENDS))
         edge = _CLAUSE_EDGE.search(text, t.end)
         if plan.search(text, a, edge.start() if edge else len(text)):
             continue
@@ -130,7 +137,7 @@ def find_times(
     counted = "estimated" if published is None and year is not None and estimated else None
     rel_years = taxonomy.load().lexicon["time"]["relative_years"]
     out: list[TimeExpr] = []
-    for m in _pattern().finditer(text):
+    for m in _scan(text):
         i = bisect.bisect_right(title_starts, m.start()) - 1
         if i >= 0 and m.start() < titles[i][1]:
             continue
