@@ -229,3 +229,13 @@ def test_now_has_after_a_dated_clause_is_as_of_publication() -> None:
     assert times_of(body, date(2019, 4, 2)) == [
         (2014, None, "point"), (2018, None, "point"), (2019, None, "point"),
     ]
+
+
+def test_a_restatement_without_a_year_adds_no_start_to_a_dated_value() -> None:
+    """"…从30个减少到6个,2020年以来,对剩余6个贫困县…": the restatement's running total
+    has no end year on an undated page, so it must not lend the dated 6 its start."""
+    body = ("全省贫困人口从2014年的80万人减少到2019年的5万人,贫困县从30个减少到6个,"
+            "2020年以来,对剩余6个贫困县实行挂牌督战。")
+    facts = [(f.value, f.year, f.period_start) for f in extract(body).facts
+             if f.indicator == "poor_counties"]
+    assert facts == [(30, 2014, None), (6, 2019, None)]

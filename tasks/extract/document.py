@@ -596,8 +596,10 @@ class _Doc:
                 continue
             weak = ("none", "publication")  # a restatement's stated time beats a guess
             wholesale = kept.year_source in weak and fact.year_source not in weak
+            # a restatement with no year ("2020年以来…剩余52个") adds no start to a dated value
+            fills = kept.year is None or fact.year is not None
             for attr in ("year", "period_start", "as_of", "time_kind", "year_source"):
-                if wholesale or getattr(kept, attr) is None:
+                if wholesale or (fills and getattr(kept, attr) is None):
                     setattr(kept, attr, getattr(fact, attr))
             self._skip("duplicate", fact.char_start, fact.char_end)
             return idx
