@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from tasks.models import Extraction
+from fupin.tasks.models import Extraction
 
 __all__ = ["extract", "warm_up"]
 
@@ -33,8 +33,8 @@ def extract(
     known (its address gives /201905/). Past ``budget`` seconds, raises
     :class:`~tasks.extract.budget.ExtractTimeout`.
     """
-    from tasks.extract.budget import deadline
-    from tasks.extract.document import extract_document
+    from fupin.tasks.extract.budget import deadline
+    from fupin.tasks.extract.document import extract_document
 
     with deadline(budget):
         return extract_document(body or "", title, published, top_k, source_site=source_site,
