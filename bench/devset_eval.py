@@ -9,10 +9,16 @@ are third-party and stay out of the repository: they live in the git-ignored
 with its evidence strings, for reading misses). Without the cache this script
 says so and exits 2.
 
+By default the pipeline reads the cached texts as files, so a page that states
+no date of its own has none. ``--by-url`` serves every text from an HTTP server
+on 127.0.0.1 at its page's original path (and query) and runs the pipeline on
+those URLs, as a crawl would: the dates that only a page's address holds
+(``/2017/0529/``, ``t20170529_``) are then read too.
+
 These are development figures: the accuracy that counts is measured on real
 pages kept apart from the project.
 
-    python bench/devset_eval.py [--json] [--show-misses]
+    python bench/devset_eval.py [--json] [--show-misses] [--by-url] [--devset DIR]
 """
 
 from __future__ import annotations
@@ -22,7 +28,10 @@ import json
 import sys
 import tempfile
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 HERE = Path(__file__).resolve().parent
 DEVSET = HERE / "devset"
@@ -30,11 +39,53 @@ sys.path.insert(0, str(HERE.parent))
 
 from fupin.cli import query_rows, run_pipeline  # noqa: E402
 from fupin.tasks.evaluate import EvalReport, load_gold, score  # noqa: E402
+from fupin.tasks.sources import canonical_url, page_stem  # noqa: E402
+from tests.http_server import Reply, always, serve  # noqa: E402
 
 
-def _pages() -> dict[str, dict]:
-    lines = (DEVSET / "pages.jsonl").read_text(encoding="utf-8").splitlines()
+def _pages(devset: Path) -> dict[str, dict]:
+    lines = (devset / "pages.jsonl").read_text(encoding="utf-8").splitlines()
     return {r["id"]: r for r in map(json.loads, filter(None, lines))}
+
+
+def _original_path(url: str) -> str:
+    """The path and query of a page's URL, percent-encoded as a client sends them."""
+    parts = urlsplit(url)
+    path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
+    return path + (f"?{quote(parts.query, safe='/%:@!$&()*+,;=-._~?')}" if parts.query else "")
+
+
+@contextmanager
+def _served(pages: dict[str, dict], cache: Path) -> Iterator[tuple[list[str], dict[str, str]]]:
+    """Serve each cached text at its page's original path on 127.0.0.1; yields the
+    URLs to run and the doc key each page will get, mapped to its page id."""
+    routes = {}
+    for pid, meta in pages.items():
+        body = (cache / f"{pid}.txt").read_bytes()
+        reply = Reply(body=body, headers={"Content-Type": "text/plain; charset=utf-8"})
+        routes[_original_path(meta["url"])] = always(reply)
+    with serve(routes) as site:
+        urls = {pid: site.url(_original_path(m["url"])) for pid, m in pages.items()}
+        yield list(urls.values()), {canonical_url(u): pid for pid, u in urls.items()}
+
+
+def _run(pages: dict[str, dict], cache: Path, by_url: bool) -> tuple[list[dict], dict]:
+    """Predicted facts (``seed`` = page id) and each page's publication date."""
+    with tempfile.TemporaryDirectory(prefix="fupin-devset-") as tmp:
+        db = Path(tmp) / "devset.duckdb"
+        if by_url:
+            with _served(pages, cache) as (urls, page_of):
+                run_pipeline(urls, db, 200)
+        else:
+            run_pipeline([str(cache / f"{p}.txt") for p in pages], db, 200)
+            page_of = {}
+        columns, rows = query_rows(db, "SELECT doc_key AS seed, * FROM v_facts")
+        _, dated = query_rows(db, "SELECT doc_key, published_date FROM dim_document")
+    preds = [dict(zip(columns, r, strict=True)) for r in rows]
+    for p in preds:  # a file's key carries its folder and suffix; the page id is the stem
+        p["seed"] = page_of.get(str(p["seed"])) or page_stem(str(p["seed"]))
+    found = {page_of.get(str(k)) or page_stem(str(k)): d for k, d in dated}
+    return preds, found
 
 
 def _line(name: str, r: EvalReport, pages: int) -> str:
@@ -48,9 +99,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--show-misses", action="store_true", help="print misses and false positives")
+    ap.add_argument("--by-url", action="store_true",
+                    help="fetch the pages from a local HTTP server at their original URL paths")
+    ap.add_argument("--devset", type=Path, default=DEVSET,
+                    help="folder with pages.jsonl, gold.jsonl and cache/ (default: bench/devset)")
     args = ap.parse_args(argv)
-    cache = DEVSET / "cache"
-    pages = _pages()
+    cache = args.devset / "cache"
+    pages = _pages(args.devset)
     missing = [p for p in pages if not (cache / f"{p}.txt").is_file()]
     if missing:
         print(f"devset cache incomplete: {len(missing)} of {len(pages)} page texts missing "
@@ -58,40 +113,39 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)  # fmt: skip
         return 2
     full = cache / "gold_full.jsonl"
-    gold = load_gold(full if full.is_file() else DEVSET / "gold.jsonl")
-    with tempfile.TemporaryDirectory(prefix="fupin-devset-") as tmp:
-        db = Path(tmp) / "devset.duckdb"
-        run_pipeline([str(cache / f"{p}.txt") for p in pages], db, 200)
-        columns, rows = query_rows(db, "SELECT doc_key AS seed, * FROM v_facts")
-        _, dated = query_rows(db, "SELECT doc_key, published_date FROM dim_document")
-    found = {Path(str(k)).stem: d for k, d in dated}
-    in_text = {p: m["published"] for p, m in pages.items() if m.get("published_from") == "text"}
-    dates_ok = sorted(p for p, d in in_text.items() if str(found.get(p)) == d)
-    preds = [dict(zip(columns, r, strict=True)) for r in rows]
-    for p in preds:  # doc keys may carry a folder or suffix; the page id is the stem
-        p["seed"] = Path(str(p["seed"])).stem
+    gold = load_gold(full if full.is_file() else args.devset / "gold.jsonl")
+    preds, found = _run(pages, cache, args.by_url)
+    origins = ("text", "url") if args.by_url else ("text",)
+    dates = {}
+    for origin in origins:
+        stated = {p: m["published"] for p, m in pages.items() if m.get("published_from") == origin}
+        ok = {p for p, d in stated.items() if str(found.get(p)) == d}
+        dates[f"in_{origin}"] = {"stated": len(stated), "found": len(ok),
+                                 "missed": sorted(set(stated) - ok)}  # fmt: skip
     overall = score(preds, gold, seeds=list(pages))
     groups: dict[str, list[str]] = defaultdict(list)
     for pid, meta in pages.items():
         groups[f"script={meta['script']}"].append(pid)
         groups[f"level={meta['level']}"].append(pid)
     reports = {k: score(preds, gold, seeds=v) for k, v in sorted(groups.items())}
-    dates = {"in_text": len(in_text), "found": len(dates_ok),
-             "missed": sorted(set(in_text) - set(dates_ok))}  # fmt: skip
     if args.json:
-        out = {"overall": overall.to_dict(), "publication_dates": dates,
+        out = {"read_by": "url" if args.by_url else "file",
+               "overall": overall.to_dict(), "publication_dates": dates,
                **{k: r.to_dict() for k, r in reports.items()}}  # fmt: skip
         print(json.dumps(out, ensure_ascii=False, default=str))
         return 0
     print(f"development set: {len(pages)} real pages, {len({p['site'] for p in pages.values()})} "
-          "sites (development figures, not the held-out score)")  # fmt: skip
+          "sites (development figures, not the held-out score), read "
+          + ("by URL from a local server" if args.by_url else "from files"))  # fmt: skip
     head = ("group", "pages", "gold", "pred", "P", "R", "F1", "year")
     print(f"{head[0]:<24} " + " ".join(f"{h:>{5 if i < 3 else 6}}" for i, h in enumerate(head[1:])))
     print(_line("all", overall, len(pages)))
     for k, r in reports.items():
         print(_line(k, r, len(groups[k])))
-    print(f"publication dates stated in the text: {dates['found']} of {dates['in_text']} found"
-          + (f" (missed: {', '.join(dates['missed'])})" if dates["missed"] else ""))
+    for origin, d in dates.items():
+        missed = f" (missed: {', '.join(d['missed'])})" if d["missed"] else ""
+        print(f"publication dates stated {origin.replace('_', ' the ')}: "
+              f"{d['found']} of {d['stated']} found{missed}")
     if args.show_misses:
         print()
         print(overall.format_text())

@@ -102,7 +102,7 @@ class CandidateFact:
     period_start: int | None = None
     as_of: date | None = None
     time_kind: str | None = None  # point | cumulative | period | None
-    year_source: str = "none"  # explicit | relative | period | publication | none
+    year_source: str = "none"  # explicit | relative | period | publication | estimated | none
     subset_of: int | None = None
     region_note: str | None = None
 

@@ -18,6 +18,7 @@ from fupin.settings import extract_timeout
 from fupin.tasks import stage_cache
 from fupin.tasks.clean import clean_page
 from fupin.tasks.clean.dedupe import body_signature, find_near_duplicates
+from fupin.tasks.clean.metadata import url_year
 from fupin.tasks.decode import DecodeError, decode_bytes
 from fupin.tasks.extract import extract, warm_up
 from fupin.tasks.extract.budget import ExtractTimeout
@@ -219,7 +220,8 @@ def _extract(ref: BatchRef) -> dict[str, int]:
         key, sha = doc["doc_key"], doc["content_sha256"]
         try:
             result = extract(doc["body"], title=doc["title"], published=published,
-                             source_site=doc["source_site"], budget=budget)
+                             source_site=doc["source_site"], budget=budget,
+                             published_year=None if published else url_year(doc["url"]))
         except ExtractTimeout:
             rejections.append(rejection_row(Rejection(
                 doc["location"], key, "extract", "extract_timeout",

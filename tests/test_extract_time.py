@@ -137,3 +137,105 @@ def test_five_year_plan_period() -> None:
 def test_as_of_on_fact() -> None:
     (f,) = extract("截至9月23日,全县易地扶贫搬迁1200人。", published=PUB).facts
     assert f.as_of == date(2020, 9, 23) and f.year == 2020
+
+
+def sources_of(body: str, published: date | None = None):
+    return [(f.indicator, f.year, f.period_start, f.year_source)
+            for f in extract(body, published=published).facts]
+
+
+def test_an_undated_page_counts_last_year_from_the_year_it_speaks_from() -> None:
+    """No publication date: 去年 and a running total count from the latest year the page
+    reports as past (a year-end reported as past puts the page in the next year)."""
+    body = ("2018年，清溪县脱贫1200户。截至2018年底，全县贫困发生率降至1.2%。"
+            "去年累计发放扶贫小额信贷2.5亿元。三年来累计减贫3600户。")
+    assert sources_of(body) == [
+        ("lifted_households", 2018, None, "explicit"),
+        ("poverty_incidence", 2018, None, "explicit"),
+        ("poverty_loans", 2018, None, "estimated"),
+        ("lifted_households", 2019, None, "estimated"),
+    ]
+
+
+def test_an_undated_page_estimates_nothing_from_plans_plan_names_or_a_start() -> None:
+    """A target year, a plan's name and the start of a running total say nothing about
+    when an undated page was written: 去年 and the running total stay without a year,
+    and so does a present-tense figure (no year in its sentence, no publication date)."""
+    body = ("2015年以来，清溪县累计减贫3600户。力争2020年全部脱贫。“十三五”期间搬迁群众。"
+            "去年发放扶贫小额信贷2.5亿元。全县现有贫困村12个。")
+    assert sources_of(body) == [
+        ("lifted_households", None, 2015, "none"),
+        ("poverty_loans", None, None, "none"),
+        ("poor_villages", None, None, "none"),
+    ]
+
+
+def test_a_publication_date_wins_over_any_estimate() -> None:
+    body = "2018年，清溪县脱贫1200户。去年累计发放扶贫小额信贷2.5亿元。"
+    assert sources_of(body, date(2021, 3, 1))[1] == ("poverty_loans", 2020, None, "relative")
+
+
+def test_a_span_after_from_dates_the_figure_at_its_end() -> None:
+    """"从2010年到2019年,…减少…" is a span, not the starting year of a from-to pair."""
+    body = "从2010年到2019年,全省农村贫困人口减少480万人。"
+    assert times_of(body) == [(2019, 2010, "period")]
+
+
+def test_the_past_year_after_a_speaker_frames_the_paragraph() -> None:
+    """"某某介绍,在过去一年里,…" frames the sentences after it with last year."""
+    body = ("市扶贫办主任王某介绍,在过去一年里,全市上下合力攻坚。"
+            "市级领导分别联系12个贫困县,选派干部驻村帮扶。")
+    assert times_of(body, date(2019, 3, 1)) == [(2018, None, "point")]
+
+
+def test_both_halves_of_a_starting_value_keep_its_year() -> None:
+    """"由2015年的3280户11560人,减少到现在的…": the persons are the start's too."""
+    body = "全县贫困人口由2015年的3280户11560人,减少到现在的412户1033人。"
+    assert times_of(body, date(2018, 6, 1))[:2] == [(2015, None, "point"), (2015, None, "point")]
+
+
+def test_a_pairs_end_year_dates_later_figures_only_without_a_time_of_their_own() -> None:
+    """After "从2015年末的…下降至2018年末的…" a figure keeps the sentence's running total
+    ("2015年以来" ends at publication); without one it takes the year the pair ends in."""
+    framed = ("2015年以来,清溪县累计减贫1.2万人,贫困发生率从2015年末的12.3%下降至2018年末的"
+              "1.1%,实现56个贫困村脱贫出列。")
+    assert times_of(framed, date(2019, 7, 1))[-1] == (2019, 2015, "cumulative")
+    bare = ("全县贫困人口由2014年的5.2万人减少至2018年的0.8万人,累计减少4.4万人。")
+    assert times_of(bare, date(2019, 7, 1))[-1] == (2018, None, "cumulative")
+
+
+def test_a_yearly_rate_word_rates_only_its_own_clause() -> None:
+    """"2014年至2018年五年间,每年减贫超过20万人,累计脱贫112万人": the running total is
+    of the span, not a yearly rate, and "五年间" only restates the span."""
+    body = "2014年至2018年五年间,全省每年减少贫困人口超过20万人,累计脱贫112万人。"
+    assert times_of(body, date(2019, 3, 1))[-1] == (2018, 2014, "period")
+
+
+def test_a_year_in_an_aside_dates_only_the_aside() -> None:
+    """"(2010年不变价)" in brackets says nothing about the figures after it."""
+    body = ("按现行农村贫困标准(2010年不变价每人每年2300元)测算,全省贫困人口由2013年的"
+            "320万人减少至2017年的85万人,累计减少235万人。")
+    assert times_of(body, date(2018, 2, 1))[-1] == (2017, None, "cumulative")
+
+
+def test_a_year_in_brackets_after_a_figure_dates_it() -> None:
+    body = "2020年3月,清溪村实现全部脱贫,村人均纯收入达12380.5元(2019年)。"
+    assert times_of(body, date(2020, 6, 1)) == [(2019, None, "point")]
+
+
+def test_now_has_after_a_dated_clause_is_as_of_publication() -> None:
+    """"…2018年减贫150户,现有贫困户420户": "现有" states the figure as of now."""
+    body = "2014年底全乡有贫困户1100户,2018年减贫150户,现有建档立卡贫困户420户。"
+    assert times_of(body, date(2019, 4, 2)) == [
+        (2014, None, "point"), (2018, None, "point"), (2019, None, "point"),
+    ]
+
+
+def test_a_restatement_without_a_year_adds_no_start_to_a_dated_value() -> None:
+    """"…从30个减少到6个,2020年以来,对剩余6个贫困县…": the restatement's running total
+    has no end year on an undated page, so it must not lend the dated 6 its start."""
+    body = ("全省贫困人口从2014年的80万人减少到2019年的5万人,贫困县从30个减少到6个,"
+            "2020年以来,对剩余6个贫困县实行挂牌督战。")
+    facts = [(f.value, f.year, f.period_start) for f in extract(body).facts
+             if f.indicator == "poor_counties"]
+    assert facts == [(30, 2014, None), (6, 2019, None)]

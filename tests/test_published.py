@@ -11,7 +11,7 @@ import pytest
 from http_server import Reply, always, serve
 
 from fupin.tasks.clean import clean_page
-from fupin.tasks.clean.metadata import url_date
+from fupin.tasks.clean.metadata import url_date, url_year
 from fupin.tasks.models import Source
 
 PROSE = "村里建起了食用菌大棚,二十多户贫困户在家门口就业,每人每月增收一千二百元。"
@@ -89,7 +89,9 @@ def test_labelled_dateline_wins_over_meta_and_meta_over_a_stray_date() -> None:
     ["http://news.example.cn/n1/2017/0529/c1001-29305678.html",
      "http://www.example.gov.cn/zwgk/201705/t20170529_1234.html",
      "http://www.example.com.cn/xw/201705/29/content_888.html",
-     "http://www.example.cn/2017-05/29/c_1121055.htm"],
+     "http://www.example.cn/2017-05/29/c_1121055.htm",
+     "https://www.example.com/news/20170529000215-260402",
+     "https://www.example.net/caijing/2017052981234.html"],
 )
 def test_the_address_dates_an_undated_page(url: str) -> None:
     assert url_date(url) == date(2017, 5, 29)
@@ -101,6 +103,8 @@ def test_the_address_never_overrides_the_page() -> None:
     doc = clean_page(_dump("2015-09-10 09:15"), url="http://x.cn/2017/0529/a.html")
     assert doc.published == date(2015, 9, 10)
     assert url_date("http://x.cn/content_20171234567.htm") is None
+    assert url_date("http://x.cn/a/2012345678.html") is None  # no month 34
+    assert url_date("http://x.cn/a/2017052981234x.html") is None  # digits run into letters
     assert url_date("http://20170529.example.cn/a.html") is None
 
 
@@ -114,6 +118,13 @@ def test_a_speech_is_dated_by_its_opening_line(opening: str) -> None:
                       opening, PROSE, PROSE2, ""])
     doc = clean_page(page)
     assert (doc.published, doc.published_from) == (date(2018, 1, 25), "text")
+
+
+def test_a_labelled_dateline_with_its_weekday_dates_the_page() -> None:
+    doc = clean_page(_dump("来源: 清溪新闻网    编辑: 孙八 2016-08-08 17:38:48 星期一   字体:"))
+    assert (doc.published, doc.published_from) == (date(2016, 8, 8), "text")
+    banner = clean_page(_dump("今天是2018年1月6日 星期六 天气晴"))
+    assert banner.published is None
 
 
 def test_no_date_anywhere_is_null() -> None:
@@ -139,3 +150,38 @@ def test_the_address_date_reaches_the_warehouse(tmp_path: Path) -> None:
     cols = {r[0] for r in con.execute("DESCRIBE dim_document").fetchall()}
     con.close()
     assert "published_from" in cols
+
+
+@pytest.mark.parametrize(
+    ("url", "year"),
+    [("http://www.example.cn/xw/gn/201905/t3857990.shtml", 2019),
+     ("http://www.example.cn/news/2019-05/c_77.htm", 2019),
+     ("http://www.example.cn/2019/05/show.aspx?id=3", 2019),
+     ("http://www.example.cn/2019/ldhd/77.html", None),  # a year alone may be a section
+     ("http://www.example.cn/news/201913/77.html", None),  # no month 13
+     ("http://201905.example.cn/77.html", None)],  # the host is no date
+)
+def test_the_address_gives_a_year_without_a_day(url: str, year: int | None) -> None:
+    assert url_year(url) == year
+
+
+def test_a_year_only_the_address_gives_dates_the_facts(tmp_path: Path) -> None:
+    """Over HTTP, /201905/ with no day leaves the page undated but gives its facts the
+    publication year: a present-tense figure is of that year, 去年 the year before."""
+    from fupin.tasks import stages
+    from fupin.tasks.staging import read_rows
+
+    page = _dump("全县现有贫困村33个,未脱贫人口5022人。", "去年全县脱贫1200户。").encode("utf-8")
+    path = "/xw/201905/4417.txt"
+    with serve({path: always(Reply(200, page, {"Content-Type": "text/plain; charset=utf-8"}))}) \
+            as site:
+        (ref,) = stages.plan_batches([Source(site.url(path), "http", "p")], {}, tmp_path, 10)
+        cleaned = stages.clean_stage(stages.fetch_stage(ref))
+    [doc] = read_rows(cleaned.path("docs"), ["published_date", "published_from"])
+    assert doc == {"published_date": None, "published_from": None}
+    facts = read_rows(stages.extract_stage(cleaned).path("facts"),
+                      ["indicator", "year", "year_source"])
+    found = {(f["indicator"], f["year"], f["year_source"]) for f in facts}
+    assert found >= {("lifted_households", 2018, "relative"),
+                     ("poor_population", 2019, "publication"),
+                     ("poor_villages", 2019, "publication")}

@@ -203,7 +203,7 @@ COMMENT ON COLUMN fact_indicator.year IS '年份 / year the value refers to';
 COMMENT ON COLUMN fact_indicator.period_start IS '起始年份 / first year of a cumulative period';
 COMMENT ON COLUMN fact_indicator.as_of IS '截至日期 / as-of date (截至…)';
 COMMENT ON COLUMN fact_indicator.time_kind IS '时间类型 / point, cumulative or period';
-COMMENT ON COLUMN fact_indicator.year_source IS '年份来源 / where the year came from: explicit (stated), relative (今年/去年 from the publication date), period (a cumulative or multi-year span), publication (no time phrase: as of publication), none';
+COMMENT ON COLUMN fact_indicator.year_source IS '年份来源 / where the year came from: explicit (stated), relative (今年/去年 from the publication date), period (a cumulative or multi-year span), publication (no time phrase: as of publication, or of the year an address gives without a day), estimated (今年/去年 or a running total on an undated page, from the latest year the page reports as past), none';
 COMMENT ON COLUMN fact_indicator.value IS '数值 / value normalised to the unit';
 COMMENT ON COLUMN fact_indicator.unit IS '单位 / unit';
 COMMENT ON COLUMN fact_indicator.qualifier IS '限定 / exact, approx, at_least or at_most';

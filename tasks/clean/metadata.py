@@ -20,9 +20,12 @@ _YEAR_LAST_RE = re.compile(
     r"(?<![\d.])(?P<a>\d{1,2})\s*[./]\s*(?P<b>\d{1,2})\s*[./]\s*(?P<y>(?:19|20)\d{2})(?![\d.])"
     r"(?:\s*(?P<H>\d{1,2})\s*:\s*(?P<M>\d{2})(?:\s*:\s*(?P<S>\d{2}))?)?"
 )
-# A date in a page's address: /2017/0529/, /201705/29/, /2017-05/29/, t20170529_.
+# A date in a page's address: /2017/0529/, /201705/29/, /2017-05/29/, t20170529_, and
+# an article number that a path segment opens with its date (/20200627000145-260202,
+# /2021062632679.html).
 _URL_DATE_RE = re.compile(
-    r"(?<!\d)(?P<y>(?:19|20)\d{2})[-/_]?(?P<m>[01]\d)[-/_]?(?P<d>[0-3]\d)(?!\d)")
+    r"(?<!\d)(?P<y>(?:19|20)\d{2})[-/_]?(?P<m>[01]\d)[-/_]?(?P<d>[0-3]\d)"
+    r"(?:(?!\d)|(?<=/\d{8})(?=\d{2,}(?:[-_.]|$)))")
 # A speech or work report dated in its own opening line: "——2018年1月25日在…会议上".
 _CN_NUM = "〇零一二三四五六七八九十"
 _SPEECH_DATE_RE = re.compile(
@@ -88,10 +91,13 @@ def rank_dates(lines: list[str]) -> tuple[int, tuple[date, datetime | None]] | N
     cues = chrome_cues()
     best: tuple[int, tuple[date, datetime | None]] | None = None
     for line in lines:
-        if cues.banner.search(line):
-            continue  # "2018年1月6日 星期六 | 联系热线" is today's date on the site banner
+        labelled = cues.date_label.search(line)
+        if cues.banner.search(line) and not labelled:
+            # "2018年1月6日 星期六 | 联系热线" is today's date on the site banner; a
+            # labelled dateline ("编辑: 某某 2016-08-08 17:38 星期一") is the article's
+            continue
         for parsed in _line_dates(line):
-            rank = 2 if cues.date_label.search(line) else (1 if is_meta_line(line) else 0)
+            rank = 2 if labelled else (1 if is_meta_line(line) else 0)
             rank += 1 if parsed[1] is not None else 0
             if best is None or rank > best[0]:
                 best = (rank, parsed)
@@ -115,6 +121,19 @@ def url_date(url: str | None) -> date | None:
         except ValueError:
             continue
     return None
+
+
+# A year and month closing a path segment: /201707/, /2019-05/, /2019/05/.
+_URL_MONTH_RE = re.compile(r"(?<![\d])(?P<y>(?:19|20)\d{2})[-/_]?(?P<m>0[1-9]|1[0-2])(?=/)")
+
+
+def url_year(url: str | None) -> int | None:
+    """The publication year a page's address gives when it gives no day (/201707/)."""
+    if not url:
+        return None
+    path = re.sub(r"^[a-z]+://[^/]*", "", url, flags=re.IGNORECASE)
+    m = _URL_MONTH_RE.search(path)
+    return int(m["y"]) if m else None
 
 
 def _cn_number(text: str) -> int | None:

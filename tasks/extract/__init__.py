@@ -22,19 +22,23 @@ def extract(
     top_k: int = 10,
     source_site: str | None = None,
     budget: float | None = None,
+    published_year: int | None = None,
 ) -> Extraction:
     """Facts, deliberate skips and top keywords of one document body.
 
     ``published`` anchors 今年/去年 and gives running totals their year; the
     title, when given, names the subject region that 全市/全县 refer to; the
     source site (河曲县人民政府网) names the place 我县/本县 mean when the page
-    does not. Past ``budget`` seconds, raises :class:`~tasks.extract.budget.ExtractTimeout`.
+    does not. ``published_year`` is the publication year of a page whose day is not
+    known (its address gives /201905/). Past ``budget`` seconds, raises
+    :class:`~tasks.extract.budget.ExtractTimeout`.
     """
     from fupin.tasks.extract.budget import deadline
     from fupin.tasks.extract.document import extract_document
 
     with deadline(budget):
-        return extract_document(body or "", title, published, top_k, source_site=source_site)
+        return extract_document(body or "", title, published, top_k, source_site=source_site,
+                                published_year=published_year)
 
 
 def warm_up() -> None:

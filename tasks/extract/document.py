@@ -24,10 +24,11 @@ from fupin.tasks.extract.budget import check_budget
 from fupin.tasks.extract.numbers import Quantity, find_quantities
 from fupin.tasks.extract.segment import Segmentation, tokens
 from fupin.tasks.extract.sentences import Span, clauses, sentences
-from fupin.tasks.extract.timeexpr import TimeExpr, find_times
+from fupin.tasks.extract.timeexpr import TimeExpr, estimate_year, find_times
 from fupin.tasks.models import CandidateFact, Extraction, Skip
 
 LEADING_WINDOW = 12  # a time phrase this close to a sentence start frames the paragraph
+_CLAUSE_BREAK = re.compile(r"[,，;；)）]")
 MAX_LEFT_GAP = 8  # "由建档立卡时的" is seven characters
 # characters at the start of the body always segmented: a news lead sums up the
 # page, so its words are the likeliest keywords (top-10 overlap with whole-body
@@ -67,6 +68,11 @@ class _When:
 
 
 @lru_cache(maxsize=1)
+def _attribution() -> re.Pattern[str]:
+    return re.compile(taxonomy.load().lexicon["time"]["attribution"])
+
+
+@lru_cache(maxsize=1)
 def _cumulative() -> re.Pattern[str]:
     return re.compile(taxonomy.load().lexicon["time"]["cumulative"])
 
@@ -76,12 +82,21 @@ class _Doc:
 
     def __init__(
         self, body: str, title: str | None, published: date | None,
-        source_site: str | None = None,
+        source_site: str | None = None, published_year: int | None = None,
     ) -> None:
         self.body = body
         self.published = published
         self.lx = ru.lexicon()
-        self.times = find_times(body, published)
+        # the publication year, from the date or, without one, from the page's address
+        self.pub_year = published.year if published else published_year
+        self.times = find_times(body, published, self.pub_year)
+        # a page with neither is read from the year it speaks from
+        self.estimated = (None if self.pub_year else
+                          estimate_year(body, self.times, self.lx.plan))
+        if self.estimated is not None and any(
+            t.year is None and t.kind in ("point", "cumulative") for t in self.times
+        ):  # only 今年, 去年 and running totals count from the estimate
+            self.times = find_times(body, None, self.estimated, estimated=True)
         self.time_starts = [t.start for t in self.times]
         self.time_spans = [(t.start, t.end) for t in self.times]
         qs = [q for q in find_quantities(body) if not self._in_time(q.start)]
@@ -182,18 +197,65 @@ class _Doc:
 
     def time_for(self, sent: Span, pos: int) -> TimeExpr | None:
         """The latest time phrase before ``pos`` in the sentence, else the paragraph's
-        frame. The year of a from-to pair's start ("从2012年末的9899万人") dates that
-        value only: later numbers look past it to the sentence's own time."""
+        frame. The years of a from-to pair ("从2012年末的9899万人减少到2019年底的551万
+        人") date its two values: later numbers look past them to the sentence's own
+        time, and take the year the pair ends in only when there is none."""
         i = bisect.bisect_left(self.time_starts, pos) - 1
+        pair_end = None
         while i >= 0 and self.times[i].start >= sent.start:
             t = self.times[i]
-            if t.end <= pos and not (
-                self.body[t.start - 1 : t.start] in self.lx.from_markers
-                and not self.lx.from_opener.search(self.body, t.start - 1, pos)
-            ):
-                return t
+            if t.end <= pos:
+                skip = (self._pair_year_elsewhere(t, pos) or self._annual_elsewhere(t, pos)
+                        or self._bracketed_elsewhere(t, pos))
+                if not skip:
+                    return t
+                if skip == "end" and pair_end is None:
+                    pair_end = t
             i -= 1
-        return self.frames.get(sent.paragraph)
+        return self.frames.get(sent.paragraph) or pair_end
+
+    def _year_in_brackets_after(self, q: Quantity) -> TimeExpr | None:
+        """A time in brackets right after the figure dates it: "收入达15287.6元(2019年)"."""
+        if self.body[q.end : q.end + 1] not in ("(", "（"):
+            return None
+        i = bisect.bisect_left(self.time_starts, q.end + 1)
+        if i < len(self.times):
+            t = self.times[i]
+            if t.start == q.end + 1 and self.body[t.end : t.end + 1] in (")", "）"):
+                return t
+        return None
+
+    def _bracketed_elsewhere(self, t: TimeExpr, pos: int) -> str | None:
+        """"aside" when ``t`` stands in brackets that close before ``pos``: "(2010年价格
+        水平)" dates the aside, not the figures after it."""
+        between = self.body[t.end : pos]
+        closed = between.count(")") + between.count("）")
+        opened = between.count("(") + between.count("（")
+        return "aside" if closed > opened else None
+
+    def _annual_elsewhere(self, t: TimeExpr, pos: int) -> str | None:
+        """"annual" when ``t`` is a rate word ("每年", "年均") of an earlier clause: it
+        makes that clause's figure a yearly rate, not the figures after it a rate."""
+        if t.kind == "annual" and _CLAUSE_BREAK.search(self.body, t.end, pos):
+            return "annual"
+        return None
+
+    def _pair_year_elsewhere(self, t: TimeExpr, pos: int) -> str | None:
+        """"start" or "end" when ``t`` is the year of one value of a from-to pair and
+        ``pos`` is past that value: past the starting value (and its second half, "由
+        2014年的14453户48660人") once the change verb comes; past the value it falls to
+        at once. A span after 从 ("从1978年到2016年") is no pair's year."""
+        if t.kind != "point":
+            return None
+        body, lx = self.body, self.lx
+        if body[t.start - 1 : t.start] in lx.from_markers:
+            return "start" if lx.change_verb.search(body, t.end, pos) else None
+        verb = lx.change_verb.search(body, max(0, t.start - 4), t.start)
+        if verb is not None and verb.end() == t.start and body[t.end : pos].strip() not in (
+            "", "的"
+        ):
+            return "end"
+        return None
 
     def _place_before(
         self, sent: Span, anchor: int
@@ -330,9 +392,19 @@ class _Doc:
         i = bisect.bisect_left(self.time_starts, sent.start)
         if i < len(self.times):
             t = self.times[i]
-            if t.start >= min(first_q, sent.start + LEADING_WINDOW + 1):
+            if t.start >= first_q:
                 return
-            opens = t.start == sent.start or self.body[t.start - 1] in ",，;；:：—"
+            start = sent.start
+            opens = (self.body[start : t.start] in ("", "在", "于")
+                     or self.body[t.start - 1] in ",，;；:：—")
+            if not opens or t.start >= start + LEADING_WINDOW + 1:
+                # "某某介绍,在过去一年里,…": who speaks comes first, then the frame
+                lead = _attribution().match(self.body, sent.start, t.start)
+                if lead:
+                    start = lead.end()
+                    opens = opens or self.body[start : t.start] in ("在", "于")
+            if t.start >= min(first_q, start + LEADING_WINDOW + 1):
+                return
             if opens:
                 self.frames[sent.paragraph] = t
 
@@ -451,7 +523,7 @@ class _Doc:
             confidence -= 0.1
         when = self._time(sent, q, ind, ev_end)
         when = self._from_to_time(sent, it, from_fact, from_end, when)
-        if self.published and when.year and when.year > self.published.year:
+        if self.pub_year and when.year and when.year > self.pub_year:
             self._skip("plan_or_target", ev_start, ev_end)  # "到2020年…降至3%以下"
             return
         fact = CandidateFact(
@@ -485,15 +557,17 @@ class _Doc:
         phrase; a running total ends in the publication year; a figure with no
         time phrase at all is as of the publication date; an annual rate
         ("年均", "每年") and a scrubbed year have none."""
-        t = self.time_for(sent, q.qual_start)
+        t = self._year_in_brackets_after(q) or self.time_for(sent, q.qual_start)
         cumulative = bool(_cumulative().search(self.body, sent.start, max(q.start, ev_end)))
-        pub = self.published.year if self.published else None
+        pub = self.pub_year
         if t is None:
             if pub is None:
                 return _When()
             if ind.measure == "flow" and cumulative:
                 return _When(pub, None, None, "cumulative", "period")
             return _When(pub, None, None, "point", "publication")
+        if t.kind == "cumulative" and t.year is None:  # began in a year; ends when? unknown
+            return _When(None, t.period_start, None, "cumulative")
         if t.kind in ("scrubbed", "annual") or t.year is None:
             return _When()
         kind = t.kind
@@ -548,8 +622,10 @@ class _Doc:
                 continue
             weak = ("none", "publication")  # a restatement's stated time beats a guess
             wholesale = kept.year_source in weak and fact.year_source not in weak
+            # a restatement with no year ("2020年以来…剩余52个") adds no start to a dated value
+            fills = kept.year is None or fact.year is not None
             for attr in ("year", "period_start", "as_of", "time_kind", "year_source"):
-                if wholesale or getattr(kept, attr) is None:
+                if wholesale or (fills and getattr(kept, attr) is None):
                     setattr(kept, attr, getattr(fact, attr))
             self._skip("duplicate", fact.char_start, fact.char_end)
             return idx
@@ -575,12 +651,12 @@ class _Doc:
 
 def extract_document(
     body: str, title: str | None, published: date | None, top_k: int,
-    source_site: str | None = None,
+    source_site: str | None = None, published_year: int | None = None,
 ) -> Extraction:
     view = script.matching_view(body)  # Traditional pages are matched in Simplified
     title = script.to_simplified(title) if title else title
     site = script.to_simplified(source_site) if source_site else source_site
-    doc = _Doc(view, title, published, site)
+    doc = _Doc(view, title, published, site, published_year)
     doc.run()
     if view is not body:
         script.restore_spans(body, view, doc.facts, doc.skips)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 
@@ -34,7 +34,8 @@ class TimeExpr:
     period_start: int | None = None
     as_of: date | None = None
     # where the year came from, for fact_indicator.year_source:
-    # explicit | relative (今年, or a date with no year) | period | publication
+    # explicit | relative (今年, or a date with no year) | period | publication |
+    # estimated (counted from the page's estimated year: it has no publication date)
     source: str = "explicit"
 
 
@@ -67,6 +68,13 @@ def _pattern() -> re.Pattern[str]:
     return re.compile(trigger + "(?:" + "|".join(parts) + ")", re.MULTILINE)
 
 
+@lru_cache(maxsize=2)
+def _scan(text: str) -> tuple[re.Match[str], ...]:
+    """The matches of a text, kept for the second reading of a page whose years count
+    from an estimate."""
+    return tuple(_pattern().finditer(text))
+
+
 def _fyp_years(word: str) -> tuple[int, int]:
     """十三五 -> (2016, 2020). Plans are regular five-year blocks from the third (1966)."""
     n = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6}[word[1]] + 10
@@ -80,14 +88,56 @@ def _part_date(year: int, part: str | None) -> date | None:
     return None
 
 
-def find_times(text: str, published: date | None) -> list[TimeExpr]:
-    """All time expressions of ``text`` in order (none inside 《book titles》)."""
+_CLAUSE_EDGE = re.compile(r"[，,。；;！？!?：:\n]")
+SENTENCE_ENDS = "。；;！？!?\n"
+_YEAR_END = re.compile(r"年[底末]")
+_WRITTEN_YEAR = re.compile(YEAR)
+
+
+def estimate_year(text: str, times: list[TimeExpr], plan: re.Pattern[str]) -> int | None:
+    """The year a page with no publication date speaks from: the latest year it writes
+    for something that has happened, and the year after a year-end it reports as
+    past ("减少到2019年底的…" is written in 2020 at the earliest). A year in a sentence
+    with a plan word ("力争2020年…", "列出2019年的工作任务" of a 计划) is a target, not
+    the past; a plan's name (十三五) and the start of a running total are no year the
+    page speaks from; a page that writes no such year has no estimate."""
+    best = None
+    for t in times:
+        # "2016年以来" says when a running total began, not when the page was written
+        if t.source not in ("explicit", "period") or t.kind == "cumulative":
+            continue
+        written = [int(y) for y in _WRITTEN_YEAR.findall(text, t.start, t.end)]
+        if not written:
+            continue
+        lo = max(0, t.start - 200)
+        a = max(lo, *(text.rfind(c, lo, t.start) + 1 for c in SENTENCE_ENDS))
+        edge = _CLAUSE_EDGE.search(text, t.end)
+        if plan.search(text, a, edge.start() if edge else len(text)):
+            continue
+        year = max(written) + (1 if t.kind == "point" and _YEAR_END.search(text, t.start, t.end)
+                               else 0)
+        best = year if best is None else max(best, year)
+    return best
+
+
+def find_times(
+    text: str, published: date | None, year: int | None = None, estimated: bool = False
+) -> list[TimeExpr]:
+    """All time expressions of ``text`` in order (none inside 《book titles》).
+
+    ``year`` stands in for the publication year of a page that has no publication
+    date: the year its address gives (/201905/), or, ``estimated``, the year
+    :func:`estimate_year` reads from the text, from which 今年, 去年 and running
+    totals count with ``source`` ``estimated`` (目前 then has no year).
+    """
     titles = [(m.start(), m.end()) for m in BOOK_TITLE.finditer(text)]
     title_starts = [a for a, _ in titles]
-    pub_year = published.year if published else None
+    pub_year = published.year if published else year
+    # the source of a year counted from the publication year, when that is an estimate
+    counted = "estimated" if published is None and year is not None and estimated else None
     rel_years = taxonomy.load().lexicon["time"]["relative_years"]
     out: list[TimeExpr] = []
-    for m in _pattern().finditer(text):
+    for m in _scan(text):
         i = bisect.bisect_right(title_starts, m.start()) - 1
         if i >= 0 and m.start() < titles[i][1]:
             continue
@@ -102,33 +152,37 @@ def find_times(text: str, published: date | None) -> list[TimeExpr]:
                 year = (
                     pub_year if (month, day) <= (published.month, published.day) else pub_year - 1
                 )
+            elif year is None:
+                year = pub_year
             try:
                 as_of = date(year, month, day) if year else None
             except ValueError:
                 as_of = None
-            src = "explicit" if g("dy") else "relative"
+            src = "explicit" if g("dy") else counted or "relative"
             if g("dsince"):
-                out.append(TimeExpr(s, e, "cumulative", pub_year, year, source="period"))
+                out.append(TimeExpr(s, e, "cumulative", pub_year, year, source=counted or "period"))
             else:
                 out.append(TimeExpr(s, e, "point", year, None, as_of, source=src))
         elif g("y"):
             year = int(g("y"))
             if g("since"):
-                out.append(TimeExpr(s, e, "cumulative", pub_year, year, source="period"))
+                out.append(TimeExpr(s, e, "cumulative", pub_year, year, source=counted or "period"))
             else:
                 as_of = _part_date(year, g("part")) if g("asof2") else None
                 out.append(TimeExpr(s, e, "point", year, None, as_of))
         elif g("rel"):
             year = None if pub_year is None else pub_year + int(rel_years[g("rel")])
             if g("rsince"):
-                out.append(TimeExpr(s, e, "cumulative", pub_year, year, source="period"))
+                out.append(TimeExpr(s, e, "cumulative", pub_year, year, source=counted or "period"))
             else:
                 as_of = _part_date(year, g("rpart")) if (year and g("asof3")) else None
-                out.append(TimeExpr(s, e, "point", year, None, as_of, source="relative"))
+                out.append(TimeExpr(s, e, "point", year, None, as_of,
+                                    source=counted or "relative"))
         elif g("fyp"):
             first, last = _fyp_years(g("fyp"))
             if g("fkind") == "以来":
-                out.append(TimeExpr(s, e, "cumulative", pub_year, first, source="period"))
+                out.append(TimeExpr(s, e, "cumulative", pub_year, first,
+                                    source=counted or "period"))
             elif g("fkind") in ("初", "末"):  # "十三五初": the plan's first (last) year
                 out.append(TimeExpr(s, e, "point", first if g("fkind") == "初" else last,
                                     source="explicit"))
@@ -137,11 +191,18 @@ def find_times(text: str, published: date | None) -> list[TimeExpr]:
                     last = pub_year
                 out.append(TimeExpr(s, e, "period", last, first, source="period"))
         elif g("now"):
-            out.append(TimeExpr(s, e, "point", pub_year, None, published, source="publication"))
+            # "目前" is the publication date, which an estimated year does not give
+            out.append(TimeExpr(s, e, "point", None if counted else pub_year, None,
+                                published, source="publication"))
+        elif g("span") and out and out[-1].kind == "period" and out[-1].end == s:
+            continue  # "2013年至2016年四年间" names the span it follows once more
         elif g("span") or g("open"):  # "五年来": a running total up to publication
-            out.append(TimeExpr(s, e, "cumulative", pub_year, None, source="period"))
+            out.append(TimeExpr(s, e, "cumulative", pub_year, None, source=counted or "period"))
         elif g("annual"):
             out.append(TimeExpr(s, e, "annual"))
         elif g("scrub") is not None:
             out.append(TimeExpr(s, e, "scrubbed"))
+    if counted:  # a running total that began after the estimated year ends when? unknown
+        out = [replace(t, year=None) if t.kind == "cumulative" and t.year is not None
+               and t.period_start is not None and t.year < t.period_start else t for t in out]
     return out
