@@ -103,6 +103,8 @@ def _runner_options(args: argparse.Namespace) -> None:
         os.environ["FUPIN_TASK_RUNNER"] = args.task_runner
     if args.workers is not None:
         os.environ["FUPIN_WORKERS"] = str(args.workers)
+    if args.log_level:  # read by Prefect's logging set-up, which has not run yet
+        os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = args.log_level
 
 
 def task_runner_choice(text: str) -> str:
@@ -628,6 +630,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-q", "--quiet", action="store_true",
                      help="no progress display (on a terminal: a live display on stderr; "
                      "otherwise a line at each quarter of the batches)")
+    run.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                     type=str.upper, metavar="LEVEL",
+                     help="Prefect log lines shown on stderr: DEBUG, INFO (a line per batch "
+                     "and stage), WARNING (default) or ERROR; the flow run's Logs tab in the "
+                     "Prefect UI always gets INFO")
+    run.add_argument("-v", dest="log_level", action="store_const", const="INFO",
+                     help="short for --log-level INFO")
     run.set_defaults(func=cmd_run)
 
     clean = sub.add_parser("clean", help="strip site chrome from pages and print the result")

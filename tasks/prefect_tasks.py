@@ -182,7 +182,14 @@ def fetch(ref: BatchRef) -> BatchRef:
     final = (task_run.get_run_count() or 1) > FETCH_RETRIES
     out = stages.fetch_stage(ref, final_attempt=final)
     _progress(Path(ref.folder).parent, "fetch")
+    _log_batch("fetch", out)
     return out
+
+
+def _log_batch(stage: str, ref: BatchRef) -> None:
+    """One INFO line per batch and stage, so the flow run's Logs tab follows the run."""
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(ref.counts.items()))
+    get_run_logger().info("batch %d %s: %s", ref.index, stage, counts or "nothing to do")
 
 
 def _on_worker_if(pages: int, stage: Callable[[BatchRef, Path], BatchRef],
@@ -196,13 +203,16 @@ def _on_worker_if(pages: int, stage: Callable[[BatchRef, Path], BatchRef],
 
 @task(name="clean", cache_policy=NO_CACHE, task_run_name="clean-batch-{ref.index}")
 def clean(ref: BatchRef) -> BatchRef:
-    return _on_worker_if(ref.counts.get("fetched", 0), stages.clean_stage, ref)
+    out = _on_worker_if(ref.counts.get("fetched", 0), stages.clean_stage, ref)
+    _log_batch("clean", out)
+    return out
 
 
 @task(name="extract", cache_policy=NO_CACHE, task_run_name="extract-batch-{ref.index}")
 def extract(ref: BatchRef) -> BatchRef:
     out = _on_worker_if(ref.counts.get("cleaned", 0), stages.extract_stage, ref)
     _progress(Path(ref.folder).parent, "extract")
+    _log_batch("extract", out)
     return out
 
 

@@ -139,3 +139,26 @@ def test_a_run_on_a_busy_warehouse_is_one_line(tmp_path: Path) -> None:
     assert proc.stderr.splitlines() == [
         f"fupin: the warehouse {db} is being written by another process; waited 1s. "
         "Try again when that run has finished."]
+
+
+def test_batch_log_lines_reach_the_flow_run_but_not_the_terminal_unless_asked(
+    prefect_server: str, prefect_api, tmp_path: Path
+) -> None:
+    env = {**os.environ, "PREFECT_API_URL": prefect_server}
+    quiet = subprocess.run([str(FUPIN), "run", str(SAMPLES), "--db", str(tmp_path / "a.duckdb"),
+                            "--batch-size", "1"], capture_output=True, text=True, cwd=REPO,
+                           env=env, timeout=600)  # fmt: skip
+    assert quiet.returncode == 0, quiet.stderr[-3000:]
+    assert "INFO" not in quiet.stderr
+    flow_run = re.search(r"flow run: \S+/runs/flow-run/([0-9a-f-]{36})", quiet.stdout).group(1)
+    logs = prefect_api._post("logs/filter", {"logs": {"flow_run_id": {"any_": [flow_run]}},
+                                             "limit": 200})  # fmt: skip
+    messages = [entry["message"] for entry in logs]
+    for batch in range(3):
+        for stage in ("fetch", "clean", "extract"):
+            assert any(m.startswith(f"batch {batch} {stage}: ") for m in messages), messages
+
+    loud = subprocess.run([str(FUPIN), "run", str(SAMPLES), "--db", str(tmp_path / "b.duckdb"),
+                           "-v"], capture_output=True, text=True, cwd=REPO, timeout=600)
+    assert loud.returncode == 0, loud.stderr[-3000:]
+    assert re.search(r"\| INFO +\| .*batch 0 extract: ", loud.stderr)
