@@ -10,6 +10,7 @@ DEMO_QUERIES := warehouse/queries/poor_households_by_region.sql \
 	warehouse/queries/quarantined_last_run.sql
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
 
 BENCH_PAGES ?= 10000
 

@@ -158,6 +158,7 @@ def configure_environment() -> None:
     defaults = {
         "PREFECT_HOME": str(home / "prefect"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",  # Prefect's client-side telemetry (and its first-run notice)
         # INFO reaches the flow run's Logs tab; the terminal shows warnings and up
         "PREFECT_LOGGING_LEVEL": "INFO",
         "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING",

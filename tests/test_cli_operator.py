@@ -162,3 +162,16 @@ def test_batch_log_lines_reach_the_flow_run_but_not_the_terminal_unless_asked(
                            "-v"], capture_output=True, text=True, cwd=REPO, timeout=600)
     assert loud.returncode == 0, loud.stderr[-3000:]
     assert re.search(r"\| INFO +\| .*batch 0 extract: ", loud.stderr)
+
+
+def test_a_first_run_on_a_terminal_has_prefect_telemetry_off(
+    tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"PREFECT_HOME", "DO_NOT_TRACK", "PREFECT_API_URL"}}
+    env["FUPIN_HOME"] = str(tmp_path / "home")  # a first run: nothing shown before
+    code, _, screen = run_on_a_terminal(
+        [str(SAMPLES / "longxi_2019_exit.html"), "--db", str(tmp_path / "w.duckdb")], env=env)
+    assert code == 0, screen[-3000:]
+    # Prefect shows this notice on a terminal's first run unless telemetry is off
+    assert "usage data" not in screen and "telemetry" not in screen.lower()
