@@ -41,10 +41,13 @@ class _Item:
     clause: Span
     noun: ru.Noun | None
     unit: str | None
+    counted_end: int | None = None  # end of a bare counted noun ("个县(区)")
 
     @property
     def after(self) -> int:
-        return self.noun.end if self.noun else self.q.end
+        if self.noun:
+            return self.noun.end
+        return self.counted_end or self.q.end
 
 
 def _households_then_persons(prev: _Item, it: _Item, gap: str | None) -> bool:
@@ -154,7 +157,11 @@ class _Doc:
             cue = self.cues[i]
             if cue.start < max(clause.start, floor):
                 return None
-            gap = ru.strip_times(self.body[cue.end : q.qual_start], cue.end, self.time_spans)
+            start = cue.end
+            bracket = ru.COUNTED_BRACKET.match(self.body, start, q.qual_start)
+            if bracket:  # "贫困县(市、区)25个"
+                start = bracket.end()
+            gap = ru.strip_times(self.body[start : q.qual_start], start, self.time_spans)
             if len(gap) <= MAX_LEFT_GAP and self.lx.left_gap.match(gap):
                 return cue
             return None
@@ -254,15 +261,29 @@ class _Doc:
             return
         cls = clauses(self.body, sent)
         items: list[_Item] = []
+        places: str | None = None  # what the sentence's latest count of places counts
         for q in qs:
             c = ru.clause_of(cls, q.start)
             noun = ru.right_noun(self.body, q.end, self.ends, self.lx, c.end)
             if noun is None and self._bracketed(q):  # "259户(749人)为贫困户"
                 noun = ru.right_noun(self.body, q.end + 1, self.ends, self.lx, c.end)
             unit = ru.quantity_unit(self.body, q, noun, self.lx, self.ends)
+            counted = None
+            if q.unit == "count" and (noun is None or noun.word in self.lx.event_codes):
+                # "这24个县全部脱贫摘帽": 脱贫 is the event, not what is counted
+                counted = ru.counted_at(self.body, q.end, self.lx, self.ends)
+                if counted is not None:
+                    noun = None
+                elif self.lx.elliptic.match(self.body, q.end, c.end) and places:
+                    # "原有832个贫困县,已有780个实现脱贫摘帽": a count with no noun
+                    # before an event counts what the sentence counted last
+                    unit = places
+                elif noun is not None:
+                    unit = "other"
             if unit == "other":
                 continue
-            items.append(_Item(q, c, noun, unit))
+            places = ru.place_unit(unit, noun, self.lx) or places
+            items.append(_Item(q, c, noun, unit, counted[1] if counted else None))
         chains: list[list[_Item]] = []
         for it in items:
             prev = chains[-1][-1] if chains else None
@@ -283,15 +304,14 @@ class _Doc:
                 floor = head.clause.start
             cue = self.left_cue(head.clause, floor, head.q)
             last = chain[-1]
-            if (last.noun is not None and last.noun.start == last.q.end
-                    and last.noun.word in self.lx.event_codes):
-                # "彭阳四县脱贫摘帽": the word after the count is the event, not its noun
+            if last.noun is not None and last.noun.word in self.lx.event_codes:
+                # "彭阳四县脱贫摘帽", "这24个县全部脱贫摘帽": the event, not its noun
                 last.noun = None
             end = last.after
             ev = self.lx.events.match(self.body, end, last.clause.end)
             for k, it in enumerate(chain):
                 noun = it.noun
-                if noun is None:
+                if noun is None and it.counted_end is None:
                     noun = next((x.noun for x in chain[k + 1 :] if x.noun), None)
                 self._emit(sent, it, noun, cue, ev, k, sent_facts)
             floor = end

@@ -36,6 +36,7 @@ BOUNDARY = frozenset("，,。；;：:！？!?、）)”\n ")
 PERSON_NOUN_ENDS = ("人口", "群众", "对象", "人员", "劳动力", "人")
 JOINERS = frozenset({"", "、", "和", "及", "与", "以及"})
 MAX_MODIFIER = 3
+COUNTED_BRACKET = re.compile(r"[（(][^（()）\d，,。；;]{1,6}[）)]")
 
 RULE_CONFIDENCE = {
     "event": 0.85,
@@ -87,6 +88,7 @@ class Lexicon:
     negated_codes: dict[str, str]
     threshold: re.Pattern[str]
     threshold_after: re.Pattern[str]
+    elliptic: re.Pattern[str]
     scrub_right: re.Pattern[str] = field(init=False)
     scrub_left: re.Pattern[str] = field(init=False)
 
@@ -140,7 +142,7 @@ def lexicon() -> Lexicon:
         nouns_by_first=by_first,
         patterns=patterns,
         events=re.compile(
-            rf"(?:[（(][^）)]{{0,24}}[）)])?[^\d，,。；;：:！？!?、\"《》]{{0,6}}?“?"
+            rf"(?:[（(][^）)]{{0,24}}[）)])?[^\d，,。；;：:！？!?、\"《》和及与]{{0,6}}?“?"
             rf"(?P<ev>{events})(?!攻坚|致富|奔康|任务|目标|计划|规划|工作|标准|质量|成效|成果|帮扶|监测|人口|户|村|县|对象|群众|不稳定|产业|增收|机制|政策)"
         ),
         event_codes={k: tuple(v) for k, v in event_codes.items()},
@@ -164,6 +166,7 @@ def lexicon() -> Lexicon:
         negated_codes={i.code: i.negated for i in tax.indicators if i.negated},
         threshold=re.compile(lex["threshold"]),
         threshold_after=re.compile(lex["threshold_after"]),
+        elliptic=re.compile(f"(?:{lex['elliptic_gap']})(?:{events})"),
     )
 
 
@@ -236,6 +239,18 @@ def right_noun(body: str, pos: int, ends: Container[int], lx: Lexicon, limit: in
     return None
 
 
+def counted_at(body: str, pos: int, lx: Lexicon, ends: Container[int]) -> tuple[str, int] | None:
+    """The unit and end of a bare counted noun written at ``pos`` ("个县", "个村"),
+    with the short bracket that often qualifies it ("8个县(区)"), so that a list
+    of such counts reads as one ("8个县(区)、570个贫困村全部脱贫")."""
+    for w, unit in lx.counted.items():
+        end = pos + len(w)
+        if body.startswith(w, pos) and end in ends:
+            m = COUNTED_BRACKET.match(body, end)
+            return unit, m.end() if m else end
+    return None
+
+
 def quantity_unit(
     body: str, q: Quantity, noun: Noun | None, lx: Lexicon, ends: Container[int]
 ) -> str | None:
@@ -245,10 +260,11 @@ def quantity_unit(
     if q.unit == "count":
         if noun is not None and noun.word in lx.counted:
             return lx.counted[noun.word]
-        for w, unit in lx.counted.items():
-            if body.startswith(w, q.end) and q.end + len(w) in ends:
-                return unit
-        if noun is not None or not nxt or nxt in BOUNDARY or lx.change_verb.match(body, q.end):
+        counted = counted_at(body, q.end, lx, ends)
+        if counted is not None:
+            return counted[0]
+        if (noun is not None or not nxt or nxt in BOUNDARY or nxt in "（("
+                or lx.change_verb.match(body, q.end)):
             return "count"  # "贫困村从644个减少到188个": a change verb, not a measure word
         return "other"
     if q.unit is None:
@@ -262,6 +278,22 @@ def quantity_unit(
             return None
         return "other"
     return q.unit
+
+
+PLACE_UNITS = ("village", "county")
+
+
+def place_unit(unit: str | None, noun: Noun | None, lx: Lexicon) -> str | None:
+    """Whether a count counts villages or counties, from its unit or its noun
+    ("51个脱贫工作重点县" counts counties though 个 says nothing)."""
+    if unit in PLACE_UNITS:
+        return unit
+    if noun is not None:
+        cue_codes, event_codes = lx.nouns.get(noun.word, ((), ()))
+        for code in (*cue_codes, *event_codes):
+            if lx.indicators[code].unit in PLACE_UNITS:
+                return lx.indicators[code].unit
+    return None
 
 
 def choose(codes: tuple[str, ...], unit: str | None, lx: Lexicon) -> str | None:
