@@ -64,3 +64,60 @@ def test_counts_of_bare_villages_and_counties(body: str, expected: list) -> None
 )
 def test_counts_of_counties_that_exited_or_remain(body: str, expected: list) -> None:
     assert brief(body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # the head count of a village profile, after its groups and a comma
+        ("石岭村下辖9个村民小组,共有415户1730人,耕地2000亩。", [("total_population", 1730)]),
+        ("全村共有3个自然村,5个村民小组,268户,1102人。", [("total_population", 1102)]),
+        # a rate that fell to nothing, the clause's 率 some way back
+        ("全县贫困发生率从2014年的18.62%降为零。",
+         [("poverty_incidence", 18.62), ("poverty_incidence", 0)]),
+        # relocation tallies with a bare 搬迁 and a verb of moving
+        ("建成安置点6个,搬迁318户1264人。",
+         [("relocated_households", 318), ("relocated_population", 1264)]),
+        ("该村已有63户贫困户迁至县城安置点。", [("relocated_households", 63)]),
+        ("两年来,全县1.4万贫困群众搬出大山。", [("relocated_population", 14_000)]),
+        # a 其中 part after "其中:" alone is still a part of the flow before it
+        ("全县实施易地扶贫搬迁4200人1050户,其中:建档立卡贫困人口3100人780户。",
+         [("relocated_population", 4200), ("relocated_households", 1050),
+          ("relocated_population", 3100), ("relocated_households", 780)]),
+        ("财政贴息支持890户贫困户贷款资金1.6亿元。",
+         [("poor_households", 890), ("poverty_loans", 160_000_000)]),
+        ("全省选派2.3万名机关干部到贫困村和软弱涣散村担任第一书记。",
+         [("first_secretaries", 23_000)]),
+    ],
+)
+def test_village_profiles_relocation_loans_and_secretaries(body: str, expected: list) -> None:
+    assert brief(body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # town dwellers' income is no rural per-capita income
+        ("全县城镇居民人均可支配收入26410元,农村居民人均可支配收入9870元。",
+         [("per_capita_income", 9870)]),
+        # a poverty line written with 人民币 before its 标准
+        ("按照农民人均纯收入2736元人民币的国家扶贫标准,全县有贫困人口4.2万人。",
+         [("poor_population", 42_000)]),
+        # a part of a plan is a plan; a non-registered part is no poor household
+        ("全县计划搬迁2100户9300人,其中建档立卡户1900户8500人,非建档立卡户200户800人。", []),
+        # a part of a stock with no indicator of its own is a subgroup, not the stock
+        ("全村辖8个村民小组1120户4310人,其中少数民族410户1380人。",
+         [("total_population", 4310)]),
+        # targets: 确保, 将有, and an event of a share of the count
+        ("确保今年全省减少贫困人口60万人以上。", []),
+        ("全省37个贫困县今年将有20个摘帽。", [("poor_counties", 37)]),
+        ("全国832个贫困县有一半的县摘帽了。", [("poor_counties", 832)]),
+        # beneficiaries of one measure are not the poverty stock (TAXONOMY)
+        ("光伏产业带动贫困户3600人增收。", []),
+        ("全县扶持4120户贫困户发展产业。", []),
+        ("小额信贷惠及建档立卡贫困人口1.2万人。", []),
+        ("全县还有贫困户2300户。", [("poor_households", 2300)]),
+    ],
+)
+def test_not_facts(body: str, expected: list) -> None:
+    assert brief(body) == expected

@@ -29,6 +29,7 @@ from tasks.models import CandidateFact, Extraction, Skip
 
 LEADING_WINDOW = 12  # a time phrase this close to a sentence start frames the paragraph
 MAX_LEFT_GAP = 8  # "由建档立卡时的" is seven characters
+BENEFICIARY_REACH = 6  # "惠及全县建档立卡" puts the verb this far before the cue
 # characters at the start of the body always segmented: a news lead sums up the
 # page, so its words are the likeliest keywords (top-10 overlap with whole-body
 # keywords 0.85 without it, 0.93 with 300 chars, on 1,000 synthetic pages)
@@ -119,6 +120,7 @@ class _Doc:
         self.fact_keys: dict[tuple, list[int]] = {}
         self.frames: dict[int, TimeExpr] = {}  # paragraph -> latest leading time phrase
         self.pairs: dict[int, tuple[int, int]] = {}  # sentence -> years of its first dated from-to
+        self.plan_clauses: list[int] = []  # clauses of the current sentence skipped as plans
 
     def _segment(self) -> list[tuple[str, int, int]]:
         """Tokens of the text the rules read: whole sentences holding a quantity
@@ -297,6 +299,7 @@ class _Doc:
             else:
                 chains.append([it])
         sent_facts: list[tuple[int, _Item]] = []
+        self.plan_clauses = []
         floor = sent.start
         for chain in chains:
             head = chain[0]
@@ -309,6 +312,8 @@ class _Doc:
                 last.noun = None
             end = last.after
             ev = self.lx.events.match(self.body, end, last.clause.end)
+            if ev is not None and self.lx.fraction.search(self.body, ev.start(), ev.start("ev")):
+                ev = None  # "832个贫困县有一半摘帽": the event is of a share, not of the count
             for k, it in enumerate(chain):
                 noun = it.noun
                 if noun is None and it.counted_end is None:
@@ -348,8 +353,8 @@ class _Doc:
                         if code is None:
                             continue
                     return code, "event", s, ev.end("ev")
-        if it.unit == "yuan":
-            for rx, code in lx.purposes:
+        for rx, code in lx.purposes:
+            if ru.compatible(lx.indicators[code].unit, it.unit):
                 m = rx.match(body, q.end, it.clause.end)
                 if m:
                     return code, "purpose", start, m.end()
@@ -368,6 +373,15 @@ class _Doc:
                 return code, ("cue_left" if k == 0 else "list"), cue.start, end
         return None, "", start, end
 
+    def _subset_clause(self, clause: Span, text: str) -> bool:
+        """Whether the clause is a part of the figure before it: it opens with
+        其中, or follows a "其中:" standing alone."""
+        markers = tuple(self.lx.subset_markers)
+        if text.startswith(markers):
+            return True
+        head = self.body[max(0, clause.start - 6) : clause.start].rstrip(" 　")
+        return head.endswith(("：", ":")) and head[:-1].rstrip(" 　").endswith(markers)
+
     def _emit(self, sent, it: _Item, noun, cue, ev, k, sent_facts) -> None:
         lx, body, q = self.lx, self.body, it.q
         code, rule, ev_start, ev_end = self._choose(it, noun, cue, ev, k)
@@ -375,7 +389,7 @@ class _Doc:
         from_fact: CandidateFact | None = None
         from_end = 0  # where the starting value of a from-to pair ends
         clause_text = body[it.clause.start : it.clause.end].lstrip(" ,，;；、　")
-        if any(clause_text.startswith(m) for m in lx.subset_markers):
+        if self._subset_clause(it.clause, clause_text):
             parent = next(
                 (
                     (i, p)
@@ -385,10 +399,18 @@ class _Doc:
                 ),
                 None,
             )
+            plan = max((c for c in self.plan_clauses if c < it.clause.start), default=-1)
+            if plan > (parent[1].clause.start if parent is not None else -1):
+                # "计划搬迁5285户,其中建档立卡户5179户": a part of a plan is a plan
+                self._skip("plan_or_target", it.q.qual_start, it.q.end)
+                return
             if parent is not None:
                 pf = self.facts[parent[0]]
-                pmeasure = lx.indicators[pf.indicator].measure
-                if code is None or (lx.indicators[code].measure == "stock" and pmeasure == "flow"):
+                # a part of a flow ("投入4亿元,其中中央财政1.5亿元", "搬迁800户,其中
+                # 建档立卡户650户") is that flow; a part of a stock with no word of its
+                # own ("辖3200户,其中:外出务工560户") is a subgroup, no figure of the place
+                if lx.indicators[pf.indicator].measure == "flow" and (
+                        code is None or lx.indicators[code].measure == "stock"):
                     code, rule = pf.indicator, "subset"
                     ev_start = body.find(clause_text[:2], it.clause.start)
                 subset_of = parent[0]
@@ -411,7 +433,17 @@ class _Doc:
         if any(w in near for w in lx.distributive):
             self._skip("distributive", ev_start, ev_end)
             return
-        if lx.plan.search(before) or lx.plan.search(body, ev_start, q.start):
+        if ind.beneficiaries and (
+            lx.beneficiary_before.search(body, max(it.clause.start, ev_start - BENEFICIARY_REACH),
+                                         q.start)
+            or lx.beneficiary_after.match(body, ev_end, it.clause.end)
+        ):
+            # "带动贫困户7800人", "801万贫困户受益": who one measure reached, not the stock
+            self._skip("beneficiaries", ev_start, ev_end)
+            return
+        if (lx.plan.search(before) or lx.plan.search(body, ev_start, q.start)
+                or lx.plan.search(body, q.end, ev_end)):
+            self.plan_clauses.append(it.clause.start)
             self._skip("plan_or_target", ev_start, ev_end)
             return
         if it.unit == "yuan" and (

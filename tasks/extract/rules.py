@@ -4,7 +4,8 @@ A number becomes a fact only when something in its own clause says what it
 counts, in this order of strength:
 
 ``event``     counted noun + a change verb after it ("748个贫困村全部退出")
-``purpose``   money followed by what it is spent on ("30.5亿元用于产业发展")
+``purpose``   a number followed by what it is for ("30.5亿元用于产业发展",
+              "1.2万名干部到贫困村担任第一书记")
 ``cue_right`` a cue noun right after the number ("7.34万户贫困户")
 ``cue_left``  a cue right before it ("贫困发生率为20.87%")
 ``list``      a number following another with no words between ("10.11万户40.6万人")
@@ -77,6 +78,8 @@ class Lexicon:
     negative: tuple[str, ...]
     distributive: tuple[str, ...]
     beneficiary: tuple[str, ...]
+    beneficiary_before: re.Pattern[str]
+    beneficiary_after: re.Pattern[str]
     anaphors: dict[str, str]
     plan: re.Pattern[str]
     from_opener: re.Pattern[str]
@@ -89,6 +92,7 @@ class Lexicon:
     threshold: re.Pattern[str]
     threshold_after: re.Pattern[str]
     elliptic: re.Pattern[str]
+    fraction: re.Pattern[str]
     scrub_right: re.Pattern[str] = field(init=False)
     scrub_left: re.Pattern[str] = field(init=False)
 
@@ -143,7 +147,7 @@ def lexicon() -> Lexicon:
         patterns=patterns,
         events=re.compile(
             rf"(?:[（(][^）)]{{0,24}}[）)])?[^\d，,。；;：:！？!?、\"《》和及与]{{0,6}}?“?"
-            rf"(?P<ev>{events})(?!攻坚|致富|奔康|任务|目标|计划|规划|工作|标准|质量|成效|成果|帮扶|监测|人口|户|村|县|对象|群众|不稳定|产业|增收|机制|政策)"
+            rf"(?P<ev>{events})(?!攻坚|致富|奔康|任务|目标|计划|规划|工作|标准|质量|成效|成果|帮扶|监测|人口|户|村|县(?!城)|对象|群众|不稳定|产业|增收|机制|政策)"
         ),
         event_codes={k: tuple(v) for k, v in event_codes.items()},
         purposes=purposes,
@@ -155,6 +159,8 @@ def lexicon() -> Lexicon:
         negative=tuple(lex["negative_context"]),
         distributive=tuple(lex["distributive"]),
         beneficiary=tuple(lex["beneficiary_context"]),
+        beneficiary_before=re.compile(f"(?:{lex['beneficiary_before']})"),
+        beneficiary_after=re.compile(f"(?:{lex['beneficiary_after']})"),
         anaphors=dict(lex["anaphors"]),
         plan=re.compile(lex["plan"]),
         from_opener=re.compile(lex["from_opener"]),
@@ -167,6 +173,7 @@ def lexicon() -> Lexicon:
         threshold=re.compile(lex["threshold"]),
         threshold_after=re.compile(lex["threshold_after"]),
         elliptic=re.compile(f"(?:{lex['elliptic_gap']})(?:{events})"),
+        fraction=re.compile("|".join(map(re.escape, lex["fraction"]))),
     )
 
 
