@@ -121,3 +121,39 @@ def test_village_profiles_relocation_loans_and_secretaries(body: str, expected: 
 )
 def test_not_facts(body: str, expected: list) -> None:
     assert brief(body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # households and persons that fell to new households and persons: each
+        # end value pairs with the start value of its own unit
+        ("全县贫困人口由2015年的9210户31870人,减少到2019年的860户2150人。",
+         [("poor_households", 9210), ("poor_population", 31_870),
+          ("poor_households", 860), ("poor_population", 2150)]),
+        ("贫困人口由8702户、25116人减少至8630户、24980人。",
+         [("poor_households", 8702), ("poor_population", 25_116),
+          ("poor_households", 8630), ("poor_population", 24_980)]),
+        # a growth rate after a comma is no end value of the pair before it
+        ("人均可支配收入从2016年的8100元增长到2020年的11250元,增长38.9%。",
+         [("per_capita_income", 8100), ("per_capita_income", 11_250)]),
+        # where a planned change starts is a fact, where it should end is not
+        ("贫困发生率将从2018年的36.5%下降到19.8%。", [("poverty_incidence", 36.5)]),
+        # a rate bounded from above is the exit standard
+        ("全乡8个贫困村贫困发生率均降至2%以下。", [("poor_villages", 8)]),
+        # 退出 right before households and persons is the exit of households
+        ("2019年,经动态调整,退出23户、61人。",
+         [("lifted_households", 23), ("lifted_population", 61)]),
+        # the verb before a list lends itself to the bare items after it
+        ("全县累计退出贫困村96个(其中插花村3个),贫困人口21400户90310人。",
+         [("villages_exited", 96), ("lifted_households", 21_400),
+          ("lifted_population", 90_310)]),
+        ("全县累计脱贫退出贫困人口6100户2.4万人。",
+         [("lifted_households", 6100), ("lifted_population", 24_000)]),
+        # ... but not to a figure with its own verb
+        ("全县减贫4200人,贫困人口还剩1900人。",
+         [("lifted_population", 4200), ("poor_population", 1900)]),
+    ],
+)
+def test_changes_and_shared_verbs(body: str, expected: list) -> None:
+    assert brief(body) == expected

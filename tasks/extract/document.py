@@ -121,6 +121,7 @@ class _Doc:
         self.frames: dict[int, TimeExpr] = {}  # paragraph -> latest leading time phrase
         self.pairs: dict[int, tuple[int, int]] = {}  # sentence -> years of its first dated from-to
         self.plan_clauses: list[int] = []  # clauses of the current sentence skipped as plans
+        self.pair_clauses: dict[int, Span] = {}  # from-to end fact -> clause of its start
 
     def _segment(self) -> list[tuple[str, int, int]]:
         """Tokens of the text the rules read: whole sentences holding a quantity
@@ -373,6 +374,33 @@ class _Doc:
                 return code, ("cue_left" if k == 0 else "list"), cue.start, end
         return None, "", start, end
 
+    def _shares_verb(self, cue: ru.Cue, it: _Item, k: int,
+                     sent_facts: list[tuple[int, _Item]]) -> bool:
+        """Whether a bare "noun + number" listed right after a figure led by an
+        event verb shares that verb: in "累计退出贫困村127个、贫困人口3.7万户"
+        the households exited too, they are not the stock."""
+        if not sent_facts:
+            return False
+        prev = self.facts[sent_facts[-1][0]]
+        if k > 0:  # "贫困人口3.7万户16.6万人": the persons go with the households
+            return prev.char_start == cue.start and prev.indicator in self.lx.flows.values()
+        if (prev.rule != "cue_left" or self.lx.indicators[prev.indicator].measure != "flow"
+                or self.body[cue.end : it.q.qual_start].strip()):
+            return False
+        gap = ru.ASIDE.sub("", self.body[prev.char_end : cue.start])
+        return gap in ru.LIST_PUNCT and self.lx.verb_led.match(prev.evidence) is not None
+
+    def _change_gap(self, start: int, end: int) -> str:
+        """The words between two values of a from-to pair, without their times
+        and 的; a time's leading 到 ("减少到2019年的") is the pair's verb."""
+        i = bisect.bisect_right(self.time_starts, start)
+        times = []
+        while i < len(self.times) and self.times[i].start < end:
+            a, b = self.time_spans[i]
+            times.append((a + 1, b) if self.body[a] in "到至" else (a, b))
+            i += 1
+        return ru.strip_times(self.body[start:end], start, times).replace("的", "")
+
     def _subset_clause(self, clause: Span, text: str) -> bool:
         """Whether the clause is a part of the figure before it: it opens with
         其中, or follows a "其中:" standing alone."""
@@ -385,9 +413,12 @@ class _Doc:
     def _emit(self, sent, it: _Item, noun, cue, ev, k, sent_facts) -> None:
         lx, body, q = self.lx, self.body, it.q
         code, rule, ev_start, ev_end = self._choose(it, noun, cue, ev, k)
+        if code in lx.flows and cue is not None and self._shares_verb(cue, it, k, sent_facts):
+            code = lx.flows[code]
         subset_of = None
         from_fact: CandidateFact | None = None
         from_end = 0  # where the starting value of a from-to pair ends
+        from_clause = it.clause  # ... and the clause it stands in
         clause_text = body[it.clause.start : it.clause.end].lstrip(" ,，;；、　")
         if self._subset_clause(it.clause, clause_text):
             parent = next(
@@ -416,12 +447,18 @@ class _Doc:
                 subset_of = parent[0]
         if code is None and sent_facts:
             i, prev = sent_facts[-1]
-            gap = ru.strip_times(body[prev.q.end : q.qual_start], prev.q.end, self.time_spans)
-            gap = gap.replace("的", "")
-            pf = self.facts[i]
-            if lx.from_to.match(gap) and ru.compatible(pf.unit, it.unit):
-                code, rule, ev_start = pf.indicator, "from_to", q.qual_start
-                from_fact, from_end = pf, prev.q.end
+            gap = self._change_gap(prev.q.end, q.qual_start)
+            # "由1.2万户、4.1万人减少到3000户、9800人": each value the pair ends
+            # with pairs with the starting value of its own unit
+            listed = k > 0 and i in self.pair_clauses and not gap.strip(" ,，、")
+            if lx.from_to.match(gap) or listed:
+                where = self.pair_clauses[i] if listed else prev.clause
+                start = next(((j, p) for j, p in reversed(sent_facts) if p.clause == where
+                              and ru.compatible(self.facts[j].unit, it.unit)), None)
+                if start is not None:
+                    pf = self.facts[start[0]]
+                    code, rule, ev_start = pf.indicator, "from_to", q.qual_start
+                    from_fact, from_end, from_clause = pf, prev.q.end, start[1].clause
         if code is None:
             return
         ind = lx.indicators[code]
@@ -441,7 +478,10 @@ class _Doc:
             # "带动贫困户7800人", "801万贫困户受益": who one measure reached, not the stock
             self._skip("beneficiaries", ev_start, ev_end)
             return
-        if (lx.plan.search(before) or lx.plan.search(body, ev_start, q.start)
+        # "贫困发生率将从2017年的42.3%下降到21%": where a planned change starts is a fact
+        starts_change = lx.from_opener.search(body, it.clause.start, q.qual_start) is not None
+        if not starts_change and (
+                lx.plan.search(before) or lx.plan.search(body, ev_start, q.start)
                 or lx.plan.search(body, q.end, ev_end)):
             self.plan_clauses.append(it.clause.start)
             self._skip("plan_or_target", ev_start, ev_end)
@@ -451,6 +491,9 @@ class _Doc:
             or lx.threshold.search(body, ev_start, q.start)
             or lx.threshold_after.match(body, q.end, it.clause.end)
         ):
+            self._skip("threshold", ev_start, ev_end)
+            return
+        if q.qualifier in lx.threshold_qualifiers.get(ind.measure, ()):
             self._skip("threshold", ev_start, ev_end)
             return
         value = q.value
@@ -505,6 +548,8 @@ class _Doc:
         idx = self._add(fact)
         if idx is not None:
             sent_facts.append((idx, it))
+            if from_fact is not None:
+                self.pair_clauses[idx] = from_clause
 
     def _time(self, sent: Span, q: Quantity, ind, ev_end: int) -> _When:
         """The year per TAXONOMY.md: the sentence's (or paragraph frame's) time

@@ -37,6 +37,8 @@ BOUNDARY = frozenset("，,。；;：:！？!?、）)”\n ")
 PERSON_NOUN_ENDS = ("人口", "群众", "对象", "人员", "劳动力", "人")
 JOINERS = frozenset({"", "、", "和", "及", "与", "以及"})
 MAX_MODIFIER = 3
+ASIDE = re.compile(r"[（(][^（()）]{0,40}[）)]")  # a bracketed aside between two list items
+LIST_PUNCT = ("、", "，", ",")
 COUNTED_BRACKET = re.compile(r"[（(][^（()）\d，,。；;]{1,6}[）)]")
 
 RULE_CONFIDENCE = {
@@ -89,8 +91,11 @@ class Lexicon:
     negated: re.Pattern[str]
     negated_modifier: re.Pattern[str]
     negated_codes: dict[str, str]
+    flows: dict[str, str]  # stock -> the flow an event verb turns it into
+    verb_led: re.Pattern[str]
     threshold: re.Pattern[str]
     threshold_after: re.Pattern[str]
+    threshold_qualifiers: dict[str, tuple[str, ...]]  # measure -> qualifiers of a standard
     elliptic: re.Pattern[str]
     fraction: re.Pattern[str]
     scrub_right: re.Pattern[str] = field(init=False)
@@ -119,7 +124,7 @@ def lexicon() -> Lexicon:
     left: dict[str, list[str]] = {}
     nouns: dict[str, tuple[list[str], list[str]]] = {}
     event_codes: dict[str, list[str]] = {}
-    patterns = []
+    patterns: dict[str, list[str]] = {}  # one pattern shared by indicators is one cue
     purposes = []
     excludes: list[str] = []
     for ind in tax.indicators:
@@ -131,7 +136,7 @@ def lexicon() -> Lexicon:
         for e in ind.events:
             event_codes.setdefault(e, []).append(ind.code)
         for p in ind.patterns:
-            patterns.append((re.compile(p), (ind.code,)))
+            patterns.setdefault(p, []).append(ind.code)
         if ind.purpose:
             purposes.append((re.compile(ind.purpose.lstrip("^")), ind.code))
         excludes.extend(ind.exclude)
@@ -144,7 +149,7 @@ def lexicon() -> Lexicon:
         left={k: tuple(v) for k, v in left.items()},
         nouns={k: (tuple(a), tuple(b)) for k, (a, b) in nouns.items()},
         nouns_by_first=by_first,
-        patterns=patterns,
+        patterns=[(re.compile(p), tuple(codes)) for p, codes in patterns.items()],
         events=re.compile(
             rf"(?:[（(][^）)]{{0,24}}[）)])?[^\d，,。；;：:！？!?、\"《》和及与]{{0,6}}?“?"
             rf"(?P<ev>{events})(?!攻坚|致富|奔康|任务|目标|计划|规划|工作|标准|质量|成效|成果|帮扶|监测|人口|户|村|县(?!城)|对象|群众|不稳定|产业|增收|机制|政策)"
@@ -170,8 +175,11 @@ def lexicon() -> Lexicon:
         negated=re.compile(f"(?:{lex['negated_event']})$"),
         negated_modifier=re.compile(lex["negated_modifier"]),
         negated_codes={i.code: i.negated for i in tax.indicators if i.negated},
+        flows={i.negated: i.code for i in tax.indicators if i.negated},
+        verb_led=re.compile(f"(?:累计|共|已)?(?:{events}|{lex['verb_led']})"),
         threshold=re.compile(lex["threshold"]),
         threshold_after=re.compile(lex["threshold_after"]),
+        threshold_qualifiers={m: tuple(v) for m, v in lex["threshold_qualifiers"].items()},
         elliptic=re.compile(f"(?:{lex['elliptic_gap']})(?:{events})"),
         fraction=re.compile("|".join(map(re.escape, lex["fraction"]))),
     )
