@@ -157,3 +157,20 @@ def test_not_facts(body: str, expected: list) -> None:
 )
 def test_changes_and_shared_verbs(body: str, expected: list) -> None:
     assert brief(body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # newly identified households join the stock; they are not the stock
+        ("今年新识别贫困人口87户301人,返贫12户40人。", []),
+        # a year after the plans before it in the sentence is planned too
+        ("2019年计划脱贫96户310人,2020年兜底保障脱贫14户22人。", []),
+        # a part of a planned whole no rule read is a plan too
+        ("2017年,全市下达年度搬迁计划6万人,其中建卡贫困人口4.5万人、随迁人口1.5万人。", []),
+        # ... while a part with an indicator of its own under a plain whole stays
+        ("全省有特困片区县(市、区)41个,其中贫困县(市、区)19个。", [("poor_counties", 19)]),
+    ],
+)
+def test_new_entrants_and_parts_of_plans(body: str, expected: list) -> None:
+    assert brief(body) == expected

@@ -29,7 +29,7 @@ from tasks.models import CandidateFact, Extraction, Skip
 
 LEADING_WINDOW = 12  # a time phrase this close to a sentence start frames the paragraph
 MAX_LEFT_GAP = 8  # "由建档立卡时的" is seven characters
-BENEFICIARY_REACH = 6  # "惠及全县建档立卡" puts the verb this far before the cue
+PART_REACH = 6  # "惠及全县建档立卡" puts the verb this far before the cue
 # characters at the start of the body always segmented: a news lead sums up the
 # page, so its words are the likeliest keywords (top-10 overlap with whole-body
 # keywords 0.85 without it, 0.93 with 300 chars, on 1,000 synthetic pages)
@@ -121,6 +121,7 @@ class _Doc:
         self.frames: dict[int, TimeExpr] = {}  # paragraph -> latest leading time phrase
         self.pairs: dict[int, tuple[int, int]] = {}  # sentence -> years of its first dated from-to
         self.plan_clauses: list[int] = []  # clauses of the current sentence skipped as plans
+        self.plan_years: list[int] = []  # ... and the years they were dated
         self.pair_clauses: dict[int, Span] = {}  # from-to end fact -> clause of its start
 
     def _segment(self) -> list[tuple[str, int, int]]:
@@ -301,6 +302,7 @@ class _Doc:
                 chains.append([it])
         sent_facts: list[tuple[int, _Item]] = []
         self.plan_clauses = []
+        self.plan_years = []
         floor = sent.start
         for chain in chains:
             head = chain[0]
@@ -390,6 +392,22 @@ class _Doc:
         gap = ru.ASIDE.sub("", self.body[prev.char_end : cue.start])
         return gap in ru.LIST_PUNCT and self.lx.verb_led.match(prev.evidence) is not None
 
+    def _unread_plan(self, sent: Span, it: _Item, sent_facts: list[tuple[int, _Item]]) -> bool:
+        """Whether the sentence holds, before this 其中 clause, a number in the
+        same unit that no rule read, in a clause naming a plan: the whole this
+        part belongs to."""
+        read = {p.clause for _, p in sent_facts}
+        lo = bisect.bisect_left(self.q_starts, sent.start)
+        hi = bisect.bisect_left(self.q_starts, it.clause.start)
+        for q in self.quantities[lo:hi]:
+            if q.unit != it.q.unit or any(c.start <= q.start < c.end for c in read):
+                continue
+            head = self.body[sent.start : q.start]
+            cut = max(head.rfind(c) for c in "，,；;")
+            if self.lx.plan.search(head, cut + 1):
+                return True
+        return False
+
     def _change_gap(self, start: int, end: int) -> str:
         """The words between two values of a from-to pair, without their times
         and 的; a time's leading 到 ("减少到2019年的") is the pair's verb."""
@@ -435,6 +453,11 @@ class _Doc:
                 # "计划搬迁5285户,其中建档立卡户5179户": a part of a plan is a plan
                 self._skip("plan_or_target", it.q.qual_start, it.q.end)
                 return
+            if parent is None and self._unread_plan(sent, it, sent_facts):
+                # "下达搬迁计划10万人,其中贫困人口8万人": a part of a planned whole
+                # no rule read is a plan too
+                self._skip("plan_or_target", it.q.qual_start, it.q.end)
+                return
             if parent is not None:
                 pf = self.facts[parent[0]]
                 # a part of a flow ("投入4亿元,其中中央财政1.5亿元", "搬迁800户,其中
@@ -470,13 +493,13 @@ class _Doc:
         if any(w in near for w in lx.distributive):
             self._skip("distributive", ev_start, ev_end)
             return
-        if ind.beneficiaries and (
-            lx.beneficiary_before.search(body, max(it.clause.start, ev_start - BENEFICIARY_REACH),
-                                         q.start)
-            or lx.beneficiary_after.match(body, ev_end, it.clause.end)
+        if ind.whole_stock and (
+            lx.part_before.search(body, max(it.clause.start, ev_start - PART_REACH), q.start)
+            or lx.part_after.match(body, ev_end, it.clause.end)
         ):
-            # "带动贫困户7800人", "801万贫困户受益": who one measure reached, not the stock
-            self._skip("beneficiaries", ev_start, ev_end)
+            # "带动贫困户7800人", "801万贫困户受益", "新识别贫困户20户": who one measure
+            # reached or who was newly added, not the stock
+            self._skip("not_the_stock", ev_start, ev_end)
             return
         # "贫困发生率将从2017年的42.3%下降到21%": where a planned change starts is a fact
         starts_change = lx.from_opener.search(body, it.clause.start, q.qual_start) is not None
@@ -484,6 +507,9 @@ class _Doc:
                 lx.plan.search(before) or lx.plan.search(body, ev_start, q.start)
                 or lx.plan.search(body, q.end, ev_end)):
             self.plan_clauses.append(it.clause.start)
+            planned = self._time(sent, q, ind, ev_end)
+            if planned.source == "explicit" and planned.year is not None:
+                self.plan_years.append(planned.year)
             self._skip("plan_or_target", ev_start, ev_end)
             return
         if it.unit == "yuan" and (
@@ -520,8 +546,13 @@ class _Doc:
             confidence -= 0.1
         when = self._time(sent, q, ind, ev_end)
         when = self._from_to_time(sent, it, from_fact, from_end, when)
-        if self.published and when.year and when.year > self.published.year:
-            self._skip("plan_or_target", ev_start, ev_end)  # "到2020年…降至3%以下"
+        if when.year and (
+            (self.published and when.year > self.published.year)  # "到2020年…降至3%以下"
+            # "2019年计划脱贫70户,2020年兜底脱贫11户": a year after a plan's is planned too
+            or (when.source == "explicit" and self.plan_years
+                and when.year > max(self.plan_years))
+        ):
+            self._skip("plan_or_target", ev_start, ev_end)
             return
         fact = CandidateFact(
             indicator=code,

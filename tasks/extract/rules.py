@@ -80,8 +80,8 @@ class Lexicon:
     negative: tuple[str, ...]
     distributive: tuple[str, ...]
     beneficiary: tuple[str, ...]
-    beneficiary_before: re.Pattern[str]
-    beneficiary_after: re.Pattern[str]
+    part_before: re.Pattern[str]
+    part_after: re.Pattern[str]
     anaphors: dict[str, str]
     plan: re.Pattern[str]
     from_opener: re.Pattern[str]
@@ -164,8 +164,8 @@ def lexicon() -> Lexicon:
         negative=tuple(lex["negative_context"]),
         distributive=tuple(lex["distributive"]),
         beneficiary=tuple(lex["beneficiary_context"]),
-        beneficiary_before=re.compile(f"(?:{lex['beneficiary_before']})"),
-        beneficiary_after=re.compile(f"(?:{lex['beneficiary_after']})"),
+        part_before=re.compile(f"(?:{lex['part_before']})"),
+        part_after=re.compile(f"(?:{lex['part_after']})"),
         anaphors=dict(lex["anaphors"]),
         plan=re.compile(lex["plan"]),
         from_opener=re.compile(lex["from_opener"]),
