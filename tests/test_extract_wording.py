@@ -174,3 +174,21 @@ def test_changes_and_shared_verbs(body: str, expected: list) -> None:
 )
 def test_new_entrants_and_parts_of_plans(body: str, expected: list) -> None:
     assert brief(body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("当时,处于贫困线以下的236户村民生活困难。", [("poor_households", 236)]),
+        ("全州还有9个未脱贫村。", [("poor_villages", 9)]),
+        # what is left is a fact however small
+        ("全镇未脱贫3户7人。", [("poor_households", 3), ("poor_population", 7)]),
+        ("村民人均年收入达到约7600元。", [("per_capita_income", 7600)]),
+        # a word inside a bracketed aside before the number is no cue of it
+        ("1985年,全国贫困发生率(按农业人口计)超过60%。", [("poverty_incidence", 60)]),
+        ("按照人均年收入少于2300元人民币的中国贫困线标准,全国有贫困人口9899万人。",
+         [("poor_population", 98_990_000)]),
+    ],
+)
+def test_more_cues_of_village_and_national_pages(body: str, expected: list) -> None:
+    assert brief(body) == expected

@@ -161,9 +161,12 @@ class _Doc:
             cue = self.cues[i]
             if cue.start < max(clause.start, floor):
                 return None
+            if ru.CLOSES_ASIDE.match(self.body, cue.end, q.qual_start):
+                i -= 1  # a word inside a bracketed aside before the number is no cue of it
+                continue
             start = cue.end
-            bracket = ru.COUNTED_BRACKET.match(self.body, start, q.qual_start)
-            if bracket:  # "贫困县(市、区)25个"
+            bracket = ru.ASIDE.match(self.body, start, q.qual_start)
+            if bracket:  # "贫困县(市、区)25个", "贫困发生率(按农业人口计)超过30%"
                 start = bracket.end()
             gap = ru.strip_times(self.body[start : q.qual_start], start, self.time_spans)
             if len(gap) <= MAX_LEFT_GAP and self.lx.left_gap.match(gap):
@@ -531,8 +534,10 @@ class _Doc:
             # Significant digits, not decimal places: 3.56万 loses its float noise,
             # and a rate of 0.0000000001 % stays one instead of becoming 0.
             value = float(f"{value:.12g}")
-        # anecdotes ("挂钩3户") are no statistics; a zero ("未脱贫0户") is one (TAXONOMY)
-        if ind.min_plausible is not None and 0 < value < ind.min_plausible:
+        # anecdotes ("挂钩3户") are no statistics; a zero or what is left ("未脱贫0户",
+        # "未脱贫4户10人") is one (TAXONOMY)
+        if (ind.min_plausible is not None and 0 < value < ind.min_plausible
+                and not lx.negated_word.search(body, max(0, ev_start - 2), ev_end)):  # "未脱贫4户"
             self._skip("implausibly_small", ev_start, ev_end)
             return
         if self.several_places(sent, it.clause, ev_start, q):

@@ -39,6 +39,7 @@ JOINERS = frozenset({"", "、", "和", "及", "与", "以及"})
 MAX_MODIFIER = 3
 ASIDE = re.compile(r"[（(][^（()）]{0,40}[）)]")  # a bracketed aside between two list items
 LIST_PUNCT = ("、", "，", ",")
+CLOSES_ASIDE = re.compile(r"[^（()）]{0,40}[）)]")  # the rest of an aside a cue stands in
 COUNTED_BRACKET = re.compile(r"[（(][^（()）\d，,。；;]{1,6}[）)]")
 
 RULE_CONFIDENCE = {
@@ -89,6 +90,7 @@ class Lexicon:
     change_verb: re.Pattern[str]
     bare_units: tuple[str, ...]
     negated: re.Pattern[str]
+    negated_word: re.Pattern[str]
     negated_modifier: re.Pattern[str]
     negated_codes: dict[str, str]
     flows: dict[str, str]  # stock -> the flow an event verb turns it into
@@ -173,6 +175,7 @@ def lexicon() -> Lexicon:
         change_verb=re.compile(lex["change_verb"]),
         bare_units=tuple(lex["bare_multiplier_units"]),
         negated=re.compile(f"(?:{lex['negated_event']})$"),
+        negated_word=re.compile(lex["negated_event"]),
         negated_modifier=re.compile(lex["negated_modifier"]),
         negated_codes={i.code: i.negated for i in tax.indicators if i.negated},
         flows={i.negated: i.code for i in tax.indicators if i.negated},
