@@ -80,6 +80,8 @@ def test_counts_of_counties_that_exited_or_remain(body: str, expected: list) -> 
          [("relocated_households", 318), ("relocated_population", 1264)]),
         ("该村已有63户贫困户迁至县城安置点。", [("relocated_households", 63)]),
         ("两年来,全县1.4万贫困群众搬出大山。", [("relocated_population", 14_000)]),
+        # only the poor are relocated: pupils moving into a new school are not
+        ("新校舍落成后,全校420名学生搬进新教室。", []),
         # a 其中 part after "其中:" alone is still a part of the flow before it
         ("全县实施易地扶贫搬迁4200人1050户,其中:建档立卡贫困人口3100人780户。",
          [("relocated_population", 4200), ("relocated_households", 1050),
