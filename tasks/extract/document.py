@@ -113,7 +113,7 @@ class _Doc:
         region_anaphors = rg.anaphors()
         self.anaphors = [(a, w) for w, a, _ in self.tokens if w in region_anaphors]
         self.anaphor_starts = [a for a, _ in self.anaphors]
-        self.cues = ru.find_cues(body, self.tokens, self.lx)
+        self.cues = ru.find_cues(body, self.tokens, self.lx, self.figure_spans)
         self.cue_ends = [c.end for c in self.cues]
         self.facts: list[CandidateFact] = []
         self.skips: list[Skip] = []
@@ -359,11 +359,10 @@ class _Doc:
                         if code is None:
                             continue
                     return code, "event", s, ev.end("ev")
-        for rx, code in lx.purposes:
-            if ru.compatible(lx.indicators[code].unit, it.unit):
-                m = rx.match(body, q.end, it.clause.end)
-                if m:
-                    return code, "purpose", start, m.end()
+        for rx, code in lx.purposes_for(it.unit):
+            m = rx.match(body, q.end, it.clause.end)
+            if m:
+                return code, "purpose", start, m.end()
         if noun is not None:
             cue_codes = lx.nouns[noun.word][0]
             code = ru.choose(cue_codes, it.unit, lx)
@@ -504,11 +503,10 @@ class _Doc:
             # reached or who was newly added, not the stock
             self._skip("not_the_stock", ev_start, ev_end)
             return
-        # "贫困发生率将从2017年的42.3%下降到21%": where a planned change starts is a fact
-        starts_change = lx.from_opener.search(body, it.clause.start, q.qual_start) is not None
-        if not starts_change and (
-                lx.plan.search(before) or lx.plan.search(body, ev_start, q.start)
-                or lx.plan.search(body, q.end, ev_end)):
+        if (lx.plan.search(before) or lx.plan.search(body, ev_start, q.start)
+                or lx.plan.search(body, q.end, ev_end)) and not (
+                # "贫困发生率将从2017年的42.3%下降到21%": where a planned change starts is a fact
+                lx.from_opener.search(body, it.clause.start, q.qual_start)):
             self.plan_clauses.append(it.clause.start)
             planned = self._time(sent, q, ind, ev_end)
             if planned.source == "explicit" and planned.year is not None:

@@ -73,8 +73,11 @@ class Lexicon:
     events: re.Pattern[str]
     event_codes: dict[str, tuple[str, ...]]
     purposes: list[tuple[re.Pattern[str], str]]
-    excludes: tuple[str, ...]
+    excludes: dict[str, tuple[str, ...]]  # first character -> excluded words
     counted: dict[str, str]
+    counted_by_first: dict[str, tuple[str, ...]] = field(init=False)
+    _purposes: dict[str | None, list[tuple[re.Pattern[str], str]]] = field(
+        init=False, default_factory=dict)
     from_to: re.Pattern[str]
     left_gap: re.Pattern[str]
     subset_markers: tuple[str, ...]
@@ -103,7 +106,15 @@ class Lexicon:
     scrub_right: re.Pattern[str] = field(init=False)
     scrub_left: re.Pattern[str] = field(init=False)
 
+    def purposes_for(self, unit: str | None) -> list[tuple[re.Pattern[str], str]]:
+        """The purpose patterns of the indicators a quantity in ``unit`` may feed."""
+        if unit not in self._purposes:
+            self._purposes[unit] = [(rx, code) for rx, code in self.purposes
+                                    if compatible(self.indicators[code].unit, unit)]
+        return self._purposes[unit]
+
     def __post_init__(self) -> None:
+        self.counted_by_first = _by_first(self.counted)
         nouns = "|".join(sorted(map(re.escape, self.nouns), key=len, reverse=True))
         cues = "|".join(sorted(map(re.escape, self.left), key=len, reverse=True))
         not_num = r"\d零〇一二两三四五六七八九十百千万亿余多几数这那每各整某哪两"
@@ -117,6 +128,18 @@ class Lexicon:
             rf"(?P<u>万户|万人|万元|亿元|人次|人|户|名|个|元|%)(?=[，,。；;、）)]|$)",
             re.MULTILINE,
         )
+
+
+def _by_first(words: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for w in sorted(words, key=len, reverse=True):
+        out.setdefault(w[0], []).append(w)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _excluded(body: str, pos: int, lx: Lexicon) -> bool:
+    """Whether a word that contains a cue but means something else starts at ``pos``."""
+    return any(body.startswith(x, pos) for x in lx.excludes.get(body[pos : pos + 1], ()))
 
 
 @lru_cache(maxsize=1)
@@ -158,7 +181,7 @@ def lexicon() -> Lexicon:
         ),
         event_codes={k: tuple(v) for k, v in event_codes.items()},
         purposes=purposes,
-        excludes=tuple(sorted(set(excludes), key=len, reverse=True)),
+        excludes=_by_first(set(excludes)),
         counted=tables().counted_nouns,
         from_to=re.compile(lex["from_to"]),
         left_gap=re.compile(lex["left_gap"]),
@@ -188,14 +211,18 @@ def lexicon() -> Lexicon:
     )
 
 
-def find_cues(body: str, tokens: list[tuple[str, int, int]], lx: Lexicon) -> list[Cue]:
+def find_cues(
+    body: str, tokens: list[tuple[str, int, int]], lx: Lexicon, spans: list[tuple[int, int]]
+) -> list[Cue]:
     """Cue words from the segmentation pass plus regex-pattern cues, in order;
-    a pattern wins over the word cues it overlaps."""
+    a pattern wins over the word cues it overlaps. Patterns are only looked for
+    in ``spans``, the sentences holding a number: a cue elsewhere has none to name."""
     found = [Cue(a, b, w, lx.left[w]) for w, a, b in tokens if w in lx.left]
     pats = [
         Cue(m.start(), m.end(), m.group(0), codes)
+        for a, b in _union(spans, touching=True)
         for rx, codes in lx.patterns
-        for m in rx.finditer(body)
+        for m in rx.finditer(body, a, b)
     ]
     if pats:
         covered = _union((p.start, p.end) for p in pats)
@@ -206,11 +233,12 @@ def find_cues(body: str, tokens: list[tuple[str, int, int]], lx: Lexicon) -> lis
     return found
 
 
-def _union(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sorted, disjoint spans covering the same characters as ``spans``."""
+def _union(spans: Iterable[tuple[int, int]], touching: bool = False) -> list[tuple[int, int]]:
+    """Sorted, disjoint spans covering the same characters as ``spans`` (with
+    ``touching``, spans that only meet are joined too)."""
     out: list[tuple[int, int]] = []
     for a, b in sorted(spans):
-        if out and a < out[-1][1]:
+        if out and (a < out[-1][1] or (touching and a == out[-1][1])):
             out[-1] = (out[-1][0], max(out[-1][1], b))
         else:
             out.append((a, b))
@@ -239,19 +267,25 @@ def right_noun(body: str, pos: int, ends: Container[int], lx: Lexicon, limit: in
     "1.08亿元和统筹整合…" or "9个县退出贫困县序列" the noun belongs elsewhere.
     """
     p = pos + 1 if body.startswith("的", pos) else pos
+    if p < limit and _excluded(body, p, lx):
+        return None
     for offset in range(0, MAX_MODIFIER + 1):
         at = p + offset
         if at >= limit:
             break
+        candidates = lx.nouns_by_first.get(body[at : at + 1], ())
         if offset:
             mod = body[p:at]
             if PUNCT_GAP.search(mod) or QUOTES.search(mod) or mod[0] in "和及与或并、的":
                 break
-            if at not in ends or (lx.events.search(mod) and not lx.negated_modifier.match(mod)):
+            excluded = at in ends and _excluded(body, at, lx)
+            if at not in ends or not (candidates or excluded):
+                continue  # no noun can start here: the modifier needs no reading
+            if lx.events.search(mod) and not lx.negated_modifier.match(mod):
                 continue  # "9个县退出贫困县" counts the 县; "3个未摘帽贫困县" the 贫困县
-        if any(body.startswith(x, p) or body.startswith(x, at) for x in lx.excludes):
-            return None
-        for w in lx.nouns_by_first.get(body[at : at + 1], ()):
+            if excluded:
+                return None
+        for w in candidates:
             if body.startswith(w, at) and at + len(w) <= limit and at + len(w) in ends:
                 return Noun(at, at + len(w), w)
     return None
@@ -261,11 +295,11 @@ def counted_at(body: str, pos: int, lx: Lexicon, ends: Container[int]) -> tuple[
     """The unit and end of a bare counted noun written at ``pos`` ("个县", "个村"),
     with the short bracket that often qualifies it ("8个县(区)"), so that a list
     of such counts reads as one ("8个县(区)、570个贫困村全部脱贫")."""
-    for w, unit in lx.counted.items():
+    for w in lx.counted_by_first.get(body[pos : pos + 1], ()):
         end = pos + len(w)
         if body.startswith(w, pos) and end in ends:
             m = COUNTED_BRACKET.match(body, end)
-            return unit, m.end() if m else end
+            return lx.counted[w], m.end() if m else end
     return None
 
 
