@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from tasks.extract import extract
+from fupin.tasks.extract import extract
 
 PUB = date(2020, 12, 1)
 
