@@ -96,7 +96,7 @@ def test_other_province_named_in_a_question() -> None:
 
 
 def test_anaphor_county_inside_prefecture_document() -> None:
-    body = "漳州市扶贫。比如诏安县发展富硒产业,该县带动贫困户120户发展养殖。"
+    body = "漳州市扶贫。比如诏安县发展富硒产业,该县有贫困户120户发展养殖。"
     assert region_of(body, title="漳州市精准扶贫综述") == [("诏安县", "福建省")]
 
 

@@ -53,7 +53,7 @@ def test_a_village_named_under_its_township_takes_the_township_as_parent() -> No
 
 
 def test_a_village_as_an_organisation_address_is_not_the_figure_place() -> None:
-    body = "静宁县发展果业。该县威戎镇杨桥村鑫源果品专业合作社,带动贫困户60多户增收。"
+    body = "静宁县发展果业。该县威戎镇杨桥村鑫源果品专业合作社,入社贫困户60多户。"
     (f,) = facts(body, title="静宁县产业扶贫")
     assert f.region == "静宁县"
 

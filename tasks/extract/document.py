@@ -30,6 +30,7 @@ from fupin.tasks.models import CandidateFact, Extraction, Skip
 LEADING_WINDOW = 12  # a time phrase this close to a sentence start frames the paragraph
 _CLAUSE_BREAK = re.compile(r"[,，;；)）]")
 MAX_LEFT_GAP = 8  # "由建档立卡时的" is seven characters
+PART_REACH = 6  # "惠及全县建档立卡" puts the verb this far before the cue
 # characters at the start of the body always segmented: a news lead sums up the
 # page, so its words are the likeliest keywords (top-10 overlap with whole-body
 # keywords 0.85 without it, 0.93 with 300 chars, on 1,000 synthetic pages)
@@ -42,10 +43,13 @@ class _Item:
     clause: Span
     noun: ru.Noun | None
     unit: str | None
+    counted_end: int | None = None  # end of a bare counted noun ("个县(区)")
 
     @property
     def after(self) -> int:
-        return self.noun.end if self.noun else self.q.end
+        if self.noun:
+            return self.noun.end
+        return self.counted_end or self.q.end
 
 
 def _households_then_persons(prev: _Item, it: _Item, gap: str | None) -> bool:
@@ -126,13 +130,16 @@ class _Doc:
         self.anaphors = [(a, w) for w, a, e in self.tokens
                          if w in region_anaphors and not rg.is_attribute(body, e)]
         self.anaphor_starts = [a for a, _ in self.anaphors]
-        self.cues = ru.find_cues(body, self.tokens, self.lx)
+        self.cues = ru.find_cues(body, self.tokens, self.lx, self.figure_spans)
         self.cue_ends = [c.end for c in self.cues]
         self.facts: list[CandidateFact] = []
         self.skips: list[Skip] = []
         self.fact_keys: dict[tuple, list[int]] = {}
         self.frames: dict[int, TimeExpr] = {}  # paragraph -> latest leading time phrase
         self.pairs: dict[int, tuple[int, int]] = {}  # sentence -> years of its first dated from-to
+        self.plan_clauses: list[int] = []  # clauses of the current sentence skipped as plans
+        self.plan_years: list[int] = []  # ... and the years they were dated
+        self.pair_clauses: dict[int, Span] = {}  # from-to end fact -> clause of its start
 
     def _segment(self) -> list[tuple[str, int, int]]:
         """Tokens of the text the rules read: whole sentences holding a quantity
@@ -189,7 +196,14 @@ class _Doc:
             cue = self.cues[i]
             if cue.start < max(clause.start, floor):
                 return None
-            gap = ru.strip_times(self.body[cue.end : q.qual_start], cue.end, self.time_spans)
+            if ru.CLOSES_ASIDE.match(self.body, cue.end, q.qual_start):
+                i -= 1  # a word inside a bracketed aside before the number is no cue of it
+                continue
+            start = cue.end
+            bracket = ru.ASIDE.match(self.body, start, q.qual_start)
+            if bracket:  # "贫困县(市、区)25个", "贫困发生率(按农业人口计)超过30%"
+                start = bracket.end()
+            gap = ru.strip_times(self.body[start : q.qual_start], start, self.time_spans)
             if len(gap) <= MAX_LEFT_GAP and self.lx.left_gap.match(gap):
                 return cue
             return None
@@ -342,15 +356,29 @@ class _Doc:
             return
         cls = clauses(self.body, sent)
         items: list[_Item] = []
+        places: str | None = None  # what the sentence's latest count of places counts
         for q in qs:
             c = ru.clause_of(cls, q.start)
             noun = ru.right_noun(self.body, q.end, self.ends, self.lx, c.end)
             if noun is None and self._bracketed(q):  # "259户(749人)为贫困户"
                 noun = ru.right_noun(self.body, q.end + 1, self.ends, self.lx, c.end)
             unit = ru.quantity_unit(self.body, q, noun, self.lx, self.ends)
+            counted = None
+            if q.unit == "count" and (noun is None or noun.word in self.lx.event_codes):
+                # "这24个县全部脱贫摘帽": 脱贫 is the event, not what is counted
+                counted = ru.counted_at(self.body, q.end, self.lx, self.ends)
+                if counted is not None:
+                    noun = None
+                elif self.lx.elliptic.match(self.body, q.end, c.end) and places:
+                    # "原有832个贫困县,已有780个实现脱贫摘帽": a count with no noun
+                    # before an event counts what the sentence counted last
+                    unit = places
+                elif noun is not None:
+                    unit = "other"
             if unit == "other":
                 continue
-            items.append(_Item(q, c, noun, unit))
+            places = ru.place_unit(unit, noun, self.lx) or places
+            items.append(_Item(q, c, noun, unit, counted[1] if counted else None))
         chains: list[list[_Item]] = []
         for it in items:
             prev = chains[-1][-1] if chains else None
@@ -364,6 +392,8 @@ class _Doc:
             else:
                 chains.append([it])
         sent_facts: list[tuple[int, _Item]] = []
+        self.plan_clauses = []
+        self.plan_years = []
         floor = sent.start
         for chain in chains:
             head = chain[0]
@@ -371,15 +401,16 @@ class _Doc:
                 floor = head.clause.start
             cue = self.left_cue(head.clause, floor, head.q)
             last = chain[-1]
-            if (last.noun is not None and last.noun.start == last.q.end
-                    and last.noun.word in self.lx.event_codes):
-                # "彭阳四县脱贫摘帽": the word after the count is the event, not its noun
+            if last.noun is not None and last.noun.word in self.lx.event_codes:
+                # "彭阳四县脱贫摘帽", "这24个县全部脱贫摘帽": the event, not its noun
                 last.noun = None
             end = last.after
             ev = self.lx.events.match(self.body, end, last.clause.end)
+            if ev is not None and self.lx.fraction.search(self.body, ev.start(), ev.start("ev")):
+                ev = None  # "832个贫困县有一半摘帽": the event is of a share, not of the count
             for k, it in enumerate(chain):
                 noun = it.noun
-                if noun is None:
+                if noun is None and it.counted_end is None:
                     noun = next((x.noun for x in chain[k + 1 :] if x.noun), None)
                 self._emit(sent, it, noun, cue, ev, k, sent_facts)
             floor = end
@@ -426,11 +457,10 @@ class _Doc:
                         if code is None:
                             continue
                     return code, "event", s, ev.end("ev")
-        if it.unit == "yuan":
-            for rx, code in lx.purposes:
-                m = rx.match(body, q.end, it.clause.end)
-                if m:
-                    return code, "purpose", start, m.end()
+        for rx, code in lx.purposes_for(it.unit):
+            m = rx.match(body, q.end, it.clause.end)
+            if m:
+                return code, "purpose", start, m.end()
         if noun is not None:
             cue_codes = lx.nouns[noun.word][0]
             code = ru.choose(cue_codes, it.unit, lx)
@@ -446,14 +476,69 @@ class _Doc:
                 return code, ("cue_left" if k == 0 else "list"), cue.start, end
         return None, "", start, end
 
+    def _shares_verb(self, cue: ru.Cue, it: _Item, k: int,
+                     sent_facts: list[tuple[int, _Item]]) -> bool:
+        """Whether a bare "noun + number" listed right after a figure led by an
+        event verb shares that verb: in "累计退出贫困村127个、贫困人口3.7万户"
+        the households exited too, they are not the stock."""
+        if not sent_facts:
+            return False
+        prev = self.facts[sent_facts[-1][0]]
+        if k > 0:  # "贫困人口3.7万户16.6万人": the persons go with the households
+            return prev.char_start == cue.start and prev.indicator in self.lx.flows.values()
+        if (prev.rule != "cue_left" or self.lx.indicators[prev.indicator].measure != "flow"
+                or self.body[cue.end : it.q.qual_start].strip()):
+            return False
+        gap = ru.ASIDE.sub("", self.body[prev.char_end : cue.start])
+        return gap in ru.LIST_PUNCT and self.lx.verb_led.match(prev.evidence) is not None
+
+    def _unread_plan(self, sent: Span, it: _Item, sent_facts: list[tuple[int, _Item]]) -> bool:
+        """Whether the sentence holds, before this 其中 clause, a number in the
+        same unit that no rule read, in a clause naming a plan: the whole this
+        part belongs to."""
+        read = {p.clause for _, p in sent_facts}
+        lo = bisect.bisect_left(self.q_starts, sent.start)
+        hi = bisect.bisect_left(self.q_starts, it.clause.start)
+        for q in self.quantities[lo:hi]:
+            if q.unit != it.q.unit or any(c.start <= q.start < c.end for c in read):
+                continue
+            head = self.body[sent.start : q.start]
+            cut = max(head.rfind(c) for c in "，,；;")
+            if self.lx.plan.search(head, cut + 1):
+                return True
+        return False
+
+    def _change_gap(self, start: int, end: int) -> str:
+        """The words between two values of a from-to pair, without their times
+        and 的; a time's leading 到 ("减少到2019年的") is the pair's verb."""
+        i = bisect.bisect_right(self.time_starts, start)
+        times = []
+        while i < len(self.times) and self.times[i].start < end:
+            a, b = self.time_spans[i]
+            times.append((a + 1, b) if self.body[a] in "到至" else (a, b))
+            i += 1
+        return ru.strip_times(self.body[start:end], start, times).replace("的", "")
+
+    def _subset_clause(self, clause: Span, text: str) -> bool:
+        """Whether the clause is a part of the figure before it: it opens with
+        其中, or follows a "其中:" standing alone."""
+        markers = tuple(self.lx.subset_markers)
+        if text.startswith(markers):
+            return True
+        head = self.body[max(0, clause.start - 6) : clause.start].rstrip(" 　")
+        return head.endswith(("：", ":")) and head[:-1].rstrip(" 　").endswith(markers)
+
     def _emit(self, sent, it: _Item, noun, cue, ev, k, sent_facts) -> None:
         lx, body, q = self.lx, self.body, it.q
         code, rule, ev_start, ev_end = self._choose(it, noun, cue, ev, k)
+        if code in lx.flows and cue is not None and self._shares_verb(cue, it, k, sent_facts):
+            code = lx.flows[code]
         subset_of = None
         from_fact: CandidateFact | None = None
         from_end = 0  # where the starting value of a from-to pair ends
+        from_clause = it.clause  # ... and the clause it stands in
         clause_text = body[it.clause.start : it.clause.end].lstrip(" ,，;；、　")
-        if any(clause_text.startswith(m) for m in lx.subset_markers):
+        if self._subset_clause(it.clause, clause_text):
             parent = next(
                 (
                     (i, p)
@@ -463,21 +548,40 @@ class _Doc:
                 ),
                 None,
             )
+            plan = max((c for c in self.plan_clauses if c < it.clause.start), default=-1)
+            if plan > (parent[1].clause.start if parent is not None else -1):
+                # "计划搬迁5285户,其中建档立卡户5179户": a part of a plan is a plan
+                self._skip("plan_or_target", it.q.qual_start, it.q.end)
+                return
+            if parent is None and self._unread_plan(sent, it, sent_facts):
+                # "下达搬迁计划10万人,其中贫困人口8万人": a part of a planned whole
+                # no rule read is a plan too
+                self._skip("plan_or_target", it.q.qual_start, it.q.end)
+                return
             if parent is not None:
                 pf = self.facts[parent[0]]
-                pmeasure = lx.indicators[pf.indicator].measure
-                if code is None or (lx.indicators[code].measure == "stock" and pmeasure == "flow"):
+                # a part of a flow ("投入4亿元,其中中央财政1.5亿元", "搬迁800户,其中
+                # 建档立卡户650户") is that flow; a part of a stock with no word of its
+                # own ("辖3200户,其中:外出务工560户") is a subgroup, no figure of the place
+                if lx.indicators[pf.indicator].measure == "flow" and (
+                        code is None or lx.indicators[code].measure == "stock"):
                     code, rule = pf.indicator, "subset"
                     ev_start = body.find(clause_text[:2], it.clause.start)
                 subset_of = parent[0]
         if code is None and sent_facts:
             i, prev = sent_facts[-1]
-            gap = ru.strip_times(body[prev.q.end : q.qual_start], prev.q.end, self.time_spans)
-            gap = gap.replace("的", "")
-            pf = self.facts[i]
-            if lx.from_to.match(gap) and ru.compatible(pf.unit, it.unit):
-                code, rule, ev_start = pf.indicator, "from_to", q.qual_start
-                from_fact, from_end = pf, prev.q.end
+            gap = self._change_gap(prev.q.end, q.qual_start)
+            # "由1.2万户、4.1万人减少到3000户、9800人": each value the pair ends
+            # with pairs with the starting value of its own unit
+            listed = k > 0 and i in self.pair_clauses and not gap.strip(" ,，、")
+            if lx.from_to.match(gap) or listed:
+                where = self.pair_clauses[i] if listed else prev.clause
+                start = next(((j, p) for j, p in reversed(sent_facts) if p.clause == where
+                              and ru.compatible(self.facts[j].unit, it.unit)), None)
+                if start is not None:
+                    pf = self.facts[start[0]]
+                    code, rule, ev_start = pf.indicator, "from_to", q.qual_start
+                    from_fact, from_end, from_clause = pf, prev.q.end, start[1].clause
         if code is None:
             return
         ind = lx.indicators[code]
@@ -489,7 +593,22 @@ class _Doc:
         if any(w in near for w in lx.distributive):
             self._skip("distributive", ev_start, ev_end)
             return
-        if lx.plan.search(before) or lx.plan.search(body, ev_start, q.start):
+        if ind.whole_stock and (
+            lx.part_before.search(body, max(it.clause.start, ev_start - PART_REACH), q.start)
+            or lx.part_after.match(body, ev_end, it.clause.end)
+        ):
+            # "带动贫困户7800人", "801万贫困户受益", "新识别贫困户20户": who one measure
+            # reached or who was newly added, not the stock
+            self._skip("not_the_stock", ev_start, ev_end)
+            return
+        if (lx.plan.search(before) or lx.plan.search(body, ev_start, q.start)
+                or lx.plan.search(body, q.end, ev_end)) and not (
+                # "贫困发生率将从2017年的42.3%下降到21%": where a planned change starts is a fact
+                lx.from_opener.search(body, it.clause.start, q.qual_start)):
+            self.plan_clauses.append(it.clause.start)
+            planned = self._time(sent, q, ind, ev_end)
+            if planned.source == "explicit" and planned.year is not None:
+                self.plan_years.append(planned.year)
             self._skip("plan_or_target", ev_start, ev_end)
             return
         if it.unit == "yuan" and (
@@ -497,6 +616,9 @@ class _Doc:
             or lx.threshold.search(body, ev_start, q.start)
             or lx.threshold_after.match(body, q.end, it.clause.end)
         ):
+            self._skip("threshold", ev_start, ev_end)
+            return
+        if q.qualifier in lx.threshold_qualifiers.get(ind.measure, ()):
             self._skip("threshold", ev_start, ev_end)
             return
         value = q.value
@@ -508,8 +630,10 @@ class _Doc:
             # Significant digits, not decimal places: 3.56万 loses its float noise,
             # and a rate of 0.0000000001 % stays one instead of becoming 0.
             value = float(f"{value:.12g}")
-        # anecdotes ("挂钩3户") are no statistics; a zero ("未脱贫0户") is one (TAXONOMY)
-        if ind.min_plausible is not None and 0 < value < ind.min_plausible:
+        # anecdotes ("挂钩3户") are no statistics; a zero or what is left ("未脱贫0户",
+        # "未脱贫4户10人") is one (TAXONOMY)
+        if (ind.min_plausible is not None and 0 < value < ind.min_plausible
+                and not lx.negated_word.search(body, max(0, ev_start - 2), ev_end)):  # "未脱贫4户"
             self._skip("implausibly_small", ev_start, ev_end)
             return
         if self.several_places(sent, it.clause, ev_start, q):
@@ -523,8 +647,13 @@ class _Doc:
             confidence -= 0.1
         when = self._time(sent, q, ind, ev_end)
         when = self._from_to_time(sent, it, from_fact, from_end, when)
-        if self.pub_year and when.year and when.year > self.pub_year:
-            self._skip("plan_or_target", ev_start, ev_end)  # "到2020年…降至3%以下"
+        if when.year and (
+            (self.pub_year and when.year > self.pub_year)  # "到2020年…降至3%以下"
+            # "2019年计划脱贫70户,2020年兜底脱贫11户": a year after a plan's is planned too
+            or (when.source == "explicit" and self.plan_years
+                and when.year > max(self.plan_years))
+        ):
+            self._skip("plan_or_target", ev_start, ev_end)
             return
         fact = CandidateFact(
             indicator=code,
@@ -551,6 +680,8 @@ class _Doc:
         idx = self._add(fact)
         if idx is not None:
             sent_facts.append((idx, it))
+            if from_fact is not None:
+                self.pair_clauses[idx] = from_clause
 
     def _time(self, sent: Span, q: Quantity, ind, ev_end: int) -> _When:
         """The year per TAXONOMY.md: the sentence's (or paragraph frame's) time

@@ -126,6 +126,14 @@ def _qualifier_rx() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, str]]:
 
 
 TIME_UNITS = frozenset("年月日号时点分秒岁天")
+CLAUSE_ENDS = "，,。；;！？!?\n"
+ZERO_LOOKBACK = 40  # "贫困发生率由2013年的26.58%下降为零" spans some 20 characters
+
+
+def _clause_before(text: str, pos: int) -> str:
+    """The text of the clause before ``pos``, at most ZERO_LOOKBACK characters."""
+    window = text[max(0, pos - ZERO_LOOKBACK) : pos]
+    return window[max(window.rfind(c) for c in CLAUSE_ENDS) + 1 :]
 
 
 def find_quantities(text: str) -> list[Quantity]:
@@ -159,7 +167,7 @@ def find_quantities(text: str) -> list[Quantity]:
         cn = m.group("cn")
         if m.group("zero") is not None:
             # "贫困发生率降为零": a rate fell to nothing; elsewhere 零 is no statistic
-            if _zero()["rate"] in norm[max(0, m.start() - 12) : m.start()]:
+            if _zero()["rate"] in _clause_before(norm, m.start()):
                 out.append(Quantity(m.start(), m.end(), 0.0, "percent", "exact", False, "",
                                     m.start()))
             continue

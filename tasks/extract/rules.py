@@ -4,7 +4,8 @@ A number becomes a fact only when something in its own clause says what it
 counts, in this order of strength:
 
 ``event``     counted noun + a change verb after it ("748个贫困村全部退出")
-``purpose``   money followed by what it is spent on ("30.5亿元用于产业发展")
+``purpose``   a number followed by what it is for ("30.5亿元用于产业发展",
+              "1.2万名干部到贫困村担任第一书记")
 ``cue_right`` a cue noun right after the number ("7.34万户贫困户")
 ``cue_left``  a cue right before it ("贫困发生率为20.87%")
 ``list``      a number following another with no words between ("10.11万户40.6万人")
@@ -36,6 +37,10 @@ BOUNDARY = frozenset("，,。；;：:！？!?、）)”\n ")
 PERSON_NOUN_ENDS = ("人口", "群众", "对象", "人员", "劳动力", "人")
 JOINERS = frozenset({"", "、", "和", "及", "与", "以及"})
 MAX_MODIFIER = 3
+ASIDE = re.compile(r"[（(][^（()）]{0,40}[）)]")  # a bracketed aside between two list items
+LIST_PUNCT = ("、", "，", ",")
+CLOSES_ASIDE = re.compile(r"[^（()）]{0,40}[）)]")  # the rest of an aside a cue stands in
+COUNTED_BRACKET = re.compile(r"[（(][^（()）\d，,。；;]{1,6}[）)]")
 
 RULE_CONFIDENCE = {
     "event": 0.85,
@@ -68,14 +73,19 @@ class Lexicon:
     events: re.Pattern[str]
     event_codes: dict[str, tuple[str, ...]]
     purposes: list[tuple[re.Pattern[str], str]]
-    excludes: tuple[str, ...]
+    excludes: dict[str, tuple[str, ...]]  # first character -> excluded words
     counted: dict[str, str]
+    counted_by_first: dict[str, tuple[str, ...]] = field(init=False)
+    _purposes: dict[str | None, list[tuple[re.Pattern[str], str]]] = field(
+        init=False, default_factory=dict)
     from_to: re.Pattern[str]
     left_gap: re.Pattern[str]
     subset_markers: tuple[str, ...]
     negative: tuple[str, ...]
     distributive: tuple[str, ...]
     beneficiary: tuple[str, ...]
+    part_before: re.Pattern[str]
+    part_after: re.Pattern[str]
     anaphors: dict[str, str]
     plan: re.Pattern[str]
     from_opener: re.Pattern[str]
@@ -83,14 +93,28 @@ class Lexicon:
     change_verb: re.Pattern[str]
     bare_units: tuple[str, ...]
     negated: re.Pattern[str]
+    negated_word: re.Pattern[str]
     negated_modifier: re.Pattern[str]
     negated_codes: dict[str, str]
+    flows: dict[str, str]  # stock -> the flow an event verb turns it into
+    verb_led: re.Pattern[str]
     threshold: re.Pattern[str]
     threshold_after: re.Pattern[str]
+    threshold_qualifiers: dict[str, tuple[str, ...]]  # measure -> qualifiers of a standard
+    elliptic: re.Pattern[str]
+    fraction: re.Pattern[str]
     scrub_right: re.Pattern[str] = field(init=False)
     scrub_left: re.Pattern[str] = field(init=False)
 
+    def purposes_for(self, unit: str | None) -> list[tuple[re.Pattern[str], str]]:
+        """The purpose patterns of the indicators a quantity in ``unit`` may feed."""
+        if unit not in self._purposes:
+            self._purposes[unit] = [(rx, code) for rx, code in self.purposes
+                                    if compatible(self.indicators[code].unit, unit)]
+        return self._purposes[unit]
+
     def __post_init__(self) -> None:
+        self.counted_by_first = _by_first(self.counted)
         nouns = "|".join(sorted(map(re.escape, self.nouns), key=len, reverse=True))
         cues = "|".join(sorted(map(re.escape, self.left), key=len, reverse=True))
         not_num = r"\d零〇一二两三四五六七八九十百千万亿余多几数这那每各整某哪两"
@@ -106,6 +130,18 @@ class Lexicon:
         )
 
 
+def _by_first(words: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for w in sorted(words, key=len, reverse=True):
+        out.setdefault(w[0], []).append(w)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _excluded(body: str, pos: int, lx: Lexicon) -> bool:
+    """Whether a word that contains a cue but means something else starts at ``pos``."""
+    return any(body.startswith(x, pos) for x in lx.excludes.get(body[pos : pos + 1], ()))
+
+
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
     tax = taxonomy.load()
@@ -113,7 +149,7 @@ def lexicon() -> Lexicon:
     left: dict[str, list[str]] = {}
     nouns: dict[str, tuple[list[str], list[str]]] = {}
     event_codes: dict[str, list[str]] = {}
-    patterns = []
+    patterns: dict[str, list[str]] = {}  # one pattern shared by indicators is one cue
     purposes = []
     excludes: list[str] = []
     for ind in tax.indicators:
@@ -125,7 +161,7 @@ def lexicon() -> Lexicon:
         for e in ind.events:
             event_codes.setdefault(e, []).append(ind.code)
         for p in ind.patterns:
-            patterns.append((re.compile(p), (ind.code,)))
+            patterns.setdefault(p, []).append(ind.code)
         if ind.purpose:
             purposes.append((re.compile(ind.purpose.lstrip("^")), ind.code))
         excludes.extend(ind.exclude)
@@ -138,14 +174,14 @@ def lexicon() -> Lexicon:
         left={k: tuple(v) for k, v in left.items()},
         nouns={k: (tuple(a), tuple(b)) for k, (a, b) in nouns.items()},
         nouns_by_first=by_first,
-        patterns=patterns,
+        patterns=[(re.compile(p), tuple(codes)) for p, codes in patterns.items()],
         events=re.compile(
-            rf"(?:[（(][^）)]{{0,24}}[）)])?[^\d，,。；;：:！？!?、\"《》]{{0,6}}?“?"
-            rf"(?P<ev>{events})(?!攻坚|致富|奔康|任务|目标|计划|规划|工作|标准|质量|成效|成果|帮扶|监测|人口|户|村|县|对象|群众|不稳定|产业|增收|机制|政策)"
+            rf"(?:[（(][^）)]{{0,24}}[）)])?[^\d，,。；;：:！？!?、\"《》和及与]{{0,6}}?“?"
+            rf"(?P<ev>{events})(?!攻坚|致富|奔康|任务|目标|计划|规划|工作|标准|质量|成效|成果|帮扶|监测|人口|户|村|县(?!城)|对象|群众|不稳定|产业|增收|机制|政策)"
         ),
         event_codes={k: tuple(v) for k, v in event_codes.items()},
         purposes=purposes,
-        excludes=tuple(sorted(set(excludes), key=len, reverse=True)),
+        excludes=_by_first(set(excludes)),
         counted=tables().counted_nouns,
         from_to=re.compile(lex["from_to"]),
         left_gap=re.compile(lex["left_gap"]),
@@ -153,6 +189,8 @@ def lexicon() -> Lexicon:
         negative=tuple(lex["negative_context"]),
         distributive=tuple(lex["distributive"]),
         beneficiary=tuple(lex["beneficiary_context"]),
+        part_before=re.compile(f"(?:{lex['part_before']})"),
+        part_after=re.compile(f"(?:{lex['part_after']})"),
         anaphors=dict(lex["anaphors"]),
         plan=re.compile(lex["plan"]),
         from_opener=re.compile(lex["from_opener"]),
@@ -160,21 +198,31 @@ def lexicon() -> Lexicon:
         change_verb=re.compile(lex["change_verb"]),
         bare_units=tuple(lex["bare_multiplier_units"]),
         negated=re.compile(f"(?:{lex['negated_event']})$"),
+        negated_word=re.compile(lex["negated_event"]),
         negated_modifier=re.compile(lex["negated_modifier"]),
         negated_codes={i.code: i.negated for i in tax.indicators if i.negated},
+        flows={i.negated: i.code for i in tax.indicators if i.negated},
+        verb_led=re.compile(f"(?:累计|共|已)?(?:{events}|{lex['verb_led']})"),
         threshold=re.compile(lex["threshold"]),
         threshold_after=re.compile(lex["threshold_after"]),
+        threshold_qualifiers={m: tuple(v) for m, v in lex["threshold_qualifiers"].items()},
+        elliptic=re.compile(f"(?:{lex['elliptic_gap']})(?:{events})"),
+        fraction=re.compile("|".join(map(re.escape, lex["fraction"]))),
     )
 
 
-def find_cues(body: str, tokens: list[tuple[str, int, int]], lx: Lexicon) -> list[Cue]:
+def find_cues(
+    body: str, tokens: list[tuple[str, int, int]], lx: Lexicon, spans: list[tuple[int, int]]
+) -> list[Cue]:
     """Cue words from the segmentation pass plus regex-pattern cues, in order;
-    a pattern wins over the word cues it overlaps."""
+    a pattern wins over the word cues it overlaps. Patterns are only looked for
+    in ``spans``, the sentences holding a number: a cue elsewhere has none to name."""
     found = [Cue(a, b, w, lx.left[w]) for w, a, b in tokens if w in lx.left]
     pats = [
         Cue(m.start(), m.end(), m.group(0), codes)
+        for a, b in _union(spans, touching=True)
         for rx, codes in lx.patterns
-        for m in rx.finditer(body)
+        for m in rx.finditer(body, a, b)
     ]
     if pats:
         covered = _union((p.start, p.end) for p in pats)
@@ -185,11 +233,12 @@ def find_cues(body: str, tokens: list[tuple[str, int, int]], lx: Lexicon) -> lis
     return found
 
 
-def _union(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sorted, disjoint spans covering the same characters as ``spans``."""
+def _union(spans: Iterable[tuple[int, int]], touching: bool = False) -> list[tuple[int, int]]:
+    """Sorted, disjoint spans covering the same characters as ``spans`` (with
+    ``touching``, spans that only meet are joined too)."""
     out: list[tuple[int, int]] = []
     for a, b in sorted(spans):
-        if out and a < out[-1][1]:
+        if out and (a < out[-1][1] or (touching and a == out[-1][1])):
             out[-1] = (out[-1][0], max(out[-1][1], b))
         else:
             out.append((a, b))
@@ -218,21 +267,39 @@ def right_noun(body: str, pos: int, ends: Container[int], lx: Lexicon, limit: in
     "1.08亿元和统筹整合…" or "9个县退出贫困县序列" the noun belongs elsewhere.
     """
     p = pos + 1 if body.startswith("的", pos) else pos
+    if p < limit and _excluded(body, p, lx):
+        return None
     for offset in range(0, MAX_MODIFIER + 1):
         at = p + offset
         if at >= limit:
             break
+        candidates = lx.nouns_by_first.get(body[at : at + 1], ())
         if offset:
             mod = body[p:at]
             if PUNCT_GAP.search(mod) or QUOTES.search(mod) or mod[0] in "和及与或并、的":
                 break
-            if at not in ends or (lx.events.search(mod) and not lx.negated_modifier.match(mod)):
+            excluded = at in ends and _excluded(body, at, lx)
+            if at not in ends or not (candidates or excluded):
+                continue  # no noun can start here: the modifier needs no reading
+            if lx.events.search(mod) and not lx.negated_modifier.match(mod):
                 continue  # "9个县退出贫困县" counts the 县; "3个未摘帽贫困县" the 贫困县
-        if any(body.startswith(x, p) or body.startswith(x, at) for x in lx.excludes):
-            return None
-        for w in lx.nouns_by_first.get(body[at : at + 1], ()):
+            if excluded:
+                return None
+        for w in candidates:
             if body.startswith(w, at) and at + len(w) <= limit and at + len(w) in ends:
                 return Noun(at, at + len(w), w)
+    return None
+
+
+def counted_at(body: str, pos: int, lx: Lexicon, ends: Container[int]) -> tuple[str, int] | None:
+    """The unit and end of a bare counted noun written at ``pos`` ("个县", "个村"),
+    with the short bracket that often qualifies it ("8个县(区)"), so that a list
+    of such counts reads as one ("8个县(区)、570个贫困村全部脱贫")."""
+    for w in lx.counted_by_first.get(body[pos : pos + 1], ()):
+        end = pos + len(w)
+        if body.startswith(w, pos) and end in ends:
+            m = COUNTED_BRACKET.match(body, end)
+            return lx.counted[w], m.end() if m else end
     return None
 
 
@@ -245,10 +312,11 @@ def quantity_unit(
     if q.unit == "count":
         if noun is not None and noun.word in lx.counted:
             return lx.counted[noun.word]
-        for w, unit in lx.counted.items():
-            if body.startswith(w, q.end) and q.end + len(w) in ends:
-                return unit
-        if noun is not None or not nxt or nxt in BOUNDARY or lx.change_verb.match(body, q.end):
+        counted = counted_at(body, q.end, lx, ends)
+        if counted is not None:
+            return counted[0]
+        if (noun is not None or not nxt or nxt in BOUNDARY or nxt in "（("
+                or lx.change_verb.match(body, q.end)):
             return "count"  # "贫困村从644个减少到188个": a change verb, not a measure word
         return "other"
     if q.unit is None:
@@ -262,6 +330,22 @@ def quantity_unit(
             return None
         return "other"
     return q.unit
+
+
+PLACE_UNITS = ("village", "county")
+
+
+def place_unit(unit: str | None, noun: Noun | None, lx: Lexicon) -> str | None:
+    """Whether a count counts villages or counties, from its unit or its noun
+    ("51个脱贫工作重点县" counts counties though 个 says nothing)."""
+    if unit in PLACE_UNITS:
+        return unit
+    if noun is not None:
+        cue_codes, event_codes = lx.nouns.get(noun.word, ((), ()))
+        for code in (*cue_codes, *event_codes):
+            if lx.indicators[code].unit in PLACE_UNITS:
+                return lx.indicators[code].unit
+    return None
 
 
 def choose(codes: tuple[str, ...], unit: str | None, lx: Lexicon) -> str | None:

@@ -40,6 +40,7 @@ class Indicator:
     exclude: tuple[str, ...] = ()
     min_plausible: float | None = None
     negated: str | None = None  # the stock a negated event counts (未脱贫 -> poor_population)
+    whole_stock: bool = False  # "带动N户贫困户", "新识别N户": some of them, not this stock
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ def _indicator(raw: dict[str, Any]) -> Indicator:
         exclude=tuple(raw.get("exclude") or ()),
         min_plausible=raw.get("min_plausible"),
         negated=raw.get("negated"),
+        whole_stock=bool(raw.get("whole_stock", False)),
     )
 
 
