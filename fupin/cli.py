@@ -103,7 +103,7 @@ def _runner_options(args: argparse.Namespace) -> None:
         os.environ["FUPIN_TASK_RUNNER"] = args.task_runner
     if args.workers is not None:
         os.environ["FUPIN_WORKERS"] = str(args.workers)
-    if args.log_level:  # read by Prefect's logging set-up, which has not run yet
+    if getattr(args, "log_level", None):  # read by Prefect's logging set-up, not yet run
         os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = args.log_level
 
 
