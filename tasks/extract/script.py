@@ -113,22 +113,54 @@ def _cue_words() -> tuple[str, ...]:
     return tuple(sorted({*lx.left, *lx.nouns}, key=len, reverse=True))
 
 
+@cache
+def _cue_letters() -> dict[str, tuple[tuple[int, int], ...]]:
+    """Character -> (index in :func:`_cue_words`, offset) of every cue word holding it."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    for i, word in enumerate(_cue_words()):
+        for k, c in enumerate(word):
+            out.setdefault(c, []).append((i, k))
+    return {c: tuple(v) for c, v in out.items()}
+
+
+def _fits(view: list[str], start: int, word: str) -> bool:
+    """Whether ``word`` reads at ``start`` with every other character a lost "?"."""
+    known = 0
+    for a, b in zip(view[start : start + len(word)], word, strict=True):
+        if a == b:
+            known += 1
+        elif a != "?":
+            return False
+    return known >= _MIN_KNOWN
+
+
 def _fill(view: list[str], pos: int) -> None:
-    """Fill the lost characters around ``pos`` from the one cue word that fits there."""
-    fits: set[tuple[int, str]] = set()
-    for word in _cue_words():
-        for start in range(max(0, pos - len(word) + 1), pos + 1):
-            window = view[start:start + len(word)]
-            if len(window) < len(word):
+    """Fill the lost characters around ``pos`` from the one cue word that fits there.
+
+    Of the words that fit, the longest wins (贫困发生率 before 发生率). A word can
+    only fit where one of its characters stands, so the words are looked up by
+    the characters around ``pos`` instead of each being tried at every start.
+    """
+    words = _cue_words()
+    if not words:
+        return
+    letters, n = _cue_letters(), len(view)
+    starts: dict[int, set[int]] = {}  # word index -> starts where it fits
+    tried: set[tuple[int, int]] = set()
+    for j in range(max(0, pos - len(words[0]) + 1), min(n, pos + len(words[0]))):
+        for i, k in letters.get(view[j], ()):
+            start, size = j - k, len(words[i])
+            if (start < 0 or start + size > n or not start <= pos < start + size
+                    or (i, start) in tried):
                 continue
-            known = sum(1 for a, b in zip(window, word, strict=True) if a == b)
-            if known >= _MIN_KNOWN and all(a == b or a == "?" for a, b in
-                                            zip(window, word, strict=True)):
-                fits.add((start, word))
-        if fits:
-            break  # longest words first: 贫困发生率 before 发生率
-    if len(fits) == 1:
-        start, word = fits.pop()
+            tried.add((i, start))
+            if _fits(view, start, words[i]):
+                starts.setdefault(i, set()).add(start)
+    if not starts:
+        return
+    first = min(starts)  # the words are sorted longest first
+    if len(starts[first]) == 1:
+        start, word = next(iter(starts[first])), words[first]
         for i, c in enumerate(word):
             if view[start + i] == "?":
                 view[start + i] = c
