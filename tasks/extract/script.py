@@ -21,8 +21,10 @@ elsewhere a neutral "□" that ends nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import cache
+from operator import ne
 
 from opencc import OpenCC
 
@@ -50,9 +52,21 @@ def _char(c: str) -> str:
     return out if len(out) == 1 else c
 
 
+_HAN = "\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
+_HAN_RUN = re.compile(f"[{_HAN}]+")
+_NOT_HAN = re.compile(f"[^{_HAN}]")
+
+
 def _is_han(c: str) -> bool:
-    o = ord(c)
-    return 0x3400 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x3FFFF
+    return _NOT_HAN.match(c) is None
+
+
+@cache
+def _variant_finder() -> re.Pattern[str]:
+    """Any character the variant table rewrites: most pages have none, and a
+    search is far cheaper than translating the whole body to find out."""
+    chars = "".join(re.escape(chr(c)) for c in script_variants())
+    return re.compile(f"[{chars}]" if chars else "(?!)")
 
 
 def _aligned(original: str, converted: str) -> bool:
@@ -78,9 +92,11 @@ def to_simplified(text: str) -> str:
     """
     if text.isascii():
         return text
-    plain = text.translate(script_variants())
-    if plain == text:
-        plain = text  # the same object, for the identity test above
+    plain = text
+    if _variant_finder().search(text):
+        plain = text.translate(script_variants())
+        if plain == text:
+            plain = text  # the same object, for the identity test above
     # A Traditional page changes about a third of its characters, a Simplified one
     # almost none: a probe of its middle spares converting every Simplified page.
     mid = len(plain) // 2
@@ -90,10 +106,10 @@ def to_simplified(text: str) -> str:
     out = _converter().convert(plain)
     if out == plain:
         return plain
-    han = sum(1 for c in plain if _is_han(c))
+    han = sum(map(len, _HAN_RUN.findall(plain)))
     if not _aligned(plain, out):
         out = "\n".join(_paragraph(p) for p in plain.split("\n"))
-    changed = sum(1 for a, b in zip(text, out, strict=True) if a != b)
+    changed = sum(map(ne, text, out))
     if changed < _TRADITIONAL_SHARE * han:
         return plain
     return out
