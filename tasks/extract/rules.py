@@ -89,8 +89,10 @@ class Lexicon:
     threshold_after: re.Pattern[str]
     scrub_right: re.Pattern[str] = field(init=False)
     scrub_left: re.Pattern[str] = field(init=False)
+    excluded: re.Pattern[str] = field(init=False)  # matches where one of ``excludes`` starts
 
     def __post_init__(self) -> None:
+        self.excluded = re.compile("|".join(map(re.escape, self.excludes)) or "(?!)")
         nouns = "|".join(sorted(map(re.escape, self.nouns), key=len, reverse=True))
         cues = "|".join(sorted(map(re.escape, self.left), key=len, reverse=True))
         not_num = r"\d零〇一二两三四五六七八九十百千万亿余多几数这那每各整某哪两"
@@ -228,7 +230,7 @@ def right_noun(body: str, pos: int, ends: Container[int], lx: Lexicon, limit: in
                 break
             if at not in ends or (lx.events.search(mod) and not lx.negated_modifier.match(mod)):
                 continue  # "9个县退出贫困县" counts the 县; "3个未摘帽贫困县" the 贫困县
-        if any(body.startswith(x, p) or body.startswith(x, at) for x in lx.excludes):
+        if lx.excluded.match(body, p) or lx.excluded.match(body, at):
             return None
         for w in lx.nouns_by_first.get(body[at : at + 1], ()):
             if body.startswith(w, at) and at + len(w) <= limit and at + len(w) in ends:
