@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 
 import yaml
@@ -560,8 +560,8 @@ def _union(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def _start(tok: tuple[str, int, int]) -> int:
-    return tok[1]
+# a token's start, as a bisect key that runs in C (bisect calls it once per probe)
+_start = itemgetter(1)
 
 
 def _village(name: str, parent: Region | None, start: int, end: int) -> Mention:
@@ -746,6 +746,13 @@ def _subject(
     return national
 
 
+@lru_cache(maxsize=1)
+def _local_anaphor() -> re.Pattern[str]:
+    """Any anaphor of a township or village (全镇, 本村, 该社区)."""
+    words = [w for w, suffix in anaphors().items() if suffix in LOCAL_SUFFIXES]
+    return re.compile("|".join(map(re.escape, words)) or "(?!)")
+
+
 def _local_subject(
     body: str, mentions: list[Mention], subject: Region | None, gaz: Gazetteer, lead_chars: int
 ) -> Region | None:
@@ -754,6 +761,8 @@ def _local_subject(
     with (某乡是…), when the page speaks of its own level (全镇, 我镇, 全村)
     at least as often as of a larger one (全县, 全区). A county page that
     merely visits a village in its lead keeps its county."""
+    if not _local_anaphor().search(body):
+        return None  # most pages: no 全镇/全村 to count, nor anything wider then
     own: Counter[str] = Counter()
     for word, suffix in anaphors().items():
         n = body.count(word)
