@@ -103,13 +103,15 @@ def tokens(text: str) -> list[Tok]:
 
 
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_PREFIX = 1.0  # memo value of a dictionary prefix that is no word (log-probabilities are < 0)
 _costs: dict[str, float] = {}
 _costs_total = 0
 
 
 def _word_costs() -> dict[str, float]:
-    """Memo of log(freq / total) per dictionary word, dropped whenever the
-    dictionary grows (``add_word`` changes ``total``)."""
+    """Memo of log(freq / total) per dictionary entry (``_PREFIX`` for a prefix
+    with no frequency), dropped whenever the dictionary grows (``add_word``
+    changes ``total``). Only dictionary entries are kept, never page text."""
     global _costs, _costs_total
     if jieba.dt.total != _costs_total or len(_costs) > 1_000_000:
         _costs, _costs_total = {}, jieba.dt.total
@@ -123,8 +125,9 @@ def cut_block(block: str) -> list[str]:
     jieba builds a dict of candidate ends per character, then scores them
     through a generator, recomputing each word's log-probability on every call;
     this walks the prefix dictionary once per character and memoises the
-    log-probabilities. Ties go to the longer word, as in jieba's
-    ``max((score, end))``. Tests check it against jieba word for word.
+    log-probabilities, so a known fragment costs one lookup. Ties go to the
+    longer word, as in jieba's ``max((score, end))``. Tests check it against
+    jieba word for word.
     """
     freq, costs = jieba.dt.FREQ, _word_costs()
     logtotal = log(jieba.dt.total)
@@ -134,12 +137,14 @@ def cut_block(block: str) -> list[str]:
     for k in range(n - 1, -1, -1):
         best = None
         i, frag = k, block[k]
-        while frag in freq:
-            f = freq[frag]
-            if f:
-                c = costs.get(frag)
-                if c is None:
-                    c = costs[frag] = log(f) - logtotal
+        while True:
+            c = costs.get(frag)
+            if c is None:
+                f = freq.get(frag)
+                if f is None:
+                    break  # no dictionary entry starts with frag
+                c = costs[frag] = log(f) - logtotal if f else _PREFIX
+            if c != _PREFIX:
                 s = c + score[i + 1]
                 if best is None or s >= best:
                     best, route[k] = s, i + 1
