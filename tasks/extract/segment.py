@@ -24,6 +24,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from math import log
+from operator import itemgetter
 
 import jieba
 
@@ -45,6 +46,7 @@ HMM = False
 BLOCK: re.Pattern[str] = re.compile(jieba.re_han_default.pattern.strip("()"))
 
 Tok = tuple[str, int, int]
+_END = itemgetter(2)
 
 
 @dataclass(frozen=True)
@@ -210,7 +212,7 @@ class Segmentation:
         self._starts = [a for a, _ in spans]
         self._ends = [b for _, b in spans]
         self._tokens: dict[int, list[Tok]] = {}  # block index -> its tokens
-        self._inner: set[int] = set()  # positions strictly inside a cut token
+        self._bounds: set[int] = set()  # where a token of a cut block ends
 
     def _block(self, pos: int) -> int:
         """Index of the block containing text[pos], or -1."""
@@ -223,9 +225,7 @@ class Segmentation:
         a, b = self._starts[i], self._ends[i]
         toks = _block_tokens(self.text[a:b], a)
         self._tokens[i] = toks
-        for _, s, e in toks:
-            if e - s > 1:
-                self._inner.update(range(s + 1, e))
+        self._bounds.update(map(_END, toks))
 
     def cut(self, spans: Iterable[tuple[int, int]] = (), at: Iterable[int] = ()) -> None:
         """Segment every block overlapping one of ``spans`` or holding one of ``at``."""
@@ -261,5 +261,5 @@ class Segmentation:
         i = self._block(pos)
         if i >= 0 and self._starts[i] < pos:
             self._cut_block(i)
-            return pos not in self._inner
+            return pos in self._bounds  # inside a block, a boundary is some token's end
         return pos == 0 or self.text[pos - 1 : pos + 1] != "\r\n"  # \r\n is one token
