@@ -89,10 +89,17 @@ class Lexicon:
     threshold_after: re.Pattern[str]
     scrub_right: re.Pattern[str] = field(init=False)
     scrub_left: re.Pattern[str] = field(init=False)
-    excluded: re.Pattern[str] = field(init=False)  # matches where one of ``excludes`` starts
+    # one pattern per word list: a search says whether any of its words is there
+    excluded: re.Pattern[str] = field(init=False)  # matched where a noun may start
+    any_negative: re.Pattern[str] = field(init=False)
+    any_distributive: re.Pattern[str] = field(init=False)
+    any_beneficiary: re.Pattern[str] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.excluded = re.compile("|".join(map(re.escape, self.excludes)) or "(?!)")
+        self.excluded = _any_word(self.excludes)
+        self.any_negative = _any_word(self.negative)
+        self.any_distributive = _any_word(self.distributive)
+        self.any_beneficiary = _any_word(self.beneficiary)
         nouns = "|".join(sorted(map(re.escape, self.nouns), key=len, reverse=True))
         cues = "|".join(sorted(map(re.escape, self.left), key=len, reverse=True))
         not_num = r"\d零〇一二两三四五六七八九十百千万亿余多几数这那每各整某哪两"
@@ -106,6 +113,11 @@ class Lexicon:
             rf"(?P<u>万户|万人|万元|亿元|人次|人|户|名|个|元|%)(?=[，,。；;、）)]|$)",
             re.MULTILINE,
         )
+
+
+def _any_word(words: Iterable[str]) -> re.Pattern[str]:
+    """A pattern matching any of ``words`` (none: never)."""
+    return re.compile("|".join(map(re.escape, words)) or "(?!)")
 
 
 @lru_cache(maxsize=1)
