@@ -409,6 +409,7 @@ def _pick_township(
 def _roles(body: str, mentions: list[Mention], partner_markers: Sequence[str]) -> None:
     """Mark partner groups (与天津市河西区、武清区…) and enumerated members
     (北川、平武2个贫困县; 西吉县等9个县): neither is the region the number is about."""
+    markers = tuple(partner_markers)  # str.endswith tests a tuple in one call
     i = 0
     while i < len(mentions):
         j = i
@@ -418,7 +419,7 @@ def _roles(body: str, mentions: list[Mention], partner_markers: Sequence[str]) -
         head = body[max(0, group[0].start - 4) : group[0].start]
         tail = body[group[-1].end : group[-1].end + 4]
         role = "subject"
-        if any(head.endswith(w) for w in partner_markers):
+        if head.endswith(markers):
             role = "partner"
         elif (
             # a single place right before a count ("全国832个贫困县", "阿坝州10个县")
