@@ -330,14 +330,14 @@ def find_mentions(tokens: Iterable[tuple[str, int, int]], gaz: Gazetteer) -> lis
     out = []
     lookup = gaz._lookup
     anaphors = _anaphor_words()
-    for word, start, end in tokens:
+    # most tokens name nothing: keep the words the gazetteer knows and those long
+    # enough to start with a name (the loop below costs more per token)
+    for word, start, end in [t for t in tokens if t[0] in lookup or len(t[0]) > 3]:
         if word in anaphors:
             continue  # 全州 ("the whole prefecture") is no mention of 全州县
         cands = lookup.get(word)
         if cands:
             out.append(Mention(start, end, word, tuple(cands)))
-            continue
-        if len(word) < 4:
             continue
         for cut in range(len(word) - 1, 2, -1):
             if word[cut - 1] not in SUFFIX_CHARS:
