@@ -35,8 +35,8 @@ def select_pages(corpus: Path) -> list[dict]:
 
 
 def _run_fupin(paths: list[Path]) -> list[str]:
-    from tasks.clean import clean_page
-    from tasks.decode import DecodeError, decode_bytes, read_page_bytes
+    from fupin.tasks.clean import clean_page
+    from fupin.tasks.decode import DecodeError, decode_bytes, read_page_bytes
 
     out = []
     for path in paths:
@@ -52,7 +52,7 @@ def _run_fupin(paths: list[Path]) -> list[str]:
 def _run_trafilatura(paths: list[Path]) -> list[str]:
     import trafilatura
 
-    from tasks.decode import read_page_bytes
+    from fupin.tasks.decode import read_page_bytes
 
     return [trafilatura.extract(read_page_bytes(path)) or "" for path in paths]
 
@@ -79,7 +79,7 @@ def run_side(side: str, corpus: Path, pages: list[dict]) -> tuple[list[str], flo
 
 
 def score_side(bodies: list[str], pages: list[dict], corpus: Path) -> list[dict]:
-    from tasks.clean.score import char_f1
+    from fupin.tasks.clean.score import char_f1
 
     rows = []
     for body, page in zip(bodies, pages, strict=True):

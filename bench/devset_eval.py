@@ -29,7 +29,7 @@ DEVSET = HERE / "devset"
 sys.path.insert(0, str(HERE.parent))
 
 from fupin.cli import query_rows, run_pipeline  # noqa: E402
-from tasks.evaluate import EvalReport, load_gold, score  # noqa: E402
+from fupin.tasks.evaluate import EvalReport, load_gold, score  # noqa: E402
 
 
 def _pages() -> dict[str, dict]:

@@ -270,7 +270,7 @@ def fupin_env(workdir: Path) -> dict[str, str]:
 def run_workers(run_args: list[str]) -> int:
     """How many worker processes the run uses: its --workers, else what the child will
     decide itself (FUPIN_WORKERS, else one per core)."""
-    from tasks.workers import default_workers
+    from fupin.tasks.workers import default_workers
 
     for i, arg in enumerate(run_args):
         if arg.startswith("--workers="):

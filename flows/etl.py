@@ -21,10 +21,10 @@ configure_environment()
 
 from prefect import flow  # noqa: E402
 
-from flows.runners import local_worker_count, make_task_runner  # noqa: E402
-from tasks import prefect_tasks as t  # noqa: E402
-from tasks.run_folders import release_run_folder  # noqa: E402
-from tasks.workers import local_workers, stop_validator  # noqa: E402
+from fupin.flows.runners import local_worker_count, make_task_runner  # noqa: E402
+from fupin.tasks import prefect_tasks as t  # noqa: E402
+from fupin.tasks.run_folders import release_run_folder  # noqa: E402
+from fupin.tasks.workers import local_workers, stop_validator  # noqa: E402
 
 DEFAULT_BATCH_SIZE = 200
 # Batches validated together, while the next ones are still being extracted. GE's

@@ -20,7 +20,7 @@ import os
 
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
-from tasks.workers import default_workers
+from fupin.tasks.workers import default_workers
 
 
 def _spec(spec: str | None = None) -> str:

@@ -19,7 +19,7 @@ configure_environment()
 from prefect import serve  # noqa: E402
 from prefect.schedules import Cron  # noqa: E402
 
-from flows.etl import etl  # noqa: E402
+from fupin.flows.etl import etl  # noqa: E402
 
 
 def deployment_specs(prefect_yaml: Path) -> list[dict[str, Any]]:

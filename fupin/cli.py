@@ -39,13 +39,13 @@ def run_pipeline(
     sources: list[str], db: Path, batch_size: int, reprocess: bool = False
 ) -> dict[str, Any]:
     from fupin.api_server import run_scoped_api
-    from tasks.sources import names_at_most
-    from tasks.warehouse import check_writable
-    from tasks.workers import start_validator, warm_here_in_background
+    from fupin.tasks.sources import names_at_most
+    from fupin.tasks.warehouse import check_writable
+    from fupin.tasks.workers import start_validator, warm_here_in_background
 
     check_writable(db)  # before any page is pulled, not after the work is done
     with run_scoped_api() as api:
-        from flows.etl import etl
+        from fupin.flows.etl import etl
 
         # Surely needed (every page is new): GE imports while the API finishes booting.
         # Not earlier: three imports on two cores would delay the API, which the flow
@@ -79,7 +79,7 @@ def positive_int(text: str) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from fupin.api_server import ApiStartError
     from fupin.interrupt import stop_on_signals
-    from tasks.sources import sources_file_problems
+    from fupin.tasks.sources import sources_file_problems
 
     problems = sources_file_problems(args.sources)
     if problems:  # before any work: a bad option would fail or stall pages mid-run
@@ -115,8 +115,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
-    from tasks.clean import clean_page
-    from tasks.decode import DecodeError, decode_bytes, read_page_bytes
+    from fupin.tasks.clean import clean_page
+    from fupin.tasks.decode import DecodeError, decode_bytes, read_page_bytes
 
     status = 0
     for path in args.paths:
@@ -153,7 +153,7 @@ class QueryRefused(ValueError):
 def query_rows(db: Path, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple]]:
     """Run one statement on the warehouse through a read-only connection that can
     reach no other file, so a query can change nothing on disk."""
-    from tasks.warehouse import connect, require_warehouse
+    from fupin.tasks.warehouse import connect, require_warehouse
 
     with connect(db, read_only=True, sandboxed=True) as con:
         require_warehouse(con, db, empty_ok=False)
@@ -206,7 +206,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 def sql_error_message(exc: Exception) -> str:
     """One line a person can act on, for an error DuckDB raised on a user's query."""
-    from tasks.warehouse import first_line
+    from fupin.tasks.warehouse import first_line
 
     message = first_line(exc)
     lowered = message.lower()
@@ -251,8 +251,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from tasks.evaluate import load_gold, score
-    from tasks.sources import page_stem
+    from fupin.tasks.evaluate import load_gold, score
+    from fupin.tasks.sources import page_stem
 
     gold = load_gold(Path(args.gold))
     _runner_options(args)
@@ -291,8 +291,8 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from tasks.report import build_report
-    from tasks.warehouse import connect, require_warehouse
+    from fupin.tasks.report import build_report
+    from fupin.tasks.warehouse import connect, require_warehouse
 
     out = Path(args.out)
     if out.is_dir():
@@ -307,7 +307,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from flows.serve import serve_deployments
+    from fupin.flows.serve import serve_deployments
 
     serve_deployments(Path(args.prefect_yaml), args.deployment or None, args.limit)
     return 0
@@ -407,7 +407,7 @@ class _QuietKnownErrors(logging.Filter):
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from fupin.settings import SettingError, check_settings
-    from tasks.warehouse import WarehouseBusy, WarehouseError
+    from fupin.tasks.warehouse import WarehouseBusy, WarehouseError
 
     try:
         check_settings()

@@ -28,8 +28,8 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
-from tasks.inflate import CODINGS, DEFAULT_MAX_BYTES, InflateError, Inflater, read_capped
-from tasks.models import RawPage, Rejection, Source, Validators
+from fupin.tasks.inflate import CODINGS, DEFAULT_MAX_BYTES, InflateError, Inflater, read_capped
+from fupin.tasks.models import RawPage, Rejection, Source, Validators
 
 USER_AGENT = "fupin/0.1 (+poverty-alleviation statistics ETL; polite crawler)"
 TEXT_TYPES = ("text/html", "text/plain", "application/xhtml+xml", "application/xml", "text/xml")

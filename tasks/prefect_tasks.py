@@ -25,16 +25,20 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run, task_run
 
 from fupin.settings import home_dir
-from tasks import stages, validation_stage, workers
-from tasks.extract.regions import load_gazetteer
-from tasks.extract.taxonomy import load_taxonomy
-from tasks.fetch import unchanged_files
-from tasks.run_folders import claim_run_folder, release_run_folder, remove_orphaned_run_folders
-from tasks.sources import expand_sources, legacy_renames
-from tasks.staging import BatchRef, write_rows
-from tasks.summary import summarize, summary_markdown, validation_markdown
-from tasks.validate import build_data_docs
-from tasks.warehouse import (
+from fupin.tasks import stages, validation_stage, workers
+from fupin.tasks.extract.regions import load_gazetteer
+from fupin.tasks.extract.taxonomy import load_taxonomy
+from fupin.tasks.fetch import unchanged_files
+from fupin.tasks.run_folders import (
+    claim_run_folder,
+    release_run_folder,
+    remove_orphaned_run_folders,
+)
+from fupin.tasks.sources import expand_sources, legacy_renames
+from fupin.tasks.staging import BatchRef, write_rows
+from fupin.tasks.summary import summarize, summary_markdown, validation_markdown
+from fupin.tasks.validate import build_data_docs
+from fupin.tasks.warehouse import (
     connect,
     known_pages,
     known_signatures,

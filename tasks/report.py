@@ -23,7 +23,7 @@ from typing import Any
 
 import duckdb
 
-from tasks.report_charts import (
+from fupin.tasks.report_charts import (
     FONT_STACK,
     PALETTE,
     esc,
@@ -31,7 +31,7 @@ from tasks.report_charts import (
     svg_bar_chart,
     svg_line_chart,
 )
-from tasks.warehouse import connect
+from fupin.tasks.warehouse import connect
 
 DEFAULT_REPORT = Path(__file__).resolve().parents[1] / "warehouse" / "report.html"
 

@@ -43,8 +43,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
-from tasks.fetch import FetchOptions
-from tasks.models import Rejection, Source
+from fupin.tasks.fetch import FetchOptions
+from fupin.tasks.models import Rejection, Source
 
 PAGE_SUFFIXES = (".html", ".htm", ".shtml", ".txt")
 _GLOB_CHARS = set("*?[")

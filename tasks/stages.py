@@ -15,15 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from fupin.settings import extract_timeout
-from tasks import stage_cache
-from tasks.clean import clean_page
-from tasks.clean.dedupe import body_signature, find_near_duplicates
-from tasks.decode import DecodeError, decode_bytes
-from tasks.extract import extract, warm_up
-from tasks.extract.budget import ExtractTimeout
-from tasks.fetch import FetchOptions, fetch_batch
-from tasks.models import CandidateFact, RawPage, Rejection, Source, Validators
-from tasks.staging import BatchRef, read_rows, write_rows
+from fupin.tasks import stage_cache
+from fupin.tasks.clean import clean_page
+from fupin.tasks.clean.dedupe import body_signature, find_near_duplicates
+from fupin.tasks.decode import DecodeError, decode_bytes
+from fupin.tasks.extract import extract, warm_up
+from fupin.tasks.extract.budget import ExtractTimeout
+from fupin.tasks.fetch import FetchOptions, fetch_batch
+from fupin.tasks.models import CandidateFact, RawPage, Rejection, Source, Validators
+from fupin.tasks.staging import BatchRef, read_rows, write_rows
 
 
 def rejection_row(rejection: Rejection) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from tasks.staging import BatchRef
+from fupin.tasks.staging import BatchRef
 
 COUNT_KEYS = (
     "pages_in", "pages_unchanged", "documents_loaded", "pages_rejected",

@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from tasks.extract.taxonomy import Indicator, load_taxonomy
+from fupin.tasks.extract.taxonomy import Indicator, load_taxonomy
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 EXPECTATIONS = SCHEMAS / "expectations"

@@ -14,10 +14,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from tasks.models import Rejection
-from tasks.stages import rejection_row
-from tasks.staging import SCHEMAS, BatchRef, read_rows, read_table, write_rows, write_table
-from tasks.validate import Validator, document_frame, fact_frame, get_validator, observed
+from fupin.tasks.models import Rejection
+from fupin.tasks.stages import rejection_row
+from fupin.tasks.staging import SCHEMAS, BatchRef, read_rows, read_table, write_rows, write_table
+from fupin.tasks.validate import Validator, document_frame, fact_frame, get_validator, observed
 
 # What validation adds to a batch's counts (the run summary reconciles them).
 COUNTS = ("rejected_validate", "documents_loaded", "facts_loaded", "facts_quarantined")

@@ -24,9 +24,9 @@ import duckdb
 import pyarrow as pa
 
 from fupin.settings import duckdb_memory_limit, lock_wait_seconds
-from tasks.clean.dedupe import SIGNATURE_BYTES, body_signature
-from tasks.models import Validators
-from tasks.staging import SCHEMAS
+from fupin.tasks.clean.dedupe import SIGNATURE_BYTES, body_signature
+from fupin.tasks.models import Validators
+from fupin.tasks.staging import SCHEMAS
 
 SCHEMA_SQL = Path(__file__).resolve().parents[1] / "warehouse" / "schema.sql"
 

@@ -39,8 +39,8 @@ def default_workers() -> int:
 
 
 def _warm() -> None:
-    from tasks import stages  # noqa: F401  (imports bs4, lxml, pyarrow once)
-    from tasks.extract import warm_up
+    from fupin.tasks import stages  # noqa: F401  (imports bs4, lxml, pyarrow once)
+    from fupin.tasks.extract import warm_up
 
     warm_up()
 
@@ -101,7 +101,7 @@ def _spawn_pool(n: int, warm: Callable[[], None]) -> ProcessPoolExecutor:
 
 
 def _warm_validator() -> None:
-    from tasks.validate import get_validator
+    from fupin.tasks.validate import get_validator
 
     get_validator()
 

@@ -49,7 +49,7 @@ def served(prefect_server: str, tmp_path_factory: pytest.TempPathFactory):
         listed = [p for p in routes if p not in ("/moved", "/xiji")] + ["/gone"]
         listing.write_text("".join(site.url(p) + "\n" for p in listed), encoding="utf-8")
         db = tmp_path_factory.mktemp("wh") / "fupin.duckdb"
-        from flows.etl import etl
+        from fupin.flows.etl import etl
 
         first = etl(sources=[f"@{listing}"], db=str(db))
         second = etl(sources=[f"@{listing}"], db=str(db))

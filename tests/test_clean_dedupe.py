@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tasks.clean.dedupe import body_signature, find_near_duplicates, similarity
+from fupin.tasks.clean.dedupe import body_signature, find_near_duplicates, similarity
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -145,7 +145,7 @@ def test_corrupt_signatures_raise() -> None:
 
 
 def test_signatures_are_deterministic_across_processes() -> None:
-    code = ("import sys; from tasks.clean.dedupe import body_signature; "
+    code = ("import sys; from fupin.tasks.clean.dedupe import body_signature; "
             "sys.stdout.write(body_signature(sys.argv[1]).hex())")
     for hash_seed in ("0", "12345"):
         out = subprocess.run([sys.executable, "-c", code, STORY], cwd=REPO, check=True,

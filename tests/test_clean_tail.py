@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.clean import clean_page
-from tasks.clean.lines import classify
-from tasks.clean.normalize import clean_line
-from tasks.extract import extract
+from fupin.tasks.clean import clean_page
+from fupin.tasks.clean.lines import classify
+from fupin.tasks.clean.normalize import clean_line
+from fupin.tasks.extract import extract
 
 HEAD = "清溪县扶贫纪实\n时间:2020-01-02 09:30 来源:某某日报\n"
 PROSE = "村里建起了食用菌大棚,二十多户贫困户在家门口就业,每人每月增收一千二百元。"

@@ -8,9 +8,9 @@ from datetime import date, datetime
 import pytest
 from shared_data import shared_path
 
-from tasks.clean import clean_page, looks_like_html
-from tasks.clean.lines import Chrome, classify, ends_like_sentence
-from tasks.clean.normalize import clean_line
+from fupin.tasks.clean import clean_page, looks_like_html
+from fupin.tasks.clean.lines import Chrome, classify, ends_like_sentence
+from fupin.tasks.clean.normalize import clean_line
 
 PROSE = "村里建起了食用菌大棚,二十多户贫困户在家门口就业,每人每月增收一千二百元。"
 PROSE2 = "合作社负责人说,明年还要再建五个大棚,带动更多农户一起种植。"

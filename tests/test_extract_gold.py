@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from shared_data_extract import GOLD, all_seeds, load_seed, require_shared
 
-from tasks.evaluate import load_gold, score
-from tasks.extract import extract
-from tasks.extract.taxonomy import load_taxonomy
+from fupin.tasks.evaluate import load_gold, score
+from fupin.tasks.extract import extract
+from fupin.tasks.extract.taxonomy import load_taxonomy
 
 
 def predictions(seeds) -> list[dict]:

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import duckdb
 
-from tasks.extract import extract
-from tasks.extract.regions import load_gazetteer
-from tasks.extract.taxonomy import load_taxonomy
-from tasks.stages import extract_stage
-from tasks.staging import BatchRef, read_rows, write_rows
-from tasks.validate import get_validator
-from tasks.validation_stage import validate_group
-from tasks.warehouse import load_run
+from fupin.tasks.extract import extract
+from fupin.tasks.extract.regions import load_gazetteer
+from fupin.tasks.extract.taxonomy import load_taxonomy
+from fupin.tasks.stages import extract_stage
+from fupin.tasks.staging import BatchRef, read_rows, write_rows
+from fupin.tasks.validate import get_validator
+from fupin.tasks.validation_stage import validate_group
+from fupin.tasks.warehouse import load_run
 
 PUB = date(2019, 3, 1)
 NATIONAL = "100000000000"

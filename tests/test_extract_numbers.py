@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.extract.numbers import find_quantities
-from tasks.extract.units import compatible
+from fupin.tasks.extract.numbers import find_quantities
+from fupin.tasks.extract.units import compatible
 
 
 def one(text: str):

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from shared_data_extract import all_seeds, load_seed, require_shared
 from test_extract_properties import texty
 
-from tasks.extract import document, extract, keywords, regions, segment
-from tasks.extract.regions import Gazetteer, Region
+from fupin.tasks.extract import document, extract, keywords, regions, segment
+from fupin.tasks.extract.regions import Gazetteer, Region
 
 PUB = date(2020, 6, 1)
 PROSE = "驻村工作队队员吃住在村,逐户走访,摸清底数,建立台账。帮扶干部带着政策进村、带着项目入户。\n"

@@ -8,8 +8,8 @@ from datetime import date
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tasks.extract import extract
-from tasks.extract.numbers import find_quantities
+from fupin.tasks.extract import extract
+from fupin.tasks.extract.numbers import find_quantities
 
 # fragments that make hypothesis produce text close to real sentences
 FRAGMENTS = [

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from tasks.extract import extract
-from tasks.extract.regions import load_gazetteer
+from fupin.tasks.extract import extract
+from fupin.tasks.extract.regions import load_gazetteer
 
 PUB = date(2020, 3, 1)
 
@@ -164,7 +164,7 @@ def test_the_page_own_place_beats_the_site_place() -> None:
 def test_whole_prefecture_is_no_county_of_that_name() -> None:
     from datetime import date
 
-    from tasks.extract import extract
+    from fupin.tasks.extract import extract
 
     body = "临夏回族自治州扶贫工作会议召开。全州累计减少贫困人口35万人。"
     [fact] = extract(body, published=date(2019, 5, 1)).facts

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from tasks.extract import extract
+from fupin.tasks.extract import extract
 
 PUB = date(2019, 6, 30)
 

@@ -6,7 +6,7 @@ import jieba
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tasks.extract import segment
+from fupin.tasks.extract import segment
 
 
 def test_ensure_jieba_is_idempotent() -> None:

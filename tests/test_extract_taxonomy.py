@@ -9,7 +9,7 @@ import pytest
 import yaml
 from shared_data_extract import GOLD, require_shared
 
-from tasks.extract.taxonomy import DEFAULT_PATH, Indicator, load_file, load_taxonomy
+from fupin.tasks.extract.taxonomy import DEFAULT_PATH, Indicator, load_file, load_taxonomy
 
 EXPECTED_UNITS = {"household", "person", "percent", "village", "county", "yuan", "yuan_per_person"}
 

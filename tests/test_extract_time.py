@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from tasks.extract import extract
-from tasks.extract.timeexpr import find_times
+from fupin.tasks.extract import extract
+from fupin.tasks.extract.timeexpr import find_times
 
 PUB = date(2020, 11, 20)
 

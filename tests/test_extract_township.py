@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from tasks.clean import clean_page
-from tasks.extract import extract
+from fupin.tasks.clean import clean_page
+from fupin.tasks.extract import extract
 
 PUB = date(2019, 6, 1)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from tasks.extract import extract
+from fupin.tasks.extract import extract
 
 PUB = date(2019, 6, 1)
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from http_server import Reply, always, fail_then, serve
 
-from tasks.fetch import FetchOptions, FetchResult, fetch_batch
-from tasks.models import Source, Validators
+from fupin.tasks.fetch import FetchOptions, FetchResult, fetch_batch
+from fupin.tasks.models import Source, Validators
 
 PAGE = "<html><body><p>全县贫困发生率降至1.2%。</p></body></html>".encode()
 FAST = FetchOptions(read_timeout=0.5, connect_timeout=1.0, retries=2, backoff=0.01,
@@ -112,8 +112,8 @@ def test_entry_options_override_the_defaults_and_bad_options_are_rejected() -> N
 def test_a_retried_batch_pulls_only_the_pages_that_failed(tmp_path) -> None:
     import pytest
 
-    from tasks.stages import TransientFetchError, fetch_stage, plan_batches
-    from tasks.staging import read_rows
+    from fupin.tasks.stages import TransientFetchError, fetch_stage, plan_batches
+    from fupin.tasks.staging import read_rows
 
     routes = {"/ok": always(Reply(200, PAGE)),
               "/flaky": fail_then(Reply(503, b"busy"), 2, Reply(200, PAGE + b" "))}
@@ -136,7 +136,7 @@ def test_only_local_files_with_the_loaded_bytes_are_set_aside_before_batching(
 ) -> None:
     import hashlib
 
-    from tasks.fetch import unchanged_files
+    from fupin.tasks.fetch import unchanged_files
 
     same, edited, fresh = (tmp_path / n for n in ("same.html", "edited.html", "fresh.html"))
     for path in (same, edited, fresh):

@@ -21,13 +21,13 @@ from http_server import Reply, Site, serve
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tasks.clean import clean_page
-from tasks.decode import DecodeError, decode_bytes
-from tasks.extract import extract
-from tasks.fetch import FetchOptions, fetch_batch
-from tasks.models import Source
-from tasks.stages import clean_stage, extract_stage, fetch_stage, plan_batches
-from tasks.staging import read_rows
+from fupin.tasks.clean import clean_page
+from fupin.tasks.decode import DecodeError, decode_bytes
+from fupin.tasks.extract import extract
+from fupin.tasks.fetch import FetchOptions, fetch_batch
+from fupin.tasks.models import Source
+from fupin.tasks.stages import clean_stage, extract_stage, fetch_stage, plan_batches
+from fupin.tasks.staging import read_rows
 
 QUICK = FetchOptions(connect_timeout=2, read_timeout=1, total_timeout=2, retries=0,
                      max_bytes=64 * 1024)

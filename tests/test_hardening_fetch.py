@@ -21,8 +21,8 @@ import duckdb
 import pytest
 from http_server import Reply, always, serve
 
-from tasks.fetch import FetchOptions, fetch_batch
-from tasks.models import Source
+from fupin.tasks.fetch import FetchOptions, fetch_batch
+from fupin.tasks.models import Source
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples" / "pages"
@@ -241,8 +241,8 @@ def test_a_page_past_the_extraction_budget_is_rejected_and_its_batch_goes_on(
 def test_the_extract_stage_rejects_a_page_past_its_budget_and_keeps_the_rest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tasks.stages import clean_stage, extract_stage, fetch_stage, plan_batches
-    from tasks.staging import read_rows
+    from fupin.tasks.stages import clean_stage, extract_stage, fetch_stage, plan_batches
+    from fupin.tasks.staging import read_rows
 
     (tmp_path / "a_report.txt").write_text(dense_page(30_000), encoding="utf-8")
     (tmp_path / "b_news.html").write_bytes(PAGE)

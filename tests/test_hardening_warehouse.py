@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tasks.warehouse import connect, ensure_schema
+from fupin.tasks.warehouse import connect, ensure_schema
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples" / "pages"
@@ -154,7 +154,7 @@ def test_small_and_large_values_print_in_full(warehouse: Path) -> None:
 
 
 def test_extraction_keeps_a_tiny_rate() -> None:
-    from tasks.extract import extract
+    from fupin.tasks.extract import extract
 
     body = "截至2019年底,陇西县贫困发生率降至0.0000000001%,全县累计减少贫困人口13.6万人。"
     facts = {f.indicator: f.value for f in extract(body).facts}

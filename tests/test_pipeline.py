@@ -33,7 +33,7 @@ def table_counts(db: Path) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def first_run(prefect_server: str, tmp_path_factory: pytest.TempPathFactory):
-    from flows.etl import etl
+    from fupin.flows.etl import etl
 
     pages = tmp_path_factory.mktemp("pages")
     for page in SAMPLES.iterdir():
@@ -106,7 +106,7 @@ def test_implausible_incidence_is_quarantined_not_dropped(first_run) -> None:
 
 
 def test_rerun_on_unchanged_pages_changes_nothing(first_run) -> None:
-    from flows.etl import etl
+    from fupin.flows.etl import etl
 
     _, db, pages = first_run
     before = table_counts(db)
@@ -116,7 +116,7 @@ def test_rerun_on_unchanged_pages_changes_nothing(first_run) -> None:
 
 
 def test_changed_page_replaces_its_facts(first_run, tmp_path: Path) -> None:
-    from flows.etl import etl
+    from fupin.flows.etl import etl
 
     _, db, pages = first_run
     page = pages / "xiji_2016_briefing.html"

@@ -10,9 +10,9 @@ import duckdb
 import pytest
 from http_server import Reply, always, serve
 
-from tasks.clean import clean_page
-from tasks.clean.metadata import url_date
-from tasks.models import Source
+from fupin.tasks.clean import clean_page
+from fupin.tasks.clean.metadata import url_date
+from fupin.tasks.models import Source
 
 PROSE = "村里建起了食用菌大棚,二十多户贫困户在家门口就业,每人每月增收一千二百元。"
 PROSE2 = "合作社负责人说,明年还要再建五个大棚,带动更多农户一起种植。"
@@ -123,8 +123,8 @@ def test_no_date_anywhere_is_null() -> None:
 
 def test_the_address_date_reaches_the_warehouse(tmp_path: Path) -> None:
     """Over HTTP the page's URL dates it, and dim_document says so."""
-    from tasks import stages, warehouse
-    from tasks.staging import read_rows
+    from fupin.tasks import stages, warehouse
+    from fupin.tasks.staging import read_rows
 
     page = _dump().encode("utf-8")
     path = "/zwgk/201705/t20170529_1234.txt"

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from tasks.report import build_report, read_report_data, render_report
-from tasks.report_charts import compact_number, nice_ticks, svg_bar_chart, svg_line_chart
-from tasks.warehouse import connect, ensure_schema, load_dimensions
+from fupin.tasks.report import build_report, read_report_data, render_report
+from fupin.tasks.report_charts import compact_number, nice_ticks, svg_bar_chart, svg_line_chart
+from fupin.tasks.warehouse import connect, ensure_schema, load_dimensions
 
 RUN_1 = "20240301T010000Z-aaaaaa"
 RUN_2 = "20240302T010000Z-bbbbbb"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from tasks.extract import extract
-from tasks.extract.script import matching_view, to_simplified
+from fupin.tasks.extract import extract
+from fupin.tasks.extract.script import matching_view, to_simplified
 
 PUB = date(2019, 12, 20)
 

@@ -37,8 +37,8 @@ def test_a_dask_local_cluster_builds_the_same_warehouse_as_threads(
 ) -> None:
     from prefect_dask import DaskTaskRunner
 
-    from flows.etl import etl
-    from flows.runners import make_task_runner
+    from fupin.flows.etl import etl
+    from fupin.flows.runners import make_task_runner
 
     threads_db, dask_db = tmp_path / "threads.duckdb", tmp_path / "dask.duckdb"
     etl.with_options(task_runner=make_task_runner("threads"))(
@@ -53,7 +53,7 @@ def test_a_dask_local_cluster_builds_the_same_warehouse_as_threads(
 
 
 def test_unknown_runner_names_are_refused_clearly() -> None:
-    from flows.runners import make_task_runner
+    from fupin.flows.runners import make_task_runner
 
     with pytest.raises(ValueError, match="unknown task runner"):
         make_task_runner("spark")

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tasks.warehouse import connect, ensure_schema
+from fupin.tasks.warehouse import connect, ensure_schema
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples" / "pages"
@@ -79,7 +79,7 @@ def test_sigkill_during_the_load_leaves_the_warehouse_as_it_was(
 
 @pytest.fixture(scope="module")
 def sample_warehouse(prefect_server: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from flows.etl import etl
+    from fupin.flows.etl import etl
 
     db = tmp_path_factory.mktemp("queries") / "fupin.duckdb"
     etl(sources=[str(SAMPLES)], db=str(db))
@@ -118,7 +118,7 @@ def test_every_table_and_column_is_commented(tmp_path: Path) -> None:
 
 
 def test_an_older_warehouse_gains_new_columns(tmp_path: Path) -> None:
-    from tasks.warehouse import connect, ensure_schema
+    from fupin.tasks.warehouse import connect, ensure_schema
 
     db = tmp_path / "old.duckdb"
     con = duckdb.connect(str(db))

@@ -11,7 +11,7 @@ import pytest
 from test_signals import run_processes, wait_until_gone
 from test_task_runners import SAMPLES, contents
 
-from tasks import workers
+from fupin.tasks import workers
 
 REPO = Path(__file__).resolve().parents[1]
 FUPIN = REPO / ".venv" / "bin" / "fupin"
@@ -43,8 +43,8 @@ def test_the_flows_process_leaves_great_expectations_to_the_validation_process(
 ) -> None:
     # The flow's modules, and a group with nothing new, which the flow validates itself.
     # (pandas is no test: pyarrow loads it in any process that builds a table.)
-    probe = ("import sys, flows.etl; from tasks.staging import BatchRef; "
-             "from tasks.validation_stage import validate_batches; "
+    probe = ("import sys, fupin.flows.etl; from fupin.tasks.staging import BatchRef; "
+             "from fupin.tasks.validation_stage import validate_batches; "
              f"validate_batches([BatchRef(0, {str(tmp_path)!r})]); "
              "print(sorted({'great_expectations', 'scipy'} & set(sys.modules)))")
     out = subprocess.run([str(REPO / ".venv" / "bin" / "python"), "-c", probe], cwd=REPO,
@@ -72,7 +72,7 @@ def test_processes_a_run_starts_get_the_lean_allocators_unless_the_user_chose() 
 def test_worker_processes_build_the_same_warehouse_as_one_process(
     prefect_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows.etl import etl
+    from fupin.flows.etl import etl
 
     results = {}
     for n in (1, 2):

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 
-from tasks.clean.html import DATE_META_KEYS, extract_html
-from tasks.clean.lines import classify, is_prose
-from tasks.clean.metadata import PageMeta, read_meta, split_site_name
-from tasks.clean.normalize import clean_line, lost_chars, repair_masks, repair_readings
-from tasks.clean.repeats import drop_repeats
-from tasks.clean.textdump import find_body_end, find_header, split_dump
-from tasks.models import CleanDoc
+from fupin.tasks.clean.html import DATE_META_KEYS, extract_html
+from fupin.tasks.clean.lines import classify, is_prose
+from fupin.tasks.clean.metadata import PageMeta, read_meta, split_site_name
+from fupin.tasks.clean.normalize import clean_line, lost_chars, repair_masks, repair_readings
+from fupin.tasks.clean.repeats import drop_repeats
+from fupin.tasks.clean.textdump import find_body_end, find_header, split_dump
+from fupin.tasks.models import CleanDoc
 
 __all__ = ["clean_page", "looks_like_html"]
 

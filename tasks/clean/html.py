@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import CData
 
-from tasks.clean.lines import DATE_RE, HAN_RE, classify
-from tasks.clean.normalize import clean_line
+from fupin.tasks.clean.lines import DATE_RE, HAN_RE, classify
+from fupin.tasks.clean.normalize import clean_line
 
 # Removed before parsing: cheaper as a regex pass than as tree surgery, and these
 # blocks are often most of a page's bytes.

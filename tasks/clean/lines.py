@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from tasks.clean.cues import chrome_cues
+from fupin.tasks.clean.cues import chrome_cues
 
 
 class Chrome(StrEnum):

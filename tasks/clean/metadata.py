@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from tasks.clean.cues import chrome_cues
-from tasks.clean.lines import DATE_RE, HAN_RE, is_meta_line
+from fupin.tasks.clean.cues import chrome_cues
+from fupin.tasks.clean.lines import DATE_RE, HAN_RE, is_meta_line
 
 # "09.10.2015" and "09/10/2015 09:15": month first, as in the pages that write the
 # year last, unless the first number can only be a day.

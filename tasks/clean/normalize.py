@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from tasks.clean.cues import mask_patterns, question_words
+from fupin.tasks.clean.cues import mask_patterns, question_words
 
 # Characters NFKC would rewrite in a way that changes meaning or evidence strings.
 _PROTECTED = "…‥²³¹⁰⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉㎡㎢㎥㎞㎏㎎㎝㎜㎖㎗℃℉‰？"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tasks.clean.lines import (
+from fupin.tasks.clean.lines import (
     Chrome,
     classify,
     cut_credit,
@@ -19,7 +19,7 @@ from tasks.clean.lines import (
     ends_like_sentence,
     is_prose,
 )
-from tasks.clean.normalize import clean_line
+from fupin.tasks.clean.normalize import clean_line
 
 # The header is looked for among the lines before the first prose paragraph, at most this many.
 _HEADER_SCAN = 15

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from tasks.models import Extraction
+from fupin.tasks.models import Extraction
 
 __all__ = ["extract", "warm_up"]
 
@@ -30,8 +30,8 @@ def extract(
     source site (河曲县人民政府网) names the place 我县/本县 mean when the page
     does not. Past ``budget`` seconds, raises :class:`~tasks.extract.budget.ExtractTimeout`.
     """
-    from tasks.extract.budget import deadline
-    from tasks.extract.document import extract_document
+    from fupin.tasks.extract.budget import deadline
+    from fupin.tasks.extract.document import extract_document
 
     with deadline(budget):
         return extract_document(body or "", title, published, top_k, source_site=source_site)

@@ -16,16 +16,16 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from tasks.extract import keywords as kw
-from tasks.extract import regions as rg
-from tasks.extract import rules as ru
-from tasks.extract import script, taxonomy
-from tasks.extract.budget import check_budget
-from tasks.extract.numbers import Quantity, find_quantities
-from tasks.extract.segment import Segmentation, tokens
-from tasks.extract.sentences import Span, clauses, sentences
-from tasks.extract.timeexpr import TimeExpr, find_times
-from tasks.models import CandidateFact, Extraction, Skip
+from fupin.tasks.extract import keywords as kw
+from fupin.tasks.extract import regions as rg
+from fupin.tasks.extract import rules as ru
+from fupin.tasks.extract import script, taxonomy
+from fupin.tasks.extract.budget import check_budget
+from fupin.tasks.extract.numbers import Quantity, find_quantities
+from fupin.tasks.extract.segment import Segmentation, tokens
+from fupin.tasks.extract.sentences import Span, clauses, sentences
+from fupin.tasks.extract.timeexpr import TimeExpr, find_times
+from fupin.tasks.models import CandidateFact, Extraction, Skip
 
 LEADING_WINDOW = 12  # a time phrase this close to a sentence start frames the paragraph
 MAX_LEFT_GAP = 8  # "由建档立卡时的" is seven characters

@@ -21,7 +21,7 @@ from pathlib import Path
 import jieba
 import numpy as np
 
-from tasks.extract.segment import ensure_jieba
+from fupin.tasks.extract.segment import ensure_jieba
 
 NOT_A_WORD = re.compile(r"^[\d\W_a-zA-Z]+$")
 _ELIGIBLE: dict[str, bool] = {}  # word -> counts as a keyword (memo across pages)

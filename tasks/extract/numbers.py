@@ -15,8 +15,8 @@ from functools import lru_cache
 
 import cn2an
 
-from tasks.extract import taxonomy
-from tasks.extract.units import tables
+from fupin.tasks.extract import taxonomy
+from fupin.tasks.extract.units import tables
 
 CN_DIGITS = "零〇一二两三四五六七八九"
 CN_ALL = CN_DIGITS + "十百千万亿"

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import yaml
 
-from tasks.extract import taxonomy
+from fupin.tasks.extract import taxonomy
 
 DEFAULT_PATH = taxonomy.SCHEMAS / "regions.csv"
 TOWNSHIPS_PATH = taxonomy.SCHEMAS / "townships.csv"

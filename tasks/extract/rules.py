@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import attrgetter, itemgetter
 
-from tasks.extract import taxonomy
-from tasks.extract.numbers import Quantity
-from tasks.extract.sentences import Span
-from tasks.extract.taxonomy import Indicator
-from tasks.extract.units import compatible, tables
+from fupin.tasks.extract import taxonomy
+from fupin.tasks.extract.numbers import Quantity
+from fupin.tasks.extract.sentences import Span
+from fupin.tasks.extract.taxonomy import Indicator
+from fupin.tasks.extract.units import compatible, tables
 
 PUNCT_GAP = re.compile(r"[\d，,。；;：:！？!?、]")
 QUOTES = re.compile(r"[“”\"'‘’「」『』（）()《》]")

@@ -28,9 +28,9 @@ from functools import cache
 import numpy as np
 from opencc import OpenCC
 
-from tasks.clean.cues import lost_before_number, script_variants
-from tasks.clean.normalize import lost_spans
-from tasks.models import CandidateFact, Skip
+from fupin.tasks.clean.cues import lost_before_number, script_variants
+from fupin.tasks.clean.normalize import lost_spans
+from fupin.tasks.models import CandidateFact, Skip
 
 # A page counts as Traditional when at least this share of its Han characters
 # changes under conversion. Simplified pages change a handful (著, 於, 乾县 would
@@ -136,7 +136,7 @@ _MIN_KNOWN = 2
 
 @cache
 def _cue_words() -> tuple[str, ...]:
-    from tasks.extract.rules import lexicon
+    from fupin.tasks.extract.rules import lexicon
 
     lx = lexicon()
     return tuple(sorted({*lx.left, *lx.nouns}, key=len, reverse=True))

@@ -28,8 +28,8 @@ from operator import itemgetter
 
 import jieba
 
-from tasks.extract import regions, taxonomy
-from tasks.extract.budget import check_budget
+from fupin.tasks.extract import regions, taxonomy
+from fupin.tasks.extract.budget import check_budget
 
 _LOCK = threading.Lock()
 _READY = False

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from tasks.extract import taxonomy
+from fupin.tasks.extract import taxonomy
 
 
 @dataclass(frozen=True)
