@@ -105,6 +105,10 @@ class Lexicon:
     fraction: re.Pattern[str]
     scrub_right: re.Pattern[str] = field(init=False)
     scrub_left: re.Pattern[str] = field(init=False)
+    # one pattern per word list: a search says whether any of its words is there
+    any_negative: re.Pattern[str] = field(init=False)
+    any_distributive: re.Pattern[str] = field(init=False)
+    any_beneficiary: re.Pattern[str] = field(init=False)
 
     def purposes_for(self, unit: str | None) -> list[tuple[re.Pattern[str], str]]:
         """The purpose patterns of the indicators a quantity in ``unit`` may feed."""
@@ -115,6 +119,9 @@ class Lexicon:
 
     def __post_init__(self) -> None:
         self.counted_by_first = _by_first(self.counted)
+        self.any_negative = _any_word(self.negative)
+        self.any_distributive = _any_word(self.distributive)
+        self.any_beneficiary = _any_word(self.beneficiary)
         nouns = "|".join(sorted(map(re.escape, self.nouns), key=len, reverse=True))
         cues = "|".join(sorted(map(re.escape, self.left), key=len, reverse=True))
         not_num = r"\d零〇一二两三四五六七八九十百千万亿余多几数这那每各整某哪两"
@@ -135,6 +142,11 @@ def _by_first(words: Iterable[str]) -> dict[str, tuple[str, ...]]:
     for w in sorted(words, key=len, reverse=True):
         out.setdefault(w[0], []).append(w)
     return {k: tuple(v) for k, v in out.items()}
+
+
+def _any_word(words: Iterable[str]) -> re.Pattern[str]:
+    """A pattern matching any of ``words`` (none: never)."""
+    return re.compile("|".join(map(re.escape, words)) or "(?!)")
 
 
 def _excluded(body: str, pos: int, lx: Lexicon) -> bool:

@@ -21,9 +21,11 @@ elsewhere a neutral "□" that ends nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import cache
 
+import numpy as np
 from opencc import OpenCC
 
 from fupin.tasks.clean.cues import lost_before_number, script_variants
@@ -50,17 +52,42 @@ def _char(c: str) -> str:
     return out if len(out) == 1 else c
 
 
+_HAN_RANGES = ((0x3400, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x3FFFF))
+
+
 def _is_han(c: str) -> bool:
     o = ord(c)
-    return 0x3400 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x3FFFF
+    return any(lo <= o <= hi for lo, hi in _HAN_RANGES)
+
+
+def _code_points(text: str) -> np.ndarray:
+    """The code points of ``text``: whole-page comparisons run on arrays, since a
+    Python step per character costs more than the conversion itself."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+
+
+def _han_mask(codes: np.ndarray) -> np.ndarray:
+    mask = np.zeros(len(codes), dtype=bool)
+    for lo, hi in _HAN_RANGES:
+        mask |= (codes >= lo) & (codes <= hi)
+    return mask
+
+
+@cache
+def _variant_finder() -> re.Pattern[str]:
+    """Any character the variant table rewrites: most pages have none, and a
+    search is far cheaper than translating the whole body to find out."""
+    chars = "".join(re.escape(chr(c)) for c in script_variants())
+    return re.compile(f"[{chars}]" if chars else "(?!)")
 
 
 def _aligned(original: str, converted: str) -> bool:
     """Same length and only Han characters replaced by Han characters."""
     if len(original) != len(converted):
         return False
-    return all(_is_han(a) and _is_han(b)
-               for a, b in zip(original, converted, strict=True) if a != b)
+    a, b = _code_points(original), _code_points(converted)
+    differ = a != b
+    return bool(_han_mask(a[differ]).all() and _han_mask(b[differ]).all())
 
 
 def _paragraph(text: str) -> str:
@@ -78,9 +105,11 @@ def to_simplified(text: str) -> str:
     """
     if text.isascii():
         return text
-    plain = text.translate(script_variants())
-    if plain == text:
-        plain = text  # the same object, for the identity test above
+    plain = text
+    if _variant_finder().search(text):
+        plain = text.translate(script_variants())
+        if plain == text:
+            plain = text  # the same object, for the identity test above
     # A Traditional page changes about a third of its characters, a Simplified one
     # almost none: a probe of its middle spares converting every Simplified page.
     mid = len(plain) // 2
@@ -90,10 +119,10 @@ def to_simplified(text: str) -> str:
     out = _converter().convert(plain)
     if out == plain:
         return plain
-    han = sum(1 for c in plain if _is_han(c))
+    han = int(np.count_nonzero(_han_mask(_code_points(plain))))
     if not _aligned(plain, out):
         out = "\n".join(_paragraph(p) for p in plain.split("\n"))
-    changed = sum(1 for a, b in zip(text, out, strict=True) if a != b)
+    changed = int(np.count_nonzero(_code_points(text) != _code_points(out)))
     if changed < _TRADITIONAL_SHARE * han:
         return plain
     return out
@@ -113,22 +142,54 @@ def _cue_words() -> tuple[str, ...]:
     return tuple(sorted({*lx.left, *lx.nouns}, key=len, reverse=True))
 
 
+@cache
+def _cue_letters() -> dict[str, tuple[tuple[int, int], ...]]:
+    """Character -> (index in :func:`_cue_words`, offset) of every cue word holding it."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    for i, word in enumerate(_cue_words()):
+        for k, c in enumerate(word):
+            out.setdefault(c, []).append((i, k))
+    return {c: tuple(v) for c, v in out.items()}
+
+
+def _fits(view: list[str], start: int, word: str) -> bool:
+    """Whether ``word`` reads at ``start`` with every other character a lost "?"."""
+    known = 0
+    for a, b in zip(view[start : start + len(word)], word, strict=True):
+        if a == b:
+            known += 1
+        elif a != "?":
+            return False
+    return known >= _MIN_KNOWN
+
+
 def _fill(view: list[str], pos: int) -> None:
-    """Fill the lost characters around ``pos`` from the one cue word that fits there."""
-    fits: set[tuple[int, str]] = set()
-    for word in _cue_words():
-        for start in range(max(0, pos - len(word) + 1), pos + 1):
-            window = view[start:start + len(word)]
-            if len(window) < len(word):
+    """Fill the lost characters around ``pos`` from the one cue word that fits there.
+
+    Of the words that fit, the longest wins (贫困发生率 before 发生率). A word can
+    only fit where one of its characters stands, so the words are looked up by
+    the characters around ``pos`` instead of each being tried at every start.
+    """
+    words = _cue_words()
+    if not words:
+        return
+    letters, n = _cue_letters(), len(view)
+    starts: dict[int, set[int]] = {}  # word index -> starts where it fits
+    tried: set[tuple[int, int]] = set()
+    for j in range(max(0, pos - len(words[0]) + 1), min(n, pos + len(words[0]))):
+        for i, k in letters.get(view[j], ()):
+            start, size = j - k, len(words[i])
+            if (start < 0 or start + size > n or not start <= pos < start + size
+                    or (i, start) in tried):
                 continue
-            known = sum(1 for a, b in zip(window, word, strict=True) if a == b)
-            if known >= _MIN_KNOWN and all(a == b or a == "?" for a, b in
-                                            zip(window, word, strict=True)):
-                fits.add((start, word))
-        if fits:
-            break  # longest words first: 贫困发生率 before 发生率
-    if len(fits) == 1:
-        start, word = fits.pop()
+            tried.add((i, start))
+            if _fits(view, start, words[i]):
+                starts.setdefault(i, set()).add(start)
+    if not starts:
+        return
+    first = min(starts)  # the words are sorted longest first
+    if len(starts[first]) == 1:
+        start, word = next(iter(starts[first])), words[first]
         for i, c in enumerate(word):
             if view[start + i] == "?":
                 view[start + i] = c

@@ -24,6 +24,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from math import log
+from operator import itemgetter
 
 import jieba
 
@@ -45,6 +46,7 @@ HMM = False
 BLOCK: re.Pattern[str] = re.compile(jieba.re_han_default.pattern.strip("()"))
 
 Tok = tuple[str, int, int]
+_END = itemgetter(2)
 
 
 @dataclass(frozen=True)
@@ -103,13 +105,15 @@ def tokens(text: str) -> list[Tok]:
 
 
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_PREFIX = 1.0  # memo value of a dictionary prefix that is no word (log-probabilities are < 0)
 _costs: dict[str, float] = {}
 _costs_total = 0
 
 
 def _word_costs() -> dict[str, float]:
-    """Memo of log(freq / total) per dictionary word, dropped whenever the
-    dictionary grows (``add_word`` changes ``total``)."""
+    """Memo of log(freq / total) per dictionary entry (``_PREFIX`` for a prefix
+    with no frequency), dropped whenever the dictionary grows (``add_word``
+    changes ``total``). Only dictionary entries are kept, never page text."""
     global _costs, _costs_total
     if jieba.dt.total != _costs_total or len(_costs) > 1_000_000:
         _costs, _costs_total = {}, jieba.dt.total
@@ -123,8 +127,9 @@ def cut_block(block: str) -> list[str]:
     jieba builds a dict of candidate ends per character, then scores them
     through a generator, recomputing each word's log-probability on every call;
     this walks the prefix dictionary once per character and memoises the
-    log-probabilities. Ties go to the longer word, as in jieba's
-    ``max((score, end))``. Tests check it against jieba word for word.
+    log-probabilities, so a known fragment costs one lookup. Ties go to the
+    longer word, as in jieba's ``max((score, end))``. Tests check it against
+    jieba word for word.
     """
     freq, costs = jieba.dt.FREQ, _word_costs()
     logtotal = log(jieba.dt.total)
@@ -134,12 +139,14 @@ def cut_block(block: str) -> list[str]:
     for k in range(n - 1, -1, -1):
         best = None
         i, frag = k, block[k]
-        while frag in freq:
-            f = freq[frag]
-            if f:
-                c = costs.get(frag)
-                if c is None:
-                    c = costs[frag] = log(f) - logtotal
+        while True:
+            c = costs.get(frag)
+            if c is None:
+                f = freq.get(frag)
+                if f is None:
+                    break  # no dictionary entry starts with frag
+                c = costs[frag] = log(f) - logtotal if f else _PREFIX
+            if c != _PREFIX:
                 s = c + score[i + 1]
                 if best is None or s >= best:
                     best, route[k] = s, i + 1
@@ -205,7 +212,7 @@ class Segmentation:
         self._starts = [a for a, _ in spans]
         self._ends = [b for _, b in spans]
         self._tokens: dict[int, list[Tok]] = {}  # block index -> its tokens
-        self._inner: set[int] = set()  # positions strictly inside a cut token
+        self._bounds: set[int] = set()  # where a token of a cut block ends
 
     def _block(self, pos: int) -> int:
         """Index of the block containing text[pos], or -1."""
@@ -218,9 +225,7 @@ class Segmentation:
         a, b = self._starts[i], self._ends[i]
         toks = _block_tokens(self.text[a:b], a)
         self._tokens[i] = toks
-        for _, s, e in toks:
-            if e - s > 1:
-                self._inner.update(range(s + 1, e))
+        self._bounds.update(map(_END, toks))
 
     def cut(self, spans: Iterable[tuple[int, int]] = (), at: Iterable[int] = ()) -> None:
         """Segment every block overlapping one of ``spans`` or holding one of ``at``."""
@@ -256,5 +261,5 @@ class Segmentation:
         i = self._block(pos)
         if i >= 0 and self._starts[i] < pos:
             self._cut_block(i)
-            return pos not in self._inner
+            return pos in self._bounds  # inside a block, a boundary is some token's end
         return pos == 0 or self.text[pos - 1 : pos + 1] != "\r\n"  # \r\n is one token
