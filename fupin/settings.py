@@ -159,9 +159,10 @@ def configure_environment() -> None:
         "PREFECT_HOME": str(home / "prefect"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",  # Prefect's client-side telemetry (and its first-run notice)
-        # INFO reaches the flow run's Logs tab; the terminal shows warnings and up
+        # INFO reaches the flow run's Logs tab; the terminal shows warnings and up,
+        # or what the user asked Prefect's loggers for
         "PREFECT_LOGGING_LEVEL": "INFO",
-        "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING",
+        "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": _env("PREFECT_LOGGING_LEVEL") or "WARNING",
         "PREFECT_LOGGING_TO_API_BATCH_INTERVAL": "0.5",
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
         "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",

@@ -321,7 +321,7 @@ def test_a_full_disk_at_commit_is_reported_and_the_warehouse_keeps_its_last_run(
     (tmp_path / "docs").mkdir()
     (folder / "data_docs").symlink_to(tmp_path / "docs")  # only the warehouse fills the disk
     before, content = sha256(db), snapshot(db)
-    proc = fupin("run", str(synthetic_pages), "--db", str(db), api=prefect_server)
+    proc = fupin("run", str(synthetic_pages), "--db", str(db), "-q", api=prefect_server)
     err = one_line_error(proc, str(db), "No space left on device")
     assert "cannot rollback" not in err
     assert snapshot(db) == content

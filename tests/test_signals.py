@@ -40,7 +40,9 @@ GONE_S = 30  # children of a stopped run must be gone by then
 
 def run_env(home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    return {**env, "FUPIN_HOME": str(home), "PREFECT_LOGGING_LEVEL": "INFO", **extra}
+    # task runs' "Finished" lines on the console tell the test where the run is
+    return {**env, "FUPIN_HOME": str(home), "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "INFO",
+            **extra}
 
 
 class Run:

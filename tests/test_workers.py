@@ -88,7 +88,7 @@ def test_worker_processes_build_the_same_warehouse_as_one_process(
 def test_an_ad_hoc_run_boots_its_own_api_and_stops_it(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env["FUPIN_HOME"] = str(tmp_path / "home")
-    env["PREFECT_LOGGING_LEVEL"] = "INFO"  # logs queued for the API until the very end
+    env["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "INFO"  # and INFO logs go to the API
     out = subprocess.run(
         [str(FUPIN), "run", str(SAMPLES), "--db", str(tmp_path / "w.duckdb"), "--json"],
         env=env, capture_output=True, text=True, timeout=600, check=True)
