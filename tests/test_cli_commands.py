@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from tiny_warehouse import tiny_warehouse
 
-from fupin.tasks.warehouse import connect, ensure_schema
+from fupin.tasks.warehouse import connect
 
 REPO = Path(__file__).resolve().parents[1]
 FUPIN = Path(sys.executable).with_name("fupin")
@@ -38,23 +39,9 @@ def one_line_error(proc: subprocess.CompletedProcess[str], code: int = 2) -> str
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Path:
     """A fupin warehouse holding one document and two facts of very different sizes."""
-    db = tmp_path / "fupin.duckdb"
-    with connect(db) as con:
-        ensure_schema(con)
-        con.execute("INSERT INTO etl_runs (run_id, started_at, status) VALUES "
-                    "('r1', now(), 'completed')")
-        con.execute("INSERT INTO dim_document (doc_key, location, content_sha256, body, "
-                    "body_chars, run_id) VALUES ('d1', 'd1.html', 'abc', ?, ?, 'r1')",
-                    [BODY, len(BODY)])
-        for n, (indicator, value, unit) in enumerate(
-                [("poor_households", 7.0, "households"),
-                 ("fiscal_poverty_fund", 1_860_000.0, "yuan")]):
-            con.execute(
-                "INSERT INTO fact_indicator (fact_id, doc_key, ordinal, indicator, value, unit, "
-                "qualifier, evidence, sentence, char_start, char_end, rule, confidence, run_id) "
-                "VALUES (?, 'd1', ?, ?, ?, ?, 'exact', 'e', 's', ?, ?, 'cue_left', 0.9, 'r1')",
-                [f"f{n}", n, indicator, value, unit, n * 10, n * 10 + 3])
-    return db
+    return tiny_warehouse(tmp_path / "fupin.duckdb", BODY,
+                          [("poor_households", 7.0, "households"),
+                           ("fiscal_poverty_fund", 1_860_000.0, "yuan")])
 
 
 def test_version_is_the_installed_distribution() -> None:

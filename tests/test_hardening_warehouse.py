@@ -17,8 +17,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from tiny_warehouse import tiny_warehouse
 
-from fupin.tasks.warehouse import connect, ensure_schema
+from fupin.tasks.warehouse import connect
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples" / "pages"
@@ -73,23 +74,9 @@ BIG_FUND = 1_860_000_000.0
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Path:
     """A small fupin warehouse: one document, two facts (a tiny rate and a large sum)."""
-    db = tmp_path / "fupin.duckdb"
-    with connect(db) as con:
-        ensure_schema(con)
-        con.execute("INSERT INTO etl_runs (run_id, started_at, status) VALUES ('r1', now(), "
-                    "'completed')")
-        con.execute("INSERT INTO dim_document (doc_key, location, content_sha256, body, "
-                    "body_chars, run_id) VALUES ('d1', 'd1.html', 'abc', '贫困发生率降至很低。', "
-                    "10, 'r1')")
-        for n, (indicator, value, unit) in enumerate(
-                [("poverty_incidence", TINY_RATE, "percent"), ("fiscal_poverty_fund", BIG_FUND,
-                                                               "yuan")]):
-            con.execute(
-                "INSERT INTO fact_indicator (fact_id, doc_key, ordinal, indicator, value, unit, "
-                "qualifier, evidence, sentence, char_start, char_end, rule, confidence, run_id) "
-                "VALUES (?, 'd1', ?, ?, ?, ?, 'exact', 'e', 's', ?, ?, 'cue_left', 0.9, 'r1')",
-                [f"f{n}", n, indicator, value, unit, n, n + 1])
-    return db
+    return tiny_warehouse(tmp_path / "fupin.duckdb", "贫困发生率降至很低。",
+                          [("poverty_incidence", TINY_RATE, "percent"),
+                           ("fiscal_poverty_fund", BIG_FUND, "yuan")])
 
 
 # D1: the query connection reaches no file but the warehouse.
