@@ -639,9 +639,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="short for --log-level INFO")
     run.set_defaults(func=cmd_run)
 
-    clean = sub.add_parser("clean", help="strip site chrome from pages and print the result")
-    clean.add_argument("paths", nargs="+", metavar="PATH")
-    clean.add_argument("--jsonl", action="store_true", help="one JSON object per input")
+    clean = sub.add_parser(
+        "clean", help="strip site chrome from pages and print the result", formatter_class=raw,
+        description="Decode each page (GBK, Big5 or UTF-8), strip navigation, footers and "
+        "related-news lists,\nand print its title, date and body: what extraction would read.",
+        epilog="examples:\n  fupin clean samples/pages/longxi_2019_exit.html\n"
+        "  fupin clean pages/*.html --jsonl > bodies.jsonl")
+    clean.add_argument("paths", nargs="+", metavar="PATH", help="HTML pages or text dumps")
+    clean.add_argument("--jsonl", action="store_true",
+                       help="one JSON object per input (default: readable text)")
     clean.set_defaults(func=cmd_clean)
 
     export = sub.add_parser(
@@ -661,36 +667,57 @@ def build_parser() -> argparse.ArgumentParser:
                         help="write to FILE (replaced whole at the end) instead of stdout")
     export.set_defaults(func=cmd_export)
 
-    ev = sub.add_parser("eval", help="score extraction against gold facts")
-    ev.add_argument("--gold", required=True, help="gold facts.jsonl")
-    ev.add_argument("sources", nargs="+", metavar="SOURCE")
-    ev.add_argument("--batch-size", type=positive_int, default=200)
+    ev = sub.add_parser(
+        "eval", help="score extraction against gold facts", formatter_class=raw,
+        description="Run the pipeline on SOURCE... into a temporary warehouse and score its "
+        "facts against\nhand-checked gold (precision, recall, F1, year accuracy, misses).",
+        epilog="example:\n  fupin eval --gold gold/facts.jsonl seeds/")
+    ev.add_argument("--gold", required=True,
+                    help="gold facts, JSON lines (seed, indicator, region, year, value, ...)")
+    ev.add_argument("sources", nargs="+", metavar="SOURCE", help="the pages the gold covers")
+    ev.add_argument("--batch-size", type=positive_int, default=200,
+                    help="pages per batch (default 200)")
     ev.add_argument("--workers", type=positive_int, metavar="N", help=workers_help)
-    ev.add_argument("--json", action="store_true")
+    ev.add_argument("--json", action="store_true", help="print the scores as JSON")
     ev.set_defaults(func=cmd_eval)
 
     synth = sub.add_parser(
-        "synth", help="write a synthetic corpus of realistic pages with gold facts (benchmarks)"
-    )
-    synth.add_argument("--pages", type=int, required=True)
+        "synth", help="write a synthetic corpus of realistic pages with gold facts (benchmarks)",
+        formatter_class=raw,
+        description="Generate site-like pages (five layouts, GBK and UTF-8, noise) with "
+        "their gold facts;\nneeds a checkout (the generator lives in bench/).",
+        epilog="example:\n  fupin synth --pages 2000 --out /tmp/corpus && fupin run "
+        "/tmp/corpus/pages")
+    synth.add_argument("--pages", type=positive_int, required=True, help="how many pages")
     synth.add_argument("--out", required=True, help="folder for pages/ and gold.jsonl")
-    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--seed", type=int, default=0,
+                       help="random seed: the same seed writes the same corpus (default 0)")
     synth.set_defaults(func=cmd_synth)
 
-    report = sub.add_parser("report", help="write a static HTML report of the warehouse")
+    report = sub.add_parser(
+        "report", help="write a static HTML report of the warehouse", formatter_class=raw,
+        description="One self-contained HTML page: coverage, headline indicators by region "
+        "and year,\nquarantine and rejection reasons, and a link to the Data Docs.",
+        epilog="example:\n  fupin report --out /tmp/fupin-report.html")
     report.add_argument("--db", default=str(default_db()), help=db_help)
     report.add_argument("--out", default=str(work_root() / "warehouse" / "report.html"),
                         help="where to write the report (default warehouse/report.html)")
     report.set_defaults(func=cmd_report)
 
     serve = sub.add_parser(
-        "serve", help="run the prefect.yaml schedules in this process (no work pool needed)"
-    )
-    serve.add_argument("--prefect-yaml", default=str(work_root() / "prefect.yaml"))
-    serve.add_argument("--deployment", action="append",
-                       help="serve only this deployment (repeatable)")
+        "serve", help="run the prefect.yaml schedules in this process (no work pool needed)",
+        formatter_class=raw,
+        description="Register prefect.yaml's fupin-etl deployments with their schedules and "
+        "concurrency limits\nand run them as they come due; Ctrl-C or SIGTERM stops and pauses "
+        "them.",
+        epilog="examples:\n  fupin serve\n  PREFECT_API_URL=http://127.0.0.1:4200/api "
+        "fupin serve --deployment daily-incremental")
+    serve.add_argument("--prefect-yaml", default=str(work_root() / "prefect.yaml"),
+                       help="the deployments file (default: %(default)s)")
+    serve.add_argument("--deployment", action="append", metavar="NAME",
+                       help="serve only this deployment (repeatable; default: all)")
     serve.add_argument("--limit", type=int, default=1,
-                       help="flow runs at a time (1: runs never overlap)")
+                       help="flow runs at a time (default 1: runs never overlap)")
     serve.set_defaults(func=cmd_serve)
 
     queries = named_queries()

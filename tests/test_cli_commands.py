@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from importlib.metadata import version
@@ -174,3 +175,15 @@ def test_eval_with_a_bad_gold_file_is_one_line(tmp_path: Path, content: bytes,
     proc = fupin("eval", "--gold", str(gold), str(REPO / "samples" / "pages"))
     line = one_line_error(proc)
     assert line.startswith(f"fupin eval: {gold}") and says in line
+
+
+def test_every_subcommand_describes_itself_with_an_example() -> None:
+    top = fupin("--help")
+    commands = re.search(r"\{([a-z,]+)\}", top.stdout).group(1).split(",")
+    assert len(commands) >= 8
+    for command in commands:
+        proc = fupin(command, "--help")
+        assert proc.returncode == 0, proc.stderr
+        text = proc.stdout
+        assert re.search(r"^examples?:\n  (\S+=\S+ )?fupin ", text, re.MULTILINE), command
+        assert text.count("\n\n") >= 3, text  # usage, description, arguments, example
