@@ -2,8 +2,9 @@
 
 The flow writes nothing for the terminal; this watcher reads the run's staging folder
 (``tasks.summary.batch_progress``) from a thread of its own. On a terminal it draws a
-live display with rich; otherwise (a log file, a cron mail) it writes a plain line at
-each quarter of the batches, so logs stay short.
+live display with rich (a row per stage: batches fetched, cleaned, extracted and
+validated; pages and pages per second; elapsed time and ETA); otherwise (a log file,
+a cron mail) it writes a plain line at each quarter of the batches, so logs stay short.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from fupin.tasks.summary import Progress as RunProgress
 from fupin.tasks.summary import batch_progress
 
 POLL_SECONDS = 0.25
+STAGES = ("fetched", "cleaned", "extracted", "validated")  # a row each, in the flow's order
 
 
 class _CursorKeepingConsole(Console):
@@ -84,8 +86,8 @@ class RunWatcher:
             if progress is None:  # not started, or loaded and gone: keep the last view
                 progress = last
             if stopping and self._completed and progress and progress.batches:
-                progress = replace(progress, fetched=progress.batches,
-                                   extracted=progress.batches,
+                n = progress.batches
+                progress = replace(progress, fetched=n, cleaned=n, extracted=n, validated=n,
                                    pages_extracted=progress.pages)
             if progress is not None:
                 if progress.flow_run_id and not flow_run_told and self.on_flow_run:
@@ -117,6 +119,7 @@ class RunWatcher:
                 MofNCompleteColumn(),
                 TextColumn("batches"),
                 TextColumn("{task.fields[pages]}"),
+                TextColumn("{task.fields[rate]}"),
                 TimeElapsedColumn(),
                 TextColumn("ETA"),
                 TimeRemainingColumn(),
@@ -124,9 +127,15 @@ class RunWatcher:
                 refresh_per_second=4,
                 redirect_stdout=False,  # stdout may be a pipe to a program, never the display
             )
-            self._tasks = {stage: self._display.add_task(stage, total=p.batches, pages="")
-                           for stage in ("fetched", "extracted")}
+            self._tasks = {stage: self._display.add_task(stage, total=p.batches, pages="",
+                                                         rate="")
+                           for stage in STAGES}
             self._display.start()
-        self._display.update(self._tasks["fetched"], completed=p.fetched)
-        self._display.update(self._tasks["extracted"], completed=p.extracted,
+        for stage in STAGES:
+            self._display.update(self._tasks[stage], completed=getattr(p, stage))
+        task = next(t for t in self._display.tasks if t.id == self._tasks["extracted"])
+        elapsed = task.elapsed or 0.0
+        rate = f"{p.pages_extracted / elapsed:,.1f} pages/s" if elapsed and p.pages_extracted \
+            else ""
+        self._display.update(self._tasks["extracted"], rate=rate,
                              pages=f"{p.pages_extracted:,}/{p.pages:,} pages")

@@ -250,6 +250,8 @@ class Progress:
     pages: int
     pages_extracted: int
     flow_run_id: str | None
+    cleaned: int = 0
+    validated: int = 0
 
 
 PROGRESS_FILE = "progress.json"
@@ -274,15 +276,19 @@ def read_progress_state(run_dir: Path) -> dict[str, Any] | None:
 
 
 def batch_progress(run_dir: Path) -> Progress | None:
-    """Batches fetched and extracted so far: a stage's output file exists once it is whole."""
+    """Batches fetched, cleaned, extracted and validated so far: a stage's output file
+    exists once it is whole."""
     state = read_progress_state(run_dir)
     if state is None:
         return None
     batches: list[tuple[str, int]] | None = state.get("batches")
     if batches is None:
         return Progress(None, 0, 0, 0, 0, state.get("flow_run_id"))
-    fetched = sum((run_dir / folder / "raw.parquet").exists() for folder, _ in batches)
+    def done(kind: str) -> int:
+        return sum((run_dir / folder / f"{kind}.parquet").exists() for folder, _ in batches)
+
     extracted = [pages for folder, pages in batches
                  if (run_dir / folder / "facts.parquet").exists()]
-    return Progress(len(batches), fetched, len(extracted), sum(p for _, p in batches),
-                    sum(extracted), state.get("flow_run_id"))
+    return Progress(len(batches), done("raw"), len(extracted), sum(p for _, p in batches),
+                    sum(extracted), state.get("flow_run_id"), cleaned=done("docs"),
+                    validated=done("facts_ok"))

@@ -85,7 +85,9 @@ def test_a_run_with_rejections_says_so_from_start_to_exit_code(
     # Meanwhile, on the terminal: the batches as they are fetched and extracted.
     assert "Traceback" not in screen
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen)  # colours and cursor moves
-    assert re.search(r"extracted .* 4/4 batches 4/4 pages", text)  # the URL is a batch too
+    assert re.search(r"extracted .* 4/4 batches 4/4 pages [\d.]+ pages/s", text)  # URL: a batch
+    for stage in ("fetched", "cleaned", "validated"):
+        assert re.search(rf"{stage} .* 4/4 batches", text), stage
 
 
 def test_a_run_off_a_terminal_writes_plain_lines_and_times_its_start_up(
