@@ -628,8 +628,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "to stderr)")
     run.add_argument("--verbose", action="store_true", help="with --json, also print the text")
     run.add_argument("-q", "--quiet", action="store_true",
-                     help="no progress display (on a terminal: a live display on stderr; "
-                     "otherwise a line at each quarter of the batches)")
+                     help="no progress display (shown on stderr only when it is a "
+                     "terminal)")
     run.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                      type=str.upper, metavar="LEVEL",
                      help="Prefect log lines shown on stderr: DEBUG, INFO (a line per batch "

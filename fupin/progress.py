@@ -3,8 +3,8 @@
 The flow writes nothing for the terminal; this watcher reads the run's staging folder
 (``tasks.summary.batch_progress``) from a thread of its own. On a terminal it draws a
 live display with rich (a row per stage: batches fetched, cleaned, extracted and
-validated; pages and pages per second; elapsed time and ETA); otherwise (a log file,
-a cron mail) it writes a plain line at each quarter of the batches, so logs stay short.
+validated; pages and pages per second; elapsed time and ETA). Off a terminal (a log
+file, a cron mail) it stays quiet: the run id before and the summary after say enough.
 """
 
 from __future__ import annotations
@@ -61,7 +61,6 @@ class RunWatcher:
         self._thread = threading.Thread(target=self._watch, name="fupin-progress", daemon=True)
         self._display: Progress | None = None
         self._tasks: dict[str, int] = {}
-        self._quarters_told = 0
 
     def __enter__(self) -> RunWatcher:
         self._thread.start()
@@ -104,12 +103,6 @@ class RunWatcher:
     def _show(self, p: RunProgress) -> None:
         if self.live:
             self._draw(p)
-            return
-        quarters = 4 * p.extracted // p.batches
-        if quarters > self._quarters_told:
-            self._quarters_told = quarters
-            print(f"fupin: {p.extracted}/{p.batches} batches extracted "
-                  f"({p.pages_extracted:,}/{p.pages:,} pages)", file=self.stream, flush=True)
 
     def _draw(self, p: RunProgress) -> None:
         if self._display is None:
