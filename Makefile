@@ -14,7 +14,7 @@ export DO_NOT_TRACK := 1
 
 BENCH_PAGES ?= 10000
 
-.PHONY: setup demo test test-fast lint lock bench bench-memory bench-scale clean-work
+.PHONY: setup demo test test-all test-fast lint lock bench bench-memory bench-scale clean-work
 
 setup: $(STAMP)
 
@@ -37,7 +37,16 @@ demo: setup
 		$(BIN)/fupin sql "$$(cat $$q)" --db $(DB) || exit 1; \
 	done
 
+# The slow integration tests (real Prefect servers, whole flows, a pip install) take
+# about eight more minutes on two cores: CI runs them (.ci/run sets FUPIN_SLOW_TESTS=1),
+# and so does `make test-all`.
+SLOW_FILTER := $(if $(FUPIN_SLOW_TESTS),,-m "not slow")
+
 test: setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q $(SLOW_FILTER)
+
+test-all: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
