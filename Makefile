@@ -38,7 +38,7 @@ demo: setup
 	done
 
 # The slow integration tests (real Prefect servers, whole flows, a pip install) take
-# about eight more minutes on two cores: CI runs them (.ci/run sets FUPIN_SLOW_TESTS=1),
+# about twelve more minutes on two cores: CI runs them (.ci/run sets FUPIN_SLOW_TESTS=1),
 # and so does `make test-all`.
 SLOW_FILTER := $(if $(FUPIN_SLOW_TESTS),,-m "not slow")
 
