@@ -250,6 +250,7 @@ def plan_batches(
     sources: list[Source], known: dict[str, Validators], run_dir: Path, batch_size: int
 ) -> list[BatchRef]:
     """Write each batch's sources, with what is already loaded for each key, to its folder."""
+    run_dir.mkdir(parents=True, exist_ok=True)  # later writes make only batch folders
     refs = []
     for start in range(0, len(sources), batch_size):
         index = start // batch_size

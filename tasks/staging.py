@@ -97,8 +97,13 @@ def write_rows(path: Path, kind: str, rows: list[dict[str, Any]]) -> None:
 
 
 def write_table(path: Path, table: pa.Table) -> None:
-    """Write through a temporary file, so a reader never sees half a batch."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write through a temporary file, so a reader never sees half a batch.
+
+    The batch folder is made here, but never the run's folder above it: a run stopped
+    by a signal removes that folder while a thread may still be writing a batch, and
+    the write must fail rather than bring the folder back.
+    """
+    path.parent.mkdir(exist_ok=True)
     tmp = path.with_suffix(".tmp")
     pq.write_table(table, tmp, compression="zstd")
     tmp.replace(path)

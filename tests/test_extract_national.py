@@ -71,6 +71,7 @@ def test_national_and_village_facts_load_with_their_level(tmp_path: Path) -> Non
     """Through extraction, validation and the load: national and village figures are
     facts (not quarantined), dim_region gains the village, v_facts says each level."""
     folder = tmp_path / "run" / "batch-00000"
+    folder.mkdir(parents=True)
     ref = BatchRef(0, str(folder))
     pages = {
         "national": ("全国扶贫", DATELINE_PAGE),
