@@ -385,7 +385,7 @@ class _Doc:
             gap = self.body[prev.after : it.q.qual_start] if prev is not None else None
             if prev is not None and (
                 (prev.clause == it.clause
-                 and (gap in ru.JOINERS or (self._bracketed(it.q) and gap in "(（")))
+                 and (gap in self.lx.joiners or (self._bracketed(it.q) and gap in "(（")))
                 or _households_then_persons(prev, it, gap)
             ):
                 chains[-1].append(it)

@@ -37,7 +37,6 @@ TOWNSHIPS_PATH = taxonomy.SCHEMAS / "townships.csv"
 WORDS_PATH = taxonomy.SCHEMAS / "region_words.yaml"
 LEVEL_RANK = {"national": -1, "province": 0, "prefecture": 1, "county": 2, "township": 3,
               "village": 4}
-JOINERS = ("、", "和", "及", "与", "以及", "")
 SUFFIX_CHARS = frozenset("省市县区州旗盟")
 NUMERAL_START = re.compile(r"[\d零〇一二两三四五六七八九十]")
 CLAUSE_END = re.compile(r"[,，;；。:：!！?？、\s]")
@@ -434,14 +433,16 @@ def _pick_township(
     return None, _ambiguous(winners)
 
 
-def _roles(body: str, mentions: list[Mention], partner_markers: Sequence[str]) -> None:
+def _roles(body: str, mentions: list[Mention], partner_markers: Sequence[str],
+           joiners: Iterable[str]) -> None:
     """Mark partner groups (与天津市河西区、武清区…) and enumerated members
     (北川、平武2个贫困县; 西吉县等9个县): neither is the region the number is about."""
     markers = tuple(partner_markers)  # str.endswith tests a tuple in one call
+    joins = frozenset(("", *joiners))
     i = 0
     while i < len(mentions):
         j = i
-        while j + 1 < len(mentions) and body[mentions[j].end : mentions[j + 1].start] in JOINERS:
+        while j + 1 < len(mentions) and body[mentions[j].end : mentions[j + 1].start] in joins:
             j += 1
         group = mentions[i : j + 1]
         head = body[max(0, group[0].start - 4) : group[0].start]
@@ -691,7 +692,7 @@ def resolve_document(
             towns.append(m)
         else:
             m.region, m.note = _pick(m.candidates, province)
-    _roles(body, mentions, lex["partner_markers"])
+    _roles(body, mentions, lex["partner_markers"], lex["joiners"])
     _not_places(body, mentions)
     _foreign(mentions, province)
     # townships are placed by the places the page is about, not by partners or strays

@@ -36,8 +36,6 @@ from fupin.tasks.extract.wordlists import Words, alternation, first_chars, words
 PUNCT_GAP = re.compile(r"[\d，,。；;：:！？!?、]")
 QUOTES = re.compile(r"[“”\"'‘’「」『』（）()《》]")
 BOUNDARY = frozenset("，,。；;：:！？!?、）)”\n ")
-PERSON_NOUN_ENDS = ("人口", "群众", "对象", "人员", "劳动力", "人")
-JOINERS = frozenset({"", "、", "和", "及", "与", "以及"})
 MAX_MODIFIER = 3
 ASIDE = re.compile(r"[（(][^（()）]{0,40}[）)]")  # a bracketed aside between two list items
 LIST_PUNCT = ("、", "，", ",")
@@ -77,6 +75,8 @@ class Lexicon:
     purposes: list[tuple[re.Pattern[str], str]]
     excludes: Words
     counted: dict[str, str]
+    noun_endings: dict[str, tuple[str, ...]]  # unit -> endings of the nouns it counts
+    joiners: frozenset[str]  # what may stand between two items of a list (nothing too)
     counted_words: Words = field(init=False)
     _purposes: dict[str | None, list[tuple[re.Pattern[str], str]]] = field(
         init=False, default_factory=dict)
@@ -173,12 +173,15 @@ def lexicon(taxonomy_path: Path | None = None) -> Lexicon:
         patterns=[(re.compile(p), tuple(codes)) for p, codes in patterns.items()],
         events=re.compile(
             rf"(?:[（(][^）)]{{0,24}}[）)])?[^\d，,。；;：:！？!?、\"《》和及与]{{0,6}}?“?"
-            rf"(?P<ev>{events})(?!攻坚|致富|奔康|任务|目标|计划|规划|工作|标准|质量|成效|成果|帮扶|监测|人口|户|村|县(?!城)|对象|群众|不稳定|产业|增收|机制|政策)"
+            rf"(?P<ev>{events})(?!(?!{alternation(lex['event_unblocked'])})"
+            rf"(?:{alternation(lex['event_blockers'])}))"
         ),
         event_codes={k: tuple(v) for k, v in event_codes.items()},
         purposes=purposes,
         excludes=words(excludes),
         counted=tables().counted_nouns,
+        noun_endings={u: tuple(e) for u, e in lex["noun_endings"].items()},
+        joiners=frozenset(("", *lex["joiners"])),
         from_to=re.compile(lex["from_to"]),
         left_gap=re.compile(lex["left_gap"]),
         subset_markers=tuple(lex["subset_markers"]),
@@ -318,11 +321,8 @@ def quantity_unit(
         return "other"
     if q.unit is None:
         if noun is not None:
-            if noun.word.endswith(PERSON_NOUN_ENDS):
-                return "person"
-            if noun.word.endswith("户"):
-                return "household"
-            return None
+            return next((unit for unit, ends in lx.noun_endings.items()
+                         if noun.word.endswith(ends)), None)
         if not nxt or nxt in BOUNDARY or nxt in "的（(" or lx.change_verb.match(body, q.end):
             return None
         return "other"
