@@ -125,7 +125,6 @@ def _qualifier_rx() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, str]]:
     return re.compile(f"(?:{alt(before)})$"), re.compile(alt(after)), {**before, **after}
 
 
-TIME_UNITS = frozenset("年月日号时点分秒岁天")
 CLAUSE_ENDS = "，,。；;！？!?\n"
 ZERO_LOOKBACK = 40  # "贫困发生率由2013年的26.58%下降为零" spans some 20 characters
 
@@ -157,11 +156,11 @@ def find_quantities(text: str) -> list[Quantity]:
         if not tm.group(0) and norm[m.end() : m.end() + 1] in SPACES:
             spaced = tail.match(norm, m.end() + 1)
             assert spaced is not None
-            if spaced.group(0) or norm[m.end() + 1 : m.end() + 2] in TIME_UNITS:
+            if spaced.group(0) or norm[m.end() + 1 : m.end() + 2] in t.time_units:
                 tm = spaced
         end = tm.end()
         mult, counter = tm.group("mult"), tm.group("counter") or ""
-        if not counter and norm[end : end + 1] in TIME_UNITS:
+        if not counter and norm[end : end + 1] in t.time_units:
             continue  # a year, date or age, not a quantity
         is_range = False
         cn = m.group("cn")
