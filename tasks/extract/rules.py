@@ -77,6 +77,7 @@ class Lexicon:
     counted: dict[str, str]
     noun_endings: dict[str, tuple[str, ...]]  # unit -> endings of the nouns it counts
     joiners: frozenset[str]  # what may stand between two items of a list (nothing too)
+    modifier_openers: frozenset[str]
     counted_words: Words = field(init=False)
     _purposes: dict[str | None, list[tuple[re.Pattern[str], str]]] = field(
         init=False, default_factory=dict)
@@ -182,6 +183,7 @@ def lexicon(taxonomy_path: Path | None = None) -> Lexicon:
         counted=tables().counted_nouns,
         noun_endings={u: tuple(e) for u, e in lex["noun_endings"].items()},
         joiners=frozenset(("", *lex["joiners"])),
+        modifier_openers=frozenset(lex["modifier_openers"]),
         from_to=re.compile(lex["from_to"]),
         left_gap=re.compile(lex["left_gap"]),
         subset_markers=tuple(lex["subset_markers"]),
@@ -201,7 +203,8 @@ def lexicon(taxonomy_path: Path | None = None) -> Lexicon:
         negated_modifier=re.compile(lex["negated_modifier"]),
         negated_codes={i.code: i.negated for i in tax.indicators if i.negated},
         flows={i.negated: i.code for i in tax.indicators if i.negated},
-        verb_led=re.compile(f"(?:累计|共|已)?(?:{events}|{lex['verb_led']})"),
+        verb_led=re.compile(
+            f"(?:{alternation(lex['verb_led_adverbs'])})?(?:{events}|{lex['verb_led']})"),
         threshold=re.compile(lex["threshold"]),
         threshold_after=re.compile(lex["threshold_after"]),
         threshold_qualifiers={m: tuple(v) for m, v in lex["threshold_qualifiers"].items()},
@@ -276,7 +279,7 @@ def right_noun(body: str, pos: int, ends: Container[int], lx: Lexicon, limit: in
         candidates = lx.noun_words.starting_at(body, at)
         if offset:
             mod = body[p:at]
-            if PUNCT_GAP.search(mod) or QUOTES.search(mod) or mod[0] in "和及与或并、的":
+            if PUNCT_GAP.search(mod) or QUOTES.search(mod) or mod[0] in lx.modifier_openers:
                 break
             excluded = at in ends and _excluded(body, at, lx)
             if at not in ends or not (candidates or excluded):
