@@ -165,7 +165,7 @@ def lexicon(taxonomy_path: Path | None = None) -> Lexicon:
         if ind.purpose:
             purposes.append((re.compile(ind.purpose.lstrip("^")), ind.code))
         excludes.extend(ind.exclude)
-    events = "|".join(sorted(map(re.escape, event_codes), key=len, reverse=True))
+    events = alternation(event_codes)
     return Lexicon(
         indicators={i.code: i for i in tax.indicators},
         left={k: tuple(v) for k, v in left.items()},
