@@ -47,6 +47,9 @@ class ChromeCues:
     date_label: re.Pattern[str]
     title_separators: tuple[str, ...]
     site_name_endings: tuple[str, ...]
+    organisation_endings: tuple[str, ...]
+    leading_byline: re.Pattern[str]
+    bracket_credit: re.Pattern[str]
 
 
 def _credit(raw: dict) -> re.Pattern[str]:
@@ -88,6 +91,10 @@ def chrome_cues() -> ChromeCues:
         date_label=re.compile(_alternation(raw["date_labels"])),
         title_separators=tuple(raw["title_separators"]),
         site_name_endings=tuple(raw["site_name_endings"]),
+        organisation_endings=tuple(raw["organisation_endings"]),
+        leading_byline=re.compile(
+            rf"^(?:{_alternation(raw['author_labels'])})\s*[/:：|]\s*(\S{{2,12}})"),
+        bracket_credit=re.compile(_alternation(raw["bracket_credit_labels"])),
     )
 
 
