@@ -94,10 +94,10 @@ class Gazetteer:
             if r.short_name and r.match_short:
                 self._shorts.setdefault(r.short_name, []).append(r)
                 # everyday forms of autonomous units: 阿坝州, 北川县
-                if r.name.endswith("自治州"):
-                    self._names.setdefault(r.short_name + "州", []).append(r)
-                elif r.name.endswith("自治县"):
-                    self._names.setdefault(r.short_name + "县", []).append(r)
+                for ending, short_suffix in region_words()["autonomous_forms"].items():
+                    if r.name.endswith(ending):
+                        self._names.setdefault(r.short_name + short_suffix, []).append(r)
+                        break
         self._lookup = {**self._shorts, **self._names}
         self._index_names()
 
