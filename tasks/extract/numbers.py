@@ -17,7 +17,7 @@ import cn2an
 
 from fupin.tasks.extract import taxonomy
 from fupin.tasks.extract.units import tables
-from fupin.tasks.extract.wordlists import alternation
+from fupin.tasks.wordlists import alternation
 
 CN_DIGITS = "零〇一二两三四五六七八九"
 CN_ALL = CN_DIGITS + "十百千万亿"

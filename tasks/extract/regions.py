@@ -30,7 +30,8 @@ from pathlib import Path
 
 import yaml
 
-from fupin.tasks.extract import taxonomy, wordlists
+from fupin.tasks import wordlists
+from fupin.tasks.extract import taxonomy
 
 DEFAULT_PATH = taxonomy.SCHEMAS / "regions.csv"
 TOWNSHIPS_PATH = taxonomy.SCHEMAS / "townships.csv"

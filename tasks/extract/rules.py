@@ -31,7 +31,7 @@ from fupin.tasks.extract.numbers import CN_ALL, Quantity
 from fupin.tasks.extract.sentences import Span
 from fupin.tasks.extract.taxonomy import Indicator
 from fupin.tasks.extract.units import compatible, tables
-from fupin.tasks.extract.wordlists import Words, alternation, first_chars, words
+from fupin.tasks.wordlists import Words, alternation, first_chars, words
 
 PUNCT_GAP = re.compile(r"[\d，,。；;：:！？!?、]")
 QUOTES = re.compile(r"[“”\"'‘’「」『』（）()《》]")

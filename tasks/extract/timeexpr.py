@@ -16,7 +16,8 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from fupin.tasks.extract import taxonomy, wordlists
+from fupin.tasks import wordlists
+from fupin.tasks.extract import taxonomy
 
 PART = r"底|末|初|上半年|下半年|前三季度|一季度|二季度|三季度|四季度|\d{1,2}月(?:底|末|份)?"
 SINCE = r"以来|至今|起|开始"

@@ -1,4 +1,4 @@
-"""Word lists from ``schemas/`` turned into the lookups the extractor scans with.
+"""Word lists from ``schemas/`` turned into the lookups the cleaner and extractor scan with.
 
 Every list the rules read is data, so the lookups are derived here rather than
 written next to each rule: the words that may start at a position (longest first,
