@@ -121,8 +121,11 @@ def first_chars(pattern: str) -> str | None:
     """A character-class body (``\\d截到今…``) holding every character a match of
     ``pattern`` can start with; None when that is any character, or nothing is
     consumed at all (then a scan cannot skip positions)."""
+    parsed = sre_parse.parse(pattern)
+    if parsed.state.flags & re.IGNORECASE:
+        return None
     try:
-        items, empty = _firsts(sre_parse.parse(pattern))
+        items, empty = _firsts(parsed)
     except _Unbounded:
         return None
     return None if empty or not items else "".join(sorted(items))

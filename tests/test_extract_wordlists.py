@@ -10,6 +10,7 @@ tested too (and a test fails if no sentence shows what it does).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -27,6 +28,7 @@ from fupin.tasks.extract.regions import WORDS_PATH, find_mentions, load_gazettee
 from fupin.tasks.extract.rules import Noun, lexicon, quantity_unit, right_noun
 from fupin.tasks.extract.taxonomy import DEFAULT_PATH
 from fupin.tasks.extract.timeexpr import find_times
+from fupin.tasks.wordlists import first_chars
 
 PUBLISHED = date(2019, 6, 1)
 
@@ -228,3 +230,20 @@ def test_a_first_line_byline_takes_any_author_label(label: str) -> None:
 
     assert author(f"{label}/王小明") == "王小明"
     assert author("来自/王小明") is None
+
+
+@pytest.mark.parametrize("pattern", [
+    r"(?P<a>截至|到)?(?:(?:19|20)\d\d年)|每年|(?<![\d今])年(?=输转)",
+    r"(?:近|这)?(?:[一二三四五两]|\d{1,2})(?:个)?年(?:来|以来)",
+    r"(?:^|(?<=[，,]))年(?=[底末])|“?(十[一二三]五)”?",
+    r"[^，]{0,3}脱贫",
+    r"(?i)fupin|扶贫",
+    r"x*",
+])
+def test_a_scan_led_by_the_first_characters_finds_the_same_matches(pattern: str) -> None:
+    text = ("截至2018年底，每年输转劳务，年输转五千人，2019年，近五年来，“十三五”以来，"
+            "全县年底脱贫，去年FUPIN扶贫")
+    first = first_chars(pattern)
+    led = re.compile(f"(?=[{first}])(?:{pattern})" if first else pattern)
+    assert ([m.span() for m in led.finditer(text)]
+            == [m.span() for m in re.finditer(pattern, text)])
