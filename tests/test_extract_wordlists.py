@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from fupin.tasks.clean.cues import CHROME_CUES_FILE
+from fupin.tasks.clean.lines import Chrome, classify
 from fupin.tasks.clean.metadata import clean_person, find_author
 from fupin.tasks.extract import extract
 from fupin.tasks.extract.keywords import top_keywords
@@ -247,3 +248,9 @@ def test_a_scan_led_by_the_first_characters_finds_the_same_matches(pattern: str)
     led = re.compile(f"(?=[{first}])(?:{pattern})" if first else pattern)
     assert ([m.span() for m in led.finditer(text)]
             == [m.span() for m in re.finditer(pattern, text)])
+
+
+@pytest.mark.parametrize("word", CHROME["separator_words"])
+def test_a_line_naming_itself_a_divider_is_chrome(word: str) -> None:
+    assert classify(f"——————{word}——————") is Chrome.NOISE
+    assert classify("——————段落之间——————") is None

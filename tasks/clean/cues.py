@@ -44,6 +44,7 @@ class ChromeCues:
     date_label: re.Pattern[str]
     title_separators: tuple[str, ...]
     site_name_endings: tuple[str, ...]
+    separator: re.Pattern[str]
     organisation_endings: tuple[str, ...]
     leading_byline: re.Pattern[str]
     bracket_credit: re.Pattern[str]
@@ -88,6 +89,7 @@ def chrome_cues() -> ChromeCues:
         date_label=re.compile(alternation(raw["date_labels"])),
         title_separators=tuple(raw["title_separators"]),
         site_name_endings=tuple(raw["site_name_endings"]),
+        separator=re.compile(alternation(raw["separator_words"])),
         organisation_endings=tuple(raw["organisation_endings"]),
         leading_byline=re.compile(
             rf"^(?:{alternation(raw['author_labels'])})\s*[/:：|]\s*(\S{{2,12}})"),
