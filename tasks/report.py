@@ -25,6 +25,7 @@ from urllib.parse import quote
 import duckdb
 
 from fupin.tasks.data_docs import data_docs_dir
+from fupin.tasks.extract import taxonomy
 from fupin.tasks.report_charts import (
     FONT_STACK,
     PALETTE,
@@ -45,11 +46,6 @@ MAX_PANELS = 6               # small-multiple panels per indicator
 MAX_BARS = 15                # bars per chart; the rest is summarised in a note
 MAX_TABLE_ROWS = 40         # rows per table; a note gives the query for the rest
 COVERAGE_SQL = "SELECT * FROM v_source_coverage ORDER BY facts DESC, documents DESC, source_site"
-
-UNIT_LABELS = {
-    "household": "户", "person": "人", "percent": "%", "village": "个村", "county": "个县",
-    "yuan": "元", "yuan_per_person": "元/人",
-}
 
 RUN_COUNTS = (
     ("pages_in", "输入页面", "pages in"),
@@ -216,7 +212,8 @@ def _fmt_time(value: Any) -> str:
 
 
 def _unit_label(unit: str | None) -> str:
-    return UNIT_LABELS.get(unit or "", unit or "")
+    """How the report writes an indicator unit (``lexicon.unit_labels``; else its code)."""
+    return taxonomy.load().lexicon["unit_labels"].get(unit or "", unit or "")
 
 
 @dataclass(frozen=True)

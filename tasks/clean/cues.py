@@ -13,15 +13,12 @@ from pathlib import Path
 
 import yaml
 
+from fupin.tasks.wordlists import alternation
+
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 CHROME_CUES_FILE = SCHEMA_DIR / "chrome_cues.yaml"
 MASK_REPAIRS_FILE = SCHEMA_DIR / "mask_repairs.yaml"
 SCRIPT_VARIANTS_FILE = SCHEMA_DIR / "script_variants.yaml"
-
-
-def _alternation(words: list[str]) -> str:
-    # Longest first, so "点击排行榜" wins over "点击排行".
-    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
 
 
 @dataclass(frozen=True)
@@ -47,15 +44,19 @@ class ChromeCues:
     date_label: re.Pattern[str]
     title_separators: tuple[str, ...]
     site_name_endings: tuple[str, ...]
+    separator: re.Pattern[str]
+    organisation_endings: tuple[str, ...]
+    leading_byline: re.Pattern[str]
+    bracket_credit: re.Pattern[str]
 
 
 def _credit(raw: dict) -> re.Pattern[str]:
     """A bare byline or photo credit: "王某", "记者 王某 李某", "文/王某", "王某 摄"."""
-    label = _alternation(raw["author_prefixes"] + raw["author_labels"] + raw["credit_labels"])
+    label = alternation(raw["author_prefixes"] + raw["author_labels"] + raw["credit_labels"])
     name = r"[\u3400-\u9fff]{2,4}(?:·[\u3400-\u9fff]{1,6})?"
     part = rf"(?:(?:{label})\s*[:/]?\s*)?{name}"
     return re.compile(
-        rf"^{part}(?:\s*[、,/ ]\s*{part}){{0,3}}\s*(?:{_alternation(raw['author_suffixes'])})?$"
+        rf"^{part}(?:\s*[、,/ ]\s*{part}){{0,3}}\s*(?:{alternation(raw['author_suffixes'])})?$"
     )
 
 
@@ -66,28 +67,33 @@ def chrome_cues() -> ChromeCues:
     deco = r"[\s>》»•·\-—_*#【\[(]*"
     tail = r"[\s:>》»\])】]*(?:\(\d+\))?"
     return ChromeCues(
-        block_heading=re.compile(rf"^{deco}(?:{_alternation(raw['block_headings'])}){tail}$"),
-        navigation=re.compile(rf"^[\s<«《\[【]*(?:{_alternation(raw['navigation_prefixes'])})"),
-        footer=re.compile(_alternation(raw["footer_cues"]), re.IGNORECASE),
-        meta_label=re.compile(rf"(?:{_alternation(raw['meta_labels'])})\s*[:：]"),
-        widget=re.compile(rf"^{deco}(?:{_alternation(raw['widget_lines'])}){tail}$"),
+        block_heading=re.compile(rf"^{deco}(?:{alternation(raw['block_headings'])}){tail}$"),
+        navigation=re.compile(rf"^[\s<«《\[【]*(?:{alternation(raw['navigation_prefixes'])})"),
+        footer=re.compile(alternation(raw["footer_cues"]), re.IGNORECASE),
+        meta_label=re.compile(rf"(?:{alternation(raw['meta_labels'])})\s*[:：]"),
+        widget=re.compile(rf"^{deco}(?:{alternation(raw['widget_lines'])}){tail}$"),
         editor=re.compile(
-            rf"^(?:[(\[【]\s*[^()\[\]【】]{{0,10}}?)?(?:{_alternation(raw['editor_labels'])})"
+            rf"^(?:[(\[【]\s*[^()\[\]【】]{{0,10}}?)?(?:{alternation(raw['editor_labels'])})"
             rf"\s*[:： ]\s*\S{{1,30}}$"
         ),
-        breadcrumb_start=re.compile(rf"^(?:{_alternation(raw['breadcrumb_starts'])})"),
-        breadcrumb_end=re.compile(rf"(?:{_alternation(raw['breadcrumb_ends'])})\s*$"),
-        author_label=re.compile(rf"(?:{_alternation(raw['author_labels'])})\s*[:：/]\s*"),
-        author_prefix=re.compile(rf"^(?:{_alternation(raw['author_prefixes'])})"),
-        author_suffix=re.compile(rf"(?:{_alternation(raw['author_suffixes'])})$"),
-        author_stop=re.compile(_alternation(raw["author_stops"])),
-        source_label=re.compile(rf"(?:{_alternation(raw['source_labels'])})\s*[:：]\s*"),
+        breadcrumb_start=re.compile(rf"^(?:{alternation(raw['breadcrumb_starts'])})"),
+        breadcrumb_end=re.compile(rf"(?:{alternation(raw['breadcrumb_ends'])})\s*$"),
+        author_label=re.compile(rf"(?:{alternation(raw['author_labels'])})\s*[:：/]\s*"),
+        author_prefix=re.compile(rf"^(?:{alternation(raw['author_prefixes'])})"),
+        author_suffix=re.compile(rf"(?:{alternation(raw['author_suffixes'])})$"),
+        author_stop=re.compile(alternation(raw["author_stops"])),
+        source_label=re.compile(rf"(?:{alternation(raw['source_labels'])})\s*[:：]\s*"),
         credit=_credit(raw),
         source_non_answers=frozenset(raw["source_non_answers"]),
-        banner=re.compile(_alternation(raw["banner_cues"])),
-        date_label=re.compile(_alternation(raw["date_labels"])),
+        banner=re.compile(alternation(raw["banner_cues"])),
+        date_label=re.compile(alternation(raw["date_labels"])),
         title_separators=tuple(raw["title_separators"]),
         site_name_endings=tuple(raw["site_name_endings"]),
+        separator=re.compile(alternation(raw["separator_words"])),
+        organisation_endings=tuple(raw["organisation_endings"]),
+        leading_byline=re.compile(
+            rf"^(?:{alternation(raw['author_labels'])})\s*[/:：|]\s*(\S{{2,12}})"),
+        bracket_credit=re.compile(alternation(raw["bracket_credit_labels"])),
     )
 
 
@@ -110,7 +116,7 @@ def mask_patterns() -> tuple[tuple[str, str, int], ...]:
 @cache
 def question_words() -> re.Pattern[str]:
     """Words that make a "?" after them a question mark (``schemas/mask_repairs.yaml``)."""
-    return re.compile(_alternation(_mask_repairs()["question_words"]))
+    return re.compile(alternation(_mask_repairs()["question_words"]))
 
 
 @cache

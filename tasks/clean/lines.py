@@ -37,7 +37,6 @@ DATE_RE = re.compile(
 _BARE_DATE_RE = re.compile(rf"^[\[(【]?\s*(?:{DATE_RE.pattern})\s*(?:星期.|周.)?\s*[\])】]?$")
 _BREADCRUMB_SPLIT_RE = re.compile(r"\s*(?:>>|[>»›→]|->)\s*")
 _NO_WORDS_RE = re.compile(r"^[^a-zA-Z\u3400-\u9fff\uf900-\ufaff]*$")
-_SEPARATOR_RE = re.compile(r"分[隔割]线")
 _SENTENCE_PUNCT_RE = re.compile(r"[。!?;！？；]")
 _CLAUSE_PUNCT_RE = re.compile(r"[,，、:：]")
 _SENTENCE_END_RE = re.compile(r"[。!?！？…]+[”」』\"']?")
@@ -122,7 +121,7 @@ def classify(line: str) -> Chrome | None:
         return Chrome.NOISE
     cues = chrome_cues()
     if (_NO_WORDS_RE.match(line) and "…" not in line) or (
-            _SEPARATOR_RE.search(line) and len(line) < 60):
+            cues.separator.search(line) and len(line) < 60):
         return Chrome.NOISE
     if len(line) <= 30:
         if cues.widget.match(line):

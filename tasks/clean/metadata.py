@@ -40,10 +40,7 @@ _VALUE_END_RE = re.compile(r"[\s|｜/,，;；()（）【】\[\]]")
 _URL_RE = re.compile(r"https?://|www\.|\.(?:com|cn|net|org)\b", re.IGNORECASE)
 _PERSON_NAME_RE = re.compile(r"^[\u3400-\u9fff]{2,4}$|^[\u3400-\u9fff]{1,5}·[\u3400-\u9fff]{1,6}$")
 _LATIN_NAME_RE = re.compile(r"^[A-Z][a-zA-Z.'-]+(?: [A-Z][a-zA-Z.'-]+){1,3}$")
-_ORG_ENDINGS = ("社", "网", "报", "台", "站", "部", "局", "办", "委", "处", "厅", "院", "所",
-                "中心", "组", "会", "司", "县", "市", "省", "区", "镇", "村", "完")
 _BYLINE_TAIL_RE = re.compile(r"[(（]([^()（）]{2,40})[)）]\s*$")
-_LEADING_BYLINE_RE = re.compile(r"^(?:文|记者|作者)\s*[/:：|]\s*(\S{2,12})")
 
 
 @dataclass
@@ -197,7 +194,7 @@ def clean_person(raw: str) -> str | None:
     for _ in range(2):
         value = cues.author_prefix.sub("", value)
         value = cues.author_suffix.sub("", value) if len(value) > 2 else value
-    if _PERSON_NAME_RE.match(value) and not value.endswith(_ORG_ENDINGS):
+    if _PERSON_NAME_RE.match(value) and not value.endswith(cues.organisation_endings):
         return value
     if _LATIN_NAME_RE.match(raw.strip()):
         return raw.strip()
@@ -217,7 +214,7 @@ def find_author(header: list[str], body: list[str]) -> str | None:
         if name:
             return name
     if body:
-        m = _LEADING_BYLINE_RE.match(body[0])
+        m = cues.leading_byline.match(body[0])
         if m and len(body[0]) <= 20:
             name = clean_person(m.group(1))
             if name:
@@ -227,7 +224,7 @@ def find_author(header: list[str], body: list[str]) -> str | None:
             if m is None:
                 continue
             inner = m.group(1)
-            label = cues.author_label.search(inner) or re.search(r"记者|作者|供稿", inner)
+            label = cues.author_label.search(inner) or cues.bracket_credit.search(inner)
             name = clean_person(inner[label.end():] if label else inner)
             if name and (label or HAN_RE.match(name)):
                 return name

@@ -385,7 +385,7 @@ class _Doc:
             gap = self.body[prev.after : it.q.qual_start] if prev is not None else None
             if prev is not None and (
                 (prev.clause == it.clause
-                 and (gap in ru.JOINERS or (self._bracketed(it.q) and gap in "(（")))
+                 and (gap in self.lx.joiners or (self._bracketed(it.q) and gap in "(（")))
                 or _households_then_persons(prev, it, gap)
             ):
                 chains[-1].append(it)
@@ -587,10 +587,10 @@ class _Doc:
         ind = lx.indicators[code]
         before = body[it.clause.start : ev_start]
         near = body[max(it.clause.start, ev_start - 4) : ev_start] + body[ev_start : q.start]
-        if lx.any_negative.search(before):
+        if lx.negative.search(before):
             self._skip("negative_context", ev_start, ev_end)
             return
-        if lx.any_distributive.search(near):
+        if lx.distributive.search(near):
             self._skip("distributive", ev_start, ev_end)
             return
         if ind.whole_stock and (
@@ -640,7 +640,7 @@ class _Doc:
             self._skip("multi_region", ev_start, ev_end)
             return
         confidence = ru.RULE_CONFIDENCE[rule]
-        if lx.any_beneficiary.search(before):
+        if lx.beneficiary.search(before):
             confidence -= 0.15
         region, region_code, province, note = self.region_for(sent, ev_start, ind.unit)
         if region is None:

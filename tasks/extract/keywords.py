@@ -21,20 +21,17 @@ from pathlib import Path
 import jieba
 import numpy as np
 
+from fupin.tasks.extract import taxonomy
 from fupin.tasks.extract.segment import ensure_jieba
 
 NOT_A_WORD = re.compile(r"^[\d\W_a-zA-Z]+$")
 _ELIGIBLE: dict[str, bool] = {}  # word -> counts as a keyword (memo across pages)
 
 
-# jieba.analyse's default stop words (English function words) plus Chinese ones
-# that carry no topic.
-_STOP = """
-the of is and to in that we for an are by be as on with can if from which you it this then at have
-all not one has or 我们 他们 一个 没有 这个 这些 那些 以及 进行 通过 已经 可以 就是 还是 但是 因为
-所以 如果 其中 同时 以上 以下 目前 今年 去年
-"""
-STOP_WORDS = frozenset(_STOP.split())
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """Words that are never keywords (``lexicon.keyword_stop_words`` of indicators.yaml)."""
+    return frozenset(taxonomy.load().lexicon["keyword_stop_words"])
 
 
 @lru_cache(maxsize=1)
@@ -78,7 +75,7 @@ def _eligible(w: str) -> bool:
     """Can ``w`` be a keyword (two or more characters, not a stop word, not a number)?"""
     ok = _ELIGIBLE.get(w)
     if ok is None:
-        ok = len(w.strip()) >= 2 and w.lower() not in STOP_WORDS and not NOT_A_WORD.match(w)
+        ok = len(w.strip()) >= 2 and w.lower() not in stop_words() and not NOT_A_WORD.match(w)
         if len(_ELIGIBLE) < 500_000:
             _ELIGIBLE[w] = ok
     return ok

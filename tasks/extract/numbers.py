@@ -17,6 +17,7 @@ import cn2an
 
 from fupin.tasks.extract import taxonomy
 from fupin.tasks.extract.units import tables
+from fupin.tasks.wordlists import alternation
 
 CN_DIGITS = "零〇一二两三四五六七八九"
 CN_ALL = CN_DIGITS + "十百千万亿"
@@ -77,9 +78,9 @@ def _cn_range(text: str) -> float | None:
 def _tail() -> re.Pattern[str]:
     t = tables()
     lex = taxonomy.load().lexicon["qualifiers"]
-    mult = "|".join(sorted(map(re.escape, t.multipliers), key=len, reverse=True))
-    counters = "|".join(sorted(map(re.escape, t.counters), key=len, reverse=True))
-    inner = "|".join(re.escape(w) for w in lex["at_least"]["inner"])
+    mult = alternation(t.multipliers)
+    counters = alternation(t.counters)
+    inner = alternation(lex["at_least"]["inner"])
     return re.compile(
         rf"(?P<inner>{inner})?(?P<mult>{mult})?(?P<inner2>{inner})?(?P<counter>{counters})?"
     )
@@ -118,14 +119,10 @@ def _qualifier_rx() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, str]]:
     lex = taxonomy.load().lexicon["qualifiers"]
     before = {w: q for q, d in lex.items() for w in d.get("before", [])}
     after = {w: q for q, d in lex.items() for w in d.get("after", [])}
-
-    def alt(words: dict[str, str]) -> str:
-        return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
-
-    return re.compile(f"(?:{alt(before)})$"), re.compile(alt(after)), {**before, **after}
+    return (re.compile(f"(?:{alternation(before)})$"), re.compile(alternation(after)),
+            {**before, **after})
 
 
-TIME_UNITS = frozenset("年月日号时点分秒岁天")
 CLAUSE_ENDS = "，,。；;！？!?\n"
 ZERO_LOOKBACK = 40  # "贫困发生率由2013年的26.58%下降为零" spans some 20 characters
 
@@ -157,11 +154,11 @@ def find_quantities(text: str) -> list[Quantity]:
         if not tm.group(0) and norm[m.end() : m.end() + 1] in SPACES:
             spaced = tail.match(norm, m.end() + 1)
             assert spaced is not None
-            if spaced.group(0) or norm[m.end() + 1 : m.end() + 2] in TIME_UNITS:
+            if spaced.group(0) or norm[m.end() + 1 : m.end() + 2] in t.time_units:
                 tm = spaced
         end = tm.end()
         mult, counter = tm.group("mult"), tm.group("counter") or ""
-        if not counter and norm[end : end + 1] in TIME_UNITS:
+        if not counter and norm[end : end + 1] in t.time_units:
             continue  # a year, date or age, not a quantity
         is_range = False
         cn = m.group("cn")

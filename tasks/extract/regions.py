@@ -30,6 +30,7 @@ from pathlib import Path
 
 import yaml
 
+from fupin.tasks import wordlists
 from fupin.tasks.extract import taxonomy
 
 DEFAULT_PATH = taxonomy.SCHEMAS / "regions.csv"
@@ -37,8 +38,6 @@ TOWNSHIPS_PATH = taxonomy.SCHEMAS / "townships.csv"
 WORDS_PATH = taxonomy.SCHEMAS / "region_words.yaml"
 LEVEL_RANK = {"national": -1, "province": 0, "prefecture": 1, "county": 2, "township": 3,
               "village": 4}
-JOINERS = ("、", "和", "及", "与", "以及", "")
-SUFFIX_CHARS = frozenset("省市县区州旗盟")
 NUMERAL_START = re.compile(r"[\d零〇一二两三四五六七八九十]")
 CLAUSE_END = re.compile(r"[,，;；。:：!！?？、\s]")
 # 某县等9个县, 某县等最后9个县, 某县等首批12个县: the place heads a counted group
@@ -48,7 +47,6 @@ CJK_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}")
 LINE_TAGS = re.compile(r"[<〈【\[(（][^>〉】\])）]{0,6}[>〉】\])）]")
 SENTENCE_END = re.compile(r"[。！？!?；;\n]")
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
-LOCAL_SUFFIXES = ("乡", "镇", "村", "社区")  # anaphors that never stand for a county
 
 
 @dataclass(frozen=True)
@@ -97,10 +95,10 @@ class Gazetteer:
             if r.short_name and r.match_short:
                 self._shorts.setdefault(r.short_name, []).append(r)
                 # everyday forms of autonomous units: 阿坝州, 北川县
-                if r.name.endswith("自治州"):
-                    self._names.setdefault(r.short_name + "州", []).append(r)
-                elif r.name.endswith("自治县"):
-                    self._names.setdefault(r.short_name + "县", []).append(r)
+                for ending, short_suffix in region_words()["autonomous_forms"].items():
+                    if r.name.endswith(ending):
+                        self._names.setdefault(r.short_name + short_suffix, []).append(r)
+                        break
         self._lookup = {**self._shorts, **self._names}
         self._index_names()
 
@@ -252,6 +250,9 @@ def region_words() -> dict:
     words["village_bodies"] = frozenset(words["village_bodies"])
     words["not_villages"] = frozenset(words["not_villages"])
     words["organisations"] = tuple(words["organisations"])
+    words["name_suffixes"] = frozenset(words["name_suffixes"])
+    words["local_suffixes"] = frozenset(words["local_suffixes"])
+    words["not_village_parts"] = tuple(words["not_village_parts"])
     return words
 
 
@@ -337,6 +338,7 @@ def find_mentions(tokens: Iterable[tuple[str, int, int]], gaz: Gazetteer) -> lis
     lookup = gaz._lookup
     anaphors = _anaphor_words()
     endings = region_words()["village_endings"]
+    suffixes = region_words()["name_suffixes"]
     prev: tuple[str, int, int] | None = None
     for tok in tokens:
         word, start, end = tok
@@ -354,7 +356,7 @@ def find_mentions(tokens: Iterable[tuple[str, int, int]], gaz: Gazetteer) -> lis
         if len(word) < 4:
             continue
         for cut in range(len(word) - 1, 2, -1):
-            if word[cut - 1] not in SUFFIX_CHARS:
+            if word[cut - 1] not in suffixes:
                 continue
             cands = gaz.exact(word[:cut])
             if cands:
@@ -434,14 +436,16 @@ def _pick_township(
     return None, _ambiguous(winners)
 
 
-def _roles(body: str, mentions: list[Mention], partner_markers: Sequence[str]) -> None:
+def _roles(body: str, mentions: list[Mention], partner_markers: Sequence[str],
+           joiners: Iterable[str]) -> None:
     """Mark partner groups (与天津市河西区、武清区…) and enumerated members
     (北川、平武2个贫困县; 西吉县等9个县): neither is the region the number is about."""
     markers = tuple(partner_markers)  # str.endswith tests a tuple in one call
+    joins = frozenset(("", *joiners))
     i = 0
     while i < len(mentions):
         j = i
-        while j + 1 < len(mentions) and body[mentions[j].end : mentions[j + 1].start] in JOINERS:
+        while j + 1 < len(mentions) and body[mentions[j].end : mentions[j + 1].start] in joins:
             j += 1
         group = mentions[i : j + 1]
         head = body[max(0, group[0].start - 4) : group[0].start]
@@ -576,7 +580,7 @@ def _village_name(text: str, start: int, end: int) -> bool:
     return (
         name not in region_words()["not_villages"]
         and name not in load_gazetteer()._lookup
-        and not any(w in name for w in ("贫困", "重点", "示范"))
+        and not any(w in name for w in region_words()["not_village_parts"])
     )
 
 
@@ -691,7 +695,7 @@ def resolve_document(
             towns.append(m)
         else:
             m.region, m.note = _pick(m.candidates, province)
-    _roles(body, mentions, lex["partner_markers"])
+    _roles(body, mentions, lex["partner_markers"], lex["joiners"])
     _not_places(body, mentions)
     _foreign(mentions, province)
     # townships are placed by the places the page is about, not by partners or strays
@@ -788,8 +792,8 @@ def _subject(
 @lru_cache(maxsize=1)
 def _local_anaphor() -> re.Pattern[str]:
     """Any anaphor of a township or village (全镇, 本村, 该社区)."""
-    words = [w for w, suffix in anaphors().items() if suffix in LOCAL_SUFFIXES]
-    return re.compile("|".join(map(re.escape, words)) or "(?!)")
+    local = region_words()["local_suffixes"]
+    return wordlists.words(w for w, suffix in anaphors().items() if suffix in local).pattern
 
 
 def _local_subject(
@@ -803,10 +807,11 @@ def _local_subject(
     if not _local_anaphor().search(body):
         return None  # most pages: no 全镇/全村 to count, nor anything wider then
     own: Counter[str] = Counter()
+    local = region_words()["local_suffixes"]
     for word, suffix in anaphors().items():
         n = body.count(word)
         if n:
-            own["local" if suffix in LOCAL_SUFFIXES else "wider"] += n
+            own["local" if suffix in local else "wider"] += n
     if not own["local"] or own["local"] < own["wider"]:
         return None
     best = None
@@ -881,6 +886,6 @@ def resolve_anaphor(
             break
         if m.region is not None and m.region.name.endswith(suffix):
             return m.region, None
-    if suffix in LOCAL_SUFFIXES:
+    if suffix in region_words()["local_suffixes"]:
         return None, f"{word}: the page names no {suffix}"
     return subject, f"{word} taken as the document subject {subject.name}"

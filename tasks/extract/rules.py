@@ -24,18 +24,18 @@ from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import attrgetter, itemgetter
+from pathlib import Path
 
 from fupin.tasks.extract import taxonomy
-from fupin.tasks.extract.numbers import Quantity
+from fupin.tasks.extract.numbers import CN_ALL, Quantity
 from fupin.tasks.extract.sentences import Span
 from fupin.tasks.extract.taxonomy import Indicator
 from fupin.tasks.extract.units import compatible, tables
+from fupin.tasks.wordlists import Words, alternation, first_chars, words
 
 PUNCT_GAP = re.compile(r"[\d，,。；;：:！？!?、]")
 QUOTES = re.compile(r"[“”\"'‘’「」『』（）()《》]")
 BOUNDARY = frozenset("，,。；;：:！？!?、）)”\n ")
-PERSON_NOUN_ENDS = ("人口", "群众", "对象", "人员", "劳动力", "人")
-JOINERS = frozenset({"", "、", "和", "及", "与", "以及"})
 MAX_MODIFIER = 3
 ASIDE = re.compile(r"[（(][^（()）]{0,40}[）)]")  # a bracketed aside between two list items
 LIST_PUNCT = ("、", "，", ",")
@@ -68,22 +68,25 @@ class Lexicon:
     indicators: dict[str, Indicator]
     left: dict[str, tuple[str, ...]]  # cue word -> codes
     nouns: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]  # noun -> (cue codes, event codes)
-    nouns_by_first: dict[str, list[str]]
+    noun_words: Words
     patterns: list[tuple[re.Pattern[str], tuple[str, ...]]]
     events: re.Pattern[str]
     event_codes: dict[str, tuple[str, ...]]
     purposes: list[tuple[re.Pattern[str], str]]
-    excludes: dict[str, tuple[str, ...]]  # first character -> excluded words
+    excludes: Words
     counted: dict[str, str]
-    counted_by_first: dict[str, tuple[str, ...]] = field(init=False)
+    noun_endings: dict[str, tuple[str, ...]]  # unit -> endings of the nouns it counts
+    joiners: frozenset[str]  # what may stand between two items of a list (nothing too)
+    modifier_openers: frozenset[str]
+    counted_words: Words = field(init=False)
     _purposes: dict[str | None, list[tuple[re.Pattern[str], str]]] = field(
         init=False, default_factory=dict)
     from_to: re.Pattern[str]
     left_gap: re.Pattern[str]
     subset_markers: tuple[str, ...]
-    negative: tuple[str, ...]
-    distributive: tuple[str, ...]
-    beneficiary: tuple[str, ...]
+    negative: Words
+    distributive: Words
+    beneficiary: Words
     part_before: re.Pattern[str]
     part_after: re.Pattern[str]
     anaphors: dict[str, str]
@@ -102,13 +105,10 @@ class Lexicon:
     threshold_after: re.Pattern[str]
     threshold_qualifiers: dict[str, tuple[str, ...]]  # measure -> qualifiers of a standard
     elliptic: re.Pattern[str]
-    fraction: re.Pattern[str]
+    fraction: Words
+    scrub: dict[str, list[str]]
     scrub_right: re.Pattern[str] = field(init=False)
     scrub_left: re.Pattern[str] = field(init=False)
-    # one pattern per word list: a search says whether any of its words is there
-    any_negative: re.Pattern[str] = field(init=False)
-    any_distributive: re.Pattern[str] = field(init=False)
-    any_beneficiary: re.Pattern[str] = field(init=False)
 
     def purposes_for(self, unit: str | None) -> list[tuple[re.Pattern[str], str]]:
         """The purpose patterns of the indicators a quantity in ``unit`` may feed."""
@@ -118,45 +118,33 @@ class Lexicon:
         return self._purposes[unit]
 
     def __post_init__(self) -> None:
-        self.counted_by_first = _by_first(self.counted)
-        self.any_negative = _any_word(self.negative)
-        self.any_distributive = _any_word(self.distributive)
-        self.any_beneficiary = _any_word(self.beneficiary)
-        nouns = "|".join(sorted(map(re.escape, self.nouns), key=len, reverse=True))
-        cues = "|".join(sorted(map(re.escape, self.left), key=len, reverse=True))
-        not_num = r"\d零〇一二两三四五六七八九十百千万亿余多几数这那每各整某哪两"
+        self.counted_words = words(self.counted)
+        nouns = alternation(self.nouns)
+        cues = alternation(self.left)
+        # a measure word after a numeral or a count word ("余户", "每户") has its number
+        not_num = r"\d" + CN_ALL + "".join(map(re.escape, self.scrub["count_words"]))
+        before_noun = alternation(self.scrub["units_before_noun"])
         # the leading lookahead lets the scan skip positions where no match can
         # start instead of testing the lookbehind at every character
         self.scrub_left = re.compile(
-            rf"(?=[万个名])(?<=[^{not_num}\W])(?P<u>万户|万人|个|名)(?:{nouns})"
+            rf"(?=[{first_chars(before_noun)}])(?<=[^{not_num}\W])(?P<u>{before_noun})(?:{nouns})"
         )
         self.scrub_right = re.compile(
             rf"(?:{cues})[^\d\W]{{0,4}}?(?<=[^{not_num}])"
-            rf"(?P<u>万户|万人|万元|亿元|人次|人|户|名|个|元|%)(?=[，,。；;、）)]|$)",
+            rf"(?P<u>{alternation(self.scrub['units_after_cue'])})(?=[，,。；;、）)]|$)",
             re.MULTILINE,
         )
 
 
-def _by_first(words: Iterable[str]) -> dict[str, tuple[str, ...]]:
-    out: dict[str, list[str]] = {}
-    for w in sorted(words, key=len, reverse=True):
-        out.setdefault(w[0], []).append(w)
-    return {k: tuple(v) for k, v in out.items()}
-
-
-def _any_word(words: Iterable[str]) -> re.Pattern[str]:
-    """A pattern matching any of ``words`` (none: never)."""
-    return re.compile("|".join(map(re.escape, words)) or "(?!)")
-
-
 def _excluded(body: str, pos: int, lx: Lexicon) -> bool:
     """Whether a word that contains a cue but means something else starts at ``pos``."""
-    return any(body.startswith(x, pos) for x in lx.excludes.get(body[pos : pos + 1], ()))
+    return any(body.startswith(x, pos) for x in lx.excludes.starting_at(body, pos))
 
 
-@lru_cache(maxsize=1)
-def lexicon() -> Lexicon:
-    tax = taxonomy.load()
+@lru_cache(maxsize=2)
+def lexicon(taxonomy_path: Path | None = None) -> Lexicon:
+    """The rules' lookups, from ``schemas/indicators.yaml`` or another indicators file."""
+    tax = taxonomy.load(taxonomy_path)
     lex = tax.lexicon
     left: dict[str, list[str]] = {}
     nouns: dict[str, tuple[list[str], list[str]]] = {}
@@ -177,30 +165,31 @@ def lexicon() -> Lexicon:
         if ind.purpose:
             purposes.append((re.compile(ind.purpose.lstrip("^")), ind.code))
         excludes.extend(ind.exclude)
-    by_first: dict[str, list[str]] = {}
-    for w in sorted(nouns, key=len, reverse=True):
-        by_first.setdefault(w[0], []).append(w)
-    events = "|".join(sorted(map(re.escape, event_codes), key=len, reverse=True))
+    events = alternation(event_codes)
     return Lexicon(
         indicators={i.code: i for i in tax.indicators},
         left={k: tuple(v) for k, v in left.items()},
         nouns={k: (tuple(a), tuple(b)) for k, (a, b) in nouns.items()},
-        nouns_by_first=by_first,
+        noun_words=words(nouns),
         patterns=[(re.compile(p), tuple(codes)) for p, codes in patterns.items()],
         events=re.compile(
             rf"(?:[（(][^）)]{{0,24}}[）)])?[^\d，,。；;：:！？!?、\"《》和及与]{{0,6}}?“?"
-            rf"(?P<ev>{events})(?!攻坚|致富|奔康|任务|目标|计划|规划|工作|标准|质量|成效|成果|帮扶|监测|人口|户|村|县(?!城)|对象|群众|不稳定|产业|增收|机制|政策)"
+            rf"(?P<ev>{events})(?!(?!{alternation(lex['event_unblocked'])})"
+            rf"(?:{alternation(lex['event_blockers'])}))"
         ),
         event_codes={k: tuple(v) for k, v in event_codes.items()},
         purposes=purposes,
-        excludes=_by_first(set(excludes)),
+        excludes=words(excludes),
         counted=tables().counted_nouns,
+        noun_endings={u: tuple(e) for u, e in lex["noun_endings"].items()},
+        joiners=frozenset(("", *lex["joiners"])),
+        modifier_openers=frozenset(lex["modifier_openers"]),
         from_to=re.compile(lex["from_to"]),
         left_gap=re.compile(lex["left_gap"]),
         subset_markers=tuple(lex["subset_markers"]),
-        negative=tuple(lex["negative_context"]),
-        distributive=tuple(lex["distributive"]),
-        beneficiary=tuple(lex["beneficiary_context"]),
+        negative=words(lex["negative_context"]),
+        distributive=words(lex["distributive"]),
+        beneficiary=words(lex["beneficiary_context"]),
         part_before=re.compile(f"(?:{lex['part_before']})"),
         part_after=re.compile(f"(?:{lex['part_after']})"),
         anaphors=dict(lex["anaphors"]),
@@ -214,12 +203,14 @@ def lexicon() -> Lexicon:
         negated_modifier=re.compile(lex["negated_modifier"]),
         negated_codes={i.code: i.negated for i in tax.indicators if i.negated},
         flows={i.negated: i.code for i in tax.indicators if i.negated},
-        verb_led=re.compile(f"(?:累计|共|已)?(?:{events}|{lex['verb_led']})"),
+        verb_led=re.compile(
+            f"(?:{alternation(lex['verb_led_adverbs'])})?(?:{events}|{lex['verb_led']})"),
         threshold=re.compile(lex["threshold"]),
         threshold_after=re.compile(lex["threshold_after"]),
         threshold_qualifiers={m: tuple(v) for m, v in lex["threshold_qualifiers"].items()},
         elliptic=re.compile(f"(?:{lex['elliptic_gap']})(?:{events})"),
-        fraction=re.compile("|".join(map(re.escape, lex["fraction"]))),
+        fraction=words(lex["fraction"]),
+        scrub=lex["scrub"],
     )
 
 
@@ -285,10 +276,10 @@ def right_noun(body: str, pos: int, ends: Container[int], lx: Lexicon, limit: in
         at = p + offset
         if at >= limit:
             break
-        candidates = lx.nouns_by_first.get(body[at : at + 1], ())
+        candidates = lx.noun_words.starting_at(body, at)
         if offset:
             mod = body[p:at]
-            if PUNCT_GAP.search(mod) or QUOTES.search(mod) or mod[0] in "和及与或并、的":
+            if PUNCT_GAP.search(mod) or QUOTES.search(mod) or mod[0] in lx.modifier_openers:
                 break
             excluded = at in ends and _excluded(body, at, lx)
             if at not in ends or not (candidates or excluded):
@@ -307,7 +298,7 @@ def counted_at(body: str, pos: int, lx: Lexicon, ends: Container[int]) -> tuple[
     """The unit and end of a bare counted noun written at ``pos`` ("个县", "个村"),
     with the short bracket that often qualifies it ("8个县(区)"), so that a list
     of such counts reads as one ("8个县(区)、570个贫困村全部脱贫")."""
-    for w in lx.counted_by_first.get(body[pos : pos + 1], ()):
+    for w in lx.counted_words.starting_at(body, pos):
         end = pos + len(w)
         if body.startswith(w, pos) and end in ends:
             m = COUNTED_BRACKET.match(body, end)
@@ -333,11 +324,8 @@ def quantity_unit(
         return "other"
     if q.unit is None:
         if noun is not None:
-            if noun.word.endswith(PERSON_NOUN_ENDS):
-                return "person"
-            if noun.word.endswith("户"):
-                return "household"
-            return None
+            return next((unit for unit, ends in lx.noun_endings.items()
+                         if noun.word.endswith(ends)), None)
         if not nxt or nxt in BOUNDARY or nxt in "的（(" or lx.change_verb.match(body, q.end):
             return None
         return "other"

@@ -14,7 +14,9 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 
+from fupin.tasks import wordlists
 from fupin.tasks.extract import taxonomy
 
 PART = r"底|末|初|上半年|下半年|前三季度|一季度|二季度|三季度|四季度|\d{1,2}月(?:底|末|份)?"
@@ -39,9 +41,9 @@ class TimeExpr:
     source: str = "explicit"
 
 
-@lru_cache(maxsize=1)
-def _pattern() -> re.Pattern[str]:
-    t = taxonomy.load().lexicon["time"]
+@lru_cache(maxsize=2)
+def _pattern(taxonomy_path: Path | None = None) -> re.Pattern[str]:
+    t = taxonomy.load(taxonomy_path).lexicon["time"]
     rel = "|".join(sorted(t["relative_years"], key=len, reverse=True))
     parts = [
         rf"(?P<ya>{YEAR})(?:{SP}年)?\s*[-—–~至到]\s*(?P<yb>{YEAR}){SP}年",
@@ -59,20 +61,19 @@ def _pattern() -> re.Pattern[str]:
         r"(?P<scrub>(?:^|(?<=[，,。；;：:\s“\"（(])|(?<=截至)|(?<=截止)|(?<=至)|(?<=于)|(?<=在))"
         r"年(?=[底末初]|以来|[，,]|[他她我]))",
     ]
-    # every alternative starts with one of these characters; the lookahead lets
-    # the scan skip other positions without trying nine alternatives at each
-    first = "".join(
-        sorted({w[0] for w in (*t["relative_years"], "截至", "截止", "到", "每年", "年均")})
-    )
-    trigger = rf"(?=[\d“十目当现至如打开实启部推年近这一二三四五六七八九两{first}])"
-    return re.compile(trigger + "(?:" + "|".join(parts) + ")", re.MULTILINE)
+    # the scan skips positions where no alternative can start instead of trying
+    # nine alternatives at each; the characters come from the words loaded above
+    body = "(?:" + "|".join(parts) + ")"
+    first = wordlists.first_chars(body)
+    trigger = rf"(?=[{first}])" if first else ""
+    return re.compile(trigger + body, re.MULTILINE)
 
 
 @lru_cache(maxsize=2)
-def _scan(text: str) -> tuple[re.Match[str], ...]:
+def _scan(text: str, taxonomy_path: Path | None = None) -> tuple[re.Match[str], ...]:
     """The matches of a text, kept for the second reading of a page whose years count
     from an estimate."""
-    return tuple(_pattern().finditer(text))
+    return tuple(_pattern(taxonomy_path).finditer(text))
 
 
 def _fyp_years(word: str) -> tuple[int, int]:
@@ -121,7 +122,8 @@ def estimate_year(text: str, times: list[TimeExpr], plan: re.Pattern[str]) -> in
 
 
 def find_times(
-    text: str, published: date | None, year: int | None = None, estimated: bool = False
+    text: str, published: date | None, year: int | None = None, estimated: bool = False,
+    taxonomy_path: Path | None = None,
 ) -> list[TimeExpr]:
     """All time expressions of ``text`` in order (none inside 《book titles》).
 
@@ -129,15 +131,17 @@ def find_times(
     date: the year its address gives (/201905/), or, ``estimated``, the year
     :func:`estimate_year` reads from the text, from which 今年, 去年 and running
     totals count with ``source`` ``estimated`` (目前 then has no year).
+    ``taxonomy_path`` reads the time words from another indicators file than the
+    one in ``schemas/``.
     """
     titles = [(m.start(), m.end()) for m in BOOK_TITLE.finditer(text)]
     title_starts = [a for a, _ in titles]
     pub_year = published.year if published else year
     # the source of a year counted from the publication year, when that is an estimate
     counted = "estimated" if published is None and year is not None and estimated else None
-    rel_years = taxonomy.load().lexicon["time"]["relative_years"]
+    rel_years = taxonomy.load(taxonomy_path).lexicon["time"]["relative_years"]
     out: list[TimeExpr] = []
-    for m in _scan(text):
+    for m in _scan(text, taxonomy_path):
         i = bisect.bisect_right(title_starts, m.start()) - 1
         if i >= 0 and m.start() < titles[i][1]:
             continue

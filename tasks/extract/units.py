@@ -19,6 +19,7 @@ class UnitTables:
     counted_nouns: dict[str, str]  # noun after 个 -> quantity unit
     accepts: dict[str, frozenset[str]]  # indicator unit -> quantity units it accepts
     bare_units: frozenset[str]  # indicator units a bare "234万" may stand for
+    time_units: frozenset[str]  # after a number: a year, date, time or age, not a quantity
 
 
 @lru_cache(maxsize=1)
@@ -31,6 +32,7 @@ def tables() -> UnitTables:
         counted_nouns=nouns,
         accepts={k: frozenset(v) for k, v in lex["unit_accepts"].items()},
         bare_units=frozenset(lex["bare_multiplier_units"]),
+        time_units=frozenset(lex["time_units"]),
     )
 
 
