@@ -239,3 +239,37 @@ def test_a_restatement_without_a_year_adds_no_start_to_a_dated_value() -> None:
     facts = [(f.value, f.year, f.period_start) for f in extract(body).facts
              if f.indicator == "poor_counties"]
     assert facts == [(30, 2014, None), (6, 2019, None)]
+
+
+def test_a_year_compared_with_is_a_baseline_not_the_date_of_what_follows() -> None:
+    body = ("截至2018年底,全县有建档立卡贫困村32个。与2015年精准识别时相比,脱贫8200户、"
+            "2.31万人,剩余贫困人口310户、905人,贫困发生率降至0.52%。")
+    assert {f.year for f in extract(body, published=date(2021, 5, 6)).facts} == {2018}
+    # with no frame, the change is as of publication
+    assert times_of("和2014年相比,全乡减少贫困人口3200人。") == [(2020, None, "point")]
+    # a year of its own still dates the figure
+    assert times_of("与2014年相比,2019年全乡减少贫困人口3200人。") == [(2019, None, "point")]
+
+
+@pytest.mark.parametrize(
+    ("body", "value", "year", "period_start"),
+    [
+        # a change from one year to another, then "N years" of it: the span is that change
+        ("全省农村贫困人口从2013年的410万人减少到2019年的12万人,6年时间减少398万人。",
+         3_980_000, 2019, 2013),
+        ("该县贫困人口从2012年的4.1万人减少至2015年的1.9万人,4年来共减少贫困人口2.2万人。",
+         22_000, 2015, 2012),
+        # a stock at a year's end, then "N years" since
+        ("2014年底全镇有建档立卡贫困户860户,三年来累计减贫540户,2019年减贫120户。",
+         540, 2017, 2014),
+        # an as-of year-end is where the span ends
+        ("到2019年底,全县五年来累计脱贫2.1万人。", 21_000, 2019, 2014),
+        # a span that would end after publication counts back from publication
+        ("2018年底全镇有贫困户860户,五年来累计减贫540户。", 540, 2021, None),
+    ],
+)
+def test_a_span_of_years_counts_from_the_year_its_sentence_starts_from(
+    body: str, value: float, year: int, period_start: int | None
+) -> None:
+    (f,) = [f for f in extract(body, published=date(2021, 5, 6)).facts if f.value == value]
+    assert (f.year, f.period_start) == (year, period_start)

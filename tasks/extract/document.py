@@ -81,6 +81,12 @@ def _cumulative() -> re.Pattern[str]:
     return re.compile(taxonomy.load().lexicon["time"]["cumulative"])
 
 
+@lru_cache(maxsize=1)
+def _baseline() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    t = taxonomy.load().lexicon["time"]
+    return re.compile(t["baseline_open"]), re.compile(t["baseline_close"])
+
+
 class _Doc:
     """Per-document state shared by the rule steps."""
 
@@ -220,7 +226,7 @@ class _Doc:
             t = self.times[i]
             if t.end <= pos:
                 skip = (self._pair_year_elsewhere(t, pos) or self._annual_elsewhere(t, pos)
-                        or self._bracketed_elsewhere(t, pos))
+                        or self._bracketed_elsewhere(t, pos) or self._baseline_elsewhere(t, pos))
                 if not skip:
                     return t
                 if skip == "end" and pair_end is None:
@@ -246,6 +252,16 @@ class _Doc:
         closed = between.count(")") + between.count("）")
         opened = between.count("(") + between.count("（")
         return "aside" if closed > opened else None
+
+    def _baseline_elsewhere(self, t: TimeExpr, pos: int) -> str | None:
+        """"baseline" when ``t`` is what a change is measured against ("和2014年建档立卡
+        初期相比,脱贫1.1万户"): the figures after it are dated by the paragraph or the
+        publication, not by the year they are compared with."""
+        opener, closer = _baseline()
+        if t.kind != "point" or not opener.search(self.body, max(0, t.start - 2), t.start):
+            return None
+        m = closer.match(self.body, t.end)
+        return "baseline" if m is not None and m.end() <= pos else None
 
     def _annual_elsewhere(self, t: TimeExpr, pos: int) -> str | None:
         """"annual" when ``t`` is a rate word ("每年", "年均") of an earlier clause: it

@@ -120,6 +120,41 @@ def estimate_year(text: str, times: list[TimeExpr], plan: re.Pattern[str]) -> in
     return best
 
 
+_COUNT = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)} | {"两": 2}
+
+
+def _span_from(
+    text: str, before: list[TimeExpr], at: int, span: str, pub_year: int | None
+) -> tuple[int, int] | None:
+    """(first, last) year of a span of N years ("6年时间", "四年来") that counts from a
+    year its sentence starts a change from ("从2012年的9899万人") or gives a stock at
+    the end of ("2013年底全乡有…"): it ends in the year the change reaches ("…减少至
+    2014年的…,4年来": years are counted both inclusively and not), else N years after
+    it, unless that passes the publication year. An as-of date ("到2018年底,五年来…")
+    is where the span ends instead."""
+    n = next((int(d) for d in re.findall(r"\d+", span)), None) or sum(
+        _COUNT.get(c, 0) for c in span.partition("年")[0])
+    if not n:
+        return None
+    markers = taxonomy.load().lexicon["from_markers"]
+    reached = None
+    for t in reversed(before):
+        if any(c in SENTENCE_ENDS for c in text[t.end : at]):
+            return None
+        if t.kind != "point" or t.source != "explicit" or t.year is None:
+            continue
+        if t.as_of is not None:
+            return t.year - n, t.year
+        from_year = text[t.start - 1 : t.start] in markers if t.start else False
+        if from_year or (t.as_of is None and _YEAR_END.search(text, t.start, t.end)):
+            if reached is not None and t.year < reached <= t.year + n:
+                return t.year, reached
+            last = t.year + n
+            return (t.year, last) if pub_year is None or last <= pub_year else None
+        reached = reached or t.year
+    return None
+
+
 def find_times(
     text: str, published: date | None, year: int | None = None, estimated: bool = False
 ) -> list[TimeExpr]:
@@ -196,6 +231,11 @@ def find_times(
                                 published, source="publication"))
         elif g("span") and out and out[-1].kind == "period" and out[-1].end == s:
             continue  # "2013年至2016年四年间" names the span it follows once more
+        elif g("span") and (counted_from := _span_from(text, out, s, g("span"), pub_year)):
+            # "从2012年的…减少到2018年的…,6年时间减少…": the span counts from the year
+            # the sentence starts from, not back from publication
+            out.append(TimeExpr(s, e, "cumulative", counted_from[1], counted_from[0],
+                                source="period"))
         elif g("span") or g("open"):  # "五年来": a running total up to publication
             out.append(TimeExpr(s, e, "cumulative", pub_year, None, source=counted or "period"))
         elif g("annual"):
