@@ -273,3 +273,15 @@ def test_a_span_of_years_counts_from_the_year_its_sentence_starts_from(
 ) -> None:
     (f,) = [f for f in extract(body, published=date(2021, 5, 6)).facts if f.value == value]
     assert (f.year, f.period_start) == (year, period_start)
+
+
+def test_a_goal_reported_as_reached_does_not_make_a_year_a_target() -> None:
+    """"目标任务已接近完成,…减少到2019年底的…": the goal is met and the year-end is
+    reported as past, so the undated page speaks from 2020."""
+    body = ("目前,全县脱贫目标任务已接近完成,贫困人口从2014年底的3.2万人减少到2019年底的"
+            "1200人。去年全县发放扶贫小额信贷2.5亿元。")
+    assert sources_of(body)[-1] == ("poverty_loans", 2019, None, "estimated")
+    # a goal still ahead makes the years of its sentence targets
+    body = ("全县计划,到2021年底贫困人口全部脱贫。2019年全县脱贫1200户。"
+            "去年发放扶贫小额信贷2.5亿元。")
+    assert sources_of(body)[-1] == ("poverty_loans", 2018, None, "estimated")

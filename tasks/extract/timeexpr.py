@@ -94,13 +94,19 @@ _YEAR_END = re.compile(r"年[底末]")
 _WRITTEN_YEAR = re.compile(YEAR)
 
 
+@lru_cache(maxsize=1)
+def _reached() -> re.Pattern[str]:
+    return re.compile(taxonomy.load().lexicon["time"]["goal_reached"])
+
+
 def estimate_year(text: str, times: list[TimeExpr], plan: re.Pattern[str]) -> int | None:
     """The year a page with no publication date speaks from: the latest year it writes
     for something that has happened, and the year after a year-end it reports as
     past ("减少到2019年底的…" is written in 2020 at the earliest). A year in a sentence
     with a plan word ("力争2020年…", "列出2019年的工作任务" of a 计划) is a target, not
-    the past; a plan's name (十三五) and the start of a running total are no year the
-    page speaks from; a page that writes no such year has no estimate."""
+    the past, unless the goal is reported as reached ("目标任务已接近完成,…"); a
+    plan's name (十三五) and the start of a running total are no year the page speaks
+    from; a page that writes no such year has no estimate."""
     best = None
     for t in times:
         # "2016年以来" says when a running total began, not when the page was written
@@ -112,7 +118,8 @@ def estimate_year(text: str, times: list[TimeExpr], plan: re.Pattern[str]) -> in
         lo = max(0, t.start - 200)
         a = max(lo, *(text.rfind(c, lo, t.start) + 1 for c in SENTENCE_ENDS))
         edge = _CLAUSE_EDGE.search(text, t.end)
-        if plan.search(text, a, edge.start() if edge else len(text)):
+        if any(not _reached().match(text, m.end())
+               for m in plan.finditer(text, a, edge.start() if edge else len(text))):
             continue
         year = max(written) + (1 if t.kind == "point" and _YEAR_END.search(text, t.start, t.end)
                                else 0)
