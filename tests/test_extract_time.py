@@ -285,3 +285,29 @@ def test_a_goal_reported_as_reached_does_not_make_a_year_a_target() -> None:
     body = ("全县计划,到2021年底贫困人口全部脱贫。2019年全县脱贫1200户。"
             "去年发放扶贫小额信贷2.5亿元。")
     assert sources_of(body)[-1] == ("poverty_loans", 2018, None, "estimated")
+
+
+REPORT = ("全镇建档立卡贫困户655户2144人,其中2017年脱贫114户407人。今年发放扶贫小额信贷"
+          "1.3亿元。")
+
+
+def test_a_work_report_speaks_from_the_year_its_title_names() -> None:
+    """A "2019年…工作汇报" reposted years later reports on 2019: its present-tense
+    figures and 今年 are of 2019, not of the repost."""
+    def years(title: str | None, published: date | None) -> list[int | None]:
+        return [f.year for f in extract(REPORT, title=title, published=published).facts]
+
+    assert years("某镇2019年脱贫攻坚工作汇报", date(2023, 6, 2)) == [2019, 2019, 2017, 2017, 2019]
+    assert years("清溪县2018年度扶贫工作总结", None) == [2018, 2018, 2017, 2017, 2018]
+    # a title with no year, or with a span, says nothing; nor does a report's year
+    # after the publication date
+    assert years("某镇脱贫攻坚工作汇报", date(2023, 6, 2)) == [2023, 2023, 2017, 2017, 2023]
+    assert years("某镇2014-2019年脱贫攻坚工作总结", date(2023, 6, 2))[0] == 2023
+    assert years("某镇2024年脱贫攻坚工作计划的报告", date(2023, 6, 2))[0] == 2023
+
+
+def test_now_before_what_remains_outranks_the_paragraphs_earlier_year() -> None:
+    """"2018年脱贫144户。全镇现剩余212户751人未脱贫": 现 dates what remains now, not in
+    the year that opened the paragraph."""
+    body = "2018年,全镇脱贫144户530人。全镇现剩余212户751人未脱贫,贫困发生率2.45%。"
+    assert [f.year for f in extract(body, published=PUB).facts] == [2018, 2018, 2020, 2020, 2020]

@@ -24,7 +24,7 @@ from fupin.tasks.extract.budget import check_budget
 from fupin.tasks.extract.numbers import Quantity, find_quantities
 from fupin.tasks.extract.segment import Segmentation, tokens
 from fupin.tasks.extract.sentences import Span, clauses, sentences
-from fupin.tasks.extract.timeexpr import TimeExpr, estimate_year, find_times
+from fupin.tasks.extract.timeexpr import TimeExpr, estimate_year, find_times, report_year
 from fupin.tasks.models import CandidateFact, Extraction, Skip
 
 LEADING_WINDOW = 12  # a time phrase this close to a sentence start frames the paragraph
@@ -95,10 +95,15 @@ class _Doc:
         source_site: str | None = None, published_year: int | None = None,
     ) -> None:
         self.body = body
-        self.published = published
         self.lx = ru.lexicon()
         # the publication year, from the date or, without one, from the page's address
         self.pub_year = published.year if published else published_year
+        told = report_year(title) if title else None
+        if told is not None and (self.pub_year is None or told < self.pub_year):
+            # "乡镇2020年脱贫攻坚工作汇报" reposted in 2024 speaks from 2020: its 今年 and
+            # present-tense figures are of the year it reports on
+            published, self.pub_year = None, told
+        self.published = published
         self.times = find_times(body, published, self.pub_year)
         # a page with neither is read from the year it speaks from
         self.estimated = (None if self.pub_year else

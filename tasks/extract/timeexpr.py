@@ -162,6 +162,20 @@ def _span_from(
     return None
 
 
+@lru_cache(maxsize=1)
+def _report_title() -> re.Pattern[str]:
+    return re.compile(taxonomy.load().lexicon["time"]["report_title"])
+
+
+def report_year(title: str) -> int | None:
+    """The one year a work report's title says it reports on ("某镇2020年脱贫攻坚工作
+    汇报", "2019年度扶贫工作总结"); none when the title names no year or several."""
+    if len(set(_WRITTEN_YEAR.findall(title))) != 1:
+        return None
+    m = _report_title().search(title)
+    return int(m["y"]) if m else None
+
+
 def find_times(
     text: str, published: date | None, year: int | None = None, estimated: bool = False
 ) -> list[TimeExpr]:
