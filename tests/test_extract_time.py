@@ -311,3 +311,34 @@ def test_now_before_what_remains_outranks_the_paragraphs_earlier_year() -> None:
     the year that opened the paragraph."""
     body = "2018年,全镇脱贫144户530人。全镇现剩余212户751人未脱贫,贫困发生率2.45%。"
     assert [f.year for f in extract(body, published=PUB).facts] == [2018, 2018, 2020, 2020, 2020]
+    # 实现 is no 现: a target for next year stays a target
+    body = "明年上半年剩余贫困村全部出列,实现剩余的2.3万贫困人口脱贫。"
+    assert extract(body, published=PUB).facts == []
+
+
+def test_a_year_end_written_with_the_year_twice_is_one_time() -> None:
+    """"2012年年底" is "2012年底": one point, a year-end for an as-of, and the values
+    of a from-to pair written with it are read with their years."""
+    (t,) = find_times("截至2019年年末", PUB)
+    assert (t.year, t.as_of) == (2019, date(2019, 12, 31))
+    body = "全省贫困人口从2013年年底的86万人减少到2019年年底的3.1万人,贫困发生率由12.4%降至0.5%。"
+    assert times_of(body) == [(2013, None, "point"), (2019, None, "point"),
+                              (2013, None, "point"), (2019, None, "point")]
+
+
+def test_a_value_restated_with_only_a_guessed_year_is_one_fact() -> None:
+    """A headline's "5年减贫120万人" (as of publication) and the body's "…5年时间减少
+    120万人" (up to 2019) are one figure, dated by the body; a restatement under an
+    estimated running total ("2020年以来,对剩余9个…") keeps the pair's year and adds
+    no start to it."""
+    body = ("全省5年减贫120万人。全省农村贫困人口从2014年的150万人减少到2019年的30万人,"
+            "5年时间减少120万人。")
+    facts = [(f.value, f.year, f.period_start)
+             for f in extract(body, published=date(2020, 3, 1)).facts
+             if f.indicator == "lifted_population"]
+    assert facts == [(1_200_000, 2019, 2014)]
+    body = ("全省贫困县从2014年的66个减少到2019年底的9个,2020年以来,对剩余9个贫困县挂牌督战,"
+            "截至2020年8月底,新识别监测户1200户。")
+    facts = [(f.value, f.year, f.period_start) for f in extract(body).facts
+             if f.indicator == "poor_counties"]
+    assert facts == [(66, 2014, None), (9, 2019, None)]

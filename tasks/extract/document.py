@@ -766,16 +766,22 @@ class _Doc:
 
     def _add(self, fact: CandidateFact) -> int | None:
         """Keep the first statement of a value; a restatement (same indicator,
-        value and region, same or unknown year) only fills in missing time."""
+        value and region, same or unknown year) only fills in missing time. A year
+        that is only a guess (the publication's, or an estimate's) does not make two
+        statements of a value two facts: "我国6年减贫8000多万人" in a headline and
+        "…6年时间减少8000多万人" in the body are one."""
         key = (fact.indicator, fact.value, fact.region)
+        guessed = ("publication", "estimated")
         for idx in self.fact_keys.get(key, ()):
             kept = self.facts[idx]
-            if kept.year is not None and fact.year is not None and kept.year != fact.year:
+            if (kept.year is not None and fact.year is not None and kept.year != fact.year
+                    and (kept.year_source in guessed) == (fact.year_source in guessed)):
                 continue
-            weak = ("none", "publication")  # a restatement's stated time beats a guess
+            weak = ("none", *guessed)  # a restatement's stated time beats a guess
             wholesale = kept.year_source in weak and fact.year_source not in weak
-            # a restatement with no year ("2020年以来…剩余52个") adds no start to a dated value
-            fills = kept.year is None or fact.year is not None
+            # a restatement with no year ("2020年以来…剩余52个"), or another one, adds no
+            # start to a dated value
+            fills = kept.year is None or fact.year == kept.year
             for attr in ("year", "period_start", "as_of", "time_kind", "year_source"):
                 if wholesale or (fills and getattr(kept, attr) is None):
                     setattr(kept, attr, getattr(fact, attr))

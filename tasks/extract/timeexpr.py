@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from fupin.tasks.extract import taxonomy
 
-PART = r"底|末|初|上半年|下半年|前三季度|一季度|二季度|三季度|四季度|\d{1,2}月(?:底|末|份)?"
+PART = r"年?[底末初]|上半年|下半年|前三季度|一季度|二季度|三季度|四季度|\d{1,2}月(?:底|末|份)?"
 SINCE = r"以来|至今|起|开始"
 ASOF = r"截至|截止到|截止|到"
 YEAR = r"(?:19|20)\d\d"
@@ -83,7 +83,7 @@ def _fyp_years(word: str) -> tuple[int, int]:
 
 
 def _part_date(year: int, part: str | None) -> date | None:
-    if part in ("底", "末"):
+    if part and part[-1] in "底末":  # "2019年底", "2019年年底"
         return date(year, 12, 31)
     return None
 
