@@ -342,3 +342,18 @@ def test_a_value_restated_with_only_a_guessed_year_is_one_fact() -> None:
     facts = [(f.value, f.year, f.period_start) for f in extract(body).facts
              if f.indicator == "poor_counties"]
     assert facts == [(66, 2014, None), (9, 2019, None)]
+
+
+def test_last_year_and_a_whole_year_of_figures_are_one_year_on_an_undated_page() -> None:
+    """"去年,全市减贫…" and "2018年,全市投入…3.2亿元" on one undated page report the same
+    year: it speaks from 2019. A year opening a sentence with no figures ("2019年,是…
+    关键年") is the year it speaks from, and a page without 去年 keeps the year it writes."""
+    body = "去年全市减少贫困人口4200人。2018年,全市投入扶贫资金3.2亿元。"
+    assert sources_of(body)[0] == ("lifted_population", 2018, None, "estimated")
+    body = ("去年全市减少贫困人口4200人。2018年,全市投入扶贫资金3.2亿元。"
+            "2019年,是脱贫攻坚的关键年。")
+    assert sources_of(body)[0] == ("lifted_population", 2018, None, "estimated")
+    body = "2018年,全市投入扶贫资金3.2亿元。2019年,是脱贫攻坚的关键年。去年全市减少贫困人口4200人。"
+    assert sources_of(body)[-1] == ("lifted_population", 2018, None, "estimated")
+    body = "2018年,全市投入扶贫资金3.2亿元。目前全市累计减少贫困人口4200人。"
+    assert sources_of(body)[-1] == ("lifted_population", None, None, "none")

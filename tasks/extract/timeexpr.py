@@ -99,6 +99,14 @@ def _reached() -> re.Pattern[str]:
     return re.compile(taxonomy.load().lexicon["time"]["goal_reached"])
 
 
+_FIGURE = re.compile(r"\d")
+
+
+def _sentence_end(text: str, pos: int) -> int:
+    ends = [i for i in (text.find(c, pos) for c in SENTENCE_ENDS) if i >= 0]
+    return min(ends, default=len(text))
+
+
 def estimate_year(text: str, times: list[TimeExpr], plan: re.Pattern[str]) -> int | None:
     """The year a page with no publication date speaks from: the latest year it writes
     for something that has happened, and the year after a year-end it reports as
@@ -106,8 +114,16 @@ def estimate_year(text: str, times: list[TimeExpr], plan: re.Pattern[str]) -> in
     with a plan word ("力争2020年…", "列出2019年的工作任务" of a 计划) is a target, not
     the past, unless the goal is reported as reached ("目标任务已接近完成,…"); a
     plan's name (十三五) and the start of a running total are no year the page speaks
-    from; a page that writes no such year has no estimate."""
+    from; a page that writes no such year has no estimate.
+
+    A page that says 去年 and opens a sentence of figures with a whole past year ("2016
+    年,该市投入…40多亿元") speaks of one year both ways: it was written the year after
+    ("2018年,是…的关键年" gives no figures: it is the year the page is written in)."""
     best = None
+    whole_years: set[int] = set()  # "2016年," opening a sentence: a year reported whole
+    relative = taxonomy.load().lexicon["time"]["relative_years"]
+    says_last_year = any(t.source == "relative" and relative.get(text[t.start:t.end]) == -1
+                         for t in times)
     for t in times:
         # "2016年以来" says when a running total began, not when the page was written
         if t.source not in ("explicit", "period") or t.kind == "cumulative":
@@ -123,8 +139,12 @@ def estimate_year(text: str, times: list[TimeExpr], plan: re.Pattern[str]) -> in
             continue
         year = max(written) + (1 if t.kind == "point" and _YEAR_END.search(text, t.start, t.end)
                                else 0)
+        if (t.kind == "point" and t.start == a and text[t.end : t.end + 1] in (",", "，")
+                and text[t.end - 1] == "年"
+                and _FIGURE.search(text, t.end, _sentence_end(text, t.end))):
+            whole_years.add(year)
         best = year if best is None else max(best, year)
-    return best
+    return best + 1 if says_last_year and best in whole_years else best
 
 
 _COUNT = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)} | {"两": 2}
