@@ -357,3 +357,11 @@ def test_last_year_and_a_whole_year_of_figures_are_one_year_on_an_undated_page()
     assert sources_of(body)[-1] == ("lifted_population", 2018, None, "estimated")
     body = "2018年,全市投入扶贫资金3.2亿元。目前全市累计减少贫困人口4200人。"
     assert sources_of(body)[-1] == ("lifted_population", None, None, "none")
+
+
+def test_a_figure_the_place_once_had_is_not_dated_by_publication() -> None:
+    """"全省原有58个贫困县" counts what there was before: with no year of its own it has
+    none; the figures after it are as of publication or of their own year."""
+    body = "全省原有58个贫困县,目前已有41个实现脱贫摘帽。全省现有贫困村12个。"
+    assert times_of(body) == [(None, None, None), (2020, None, "point"), (2020, None, "point")]
+    assert times_of("2014年全省原有58个贫困县。") == [(2014, None, "point")]

@@ -82,6 +82,11 @@ def _cumulative() -> re.Pattern[str]:
 
 
 @lru_cache(maxsize=1)
+def _former() -> re.Pattern[str]:
+    return re.compile(taxonomy.load().lexicon["time"]["former"])
+
+
+@lru_cache(maxsize=1)
 def _baseline() -> tuple[re.Pattern[str], re.Pattern[str]]:
     t = taxonomy.load().lexicon["time"]
     return re.compile(t["baseline_open"]), re.compile(t["baseline_close"])
@@ -713,8 +718,9 @@ class _Doc:
         cumulative = bool(_cumulative().search(self.body, sent.start, max(q.start, ev_end)))
         pub = self.pub_year
         if t is None:
-            if pub is None:
-                return _When()
+            clause = max(self.body.rfind(c, sent.start, q.start) for c in "，,；;") + 1
+            if pub is None or _former().search(self.body, max(sent.start, clause), q.start):
+                return _When()  # "全国原有832个贫困县": once, not as of publication
             if ind.measure == "flow" and cumulative:
                 return _When(pub, None, None, "cumulative", "period")
             return _When(pub, None, None, "point", "publication")
