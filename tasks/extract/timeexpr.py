@@ -188,8 +188,9 @@ def _report_title() -> re.Pattern[str]:
 
 
 def report_year(title: str) -> int | None:
-    """The one year a work report's title says it reports on ("某镇2020年脱贫攻坚工作
-    汇报", "2019年度扶贫工作总结"); none when the title names no year or several."""
+    """The one year a report's title names ("某镇2020年脱贫攻坚工作汇报", "2019年度扶贫
+    工作总结", "2021年政府工作报告"): the year its 今年 and present tense speak from;
+    none when the title names no year or several."""
     if len(set(_WRITTEN_YEAR.findall(title))) != 1:
         return None
     m = _report_title().search(title)
