@@ -314,6 +314,7 @@ def test_now_before_what_remains_outranks_the_paragraphs_earlier_year() -> None:
     # 实现 is no 现: a target for next year stays a target
     body = "明年上半年剩余贫困村全部出列,实现剩余的2.3万贫困人口脱贫。"
     assert extract(body, published=PUB).facts == []
+    assert find_times("实现有效衔接", PUB) == []
 
 
 def test_a_year_end_written_with_the_year_twice_is_one_time() -> None:

@@ -213,6 +213,7 @@ def find_times(
     # the source of a year counted from the publication year, when that is an estimate
     counted = "estimated" if published is None and year is not None and estimated else None
     rel_years = taxonomy.load().lexicon["time"]["relative_years"]
+    not_now = taxonomy.load().lexicon["time"]["now_not_after"]
     out: list[TimeExpr] = []
     for m in _scan(text):
         i = bisect.bisect_right(title_starts, m.start()) - 1
@@ -267,6 +268,8 @@ def find_times(
                 if pub_year and first <= pub_year < last:
                     last = pub_year
                 out.append(TimeExpr(s, e, "period", last, first, source="period"))
+        elif g("now") and s and text[s - 1] in not_now:  # "实现剩余…", "实现有效衔接"
+            continue
         elif g("now"):
             # "目前" is the publication date, which an estimated year does not give
             out.append(TimeExpr(s, e, "point", None if counted else pub_year, None,
