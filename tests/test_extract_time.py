@@ -239,3 +239,130 @@ def test_a_restatement_without_a_year_adds_no_start_to_a_dated_value() -> None:
     facts = [(f.value, f.year, f.period_start) for f in extract(body).facts
              if f.indicator == "poor_counties"]
     assert facts == [(30, 2014, None), (6, 2019, None)]
+
+
+def test_a_year_compared_with_is_a_baseline_not_the_date_of_what_follows() -> None:
+    body = ("截至2018年底,全县有建档立卡贫困村32个。与2015年精准识别时相比,脱贫8200户、"
+            "2.31万人,剩余贫困人口310户、905人,贫困发生率降至0.52%。")
+    assert {f.year for f in extract(body, published=date(2021, 5, 6)).facts} == {2018}
+    # with no frame, the change is as of publication
+    assert times_of("和2014年相比,全乡减少贫困人口3200人。") == [(2020, None, "point")]
+    # a year of its own still dates the figure
+    assert times_of("与2014年相比,2019年全乡减少贫困人口3200人。") == [(2019, None, "point")]
+
+
+@pytest.mark.parametrize(
+    ("body", "value", "year", "period_start"),
+    [
+        # a change from one year to another, then "N years" of it: the span is that change
+        ("全省农村贫困人口从2013年的410万人减少到2019年的12万人,6年时间减少398万人。",
+         3_980_000, 2019, 2013),
+        ("该县贫困人口从2012年的4.1万人减少至2015年的1.9万人,4年来共减少贫困人口2.2万人。",
+         22_000, 2015, 2012),
+        # a stock at a year's end, then "N years" since
+        ("2014年底全镇有建档立卡贫困户860户,三年来累计减贫540户,2019年减贫120户。",
+         540, 2017, 2014),
+        # an as-of year-end is where the span ends
+        ("到2019年底,全县五年来累计脱贫2.1万人。", 21_000, 2019, 2014),
+        # a span that would end after publication counts back from publication
+        ("2018年底全镇有贫困户860户,五年来累计减贫540户。", 540, 2021, None),
+    ],
+)
+def test_a_span_of_years_counts_from_the_year_its_sentence_starts_from(
+    body: str, value: float, year: int, period_start: int | None
+) -> None:
+    (f,) = [f for f in extract(body, published=date(2021, 5, 6)).facts if f.value == value]
+    assert (f.year, f.period_start) == (year, period_start)
+
+
+def test_a_goal_reported_as_reached_does_not_make_a_year_a_target() -> None:
+    """"目标任务已接近完成,…减少到2019年底的…": the goal is met and the year-end is
+    reported as past, so the undated page speaks from 2020."""
+    body = ("目前,全县脱贫目标任务已接近完成,贫困人口从2014年底的3.2万人减少到2019年底的"
+            "1200人。去年全县发放扶贫小额信贷2.5亿元。")
+    assert sources_of(body)[-1] == ("poverty_loans", 2019, None, "estimated")
+    # a goal still ahead makes the years of its sentence targets
+    body = ("全县计划,到2021年底贫困人口全部脱贫。2019年全县脱贫1200户。"
+            "去年发放扶贫小额信贷2.5亿元。")
+    assert sources_of(body)[-1] == ("poverty_loans", 2018, None, "estimated")
+
+
+REPORT = ("全镇建档立卡贫困户655户2144人,其中2017年脱贫114户407人。今年发放扶贫小额信贷"
+          "1.3亿元。")
+
+
+def test_a_work_report_speaks_from_the_year_its_title_names() -> None:
+    """A "2019年…工作汇报" reposted years later reports on 2019: its present-tense
+    figures and 今年 are of 2019, not of the repost."""
+    def years(title: str | None, published: date | None) -> list[int | None]:
+        return [f.year for f in extract(REPORT, title=title, published=published).facts]
+
+    assert years("某镇2019年脱贫攻坚工作汇报", date(2023, 6, 2)) == [2019, 2019, 2017, 2017, 2019]
+    assert years("清溪县2018年度扶贫工作总结", None) == [2018, 2018, 2017, 2017, 2018]
+    # a title with no year, or with a span, says nothing; nor does a report's year
+    # after the publication date
+    assert years("某镇脱贫攻坚工作汇报", date(2023, 6, 2)) == [2023, 2023, 2017, 2017, 2023]
+    assert years("某镇2014-2019年脱贫攻坚工作总结", date(2023, 6, 2))[0] == 2023
+    assert years("某镇2024年脱贫攻坚工作计划的报告", date(2023, 6, 2))[0] == 2023
+
+
+def test_now_before_what_remains_outranks_the_paragraphs_earlier_year() -> None:
+    """"2018年脱贫144户。全镇现剩余212户751人未脱贫": 现 dates what remains now, not in
+    the year that opened the paragraph."""
+    body = "2018年,全镇脱贫144户530人。全镇现剩余212户751人未脱贫,贫困发生率2.45%。"
+    assert [f.year for f in extract(body, published=PUB).facts] == [2018, 2018, 2020, 2020, 2020]
+    # 实现 is no 现: a target for next year stays a target
+    body = "明年上半年剩余贫困村全部出列,实现剩余的2.3万贫困人口脱贫。"
+    assert extract(body, published=PUB).facts == []
+    assert find_times("实现有效衔接", PUB) == []
+
+
+def test_a_year_end_written_with_the_year_twice_is_one_time() -> None:
+    """"2012年年底" is "2012年底": one point, a year-end for an as-of, and the values
+    of a from-to pair written with it are read with their years."""
+    (t,) = find_times("截至2019年年末", PUB)
+    assert (t.year, t.as_of) == (2019, date(2019, 12, 31))
+    body = "全省贫困人口从2013年年底的86万人减少到2019年年底的3.1万人,贫困发生率由12.4%降至0.5%。"
+    assert times_of(body) == [(2013, None, "point"), (2019, None, "point"),
+                              (2013, None, "point"), (2019, None, "point")]
+
+
+def test_a_value_restated_with_only_a_guessed_year_is_one_fact() -> None:
+    """A headline's "5年减贫120万人" (as of publication) and the body's "…5年时间减少
+    120万人" (up to 2019) are one figure, dated by the body; a restatement under an
+    estimated running total ("2020年以来,对剩余9个…") keeps the pair's year and adds
+    no start to it."""
+    body = ("全省5年减贫120万人。全省农村贫困人口从2014年的150万人减少到2019年的30万人,"
+            "5年时间减少120万人。")
+    facts = [(f.value, f.year, f.period_start)
+             for f in extract(body, published=date(2020, 3, 1)).facts
+             if f.indicator == "lifted_population"]
+    assert facts == [(1_200_000, 2019, 2014)]
+    body = ("全省贫困县从2014年的66个减少到2019年底的9个,2020年以来,对剩余9个贫困县挂牌督战,"
+            "截至2020年8月底,新识别监测户1200户。")
+    facts = [(f.value, f.year, f.period_start) for f in extract(body).facts
+             if f.indicator == "poor_counties"]
+    assert facts == [(66, 2014, None), (9, 2019, None)]
+
+
+def test_last_year_and_a_whole_year_of_figures_are_one_year_on_an_undated_page() -> None:
+    """"去年,全市减贫…" and "2018年,全市投入…3.2亿元" on one undated page report the same
+    year: it speaks from 2019. A year opening a sentence with no figures ("2019年,是…
+    关键年") is the year it speaks from, and a page without 去年 keeps the year it writes."""
+    body = "去年全市减少贫困人口4200人。2018年,全市投入扶贫资金3.2亿元。"
+    assert sources_of(body)[0] == ("lifted_population", 2018, None, "estimated")
+    body = ("去年全市减少贫困人口4200人。2018年,全市投入扶贫资金3.2亿元。"
+            "2019年,是脱贫攻坚的关键年。")
+    assert sources_of(body)[0] == ("lifted_population", 2018, None, "estimated")
+    body = "2018年,全市投入扶贫资金3.2亿元。2019年,是脱贫攻坚的关键年。去年全市减少贫困人口4200人。"
+    assert sources_of(body)[-1] == ("lifted_population", 2018, None, "estimated")
+    body = "2018年,全市投入扶贫资金3.2亿元。目前全市累计减少贫困人口4200人。"
+    assert sources_of(body)[-1] == ("lifted_population", None, None, "none")
+
+
+def test_a_figure_the_place_once_had_is_not_dated_by_publication() -> None:
+    """"全省原有58个贫困县" counts what there was before: with no year of its own it has
+    none; the figures after it are as of publication or of their own year."""
+    body = "全省原有58个贫困县,目前已有41个实现脱贫摘帽。全省现有贫困村12个。"
+    assert times_of(body) == [(None, None, None), (2020, None, "point"), (2020, None, "point")]
+    assert times_of("2014年全省原有58个贫困县。") == [(2014, None, "point")]

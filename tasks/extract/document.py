@@ -24,7 +24,7 @@ from fupin.tasks.extract.budget import check_budget
 from fupin.tasks.extract.numbers import Quantity, find_quantities
 from fupin.tasks.extract.segment import Segmentation, tokens
 from fupin.tasks.extract.sentences import Span, clauses, sentences
-from fupin.tasks.extract.timeexpr import TimeExpr, estimate_year, find_times
+from fupin.tasks.extract.timeexpr import TimeExpr, estimate_year, find_times, report_year
 from fupin.tasks.models import CandidateFact, Extraction, Skip
 
 LEADING_WINDOW = 12  # a time phrase this close to a sentence start frames the paragraph
@@ -81,6 +81,17 @@ def _cumulative() -> re.Pattern[str]:
     return re.compile(taxonomy.load().lexicon["time"]["cumulative"])
 
 
+@lru_cache(maxsize=1)
+def _former() -> re.Pattern[str]:
+    return re.compile(taxonomy.load().lexicon["time"]["former"])
+
+
+@lru_cache(maxsize=1)
+def _baseline() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    t = taxonomy.load().lexicon["time"]
+    return re.compile(t["baseline_open"]), re.compile(t["baseline_close"])
+
+
 class _Doc:
     """Per-document state shared by the rule steps."""
 
@@ -89,10 +100,15 @@ class _Doc:
         source_site: str | None = None, published_year: int | None = None,
     ) -> None:
         self.body = body
-        self.published = published
         self.lx = ru.lexicon()
         # the publication year, from the date or, without one, from the page's address
         self.pub_year = published.year if published else published_year
+        told = report_year(title) if title else None
+        if told is not None and (self.pub_year is None or told < self.pub_year):
+            # "乡镇2020年脱贫攻坚工作汇报" reposted in 2024 speaks from 2020: its 今年 and
+            # present-tense figures are of the year it reports on
+            published, self.pub_year = None, told
+        self.published = published
         self.times = find_times(body, published, self.pub_year)
         # a page with neither is read from the year it speaks from
         self.estimated = (None if self.pub_year else
@@ -220,7 +236,7 @@ class _Doc:
             t = self.times[i]
             if t.end <= pos:
                 skip = (self._pair_year_elsewhere(t, pos) or self._annual_elsewhere(t, pos)
-                        or self._bracketed_elsewhere(t, pos))
+                        or self._bracketed_elsewhere(t, pos) or self._baseline_elsewhere(t, pos))
                 if not skip:
                     return t
                 if skip == "end" and pair_end is None:
@@ -246,6 +262,16 @@ class _Doc:
         closed = between.count(")") + between.count("）")
         opened = between.count("(") + between.count("（")
         return "aside" if closed > opened else None
+
+    def _baseline_elsewhere(self, t: TimeExpr, pos: int) -> str | None:
+        """"baseline" when ``t`` is what a change is measured against ("和2014年建档立卡
+        初期相比,脱贫1.1万户"): the figures after it are dated by the paragraph or the
+        publication, not by the year they are compared with."""
+        opener, closer = _baseline()
+        if t.kind != "point" or not opener.search(self.body, max(0, t.start - 2), t.start):
+            return None
+        m = closer.match(self.body, t.end)
+        return "baseline" if m is not None and m.end() <= pos else None
 
     def _annual_elsewhere(self, t: TimeExpr, pos: int) -> str | None:
         """"annual" when ``t`` is a rate word ("每年", "年均") of an earlier clause: it
@@ -692,8 +718,9 @@ class _Doc:
         cumulative = bool(_cumulative().search(self.body, sent.start, max(q.start, ev_end)))
         pub = self.pub_year
         if t is None:
-            if pub is None:
-                return _When()
+            clause = max(self.body.rfind(c, sent.start, q.start) for c in "，,；;") + 1
+            if pub is None or _former().search(self.body, max(sent.start, clause), q.start):
+                return _When()  # "全国原有832个贫困县": once, not as of publication
             if ind.measure == "flow" and cumulative:
                 return _When(pub, None, None, "cumulative", "period")
             return _When(pub, None, None, "point", "publication")
@@ -745,16 +772,22 @@ class _Doc:
 
     def _add(self, fact: CandidateFact) -> int | None:
         """Keep the first statement of a value; a restatement (same indicator,
-        value and region, same or unknown year) only fills in missing time."""
+        value and region, same or unknown year) only fills in missing time. A year
+        that is only a guess (the publication's, or an estimate's) does not make two
+        statements of a value two facts: "我国6年减贫8000多万人" in a headline and
+        "…6年时间减少8000多万人" in the body are one."""
         key = (fact.indicator, fact.value, fact.region)
+        guessed = ("publication", "estimated")
         for idx in self.fact_keys.get(key, ()):
             kept = self.facts[idx]
-            if kept.year is not None and fact.year is not None and kept.year != fact.year:
+            if (kept.year is not None and fact.year is not None and kept.year != fact.year
+                    and (kept.year_source in guessed) == (fact.year_source in guessed)):
                 continue
-            weak = ("none", "publication")  # a restatement's stated time beats a guess
+            weak = ("none", *guessed)  # a restatement's stated time beats a guess
             wholesale = kept.year_source in weak and fact.year_source not in weak
-            # a restatement with no year ("2020年以来…剩余52个") adds no start to a dated value
-            fills = kept.year is None or fact.year is not None
+            # a restatement with no year ("2020年以来…剩余52个"), or another one, adds no
+            # start to a dated value
+            fills = kept.year is None or fact.year == kept.year
             for attr in ("year", "period_start", "as_of", "time_kind", "year_source"):
                 if wholesale or (fills and getattr(kept, attr) is None):
                     setattr(kept, attr, getattr(fact, attr))

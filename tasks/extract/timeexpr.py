@@ -19,7 +19,7 @@ from pathlib import Path
 from fupin.tasks import wordlists
 from fupin.tasks.extract import taxonomy
 
-PART = r"底|末|初|上半年|下半年|前三季度|一季度|二季度|三季度|四季度|\d{1,2}月(?:底|末|份)?"
+PART = r"年?[底末初]|上半年|下半年|前三季度|一季度|二季度|三季度|四季度|\d{1,2}月(?:底|末|份)?"
 SINCE = r"以来|至今|起|开始"
 ASOF = r"截至|截止到|截止|到"
 YEAR = r"(?:19|20)\d\d"
@@ -84,7 +84,7 @@ def _fyp_years(word: str) -> tuple[int, int]:
 
 
 def _part_date(year: int, part: str | None) -> date | None:
-    if part in ("底", "末"):
+    if part and part[-1] in "底末":  # "2019年底", "2019年年底"
         return date(year, 12, 31)
     return None
 
@@ -95,14 +95,36 @@ _YEAR_END = re.compile(r"年[底末]")
 _WRITTEN_YEAR = re.compile(YEAR)
 
 
+@lru_cache(maxsize=1)
+def _reached() -> re.Pattern[str]:
+    return re.compile(taxonomy.load().lexicon["time"]["goal_reached"])
+
+
+_FIGURE = re.compile(r"\d")
+
+
+def _sentence_end(text: str, pos: int) -> int:
+    ends = [i for i in (text.find(c, pos) for c in SENTENCE_ENDS) if i >= 0]
+    return min(ends, default=len(text))
+
+
 def estimate_year(text: str, times: list[TimeExpr], plan: re.Pattern[str]) -> int | None:
     """The year a page with no publication date speaks from: the latest year it writes
     for something that has happened, and the year after a year-end it reports as
     past ("减少到2019年底的…" is written in 2020 at the earliest). A year in a sentence
     with a plan word ("力争2020年…", "列出2019年的工作任务" of a 计划) is a target, not
-    the past; a plan's name (十三五) and the start of a running total are no year the
-    page speaks from; a page that writes no such year has no estimate."""
+    the past, unless the goal is reported as reached ("目标任务已接近完成,…"); a
+    plan's name (十三五) and the start of a running total are no year the page speaks
+    from; a page that writes no such year has no estimate.
+
+    A page that says 去年 and opens a sentence of figures with a whole past year ("2016
+    年,该市投入…40多亿元") speaks of one year both ways: it was written the year after
+    ("2018年,是…的关键年" gives no figures: it is the year the page is written in)."""
     best = None
+    whole_years: set[int] = set()  # "2016年," opening a sentence: a year reported whole
+    relative = taxonomy.load().lexicon["time"]["relative_years"]
+    says_last_year = any(t.source == "relative" and relative.get(text[t.start:t.end]) == -1
+                         for t in times)
     for t in times:
         # "2016年以来" says when a running total began, not when the page was written
         if t.source not in ("explicit", "period") or t.kind == "cumulative":
@@ -113,12 +135,67 @@ def estimate_year(text: str, times: list[TimeExpr], plan: re.Pattern[str]) -> in
         lo = max(0, t.start - 200)
         a = max(lo, *(text.rfind(c, lo, t.start) + 1 for c in SENTENCE_ENDS))
         edge = _CLAUSE_EDGE.search(text, t.end)
-        if plan.search(text, a, edge.start() if edge else len(text)):
+        if any(not _reached().match(text, m.end())
+               for m in plan.finditer(text, a, edge.start() if edge else len(text))):
             continue
         year = max(written) + (1 if t.kind == "point" and _YEAR_END.search(text, t.start, t.end)
                                else 0)
+        if (t.kind == "point" and t.start == a and text[t.end : t.end + 1] in (",", "，")
+                and text[t.end - 1] == "年"
+                and _FIGURE.search(text, t.end, _sentence_end(text, t.end))):
+            whole_years.add(year)
         best = year if best is None else max(best, year)
-    return best
+    return best + 1 if says_last_year and best in whole_years else best
+
+
+_COUNT = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)} | {"两": 2}
+
+
+def _span_from(
+    text: str, before: list[TimeExpr], at: int, span: str, pub_year: int | None
+) -> tuple[int, int] | None:
+    """(first, last) year of a span of N years ("6年时间", "四年来") that counts from a
+    year its sentence starts a change from ("从2012年的9899万人") or gives a stock at
+    the end of ("2013年底全乡有…"): it ends in the year the change reaches ("…减少至
+    2014年的…,4年来": years are counted both inclusively and not), else N years after
+    it, unless that passes the publication year. An as-of date ("到2018年底,五年来…")
+    is where the span ends instead."""
+    n = next((int(d) for d in re.findall(r"\d+", span)), None) or sum(
+        _COUNT.get(c, 0) for c in span.partition("年")[0])
+    if not n:
+        return None
+    markers = taxonomy.load().lexicon["from_markers"]
+    reached = None
+    for t in reversed(before):
+        if any(c in SENTENCE_ENDS for c in text[t.end : at]):
+            return None
+        if t.kind != "point" or t.source != "explicit" or t.year is None:
+            continue
+        if t.as_of is not None:
+            return t.year - n, t.year
+        from_year = text[t.start - 1 : t.start] in markers if t.start else False
+        if from_year or (t.as_of is None and _YEAR_END.search(text, t.start, t.end)):
+            if reached is not None and t.year < reached <= t.year + n:
+                return t.year, reached
+            last = t.year + n
+            return (t.year, last) if pub_year is None or last <= pub_year else None
+        reached = reached or t.year
+    return None
+
+
+@lru_cache(maxsize=1)
+def _report_title() -> re.Pattern[str]:
+    return re.compile(taxonomy.load().lexicon["time"]["report_title"])
+
+
+def report_year(title: str) -> int | None:
+    """The one year a report's title names ("某镇2020年脱贫攻坚工作汇报", "2019年度扶贫
+    工作总结", "2021年政府工作报告"): the year its 今年 and present tense speak from;
+    none when the title names no year or several."""
+    if len(set(_WRITTEN_YEAR.findall(title))) != 1:
+        return None
+    m = _report_title().search(title)
+    return int(m["y"]) if m else None
 
 
 def find_times(
@@ -139,7 +216,9 @@ def find_times(
     pub_year = published.year if published else year
     # the source of a year counted from the publication year, when that is an estimate
     counted = "estimated" if published is None and year is not None and estimated else None
-    rel_years = taxonomy.load(taxonomy_path).lexicon["time"]["relative_years"]
+    time_words = taxonomy.load(taxonomy_path).lexicon["time"]
+    rel_years = time_words["relative_years"]
+    not_now = time_words["now_not_after"]
     out: list[TimeExpr] = []
     for m in _scan(text, taxonomy_path):
         i = bisect.bisect_right(title_starts, m.start()) - 1
@@ -194,12 +273,19 @@ def find_times(
                 if pub_year and first <= pub_year < last:
                     last = pub_year
                 out.append(TimeExpr(s, e, "period", last, first, source="period"))
+        elif g("now") and s and text[s - 1] in not_now:  # "实现剩余…", "实现有效衔接"
+            continue
         elif g("now"):
             # "目前" is the publication date, which an estimated year does not give
             out.append(TimeExpr(s, e, "point", None if counted else pub_year, None,
                                 published, source="publication"))
         elif g("span") and out and out[-1].kind == "period" and out[-1].end == s:
             continue  # "2013年至2016年四年间" names the span it follows once more
+        elif g("span") and (counted_from := _span_from(text, out, s, g("span"), pub_year)):
+            # "从2012年的…减少到2018年的…,6年时间减少…": the span counts from the year
+            # the sentence starts from, not back from publication
+            out.append(TimeExpr(s, e, "cumulative", counted_from[1], counted_from[0],
+                                source="period"))
         elif g("span") or g("open"):  # "五年来": a running total up to publication
             out.append(TimeExpr(s, e, "cumulative", pub_year, None, source=counted or "period"))
         elif g("annual"):
