@@ -23,7 +23,7 @@ from prefect import flow  # noqa: E402
 
 from fupin.flows.runners import local_worker_count, make_task_runner  # noqa: E402
 from fupin.tasks import prefect_tasks as t  # noqa: E402
-from fupin.tasks.run_folders import release_run_folder  # noqa: E402
+from fupin.tasks.pipeline.run_folders import release_run_folder  # noqa: E402
 from fupin.tasks.workers import local_workers, stop_validator  # noqa: E402
 
 DEFAULT_BATCH_SIZE = 200

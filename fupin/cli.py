@@ -30,7 +30,7 @@ from fupin.settings import (  # noqa: E402
     staging_dir,
     work_root,
 )
-from fupin.tasks.summary import (  # noqa: E402
+from fupin.tasks.pipeline.summary import (  # noqa: E402
     EXIT_BUSY,
     EXIT_FAILED,
     EXIT_NOTHING_LOADED,
@@ -159,7 +159,7 @@ def run_reasons(db: Path, run_id: str) -> dict[str, list[ReasonGroup]]:
 def cmd_run(args: argparse.Namespace) -> int:
     from fupin.api_server import ApiStartError
     from fupin.interrupt import stop_on_signals
-    from fupin.tasks.run_folders import new_run_id
+    from fupin.tasks.pipeline.run_folders import new_run_id
     from fupin.tasks.sources import sources_file_problems
     from fupin.tasks.warehouse import WarehouseBusy
 

@@ -21,20 +21,20 @@ from prefect.client.schemas.actions import ArtifactCreate
 from prefect.runtime import flow_run, task_run
 
 from fupin.settings import home_dir
-from fupin.tasks import stages, validation_stage, workers
+from fupin.tasks import workers
 from fupin.tasks.data_docs import data_docs_dir
 from fupin.tasks.extract.regions import load_gazetteer
 from fupin.tasks.extract.taxonomy import load_taxonomy
 from fupin.tasks.fetch import unchanged_files
-from fupin.tasks.run_folders import (
+from fupin.tasks.pipeline import stages, validation_stage
+from fupin.tasks.pipeline.run_folders import (
     claim_run_folder,
     new_run_id,
     release_run_folder,
     remove_orphaned_run_folders,
 )
-from fupin.tasks.sources import expand_sources, legacy_renames
-from fupin.tasks.staging import BatchRef, write_rows
-from fupin.tasks.summary import (
+from fupin.tasks.pipeline.staging import BatchRef, write_rows
+from fupin.tasks.pipeline.summary import (
     ARTIFACT_ROWS,
     batch_progress,
     quarantine_table,
@@ -45,6 +45,7 @@ from fupin.tasks.summary import (
     validation_markdown,
     write_progress_plan,
 )
+from fupin.tasks.sources import expand_sources, legacy_renames
 from fupin.tasks.validate import build_data_docs
 from fupin.tasks.warehouse import (
     connect,
@@ -56,7 +57,7 @@ from fupin.tasks.warehouse import (
 
 
 def stage_cache_dir() -> Path:
-    """Clean and extract results by content hash and code version (see tasks.stage_cache)."""
+    """Clean and extract results by content hash and code version (tasks.pipeline.stage_cache)."""
     return home_dir() / "cache"
 
 

@@ -26,7 +26,7 @@ import pyarrow as pa
 from fupin.settings import duckdb_memory_limit, lock_wait_seconds
 from fupin.tasks.clean.dedupe import SIGNATURE_BYTES, body_signature
 from fupin.tasks.models import Validators
-from fupin.tasks.staging import SCHEMAS
+from fupin.tasks.pipeline.staging import SCHEMAS
 
 SCHEMA_SQL = Path(__file__).resolve().parents[1] / "warehouse" / "schema.sql"
 
@@ -402,7 +402,7 @@ def add_villages(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-# Staged file kind -> the schema its rows follow (see tasks.staging.SCHEMAS).
+# Staged file kind -> the schema its rows follow (see tasks.pipeline.staging.SCHEMAS).
 _STAGED = {
     "raw": "raw", "docs": "docs", "docs_ok": "docs", "facts_ok": "facts",
     "keywords": "keywords", "skips": "skips", "quarantine": "quarantine", "dq": "dq",

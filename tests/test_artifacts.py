@@ -13,7 +13,7 @@ from http_server import serve
 
 from fupin.tasks.data_docs import data_docs_dir, make_site_offline
 from fupin.tasks.extract.taxonomy import load_taxonomy
-from fupin.tasks.summary import (
+from fupin.tasks.pipeline.summary import (
     ARTIFACT_ROWS,
     quarantine_table,
     rejected_table,

@@ -11,10 +11,10 @@ import duckdb
 from fupin.tasks.extract import extract
 from fupin.tasks.extract.regions import load_gazetteer
 from fupin.tasks.extract.taxonomy import load_taxonomy
-from fupin.tasks.stages import extract_stage
-from fupin.tasks.staging import BatchRef, read_rows, write_rows
+from fupin.tasks.pipeline.stages import extract_stage
+from fupin.tasks.pipeline.staging import BatchRef, read_rows, write_rows
+from fupin.tasks.pipeline.validation_stage import validate_group
 from fupin.tasks.validate import get_validator
-from fupin.tasks.validation_stage import validate_group
 from fupin.tasks.warehouse import load_run
 
 PUB = date(2019, 3, 1)

@@ -112,8 +112,8 @@ def test_entry_options_override_the_defaults_and_bad_options_are_rejected() -> N
 def test_a_retried_batch_pulls_only_the_pages_that_failed(tmp_path) -> None:
     import pytest
 
-    from fupin.tasks.stages import TransientFetchError, fetch_stage, plan_batches
-    from fupin.tasks.staging import read_rows
+    from fupin.tasks.pipeline.stages import TransientFetchError, fetch_stage, plan_batches
+    from fupin.tasks.pipeline.staging import read_rows
 
     routes = {"/ok": always(Reply(200, PAGE)),
               "/flaky": fail_then(Reply(503, b"busy"), 2, Reply(200, PAGE + b" "))}

@@ -26,8 +26,8 @@ from fupin.tasks.decode import DecodeError, decode_bytes
 from fupin.tasks.extract import extract
 from fupin.tasks.fetch import FetchOptions, fetch_batch
 from fupin.tasks.models import Source
-from fupin.tasks.stages import clean_stage, extract_stage, fetch_stage, plan_batches
-from fupin.tasks.staging import read_rows
+from fupin.tasks.pipeline.stages import clean_stage, extract_stage, fetch_stage, plan_batches
+from fupin.tasks.pipeline.staging import read_rows
 
 QUICK = FetchOptions(connect_timeout=2, read_timeout=1, total_timeout=2, retries=0,
                      max_bytes=64 * 1024)

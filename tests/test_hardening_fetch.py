@@ -242,8 +242,8 @@ def test_a_page_past_the_extraction_budget_is_rejected_and_its_batch_goes_on(
 def test_the_extract_stage_rejects_a_page_past_its_budget_and_keeps_the_rest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fupin.tasks.stages import clean_stage, extract_stage, fetch_stage, plan_batches
-    from fupin.tasks.staging import read_rows
+    from fupin.tasks.pipeline.stages import clean_stage, extract_stage, fetch_stage, plan_batches
+    from fupin.tasks.pipeline.staging import read_rows
 
     (tmp_path / "a_report.txt").write_text(dense_page(30_000), encoding="utf-8")
     (tmp_path / "b_news.html").write_bytes(PAGE)

@@ -134,8 +134,9 @@ def test_no_date_anywhere_is_null() -> None:
 
 def test_the_address_date_reaches_the_warehouse(tmp_path: Path) -> None:
     """Over HTTP the page's URL dates it, and dim_document says so."""
-    from fupin.tasks import stages, warehouse
-    from fupin.tasks.staging import read_rows
+    from fupin.tasks import warehouse
+    from fupin.tasks.pipeline import stages
+    from fupin.tasks.pipeline.staging import read_rows
 
     page = _dump().encode("utf-8")
     path = "/zwgk/201705/t20170529_1234.txt"
@@ -168,8 +169,8 @@ def test_the_address_gives_a_year_without_a_day(url: str, year: int | None) -> N
 def test_a_year_only_the_address_gives_dates_the_facts(tmp_path: Path) -> None:
     """Over HTTP, /201905/ with no day leaves the page undated but gives its facts the
     publication year: a present-tense figure is of that year, 去年 the year before."""
-    from fupin.tasks import stages
-    from fupin.tasks.staging import read_rows
+    from fupin.tasks.pipeline import stages
+    from fupin.tasks.pipeline.staging import read_rows
 
     page = _dump("全县现有贫困村33个,未脱贫人口5022人。", "去年全县脱贫1200户。").encode("utf-8")
     path = "/xw/201905/4417.txt"

@@ -24,7 +24,7 @@ import duckdb
 import pytest
 from http_server import Reply, always, serve
 
-from fupin.tasks.run_folders import (
+from fupin.tasks.pipeline.run_folders import (
     claim_run_folder,
     release_run_folder,
     remove_orphaned_run_folders,
@@ -313,7 +313,7 @@ def test_only_folders_of_runs_whose_process_is_gone_count_as_orphans(tmp_path: P
     killed = tmp_path / "run-killed"  # claimed by a process that is gone now
     subprocess.run([str(REPO / ".venv" / "bin" / "python"), "-c",
                     "import sys; from pathlib import Path; "
-                    "from fupin.tasks.run_folders import claim_run_folder; "
+                    "from fupin.tasks.pipeline.run_folders import claim_run_folder; "
                     "claim_run_folder(Path(sys.argv[1]))", str(killed)],
                    cwd=REPO, check=True, timeout=60)
     mine = claim_run_folder(tmp_path / "run-mine")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from fupin.tasks import stage_cache, stages
 from fupin.tasks.models import Source
-from fupin.tasks.staging import read_rows
+from fupin.tasks.pipeline import stage_cache, stages
+from fupin.tasks.pipeline.staging import read_rows
 
 PAGE = ("<html><head><title>示例</title></head><body><div><p>"
         "2016年底,全县共有建档立卡贫困户1.2万户4.5万人,贫困发生率为12.3%。</p>" * 3

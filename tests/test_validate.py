@@ -13,9 +13,9 @@ import pytest
 
 from fupin.tasks.extract.regions import load_gazetteer
 from fupin.tasks.extract.taxonomy import load_taxonomy
-from fupin.tasks.staging import BatchRef, read_rows, write_rows
+from fupin.tasks.pipeline.staging import BatchRef, read_rows, write_rows
+from fupin.tasks.pipeline.validation_stage import validate_group
 from fupin.tasks.validate import get_validator
-from fupin.tasks.validation_stage import validate_group
 from fupin.tasks.warehouse import load_run
 
 PINGLIANG = {"region": "平凉市", "region_code": "620800000000", "province": "甘肃省"}
@@ -142,7 +142,7 @@ def test_quarantine_and_dq_results_land_in_the_warehouse(verdict, tmp_path: Path
 
 
 def test_batches_validated_together_keep_their_own_rows(tmp_path: Path) -> None:
-    from fupin.tasks.validation_stage import validation_groups
+    from fupin.tasks.pipeline.validation_stage import validation_groups
 
     refs = []
     for n, key in enumerate(("a", "b")):

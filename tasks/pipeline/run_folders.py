@@ -1,9 +1,9 @@
 """A run's staging folder, from its creation to its removal however the run ends.
 
 A run loaded, failed or stopped by a signal removes its folder (the stage cache,
-``tasks.stage_cache``, is separate and kept). A run killed outright cannot, so each
+``tasks.pipeline.stage_cache``, is separate and kept). A run killed outright cannot, so each
 folder records its owner, and the next run removes folders whose owner is gone.
-Kept apart from ``tasks.staging`` (pyarrow) so that the signal handling of
+Kept apart from ``tasks.pipeline.staging`` (pyarrow) so that the signal handling of
 ``fupin run`` can use it before the heavy imports.
 """
 

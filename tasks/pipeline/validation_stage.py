@@ -1,6 +1,6 @@
 """The validate stage: run both suites over extracted batches and split what fails.
 
-Kept apart from ``tasks.stages`` so that the clean and extract workers never import
+Kept apart from ``tasks.pipeline.stages`` so that the clean and extract workers never import
 it; Great Expectations itself is only imported when a validator is first created,
 which an empty group never asks for.
 """
@@ -16,8 +16,15 @@ from typing import Any
 import pyarrow as pa
 
 from fupin.tasks.models import Rejection
-from fupin.tasks.stages import rejection_row
-from fupin.tasks.staging import SCHEMAS, BatchRef, read_rows, read_table, write_rows, write_table
+from fupin.tasks.pipeline.stages import rejection_row
+from fupin.tasks.pipeline.staging import (
+    SCHEMAS,
+    BatchRef,
+    read_rows,
+    read_table,
+    write_rows,
+    write_table,
+)
 from fupin.tasks.validate import Validator, document_frame, fact_frame, get_validator, observed
 
 # What validation adds to a batch's counts (the run summary reconciles them).

@@ -18,12 +18,13 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # Everything a stage's output depends on: its own code and data, the record types
 # and staged schemas, the pinned libraries, and for extract everything clean
 # depends on too (it reads clean's output: a new date rule must re-extract).
-_SHARED = ("tasks/models.py", "tasks/staging.py", "tasks/stages.py", "requirements.lock")
+_SHARED = ("tasks/models.py", "tasks/pipeline/staging.py", "tasks/pipeline/stages.py",
+           "requirements.lock")
 _CLEAN = ("tasks/decode.py", "tasks/clean/*.py", "schemas/chrome_cues.yaml",
           "schemas/mask_repairs.yaml")
 STAGE_FILES: dict[str, tuple[str, ...]] = {

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the CLI reads progress and exit codes without loading pyarrow
-    from fupin.tasks.staging import BatchRef
+    from fupin.tasks.pipeline.staging import BatchRef
 
 COUNT_KEYS = (
     "pages_in", "pages_unchanged", "documents_loaded", "pages_rejected",
