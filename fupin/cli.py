@@ -74,7 +74,7 @@ def run_pipeline(
     nothing); ``follow`` watches the run's staging folder (given ``run_id``) while the
     flow runs."""
     from fupin.api_server import run_scoped_api
-    from fupin.tasks.sources import names_at_most
+    from fupin.tasks.acquire.sources import names_at_most
     from fupin.tasks.warehouse import check_writable
     from fupin.tasks.workers import start_validator, warm_here_in_background
 
@@ -159,8 +159,8 @@ def run_reasons(db: Path, run_id: str) -> dict[str, list[ReasonGroup]]:
 def cmd_run(args: argparse.Namespace) -> int:
     from fupin.api_server import ApiStartError
     from fupin.interrupt import stop_on_signals
+    from fupin.tasks.acquire.sources import sources_file_problems
     from fupin.tasks.pipeline.run_folders import new_run_id
-    from fupin.tasks.sources import sources_file_problems
     from fupin.tasks.warehouse import WarehouseBusy
 
     problems = sources_file_problems(args.sources)
@@ -230,8 +230,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
+    from fupin.tasks.acquire.decode import DecodeError, decode_bytes, read_page_bytes
     from fupin.tasks.clean import clean_page
-    from fupin.tasks.decode import DecodeError, decode_bytes, read_page_bytes
 
     status = 0
     for path in args.paths:
@@ -494,8 +494,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from fupin.tasks.acquire.sources import page_stem
     from fupin.tasks.evaluate import load_gold, score
-    from fupin.tasks.sources import page_stem
 
     try:
         gold = load_gold(Path(args.gold))

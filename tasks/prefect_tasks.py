@@ -22,10 +22,11 @@ from prefect.runtime import flow_run, task_run
 
 from fupin.settings import home_dir
 from fupin.tasks import workers
+from fupin.tasks.acquire.fetch import unchanged_files
+from fupin.tasks.acquire.sources import expand_sources, legacy_renames
 from fupin.tasks.data_docs import data_docs_dir
 from fupin.tasks.extract.regions import load_gazetteer
 from fupin.tasks.extract.taxonomy import load_taxonomy
-from fupin.tasks.fetch import unchanged_files
 from fupin.tasks.pipeline import stages, validation_stage
 from fupin.tasks.pipeline.run_folders import (
     claim_run_folder,
@@ -45,7 +46,6 @@ from fupin.tasks.pipeline.summary import (
     validation_markdown,
     write_progress_plan,
 )
-from fupin.tasks.sources import expand_sources, legacy_renames
 from fupin.tasks.validate import build_data_docs
 from fupin.tasks.warehouse import (
     connect,

@@ -287,7 +287,7 @@ def known_pages(db: Path | str) -> dict[str, Validators]:
 
 
 def stored_locations(db: Path | str) -> dict[str, str]:
-    """doc_key -> location of every loaded document (see ``tasks.sources.expand_sources``)."""
+    """doc_key -> location of every loaded document (``tasks.acquire.sources.expand_sources``)."""
     if not Path(db).exists():
         return {}
     with connect(db, read_only=True) as con:
@@ -436,7 +436,8 @@ def load_run(
     A crash at any point leaves the warehouse as it was before the run: DuckDB
     discards an uncommitted transaction when the file is next opened.
     A document whose content changed replaces its earlier facts, keywords and skips;
-    ``renames`` (old key -> new key, see ``tasks.sources.legacy_renames``) are applied first.
+    ``renames`` (old key -> new key, see ``tasks.acquire.sources.legacy_renames``) are
+    applied first.
     """
     failure = None
     with connect(db, wait_seconds=wait_seconds) as con:

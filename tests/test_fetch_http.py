@@ -6,7 +6,7 @@ from pathlib import Path
 
 from http_server import Reply, always, fail_then, serve
 
-from fupin.tasks.fetch import FetchOptions, FetchResult, fetch_batch
+from fupin.tasks.acquire.fetch import FetchOptions, FetchResult, fetch_batch
 from fupin.tasks.models import Source, Validators
 
 PAGE = "<html><body><p>全县贫困发生率降至1.2%。</p></body></html>".encode()
@@ -136,7 +136,7 @@ def test_only_local_files_with_the_loaded_bytes_are_set_aside_before_batching(
 ) -> None:
     import hashlib
 
-    from fupin.tasks.fetch import unchanged_files
+    from fupin.tasks.acquire.fetch import unchanged_files
 
     same, edited, fresh = (tmp_path / n for n in ("same.html", "edited.html", "fresh.html"))
     for path in (same, edited, fresh):

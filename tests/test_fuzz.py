@@ -21,10 +21,10 @@ from http_server import Reply, Site, serve
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fupin.tasks.acquire.decode import DecodeError, decode_bytes
+from fupin.tasks.acquire.fetch import FetchOptions, fetch_batch
 from fupin.tasks.clean import clean_page
-from fupin.tasks.decode import DecodeError, decode_bytes
 from fupin.tasks.extract import extract
-from fupin.tasks.fetch import FetchOptions, fetch_batch
 from fupin.tasks.models import Source
 from fupin.tasks.pipeline.stages import clean_stage, extract_stage, fetch_stage, plan_batches
 from fupin.tasks.pipeline.staging import read_rows

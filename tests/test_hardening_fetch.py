@@ -21,7 +21,7 @@ import duckdb
 import pytest
 from http_server import Reply, always, serve
 
-from fupin.tasks.fetch import FetchOptions, fetch_batch
+from fupin.tasks.acquire.fetch import FetchOptions, fetch_batch
 from fupin.tasks.models import Source
 
 REPO = Path(__file__).resolve().parents[1]

@@ -55,7 +55,7 @@ def test_changed_bytes_or_code_change_the_key(monkeypatch: pytest.MonkeyPatch) -
     key = stage_cache.cache_key("clean", [("p", "sha-1")])
     assert stage_cache.cache_key("clean", [("p", "sha-2")]) != key
     assert stage_cache.cache_key("extract", [("p", "sha-1")]) != key
-    monkeypatch.setitem(stage_cache.STAGE_FILES, "clean", ("tasks/decode.py",))
+    monkeypatch.setitem(stage_cache.STAGE_FILES, "clean", ("tasks/acquire/decode.py",))
     stage_cache.code_version.cache_clear()
     try:
         assert stage_cache.cache_key("clean", [("p", "sha-1")]) != key

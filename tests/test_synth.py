@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from fupin.tasks.decode import decode_bytes
+from fupin.tasks.acquire.decode import decode_bytes
 from fupin.tasks.evaluate import load_gold
 
 REPO = Path(__file__).resolve().parents[1]

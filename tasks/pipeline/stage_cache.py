@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # depends on too (it reads clean's output: a new date rule must re-extract).
 _SHARED = ("tasks/models.py", "tasks/pipeline/staging.py", "tasks/pipeline/stages.py",
            "requirements.lock")
-_CLEAN = ("tasks/decode.py", "tasks/clean/*.py", "schemas/chrome_cues.yaml",
+_CLEAN = ("tasks/acquire/decode.py", "tasks/clean/*.py", "schemas/chrome_cues.yaml",
           "schemas/mask_repairs.yaml")
 STAGE_FILES: dict[str, tuple[str, ...]] = {
     "clean": (*_SHARED, *_CLEAN),

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from fupin.settings import extract_timeout
+from fupin.tasks.acquire.decode import DecodeError, decode_bytes
+from fupin.tasks.acquire.fetch import FetchOptions, fetch_batch
 from fupin.tasks.clean import clean_page
 from fupin.tasks.clean.dedupe import body_signature, find_near_duplicates
 from fupin.tasks.clean.metadata import url_year
-from fupin.tasks.decode import DecodeError, decode_bytes
 from fupin.tasks.extract import extract, warm_up
 from fupin.tasks.extract.budget import ExtractTimeout
-from fupin.tasks.fetch import FetchOptions, fetch_batch
 from fupin.tasks.models import CandidateFact, RawPage, Rejection, Source, Validators
 from fupin.tasks.pipeline import stage_cache
 from fupin.tasks.pipeline.staging import BatchRef, read_rows, write_rows
