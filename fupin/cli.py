@@ -494,8 +494,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from fupin.evaluate import load_gold, score
     from fupin.tasks.acquire.sources import page_stem
-    from fupin.tasks.evaluate import load_gold, score
 
     try:
         gold = load_gold(Path(args.gold))
@@ -549,7 +549,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from fupin.tasks.report import build_report
+    from fupin.report import build_report
     from fupin.tasks.warehouse import connect, require_warehouse
 
     out = Path(args.out)
