@@ -16,6 +16,7 @@ import tempfile  # noqa: E402
 import textwrap  # noqa: E402
 from collections.abc import Callable, Iterator, Sequence  # noqa: E402
 from contextlib import AbstractContextManager, contextmanager, nullcontext  # noqa: E402
+from dataclasses import asdict  # noqa: E402
 from datetime import date, datetime  # noqa: E402
 from decimal import Decimal  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -30,6 +31,7 @@ from fupin.settings import (  # noqa: E402
     staging_dir,
     work_root,
 )
+from fupin.tasks.pipeline.records import RunRecord  # noqa: E402
 from fupin.tasks.pipeline.summary import (  # noqa: E402
     EXIT_BUSY,
     EXIT_FAILED,
@@ -59,16 +61,12 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=_json_default)
 
 
-RUN_KEYS = ("pages_in", "pages_unchanged", "documents_loaded", "pages_rejected",
-            "facts_candidate", "facts_loaded", "facts_quarantined", "seconds")
-
-
 def run_pipeline(
     sources: list[str], db: Path, batch_size: int, reprocess: bool = False, *,
     run_id: str | None = None,
     on_start: Callable[[], None] | None = None,
     follow: Callable[[Path], AbstractContextManager[object]] | None = None,
-) -> dict[str, Any]:
+) -> RunRecord:
     """Run the flow in this process. ``on_start`` is called once the warehouse and a
     configured Prefect API have passed their checks (a run that cannot start announces
     nothing); ``follow`` watches the run's staging folder (given ``run_id``) while the
@@ -193,9 +191,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ApiStartError as exc:
         print(f"fupin: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    summary["seconds"] = time.monotonic() - STARTED
+    seconds = time.monotonic() - STARTED
+    counts = asdict(summary.counts)
     try:
-        reasons = run_reasons(Path(args.db), summary["run_id"])
+        reasons = run_reasons(Path(args.db), summary.run_id)
     except WarehouseBusy:  # the run is loaded; only its reasons cannot be read just now
         print(f"fupin: the warehouse is busy; the reasons of run {run_id} are in "
               "rejected_pages and quarantined_facts", file=sys.stderr)
@@ -203,22 +202,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     if text:
         print(
             "pages: {pages_in:,} in = {pages_unchanged:,} unchanged + {documents_loaded:,} loaded"
-            " + {pages_rejected:,} rejected".format(**summary)
+            " + {pages_rejected:,} rejected".format(**counts)
         )
         print(
             "facts: {facts_candidate:,} candidates = {facts_loaded:,} loaded"
-            " + {facts_quarantined:,} quarantined   ({seconds:.1f}s)".format(**summary)
+            " + {facts_quarantined:,} quarantined   ({seconds:.1f}s)".format(**counts,
+                                                                        seconds=seconds)
         )
-        if summary.get("data_docs"):
-            print(f"data docs: {summary['data_docs']}")
+        if summary.data_docs:
+            print(f"data docs: {summary.data_docs}")
         for line in (reasons_text("rejected pages by reason", reasons["rejected"])
                      + reasons_text("quarantined facts by expectation", reasons["quarantined"])):
             print(line)
-    status = exit_status(summary)
+    status = exit_status(summary.counts)
     if args.json:
-        out = {k: summary[k] for k in RUN_KEYS}
-        out["run_id"] = summary["run_id"]
-        out["data_docs"] = summary.get("data_docs")
+        out: dict[str, Any] = {**counts, "seconds": seconds, "run_id": summary.run_id,
+                               "data_docs": summary.data_docs}
         out["db"] = str(args.db)
         for key, groups in reasons.items():
             out[f"{key}_by_reason"] = [

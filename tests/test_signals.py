@@ -24,6 +24,7 @@ import duckdb
 import pytest
 from http_server import Reply, always, serve
 
+from fupin.tasks.pipeline.kinds import FACTS, batch_folder_name
 from fupin.tasks.pipeline.run_folders import (
     claim_run_folder,
     release_run_folder,
@@ -200,7 +201,7 @@ def test_sigterm_stops_a_run_during_validation(
     run = Run([str(corpus), "--db", str(warehouse), "--batch-size", "100"],
               run_env(tmp_path / "home"))
     run.wait_for(r"'extract-batch-4' - Finished")
-    first_group = [folder / f"batch-{i:05d}" / "facts.parquet"
+    first_group = [folder / batch_folder_name(i) / FACTS.file
                    for folder in run.staging() for i in range(5)]
     while not all(path.exists() for path in first_group):  # its validation has begun
         assert run.proc.poll() is None, run.output()

@@ -79,7 +79,7 @@ def test_worker_processes_build_the_same_warehouse_as_one_process(
         monkeypatch.setenv("FUPIN_WORKERS", str(n))
         db = tmp_path / f"workers-{n}.duckdb"
         summary = etl(sources=[str(SAMPLES)], db=str(db), batch_size=1)
-        assert summary["documents_loaded"] == 3
+        assert summary.counts.documents_loaded == 3
         results[n] = contents(db)
     assert results[1]["fact_indicator"] and results[1] == results[2]
 
