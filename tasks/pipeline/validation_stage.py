@@ -150,10 +150,10 @@ def cjk_share(text: str) -> float:
 def _quarantine_row(
     fact: dict[str, Any], failed: list[str], seen: str, now: datetime
 ) -> dict[str, Any]:
-    keep = ("fact_id", "doc_key", "indicator", "value", "unit", "qualifier", "region",
-            "region_code", "year", "evidence", "sentence", "char_start", "char_end")
-    return {**{k: fact[k] for k in keep}, "expectation": failed[0], "expectations": failed,
-            "observed": seen, "recorded_at": now}
+    """A quarantined fact keeps the fact's columns its kind declares, and why it failed."""
+    verdict = {"expectation": failed[0], "expectations": failed, "observed": seen,
+               "recorded_at": now}
+    return {k: verdict[k] if k in verdict else fact[k] for k in QUARANTINE.schema.names}
 
 
 def dq_summary(refs: list[BatchRef]) -> list[dict[str, Any]]:
