@@ -80,11 +80,11 @@ def test_national_and_village_facts_load_with_their_level(tmp_path: Path) -> Non
         "village": ("崆峒区红崖村的脱贫路", "全村共有建档立卡贫困户41户,贫困发生率为0.6%。"),
     }
     docs = [
-        {"doc_key": key, "location": f"/pages/{key}.html", "url": None, "title": title,
+        {**dict.fromkeys(kinds.DOCS.schema.names),
+         "doc_key": key, "location": f"/pages/{key}.html", "url": None, "title": title,
          "published_date": PUB, "published_at": None, "published_from": "text",
          "source_site": "示例网", "author": None, "content_sha256": f"sha-{key}",
-         "encoding": "utf-8", "body": body, "body_chars": len(body), "flags": {},
-         "minhash": None}
+         "encoding": "utf-8", "body": body, "body_chars": len(body), "flags": {}}
         for key, (title, body) in pages.items()
     ]
     ref = ref.write(kinds.DOCS, docs)

@@ -25,22 +25,24 @@ BODY = "2014年全市有建档立卡贫困户10.11万户40.6万人,贫困发生�
 
 
 def _doc(key: str, body: str = BODY, published: date | None = date(2020, 12, 17)) -> dict:
-    return {
+    return {  # a column the registry adds later is empty here
+        **dict.fromkeys(kinds.DOCS.schema.names),
         "doc_key": key, "location": f"/pages/{key}.html", "url": None, "title": "标题",
         "published_date": published, "published_at": None, "source_site": "示例网",
         "author": None, "content_sha256": f"sha-{key}", "encoding": "utf-8", "body": body,
-        "body_chars": len(body), "flags": {}, "published_from": "text", "minhash": None,
+        "body_chars": len(body), "flags": {}, "published_from": "text",
     }
 
 
 def _fact(key: str, n: int, indicator: str, value: float, unit: str, **extra: Any) -> dict:
     row = {
+        **dict.fromkeys(kinds.FACTS.schema.names),
         "fact_id": f"{key}-{n}", "doc_key": key, "ordinal": n, "indicator": indicator,
         **PINGLIANG, "year": 2014, "period_start": None, "as_of": None, "time_kind": "point",
         "value": value, "unit": unit, "qualifier": "exact", "evidence": "证据",
         "sentence": f"句子{key}-{n}", "char_start": 0, "char_end": 2, "rule": "test",
         "confidence": 0.9,
-        "subset_of": None, "region_note": None, "year_source": "explicit",
+        "year_source": "explicit",
     }
     row.update(extra)
     return row
