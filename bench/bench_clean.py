@@ -35,8 +35,8 @@ def select_pages(corpus: Path) -> list[dict]:
 
 
 def _run_fupin(paths: list[Path]) -> list[str]:
+    from fupin.tasks.acquire.decode import DecodeError, decode_bytes, read_page_bytes
     from fupin.tasks.clean import clean_page
-    from fupin.tasks.decode import DecodeError, decode_bytes, read_page_bytes
 
     out = []
     for path in paths:
@@ -52,7 +52,7 @@ def _run_fupin(paths: list[Path]) -> list[str]:
 def _run_trafilatura(paths: list[Path]) -> list[str]:
     import trafilatura
 
-    from fupin.tasks.decode import read_page_bytes
+    from fupin.tasks.acquire.decode import read_page_bytes
 
     return [trafilatura.extract(read_page_bytes(path)) or "" for path in paths]
 

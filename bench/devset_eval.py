@@ -38,8 +38,8 @@ DEVSET = HERE / "devset"
 sys.path.insert(0, str(HERE.parent))
 
 from fupin.cli import query_rows, run_pipeline  # noqa: E402
-from fupin.tasks.evaluate import EvalReport, load_gold, score  # noqa: E402
-from fupin.tasks.sources import canonical_url, page_stem  # noqa: E402
+from fupin.evaluate import EvalReport, load_gold, score  # noqa: E402
+from fupin.tasks.acquire.sources import canonical_url, page_stem  # noqa: E402
 from tests.http_server import Reply, always, serve  # noqa: E402
 
 

@@ -13,7 +13,6 @@ one transaction.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from fupin.settings import configure_environment, default_db, staging_dir
 
@@ -23,7 +22,8 @@ from prefect import flow  # noqa: E402
 
 from fupin.flows.runners import local_worker_count, make_task_runner  # noqa: E402
 from fupin.tasks import prefect_tasks as t  # noqa: E402
-from fupin.tasks.run_folders import release_run_folder  # noqa: E402
+from fupin.tasks.pipeline.records import RunRecord  # noqa: E402
+from fupin.tasks.pipeline.run_folders import release_run_folder  # noqa: E402
 from fupin.tasks.workers import local_workers, stop_validator  # noqa: E402
 
 DEFAULT_BATCH_SIZE = 200
@@ -40,7 +40,7 @@ def etl(
     batch_size: int = DEFAULT_BATCH_SIZE,
     reprocess: bool = False,
     run_id: str | None = None,
-) -> dict[str, Any]:
+) -> RunRecord:
     """Pull SOURCES into the warehouse ``db`` and return the run summary.
 
     ``reprocess`` cleans, extracts and validates pages again even when their bytes
@@ -49,7 +49,7 @@ def etl(
     """
     db = str(db or default_db())
     plan = t.discover(sources, db, str(staging_dir()), batch_size, reprocess, run_id)
-    refs = plan["refs"]
+    refs = plan.refs
     try:
         with local_workers(min(local_worker_count(), len(refs))):
             checked = []
@@ -62,5 +62,5 @@ def etl(
         run = t.load(plan, validated, db, sources)
     finally:  # loaded or failed, the run's staging folder and validation process go
         stop_validator()
-        release_run_folder(Path(plan["run_dir"]))
+        release_run_folder(Path(plan.run_dir))
     return t.report(run, db)

@@ -16,6 +16,7 @@ import tempfile  # noqa: E402
 import textwrap  # noqa: E402
 from collections.abc import Callable, Iterator, Sequence  # noqa: E402
 from contextlib import AbstractContextManager, contextmanager, nullcontext  # noqa: E402
+from dataclasses import asdict  # noqa: E402
 from datetime import date, datetime  # noqa: E402
 from decimal import Decimal  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -30,7 +31,8 @@ from fupin.settings import (  # noqa: E402
     staging_dir,
     work_root,
 )
-from fupin.tasks.summary import (  # noqa: E402
+from fupin.tasks.pipeline.records import RunRecord  # noqa: E402
+from fupin.tasks.pipeline.summary import (  # noqa: E402
     EXIT_BUSY,
     EXIT_FAILED,
     EXIT_NOTHING_LOADED,
@@ -59,22 +61,18 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=_json_default)
 
 
-RUN_KEYS = ("pages_in", "pages_unchanged", "documents_loaded", "pages_rejected",
-            "facts_candidate", "facts_loaded", "facts_quarantined", "seconds")
-
-
 def run_pipeline(
     sources: list[str], db: Path, batch_size: int, reprocess: bool = False, *,
     run_id: str | None = None,
     on_start: Callable[[], None] | None = None,
     follow: Callable[[Path], AbstractContextManager[object]] | None = None,
-) -> dict[str, Any]:
+) -> RunRecord:
     """Run the flow in this process. ``on_start`` is called once the warehouse and a
     configured Prefect API have passed their checks (a run that cannot start announces
     nothing); ``follow`` watches the run's staging folder (given ``run_id``) while the
     flow runs."""
     from fupin.api_server import run_scoped_api
-    from fupin.tasks.sources import names_at_most
+    from fupin.tasks.acquire.sources import names_at_most
     from fupin.tasks.warehouse import check_writable
     from fupin.tasks.workers import start_validator, warm_here_in_background
 
@@ -159,8 +157,8 @@ def run_reasons(db: Path, run_id: str) -> dict[str, list[ReasonGroup]]:
 def cmd_run(args: argparse.Namespace) -> int:
     from fupin.api_server import ApiStartError
     from fupin.interrupt import stop_on_signals
-    from fupin.tasks.run_folders import new_run_id
-    from fupin.tasks.sources import sources_file_problems
+    from fupin.tasks.acquire.sources import sources_file_problems
+    from fupin.tasks.pipeline.run_folders import new_run_id
     from fupin.tasks.warehouse import WarehouseBusy
 
     problems = sources_file_problems(args.sources)
@@ -193,9 +191,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ApiStartError as exc:
         print(f"fupin: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    summary["seconds"] = time.monotonic() - STARTED
+    seconds = time.monotonic() - STARTED
+    counts = asdict(summary.counts)
     try:
-        reasons = run_reasons(Path(args.db), summary["run_id"])
+        reasons = run_reasons(Path(args.db), summary.run_id)
     except WarehouseBusy:  # the run is loaded; only its reasons cannot be read just now
         print(f"fupin: the warehouse is busy; the reasons of run {run_id} are in "
               "rejected_pages and quarantined_facts", file=sys.stderr)
@@ -203,22 +202,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     if text:
         print(
             "pages: {pages_in:,} in = {pages_unchanged:,} unchanged + {documents_loaded:,} loaded"
-            " + {pages_rejected:,} rejected".format(**summary)
+            " + {pages_rejected:,} rejected".format(**counts)
         )
         print(
             "facts: {facts_candidate:,} candidates = {facts_loaded:,} loaded"
-            " + {facts_quarantined:,} quarantined   ({seconds:.1f}s)".format(**summary)
+            " + {facts_quarantined:,} quarantined   ({seconds:.1f}s)".format(**counts,
+                                                                        seconds=seconds)
         )
-        if summary.get("data_docs"):
-            print(f"data docs: {summary['data_docs']}")
+        if summary.data_docs:
+            print(f"data docs: {summary.data_docs}")
         for line in (reasons_text("rejected pages by reason", reasons["rejected"])
                      + reasons_text("quarantined facts by expectation", reasons["quarantined"])):
             print(line)
-    status = exit_status(summary)
+    status = exit_status(summary.counts)
     if args.json:
-        out = {k: summary[k] for k in RUN_KEYS}
-        out["run_id"] = summary["run_id"]
-        out["data_docs"] = summary.get("data_docs")
+        out: dict[str, Any] = {**counts, "seconds": seconds, "run_id": summary.run_id,
+                               "data_docs": summary.data_docs}
         out["db"] = str(args.db)
         for key, groups in reasons.items():
             out[f"{key}_by_reason"] = [
@@ -230,8 +229,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
+    from fupin.tasks.acquire.decode import DecodeError, decode_bytes, read_page_bytes
     from fupin.tasks.clean import clean_page
-    from fupin.tasks.decode import DecodeError, decode_bytes, read_page_bytes
 
     status = 0
     for path in args.paths:
@@ -494,8 +493,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from fupin.tasks.evaluate import load_gold, score
-    from fupin.tasks.sources import page_stem
+    from fupin.evaluate import load_gold, score
+    from fupin.tasks.acquire.sources import page_stem
 
     try:
         gold = load_gold(Path(args.gold))
@@ -549,7 +548,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from fupin.tasks.report import build_report
+    from fupin.report import build_report
     from fupin.tasks.warehouse import connect, require_warehouse
 
     out = Path(args.out)

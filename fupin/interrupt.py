@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from fupin.lifeline import RUN_SIGNALS
-from fupin.tasks.run_folders import folders_in_use, loaded_runs, remove_tree
+from fupin.tasks.pipeline.run_folders import folders_in_use, loaded_runs, remove_tree
 
 
 def _noted(signum: int, frame: object) -> None:

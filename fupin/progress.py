@@ -1,7 +1,7 @@
 """What `fupin run` shows while a run goes: how far its batches have got, on stderr.
 
 The flow writes nothing for the terminal; this watcher reads the run's staging folder
-(``tasks.summary.batch_progress``) from a thread of its own. On a terminal it draws a
+(``tasks.pipeline.summary.batch_progress``) from a thread of its own. On a terminal it draws a
 live display with rich (a row per stage: batches fetched, cleaned, extracted and
 validated; pages and pages per second; elapsed time and ETA). Off a terminal (a log
 file, a cron mail) it stays quiet: the run id before and the summary after say enough.
@@ -26,8 +26,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from fupin.tasks.summary import Progress as RunProgress
-from fupin.tasks.summary import batch_progress
+from fupin.tasks.pipeline.summary import Progress as RunProgress
+from fupin.tasks.pipeline.summary import batch_progress
 
 POLL_SECONDS = 0.25
 STAGES = ("fetched", "cleaned", "extracted", "validated")  # a row each, in the flow's order

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,24 +21,28 @@ from prefect.client.schemas.actions import ArtifactCreate
 from prefect.runtime import flow_run, task_run
 
 from fupin.settings import home_dir
-from fupin.tasks import stages, validation_stage, workers
+from fupin.tasks import workers
+from fupin.tasks.acquire.fetch import unchanged_files
+from fupin.tasks.acquire.sources import expand_sources, legacy_renames
 from fupin.tasks.data_docs import data_docs_dir
 from fupin.tasks.extract.regions import load_gazetteer
 from fupin.tasks.extract.taxonomy import load_taxonomy
-from fupin.tasks.fetch import unchanged_files
-from fupin.tasks.run_folders import (
+from fupin.tasks.pipeline import stages, validation_stage
+from fupin.tasks.pipeline.kinds import REJECTED_DISCOVER
+from fupin.tasks.pipeline.records import RunPlan, RunRecord, Validated
+from fupin.tasks.pipeline.run_folders import (
     claim_run_folder,
     new_run_id,
     release_run_folder,
     remove_orphaned_run_folders,
 )
-from fupin.tasks.sources import expand_sources, legacy_renames
-from fupin.tasks.staging import BatchRef, write_rows
-from fupin.tasks.summary import (
+from fupin.tasks.pipeline.staging import BatchRef, write_rows
+from fupin.tasks.pipeline.summary import (
     ARTIFACT_ROWS,
+    ProgressPlan,
     batch_progress,
     quarantine_table,
-    read_progress_state,
+    read_progress_plan,
     rejected_table,
     summarize,
     summary_markdown,
@@ -56,7 +60,7 @@ from fupin.tasks.warehouse import (
 
 
 def stage_cache_dir() -> Path:
-    """Clean and extract results by content hash and code version (see tasks.stage_cache)."""
+    """Clean and extract results by content hash and code version (tasks.pipeline.stage_cache)."""
     return home_dir() / "cache"
 
 
@@ -95,13 +99,13 @@ def _run_artifact(kind: str, key: str, description: str, data: Any) -> uuid.UUID
 
 def _progress(run_dir: Path, done_marker: str) -> None:
     """Advance the run's progress artifact: half for fetched batches, half for extracted."""
-    state = read_progress_state(run_dir)
+    plan = read_progress_plan(run_dir)
     progress = batch_progress(run_dir)
-    if not state or not state.get("artifact_id") or progress is None or not progress.batches:
+    if not plan or not plan.artifact_id or progress is None or not progress.batches:
         return
     total = progress.batches
     update_progress_artifact(
-        artifact_id=uuid.UUID(state["artifact_id"]),
+        artifact_id=uuid.UUID(plan.artifact_id),
         progress=round(100 * (progress.fetched + progress.extracted) / (2 * total), 1),
         description=f"{done_marker}: {progress.fetched}/{total} batches fetched, "
         f"{progress.extracted}/{total} extracted",
@@ -112,7 +116,7 @@ def _progress(run_dir: Path, done_marker: str) -> None:
 def discover(
     sources: list[str], db: str, staging_root: str, batch_size: int, reprocess: bool = False,
     run_id: str | None = None,
-) -> dict[str, Any]:
+) -> RunPlan:
     """Expand the SOURCE arguments and write the batches the rest of the run maps over.
 
     When some page is new, also starts the validation process, so Great
@@ -127,21 +131,24 @@ def discover(
     run_id = run_id or new_run_id()
     run_dir = claim_run_folder(Path(staging_root) / run_id)
     try:
-        write_progress_plan(run_dir, str(flow_run.get_id() or "") or None)
-        plan = _plan_run(sources, db, run_dir, batch_size, reprocess)
+        write_progress_plan(run_dir, ProgressPlan(_flow_run_id()))
+        return _plan_run(sources, db, run_id, run_dir, batch_size, reprocess)
     except BaseException:
         release_run_folder(run_dir)
         raise
-    return {"run_id": run_id, "run_dir": str(run_dir), "started_at": datetime.now(UTC), **plan}
+
+
+def _flow_run_id() -> str | None:
+    return str(flow_run.get_id() or "") or None
 
 
 def _plan_run(
-    sources: list[str], db: str, run_dir: Path, batch_size: int, reprocess: bool
-) -> dict[str, Any]:
+    sources: list[str], db: str, run_id: str, run_dir: Path, batch_size: int, reprocess: bool
+) -> RunPlan:
     stored = stored_locations(db)
     found, rejected = expand_sources(sources, stored=stored)
     renames = legacy_renames(found, stored)
-    write_rows(run_dir / "batch-discover" / "rejected_discover.parquet", "rejected",
+    write_rows(run_dir / REJECTED_DISCOVER.file, REJECTED_DISCOVER,
                [stages.rejection_row(r) for r in rejected])
     known = {} if reprocess else known_pages(db)
     for old, new in renames.items():  # a document keyed the old way is this source's
@@ -160,10 +167,10 @@ def _plan_run(
                              0.0) if refs else None
     batches = [(Path(ref.folder).name, min(batch_size, len(todo) - ref.index * batch_size))
                for ref in refs]
-    write_progress_plan(run_dir, str(flow_run.get_id() or "") or None, batches,
-                        artifact_id=str(artifact) if artifact else None)
-    return {"refs": refs, "discover_rejected": len(rejected),
-            "discover_unchanged": len(unchanged), "renames": renames}
+    write_progress_plan(run_dir, ProgressPlan(_flow_run_id(), batches,
+                                              str(artifact) if artifact else None))
+    return RunPlan(run_id, str(run_dir), datetime.now(UTC), refs, len(rejected), len(unchanged),
+                   renames)
 
 
 FETCH_RETRIES = 2
@@ -188,8 +195,8 @@ def fetch(ref: BatchRef) -> BatchRef:
 
 def _log_batch(stage: str, ref: BatchRef) -> None:
     """One INFO line per batch and stage, so the flow run's Logs tab follows the run."""
-    counts = ", ".join(f"{k} {v}" for k, v in sorted(ref.counts.items()))
-    get_run_logger().info("batch %d %s: %s", ref.index, stage, counts or "nothing to do")
+    get_run_logger().info("batch %d %s: %s", ref.index, stage,
+                          ref.counts.shown() or "nothing to do")
 
 
 def _on_worker_if(pages: int, stage: Callable[[BatchRef, Path], BatchRef],
@@ -203,14 +210,14 @@ def _on_worker_if(pages: int, stage: Callable[[BatchRef, Path], BatchRef],
 
 @task(name="clean", cache_policy=NO_CACHE, task_run_name="clean-batch-{ref.index}")
 def clean(ref: BatchRef) -> BatchRef:
-    out = _on_worker_if(ref.counts.get("fetched", 0), stages.clean_stage, ref)
+    out = _on_worker_if(ref.counts.fetched, stages.clean_stage, ref)
     _log_batch("clean", out)
     return out
 
 
 @task(name="extract", cache_policy=NO_CACHE, task_run_name="extract-batch-{ref.index}")
 def extract(ref: BatchRef) -> BatchRef:
-    out = _on_worker_if(ref.counts.get("cleaned", 0), stages.extract_stage, ref)
+    out = _on_worker_if(ref.counts.cleaned, stages.extract_stage, ref)
     _progress(Path(ref.folder).parent, "extract")
     _log_batch("extract", out)
     return out
@@ -218,7 +225,7 @@ def extract(ref: BatchRef) -> BatchRef:
 
 def _has_new_rows(refs: list[BatchRef]) -> bool:
     """Whether any batch brings documents or facts to validate (a re-run brings none)."""
-    return any(r.counts.get("cleaned") or r.counts.get("facts_candidate") for r in refs)
+    return any(r.counts.cleaned or r.counts.facts_candidate for r in refs)
 
 
 @task(name="validate-batches", cache_policy=NO_CACHE,
@@ -234,7 +241,7 @@ def validate_batches(refs: list[BatchRef], group: int) -> list[BatchRef]:
 
 
 @task(name="validate", cache_policy=NO_CACHE)
-def validate(groups: list[list[BatchRef]], db: str) -> dict[str, Any]:
+def validate(groups: list[list[BatchRef]], db: str) -> Validated:
     """Sum up the run's expectation results, build the warehouse's Data Docs and artifact."""
     validated = [ref for group in groups for ref in group]
     docs = (workers.call_validator(build_data_docs, str(data_docs_dir(db)))
@@ -243,44 +250,33 @@ def validate(groups: list[list[BatchRef]], db: str) -> dict[str, Any]:
     dq = validation_stage.dq_summary(validated)
     _run_artifact("markdown", "fupin-validation", "Great Expectations results of this run",
                   validation_markdown(dq, Path(docs) if docs else None))
-    return {"refs": validated, "data_docs": str(docs) if docs else None}
+    return Validated(validated, str(docs) if docs else None)
 
 
 @task(name="load", cache_policy=NO_CACHE)
-def load(
-    plan: dict[str, Any], validated: dict[str, Any], db: str, sources: list[str]
-) -> dict[str, Any]:
+def load(plan: RunPlan, validated: Validated, db: str, sources: list[str]) -> RunRecord:
     """Load the whole run into DuckDB in one transaction, then drop its staging folder."""
-    refs: list[BatchRef] = validated["refs"]
-    counts = summarize(refs, plan["discover_rejected"], plan["discover_unchanged"])
-    started: datetime = plan["started_at"]
-    run = {
-        "run_id": plan["run_id"],
-        "flow_run_id": str(flow_run.get_id() or ""),
-        "started_at": started,
-        "sources": sources,
-        **counts,
-        "seconds": (datetime.now(UTC) - started).total_seconds(),
-        "data_docs": validated["data_docs"],
-    }
+    counts = summarize(validated.refs, plan.discover_rejected, plan.discover_unchanged)
+    run = RunRecord(plan.run_id, str(flow_run.get_id() or ""), plan.started_at, sources, counts,
+                    (datetime.now(UTC) - plan.started_at).total_seconds(), validated.data_docs)
     indicators = [asdict(i) for i in load_taxonomy()]
     regions = [asdict(r) for r in load_gazetteer().rows]
-    run_dir = Path(plan["run_dir"])
-    renames: dict[str, str] = plan["renames"]
+    run_dir = Path(plan.run_dir)
+    renames = plan.renames
     duplicates = stages.find_duplicates(
         run_dir, lambda: [(renames.get(k, k), sig) for k, sig in known_signatures(db)])
-    get_run_logger().info("loading run %s into %s: %d documents, %d facts", run["run_id"], db,
-                          run["documents_loaded"], run["facts_loaded"])
+    get_run_logger().info("loading run %s into %s: %d documents, %d facts", run.run_id, db,
+                          counts.documents_loaded, counts.facts_loaded)
     load_run(db, run_dir, run, indicators, regions, duplicates, renames=renames)
-    release_run_folder(run_dir, loaded_run=run["run_id"])
+    release_run_folder(run_dir, loaded_run=run.run_id)
     return run
 
 
 
 @task(name="report", cache_policy=NO_CACHE)
-def report(run: dict[str, Any], db: str) -> dict[str, Any]:
+def report(run: RunRecord, db: str) -> RunRecord:
     """Publish the run summary and its rejected and quarantined rows on the flow run."""
-    rid = [run["run_id"]]
+    rid = [run.run_id]
     names = {i.code: i.name_zh for i in load_taxonomy()}
     with connect(db, read_only=True) as con:
         details = {
@@ -300,14 +296,14 @@ def report(run: dict[str, Any], db: str) -> dict[str, Any]:
         rejected = _rows(con, "SELECT location, url, stage, reason, detail FROM rejected_pages "
                          "WHERE run_id = ? ORDER BY stage, reason, location", rid)
     index = data_docs_dir(db) / "index.html"  # a run with nothing new links earlier runs' docs
-    shown = {**run, "data_docs": run["data_docs"] or (str(index) if index.is_file() else None)}
+    shown = replace(run, data_docs=run.data_docs or (str(index) if index.is_file() else None))
     _run_artifact("markdown", "fupin-run-summary", "fupin run summary",
                   summary_markdown(shown, details, names))
     tables = (
         ("fupin-quarantined-facts", "Quarantined facts of this run",
-         quarantine_table(quarantined, run["facts_quarantined"], names)),
+         quarantine_table(quarantined, run.counts.facts_quarantined, names)),
         ("fupin-rejected-pages", "Pages of this run that did not become documents",
-         rejected_table(rejected, run["pages_rejected"])),
+         rejected_table(rejected, run.counts.pages_rejected)),
     )
     for key, description, table in tables:
         if table:

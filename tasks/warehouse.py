@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import asdict
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -26,7 +27,21 @@ import pyarrow as pa
 from fupin.settings import duckdb_memory_limit, lock_wait_seconds
 from fupin.tasks.clean.dedupe import SIGNATURE_BYTES, body_signature
 from fupin.tasks.models import Validators
-from fupin.tasks.staging import SCHEMAS
+from fupin.tasks.pipeline.kinds import (
+    BATCH_GLOB,
+    DOCS,
+    DOCS_OK,
+    DQ,
+    FACTS_OK,
+    KEYWORDS,
+    LOADED,
+    QUARANTINE,
+    RAW,
+    REJECTED,
+    SKIPS,
+    Kind,
+)
+from fupin.tasks.pipeline.records import RunRecord
 
 SCHEMA_SQL = Path(__file__).resolve().parents[1] / "warehouse" / "schema.sql"
 
@@ -287,7 +302,7 @@ def known_pages(db: Path | str) -> dict[str, Validators]:
 
 
 def stored_locations(db: Path | str) -> dict[str, str]:
-    """doc_key -> location of every loaded document (see ``tasks.sources.expand_sources``)."""
+    """doc_key -> location of every loaded document (``tasks.acquire.sources.expand_sources``)."""
     if not Path(db).exists():
         return {}
     with connect(db, read_only=True) as con:
@@ -402,29 +417,21 @@ def add_villages(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-# Staged file kind -> the schema its rows follow (see tasks.staging.SCHEMAS).
-_STAGED = {
-    "raw": "raw", "docs": "docs", "docs_ok": "docs", "facts_ok": "facts",
-    "keywords": "keywords", "skips": "skips", "quarantine": "quarantine", "dq": "dq",
-    "rejected_discover": "rejected", "rejected_fetch": "rejected",
-    "rejected_clean": "rejected", "rejected_extract": "rejected",
-    "rejected_validate": "rejected",
-}
-
-
-def _staged(con: duckdb.DuckDBPyConnection, run_dir: Path, kind: str) -> str:
-    """A relation over every batch's file of ``kind``; an empty typed one when there is none."""
-    if any(run_dir.glob(f"batch-*/{kind}.parquet")):
-        return f"read_parquet('{run_dir / 'batch-*' / kind}.parquet')"
-    name = f"staged_empty_{kind}"
-    con.register(name, SCHEMAS[_STAGED[kind]].empty_table())
+def _staged(con: duckdb.DuckDBPyConnection, run_dir: Path, kind: Kind) -> str:
+    """A relation over every batch's file of ``kind`` (or the run's own file of it); an
+    empty one with the kind's schema when there is none."""
+    pattern = kind.file if kind.per_run else f"{BATCH_GLOB}/{kind.file}"
+    if any(run_dir.glob(pattern)):
+        return f"read_parquet('{run_dir / pattern}')"
+    name = f"staged_empty_{kind.name}"
+    con.register(name, kind.schema.empty_table())
     return name
 
 
 def load_run(
     db: Path | str,
     run_dir: Path,
-    run: dict[str, Any],
+    run: RunRecord,
     indicators: list[dict[str, Any]],
     regions: list[dict[str, Any]],
     duplicates: dict[str, str] | None = None,
@@ -436,7 +443,8 @@ def load_run(
     A crash at any point leaves the warehouse as it was before the run: DuckDB
     discards an uncommitted transaction when the file is next opened.
     A document whose content changed replaces its earlier facts, keywords and skips;
-    ``renames`` (old key -> new key, see ``tasks.sources.legacy_renames``) are applied first.
+    ``renames`` (old key -> new key, see ``tasks.acquire.sources.legacy_renames``) are
+    applied first.
     """
     failure = None
     with connect(db, wait_seconds=wait_seconds) as con:
@@ -462,7 +470,7 @@ def load_run(
 def _load_transaction(
     con: duckdb.DuckDBPyConnection,
     run_dir: Path,
-    run: dict[str, Any],
+    run: RunRecord,
     indicators: list[dict[str, Any]],
     regions: list[dict[str, Any]],
     duplicates: dict[str, str],
@@ -472,20 +480,16 @@ def _load_transaction(
     ensure_schema(con)
     load_dimensions(con, indicators, regions)
     migrate_doc_keys(con, renames)
-    _load_staged(con, run_dir, run["run_id"], duplicates)
+    _load_staged(con, run_dir, run.run_id, duplicates)
     add_villages(con)
+    counts = asdict(run.counts)  # each count has an etl_runs column of its name
     con.execute(
         "INSERT INTO etl_runs BY NAME SELECT * FROM (SELECT ?::VARCHAR AS run_id, "
         "?::VARCHAR AS flow_run_id, ?::TIMESTAMPTZ AS started_at, "
         "?::TIMESTAMPTZ AS finished_at, 'completed' AS status, ?::VARCHAR[] AS sources, "
-        "?::INTEGER AS pages_in, ?::INTEGER AS pages_unchanged, "
-        "?::INTEGER AS documents_loaded, ?::INTEGER AS pages_rejected, "
-        "?::INTEGER AS facts_candidate, ?::INTEGER AS facts_loaded, "
-        "?::INTEGER AS facts_quarantined, ?::DOUBLE AS seconds)",
-        [run["run_id"], run.get("flow_run_id"), run["started_at"], datetime.now(UTC),
-         run.get("sources", []), run["pages_in"], run["pages_unchanged"],
-         run["documents_loaded"], run["pages_rejected"], run["facts_candidate"],
-         run["facts_loaded"], run["facts_quarantined"], run.get("seconds")],
+        + "".join(f"?::INTEGER AS {name}, " for name in counts) + "?::DOUBLE AS seconds)",
+        [run.run_id, run.flow_run_id, run.started_at, datetime.now(UTC), run.sources,
+         *counts.values(), run.seconds],
     )
 
 
@@ -508,7 +512,7 @@ def _load_staged(
     con: duckdb.DuckDBPyConnection, run_dir: Path, run_id: str, duplicates: dict[str, str]
 ) -> None:
     rid = [run_id]
-    src = {kind: _staged(con, run_dir, kind) for kind in _STAGED}
+    src = {kind: _staged(con, run_dir, kind) for kind in LOADED}
     con.execute("CREATE OR REPLACE TEMP TABLE run_duplicates (doc_key VARCHAR, original VARCHAR)")
     if duplicates:
         con.executemany("INSERT INTO run_duplicates VALUES (?, ?)", list(duplicates.items()))
@@ -519,14 +523,14 @@ def _load_staged(
                any_value(r.http_status), any_value(r.content_type), any_value(d.encoding),
                any_value(r.etag), any_value(r.last_modified), any_value(r.size_bytes),
                any_value(r.content)
-        FROM {src["raw"]} r LEFT JOIN {src["docs"]} d ON d.content_sha256 = r.sha256
+        FROM {src[RAW]} r LEFT JOIN {src[DOCS]} d ON d.content_sha256 = r.sha256
         GROUP BY r.sha256
         ON CONFLICT DO NOTHING
         """
     )
-    docs = src["docs_ok"]
-    for table in ("fact_indicator", "fact_keyword", "extraction_skips"):
-        con.execute(f"DELETE FROM {table} WHERE doc_key IN (SELECT doc_key FROM {docs})")
+    docs = src[DOCS_OK]
+    for kind in (FACTS_OK, KEYWORDS, SKIPS):
+        con.execute(f"DELETE FROM {kind.table} WHERE doc_key IN (SELECT doc_key FROM {docs})")
     # Delete then append rather than INSERT OR REPLACE: an append of many bodies can
     # spill to disk, an upsert keeps them in memory (out of memory at 50,000 pages).
     con.execute(f"DELETE FROM dim_document WHERE doc_key IN (SELECT doc_key FROM {docs})")
@@ -541,24 +545,23 @@ def _load_staged(
     )
     loaded = f"doc_key IN (SELECT doc_key FROM {docs})"
     con.execute(
-        f"INSERT INTO fact_indicator BY NAME SELECT * EXCLUDE (region_note), "
-        f"?::VARCHAR AS run_id FROM {src['facts_ok']}",
+        f"INSERT INTO {FACTS_OK.table} BY NAME SELECT * EXCLUDE ({', '.join(FACTS_OK.unloaded)}), "
+        f"?::VARCHAR AS run_id FROM {src[FACTS_OK]}",
         rid,
     )
-    for table, kind in (("fact_keyword", "keywords"), ("extraction_skips", "skips")):
+    for kind in (KEYWORDS, SKIPS):
         con.execute(
-            f"INSERT INTO {table} BY NAME SELECT *, ?::VARCHAR AS run_id "
+            f"INSERT INTO {kind.table} BY NAME SELECT *, ?::VARCHAR AS run_id "
             f"FROM {src[kind]} WHERE {loaded}",
             rid,
         )
     con.execute(
         f"INSERT INTO quarantined_facts BY NAME SELECT *, ?::VARCHAR AS run_id "
-        f"FROM {src['quarantine']}",
+        f"FROM {src[QUARANTINE]}",
         rid,
     )
     rejected = " UNION ALL ".join(
-        f"SELECT * FROM {src[kind]}" for kind in _STAGED if kind.startswith("rejected_")
-    )
+        f"SELECT * FROM {src[kind]}" for kind in REJECTED)
     con.execute(
         f"INSERT INTO rejected_pages BY NAME SELECT *, ?::VARCHAR AS run_id FROM ({rejected})",
         rid,
@@ -580,7 +583,7 @@ def _load_staged(
         INSERT INTO dq_results
         SELECT ?, suite, expectation, bool_and(success), sum(element_count)::INTEGER,
                sum(unexpected_count)::INTEGER, now()
-        FROM {src["dq"]}
+        FROM {src[DQ]}
         GROUP BY suite, expectation
         """,
         rid,

@@ -39,8 +39,8 @@ def default_workers() -> int:
 
 
 def _warm() -> None:
-    from fupin.tasks import stages  # noqa: F401  (imports bs4, lxml, pyarrow once)
     from fupin.tasks.extract import warm_up
+    from fupin.tasks.pipeline import stages  # noqa: F401  (imports bs4, lxml, pyarrow once)
 
     warm_up()
 

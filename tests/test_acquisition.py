@@ -58,8 +58,8 @@ def served(prefect_server: str, tmp_path_factory: pytest.TempPathFactory):
 
 def test_first_run_loads_good_pages_and_rejects_bad_ones_with_reasons(served) -> None:
     site, db, first, _ = served
-    assert first["pages_in"] == 9
-    assert first["documents_loaded"] == 6
+    assert first.counts.pages_in == 9
+    assert first.counts.documents_loaded == 6
     con = duckdb.connect(str(db), read_only=True)
     reasons = dict(con.execute(
         "SELECT regexp_extract(location, '/[^/]*$'), reason FROM rejected_pages "
@@ -97,6 +97,6 @@ def test_the_same_page_under_two_urls_is_stored_once(served) -> None:
 
 def test_a_rerun_processes_nothing_new(served) -> None:
     _, _, first, second = served
-    assert second["pages_unchanged"] == first["documents_loaded"]
-    assert second["documents_loaded"] == 0 and second["facts_candidate"] == 0
-    assert second["pages_rejected"] == first["pages_rejected"]
+    assert second.counts.pages_unchanged == first.counts.documents_loaded
+    assert second.counts.documents_loaded == 0 and second.counts.facts_candidate == 0
+    assert second.counts.pages_rejected == first.counts.pages_rejected

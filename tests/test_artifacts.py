@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -13,7 +15,8 @@ from http_server import serve
 
 from fupin.tasks.data_docs import data_docs_dir, make_site_offline
 from fupin.tasks.extract.taxonomy import load_taxonomy
-from fupin.tasks.summary import (
+from fupin.tasks.pipeline.records import RunCounts, RunRecord
+from fupin.tasks.pipeline.summary import (
     ARTIFACT_ROWS,
     quarantine_table,
     rejected_table,
@@ -28,9 +31,9 @@ NAMES = {i.code: i.name_zh for i in load_taxonomy()}
 REMOTE_ASSET = re.compile(
     r"<link\b[^>]*\bhref=[\"']https?:|<script\b[^>]*\bsrc=[\"']https?:", re.I)
 
-RUN = {"run_id": "r1", "pages_in": 12345, "pages_unchanged": 10000, "documents_loaded": 2000,
-       "pages_rejected": 345, "facts_candidate": 98765, "facts_loaded": 98000,
-       "facts_quarantined": 765, "seconds": 1234.5}
+RUN = RunRecord("r1", None, datetime(2026, 1, 1, tzinfo=UTC), [], RunCounts(
+    pages_in=12345, pages_unchanged=10000, documents_loaded=2000, pages_rejected=345,
+    facts_candidate=98765, facts_loaded=98000, facts_quarantined=765), seconds=1234.5)
 
 
 # ------------------------------------------------------------------ artifact content
@@ -51,7 +54,8 @@ def test_summary_tables_are_capped_with_where_to_find_the_rest() -> None:
 
 def test_summary_and_validation_link_the_data_docs(tmp_path: Path) -> None:
     docs = tmp_path / "data_docs" / "w.duckdb" / "index.html"
-    assert f"]({docs.as_uri()})" in summary_markdown({**RUN, "data_docs": str(docs)}, {}, NAMES)
+    assert f"]({docs.as_uri()})" in summary_markdown(replace(RUN, data_docs=str(docs)), {},
+                                                      NAMES)
     assert f"]({docs.as_uri()})" in validation_markdown([], docs)
 
 
@@ -139,7 +143,7 @@ def runs(prefect_server: str, tmp_path_factory: pytest.TempPathFactory):
     with serve({}) as site:  # every path answers 404
         missing = site.url("/news/gone.html")
         first = etl(sources=[str(pages), missing], db=str(folder / "a.duckdb"))
-        links_after_first = _validation_links(Path(first["data_docs"]))
+        links_after_first = _validation_links(Path(first.data_docs))
         other = etl(sources=[str(pages)], db=str(folder / "b.duckdb"))
         unchanged = etl(sources=[str(pages)], db=str(folder / "b.duckdb"))
         shutil.copy(SAMPLES / "longxi_2019_exit.html", pages / "longxi_copy.html")
@@ -152,12 +156,12 @@ def runs(prefect_server: str, tmp_path_factory: pytest.TempPathFactory):
 @pytest.mark.slow
 def test_run_artifacts_belong_to_the_flow_run(runs, prefect_api) -> None:
     first = runs["first"]
-    artifacts = {a["key"]: a for a in prefect_api.artifacts(first["flow_run_id"])}
+    artifacts = {a["key"]: a for a in prefect_api.artifacts(first.flow_run_id)}
     keys = {"fupin-run-summary", "fupin-validation", "fupin-rejected-pages",
             "fupin-quarantined-facts", "fupin-progress"}
     assert keys <= set(artifacts)
     for key in keys:
-        assert artifacts[key]["flow_run_id"] == first["flow_run_id"], key
+        assert artifacts[key]["flow_run_id"] == first.flow_run_id, key
         assert artifacts[key]["task_run_id"] is None, key
     rejected = json.loads(artifacts["fupin-rejected-pages"]["data"])
     assert {"page": runs["missing"], "stage": "fetch", "reason": "http_404"}.items() \
@@ -165,17 +169,17 @@ def test_run_artifacts_belong_to_the_flow_run(runs, prefect_api) -> None:
     summary = artifacts["fupin-run-summary"]["data"]
     con = duckdb.connect(str(runs["folder"] / "a.duckdb"), read_only=True)
     codes = [c for (c,) in con.execute("SELECT DISTINCT indicator FROM fact_indicator "
-                                       "WHERE run_id = ?", [first["run_id"]]).fetchall()]
+                                       "WHERE run_id = ?", [first.run_id]).fetchall()]
     con.close()
     assert codes and all(f"| {NAMES[c]} ({c}) |" in summary for c in codes)
-    assert Path(first["data_docs"]).as_uri() in summary
+    assert Path(first.data_docs).as_uri() in summary
 
 
 @pytest.mark.slow
 def test_a_run_with_nothing_new_still_links_the_warehouse_data_docs(runs, prefect_api) -> None:
     unchanged = runs["unchanged"]
-    assert unchanged["documents_loaded"] == 0 and unchanged["data_docs"] is None
-    artifacts = {a["key"]: a for a in prefect_api.artifacts(unchanged["flow_run_id"])}
+    assert unchanged.counts.documents_loaded == 0 and unchanged.data_docs is None
+    artifacts = {a["key"]: a for a in prefect_api.artifacts(unchanged.flow_run_id)}
     index = data_docs_dir(runs["folder"] / "b.duckdb") / "index.html"
     assert index.as_uri() in artifacts["fupin-run-summary"]["data"]
 
@@ -184,9 +188,9 @@ def test_a_run_with_nothing_new_still_links_the_warehouse_data_docs(runs, prefec
 def test_each_warehouse_keeps_its_own_data_docs_history(runs) -> None:
     folder = runs["folder"]
     a_index, b_index = (data_docs_dir(folder / n) / "index.html" for n in ("a.duckdb", "b.duckdb"))
-    assert Path(runs["first"]["data_docs"]) == Path(runs["second"]["data_docs"]) == a_index
-    assert Path(runs["other"]["data_docs"]) == b_index
+    assert Path(runs["first"].data_docs) == Path(runs["second"].data_docs) == a_index
+    assert Path(runs["other"].data_docs) == b_index
     assert runs["links_after_first"] < _validation_links(a_index)
     listed = a_index.read_text(encoding="utf-8")
-    assert runs["first"]["run_id"] in listed and runs["second"]["run_id"] in listed
+    assert runs["first"].run_id in listed and runs["second"].run_id in listed
     assert not REMOTE_ASSET.search(a_index.read_text(encoding="utf-8"))

@@ -8,9 +8,9 @@ from datetime import date, datetime
 import pytest
 from shared_data import shared_path
 
+from fupin.tasks.acquire.decode import DecodeError, decode_bytes, read_page_bytes
 from fupin.tasks.clean import clean_page
 from fupin.tasks.clean.score import char_f1
-from fupin.tasks.decode import DecodeError, decode_bytes, read_page_bytes
 
 P1 = "今年以来,全县新建扶贫车间十二个,吸纳周边群众四百余人就业,其中建档立卡贫困户一百三十人。"
 P2 = "车间负责人介绍,工人经过两周培训即可上岗,计件工资每月三千元左右,家里老人孩子也能照顾到。"

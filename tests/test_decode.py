@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fupin.tasks.decode import DecodeError, decode_bytes, normalize_label, read_page_bytes
+from fupin.tasks.acquire.decode import DecodeError, decode_bytes, normalize_label, read_page_bytes
 
 SIMPLIFIED = ("<html><body><p>今年春天，村里的合作社种下了三百亩茶树，"
               "贫困户每月多了一份工资。</p></body></html>")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fupin.tasks.evaluate import GoldFact, load_gold, same_region, same_value, score
+from fupin.evaluate import GoldFact, load_gold, same_region, same_value, score
 
 
 def gold(indicator="poor_households", value=1000.0, region="平凉市", year=2020, note="", seed="s1"):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from shared_data_extract import GOLD, all_seeds, load_seed, require_shared
 
-from fupin.tasks.evaluate import load_gold, score
+from fupin.evaluate import load_gold, score
 from fupin.tasks.extract import extract
 from fupin.tasks.extract.taxonomy import load_taxonomy
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -11,10 +11,12 @@ import duckdb
 from fupin.tasks.extract import extract
 from fupin.tasks.extract.regions import load_gazetteer
 from fupin.tasks.extract.taxonomy import load_taxonomy
-from fupin.tasks.stages import extract_stage
-from fupin.tasks.staging import BatchRef, read_rows, write_rows
+from fupin.tasks.pipeline import kinds
+from fupin.tasks.pipeline.records import RunCounts, RunRecord
+from fupin.tasks.pipeline.stages import extract_stage
+from fupin.tasks.pipeline.staging import BatchRef
+from fupin.tasks.pipeline.validation_stage import validate_group
 from fupin.tasks.validate import get_validator
-from fupin.tasks.validation_stage import validate_group
 from fupin.tasks.warehouse import load_run
 
 PUB = date(2019, 3, 1)
@@ -78,19 +80,19 @@ def test_national_and_village_facts_load_with_their_level(tmp_path: Path) -> Non
         "village": ("崆峒区红崖村的脱贫路", "全村共有建档立卡贫困户41户,贫困发生率为0.6%。"),
     }
     docs = [
-        {"doc_key": key, "location": f"/pages/{key}.html", "url": None, "title": title,
-         "published_date": PUB, "published_at": None, "source_site": "示例网", "author": None,
-         "content_sha256": f"sha-{key}", "encoding": "utf-8", "body": body,
-         "body_chars": len(body), "flags": {}}
+        {**dict.fromkeys(kinds.DOCS.schema.names),
+         "doc_key": key, "location": f"/pages/{key}.html", "url": None, "title": title,
+         "published_date": PUB, "published_at": None, "published_from": "text",
+         "source_site": "示例网", "author": None, "content_sha256": f"sha-{key}",
+         "encoding": "utf-8", "body": body, "body_chars": len(body), "flags": {}}
         for key, (title, body) in pages.items()
     ]
-    write_rows(ref.path("docs"), "docs", docs)
+    ref = ref.write(kinds.DOCS, docs)
     ref = extract_stage(ref)
     (ref,) = validate_group([ref], get_validator)
-    assert read_rows(ref.path("quarantine")) == []
-    run = {"run_id": "r1", "started_at": "2026-01-01 00:00:00+00", "pages_in": 2,
-           "pages_unchanged": 0, "documents_loaded": 2, "pages_rejected": 0,
-           "facts_candidate": 4, "facts_loaded": 4, "facts_quarantined": 0}
+    assert ref.read(kinds.QUARANTINE) == []
+    run = RunRecord("r1", None, datetime(2026, 1, 1, tzinfo=UTC), [], RunCounts(
+        pages_in=2, documents_loaded=2, facts_candidate=4, facts_loaded=4), seconds=1.0)
     db = tmp_path / "w.duckdb"
     load_run(db, folder.parent, run, [asdict(i) for i in load_taxonomy()],
              [asdict(r) for r in load_gazetteer().rows])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from http_server import Reply, always, fail_then, serve
 
-from fupin.tasks.fetch import FetchOptions, FetchResult, fetch_batch
+from fupin.tasks.acquire.fetch import FetchOptions, FetchResult, fetch_batch
 from fupin.tasks.models import Source, Validators
 
 PAGE = "<html><body><p>全县贫困发生率降至1.2%。</p></body></html>".encode()
@@ -112,8 +112,8 @@ def test_entry_options_override_the_defaults_and_bad_options_are_rejected() -> N
 def test_a_retried_batch_pulls_only_the_pages_that_failed(tmp_path) -> None:
     import pytest
 
-    from fupin.tasks.stages import TransientFetchError, fetch_stage, plan_batches
-    from fupin.tasks.staging import read_rows
+    from fupin.tasks.pipeline import kinds
+    from fupin.tasks.pipeline.stages import TransientFetchError, fetch_stage, plan_batches
 
     routes = {"/ok": always(Reply(200, PAGE)),
               "/flaky": fail_then(Reply(503, b"busy"), 2, Reply(200, PAGE + b" "))}
@@ -127,8 +127,8 @@ def test_a_retried_batch_pulls_only_the_pages_that_failed(tmp_path) -> None:
             fetch_stage(ref, once, final_attempt=False)
         done = fetch_stage(ref, once, final_attempt=True)
     assert site.hits == {"/ok": 1, "/flaky": 3}
-    assert sorted(r["doc_key"] for r in read_rows(done.path("raw"))) == ["flaky", "ok"]
-    assert done.counts["rejected_fetch"] == 0 and done.counts["pages_in"] == 2
+    assert sorted(r["doc_key"] for r in done.read(kinds.RAW)) == ["flaky", "ok"]
+    assert done.counts.rejected_fetch == 0 and done.counts.pages_in == 2
 
 
 def test_only_local_files_with_the_loaded_bytes_are_set_aside_before_batching(
@@ -136,7 +136,7 @@ def test_only_local_files_with_the_loaded_bytes_are_set_aside_before_batching(
 ) -> None:
     import hashlib
 
-    from fupin.tasks.fetch import unchanged_files
+    from fupin.tasks.acquire.fetch import unchanged_files
 
     same, edited, fresh = (tmp_path / n for n in ("same.html", "edited.html", "fresh.html"))
     for path in (same, edited, fresh):

@@ -21,13 +21,13 @@ from http_server import Reply, Site, serve
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fupin.tasks.acquire.decode import DecodeError, decode_bytes
+from fupin.tasks.acquire.fetch import FetchOptions, fetch_batch
 from fupin.tasks.clean import clean_page
-from fupin.tasks.decode import DecodeError, decode_bytes
 from fupin.tasks.extract import extract
-from fupin.tasks.fetch import FetchOptions, fetch_batch
 from fupin.tasks.models import Source
-from fupin.tasks.stages import clean_stage, extract_stage, fetch_stage, plan_batches
-from fupin.tasks.staging import read_rows
+from fupin.tasks.pipeline import kinds
+from fupin.tasks.pipeline.stages import clean_stage, extract_stage, fetch_stage, plan_batches
 
 QUICK = FetchOptions(connect_timeout=2, read_timeout=1, total_timeout=2, retries=0,
                      max_bytes=64 * 1024)
@@ -172,10 +172,10 @@ def _run_stages(files: list[tuple[str, bytes]], folder: Path) -> tuple[int, set[
     (ref,) = plan_batches(sources, {}, folder / "run", len(sources))
     done = extract_stage(clean_stage(fetch_stage(ref)))
     rejected = [r["doc_key"] for stage in ("fetch", "clean", "extract")
-                for r in read_rows(done.path(f"rejected_{stage}"))]
+                for r in done.read(getattr(kinds, f"REJECTED_{stage.upper()}"))]
     assert len(rejected) == len(set(rejected))
-    docs = {d["doc_key"] for d in read_rows(done.path("docs"), ["doc_key"])} - set(rejected)
-    return done.counts["pages_in"], docs, set(rejected)
+    docs = {d["doc_key"] for d in done.read(kinds.DOCS, ["doc_key"])} - set(rejected)
+    return done.counts.pages_in, docs, set(rejected)
 
 
 @FEW

@@ -21,7 +21,7 @@ import duckdb
 import pytest
 from http_server import Reply, always, serve
 
-from fupin.tasks.fetch import FetchOptions, fetch_batch
+from fupin.tasks.acquire.fetch import FetchOptions, fetch_batch
 from fupin.tasks.models import Source
 
 REPO = Path(__file__).resolve().parents[1]
@@ -242,8 +242,8 @@ def test_a_page_past_the_extraction_budget_is_rejected_and_its_batch_goes_on(
 def test_the_extract_stage_rejects_a_page_past_its_budget_and_keeps_the_rest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fupin.tasks.stages import clean_stage, extract_stage, fetch_stage, plan_batches
-    from fupin.tasks.staging import read_rows
+    from fupin.tasks.pipeline import kinds
+    from fupin.tasks.pipeline.stages import clean_stage, extract_stage, fetch_stage, plan_batches
 
     (tmp_path / "a_report.txt").write_text(dense_page(30_000), encoding="utf-8")
     (tmp_path / "b_news.html").write_bytes(PAGE)
@@ -252,9 +252,9 @@ def test_the_extract_stage_rejects_a_page_past_its_budget_and_keeps_the_rest(
     (ref,) = plan_batches(sources, {}, tmp_path / "run", 10)
     monkeypatch.setenv("FUPIN_EXTRACT_TIMEOUT", "0.5")
     done = extract_stage(clean_stage(fetch_stage(ref)))
-    rejected = read_rows(done.path("rejected_extract"))
+    rejected = done.read(kinds.REJECTED_EXTRACT)
     assert [(r["doc_key"], r["stage"], r["reason"]) for r in rejected] == [
         ("a_report", "extract", "extract_timeout")]
-    facts = read_rows(done.path("facts"))
+    facts = done.read(kinds.FACTS)
     assert facts and {f["doc_key"] for f in facts} == {"b_news"}
-    assert done.counts["rejected_extract"] == 1
+    assert done.counts.rejected_extract == 1

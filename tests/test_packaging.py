@@ -71,6 +71,9 @@ def test_an_installed_fupin_runs_from_any_folder(installed: Path, tmp_path: Path
     site = next((installed / "lib").glob("python3*/site-packages"))
     assert not (site / "tasks").exists() and not (site / "flows").exists()
     assert (site / "fupin" / "tasks" / "extract").is_dir()
+    for module in ("tasks/pipeline/kinds.py", "tasks/acquire/fetch.py", "report.py",
+                   "evaluate.py"):
+        assert (site / "fupin" / module).is_file(), module
     assert (site / "fupin" / "schemas" / "indicators.yaml").is_file()
     assert (site / "fupin" / "tasks" / "static" / "data_docs_offline.css").is_file()
     leftovers = [p for p in (site / "fupin").rglob("*")

@@ -45,15 +45,16 @@ def first_run(prefect_server: str, tmp_path_factory: pytest.TempPathFactory):
 
 def test_counts_reconcile_and_every_sample_page_loads(first_run) -> None:
     summary, db, _ = first_run
-    assert summary["pages_in"] == 4
-    assert summary["documents_loaded"] == 3 and summary["pages_rejected"] == 1
-    assert summary["pages_in"] == (summary["pages_unchanged"] + summary["documents_loaded"]
-                                   + summary["pages_rejected"])
-    assert summary["facts_candidate"] == summary["facts_loaded"] + summary["facts_quarantined"]
-    assert summary["facts_loaded"] >= 20
+    counts = summary.counts
+    assert counts.pages_in == 4
+    assert counts.documents_loaded == 3 and counts.pages_rejected == 1
+    assert counts.pages_in == (counts.pages_unchanged + counts.documents_loaded
+                               + counts.pages_rejected)
+    assert counts.facts_candidate == counts.facts_loaded + counts.facts_quarantined
+    assert counts.facts_loaded >= 20
     con = duckdb.connect(str(db), read_only=True)
     row = con.execute("SELECT pages_in, facts_loaded, status FROM etl_runs").fetchone()
-    assert row == (4, summary["facts_loaded"], "completed")
+    assert row == (4, summary.counts.facts_loaded, "completed")
     reason = con.execute("SELECT stage, reason FROM rejected_pages").fetchall()
     assert reason == [("discover", "not_found")]
     con.close()
@@ -93,7 +94,7 @@ def test_gbk_page_is_decoded_and_its_facts_found(first_run) -> None:
 
 def test_implausible_incidence_is_quarantined_not_dropped(first_run) -> None:
     summary, db, _ = first_run
-    docs = Path(summary["data_docs"])
+    docs = Path(summary.data_docs)
     assert docs.name == "index.html" and docs.parent == db.parent / "data_docs" / db.name
     pages = [p.read_text(encoding="utf-8") for p in (docs.parent / "validations").rglob("*.html")]
     assert any("112.5" in page and "poverty_incidence" in page for page in pages)
@@ -111,7 +112,7 @@ def test_rerun_on_unchanged_pages_changes_nothing(first_run) -> None:
     _, db, pages = first_run
     before = table_counts(db)
     summary = etl(sources=[str(pages)], db=str(db))
-    assert summary["pages_unchanged"] == 3 and summary["documents_loaded"] == 0
+    assert summary.counts.pages_unchanged == 3 and summary.counts.documents_loaded == 0
     assert table_counts(db) == before
 
 
@@ -123,7 +124,7 @@ def test_changed_page_replaces_its_facts(first_run, tmp_path: Path) -> None:
     text = page.read_text(encoding="utf-8").replace("2.3万户9.2万人", "2.4万户9.6万人")
     page.write_text(text, encoding="utf-8")
     summary = etl(sources=[str(page)], db=str(db))
-    assert summary["documents_loaded"] == 1
+    assert summary.counts.documents_loaded == 1
     con = duckdb.connect(str(db), read_only=True)
     values = sorted(v for (v,) in con.execute(
         "SELECT value FROM v_facts WHERE doc_key = ? "
@@ -138,7 +139,7 @@ def test_the_run_is_visible_through_the_prefect_api(first_run, prefect_api) -> N
     summary, db, _ = first_run
     con = duckdb.connect(str(db), read_only=True)
     flow_run_id = con.execute(
-        "SELECT flow_run_id FROM etl_runs WHERE run_id = ?", [summary["run_id"]]).fetchone()[0]
+        "SELECT flow_run_id FROM etl_runs WHERE run_id = ?", [summary.run_id]).fetchone()[0]
     con.close()
     assert prefect_api.flow_run(flow_run_id)["state"]["type"] == "COMPLETED"
     names = {t["name"].split("-batch-")[0].rsplit("-", 1)[0]

@@ -134,8 +134,8 @@ def test_no_date_anywhere_is_null() -> None:
 
 def test_the_address_date_reaches_the_warehouse(tmp_path: Path) -> None:
     """Over HTTP the page's URL dates it, and dim_document says so."""
-    from fupin.tasks import stages, warehouse
-    from fupin.tasks.staging import read_rows
+    from fupin.tasks import warehouse
+    from fupin.tasks.pipeline import kinds, stages
 
     page = _dump().encode("utf-8")
     path = "/zwgk/201705/t20170529_1234.txt"
@@ -143,7 +143,7 @@ def test_the_address_date_reaches_the_warehouse(tmp_path: Path) -> None:
             as site:
         (ref,) = stages.plan_batches([Source(site.url(path), "http", "p")], {}, tmp_path, 10)
         cleaned = stages.clean_stage(stages.fetch_stage(ref))
-    [row] = read_rows(cleaned.path("docs"), ["published_date", "published_from"])
+    [row] = cleaned.read(kinds.DOCS, ["published_date", "published_from"])
     assert row == {"published_date": date(2017, 5, 29), "published_from": "url"}
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     warehouse.ensure_schema(con)
@@ -168,8 +168,7 @@ def test_the_address_gives_a_year_without_a_day(url: str, year: int | None) -> N
 def test_a_year_only_the_address_gives_dates_the_facts(tmp_path: Path) -> None:
     """Over HTTP, /201905/ with no day leaves the page undated but gives its facts the
     publication year: a present-tense figure is of that year, 去年 the year before."""
-    from fupin.tasks import stages
-    from fupin.tasks.staging import read_rows
+    from fupin.tasks.pipeline import kinds, stages
 
     page = _dump("全县现有贫困村33个,未脱贫人口5022人。", "去年全县脱贫1200户。").encode("utf-8")
     path = "/xw/201905/4417.txt"
@@ -177,9 +176,9 @@ def test_a_year_only_the_address_gives_dates_the_facts(tmp_path: Path) -> None:
             as site:
         (ref,) = stages.plan_batches([Source(site.url(path), "http", "p")], {}, tmp_path, 10)
         cleaned = stages.clean_stage(stages.fetch_stage(ref))
-    [doc] = read_rows(cleaned.path("docs"), ["published_date", "published_from"])
+    [doc] = cleaned.read(kinds.DOCS, ["published_date", "published_from"])
     assert doc == {"published_date": None, "published_from": None}
-    facts = read_rows(stages.extract_stage(cleaned).path("facts"),
+    facts = stages.extract_stage(cleaned).read(kinds.FACTS,
                       ["indicator", "year", "year_source"])
     found = {(f["indicator"], f["year"], f["year_source"]) for f in facts}
     assert found >= {("lifted_households", 2018, "relative"),

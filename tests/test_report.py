@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
+from fupin.report import MAX_TABLE_ROWS, build_report, read_report_data, render_report
+from fupin.report_charts import compact_number, nice_ticks, svg_bar_chart, svg_line_chart
 from fupin.tasks.data_docs import data_docs_dir
-from fupin.tasks.report import MAX_TABLE_ROWS, build_report, read_report_data, render_report
-from fupin.tasks.report_charts import compact_number, nice_ticks, svg_bar_chart, svg_line_chart
 from fupin.tasks.warehouse import connect, ensure_schema, load_dimensions
 
 RUN_1 = "20240301T010000Z-aaaaaa"

@@ -24,7 +24,8 @@ import duckdb
 import pytest
 from http_server import Reply, always, serve
 
-from fupin.tasks.run_folders import (
+from fupin.tasks.pipeline.kinds import FACTS, batch_folder_name
+from fupin.tasks.pipeline.run_folders import (
     claim_run_folder,
     release_run_folder,
     remove_orphaned_run_folders,
@@ -200,7 +201,7 @@ def test_sigterm_stops_a_run_during_validation(
     run = Run([str(corpus), "--db", str(warehouse), "--batch-size", "100"],
               run_env(tmp_path / "home"))
     run.wait_for(r"'extract-batch-4' - Finished")
-    first_group = [folder / f"batch-{i:05d}" / "facts.parquet"
+    first_group = [folder / batch_folder_name(i) / FACTS.file
                    for folder in run.staging() for i in range(5)]
     while not all(path.exists() for path in first_group):  # its validation has begun
         assert run.proc.poll() is None, run.output()
@@ -313,7 +314,7 @@ def test_only_folders_of_runs_whose_process_is_gone_count_as_orphans(tmp_path: P
     killed = tmp_path / "run-killed"  # claimed by a process that is gone now
     subprocess.run([str(REPO / ".venv" / "bin" / "python"), "-c",
                     "import sys; from pathlib import Path; "
-                    "from fupin.tasks.run_folders import claim_run_folder; "
+                    "from fupin.tasks.pipeline.run_folders import claim_run_folder; "
                     "claim_run_folder(Path(sys.argv[1]))", str(killed)],
                    cwd=REPO, check=True, timeout=60)
     mine = claim_run_folder(tmp_path / "run-mine")

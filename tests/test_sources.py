@@ -1,7 +1,7 @@
 import json
 from pathlib import Path
 
-from fupin.tasks.sources import canonical_url, expand_sources
+from fupin.tasks.acquire.sources import canonical_url, expand_sources
 
 
 def _touch(path: Path, text: str = "正文") -> Path:
@@ -92,7 +92,7 @@ def test_sources_file_names_entries_carries_options_and_keeps_to_its_roots(
 def test_names_at_most_counts_pages_across_arguments_and_ignores_rejections(
     tmp_path: Path,
 ) -> None:
-    from fupin.tasks.sources import names_at_most
+    from fupin.tasks.acquire.sources import names_at_most
 
     for name in ("a.html", "b.html", "c.txt"):
         _touch(tmp_path / "dir" / name)

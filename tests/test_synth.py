@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from fupin.tasks.decode import decode_bytes
-from fupin.tasks.evaluate import load_gold
+from fupin.evaluate import load_gold
+from fupin.tasks.acquire.decode import decode_bytes
 
 REPO = Path(__file__).resolve().parents[1]
 # bench/ is a folder of the checkout, not an installed package.

@@ -47,7 +47,7 @@ def test_a_dask_local_cluster_builds_the_same_warehouse_as_threads(
                                              "processes": True, "dashboard_address": None})
     summary = etl.with_options(task_runner=on_dask)(
         sources=[str(SAMPLES)], db=str(dask_db), batch_size=1)
-    assert summary["documents_loaded"] == 3
+    assert summary.counts.documents_loaded == 3
     threads, dask = contents(threads_db), contents(dask_db)
     assert threads["fact_indicator"] and threads == dask
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +13,11 @@ import pytest
 
 from fupin.tasks.extract.regions import load_gazetteer
 from fupin.tasks.extract.taxonomy import load_taxonomy
-from fupin.tasks.staging import BatchRef, read_rows, write_rows
+from fupin.tasks.pipeline import kinds
+from fupin.tasks.pipeline.records import RunCounts, RunRecord
+from fupin.tasks.pipeline.staging import BatchRef
+from fupin.tasks.pipeline.validation_stage import validate_group
 from fupin.tasks.validate import get_validator
-from fupin.tasks.validation_stage import validate_group
 from fupin.tasks.warehouse import load_run
 
 PINGLIANG = {"region": "平凉市", "region_code": "620800000000", "province": "甘肃省"}
@@ -23,22 +25,24 @@ BODY = "2014年全市有建档立卡贫困户10.11万户40.6万人,贫困发生�
 
 
 def _doc(key: str, body: str = BODY, published: date | None = date(2020, 12, 17)) -> dict:
-    return {
+    return {  # a column the registry adds later is empty here
+        **dict.fromkeys(kinds.DOCS.schema.names),
         "doc_key": key, "location": f"/pages/{key}.html", "url": None, "title": "标题",
         "published_date": published, "published_at": None, "source_site": "示例网",
         "author": None, "content_sha256": f"sha-{key}", "encoding": "utf-8", "body": body,
-        "body_chars": len(body), "flags": {},
+        "body_chars": len(body), "flags": {}, "published_from": "text",
     }
 
 
 def _fact(key: str, n: int, indicator: str, value: float, unit: str, **extra: Any) -> dict:
     row = {
+        **dict.fromkeys(kinds.FACTS.schema.names),
         "fact_id": f"{key}-{n}", "doc_key": key, "ordinal": n, "indicator": indicator,
         **PINGLIANG, "year": 2014, "period_start": None, "as_of": None, "time_kind": "point",
         "value": value, "unit": unit, "qualifier": "exact", "evidence": "证据",
         "sentence": f"句子{key}-{n}", "char_start": 0, "char_end": 2, "rule": "test",
         "confidence": 0.9,
-        "subset_of": None, "region_note": None,
+        "year_source": "explicit",
     }
     row.update(extra)
     return row
@@ -68,24 +72,24 @@ def verdict(tmp_path_factory: pytest.TempPathFactory) -> tuple[BatchRef, dict[st
               subset_of="only_bad-8"),
         _fact("empty", 0, "poor_villages", 3, "village"),
     ]
-    write_rows(ref.path("docs"), "docs", docs)
-    write_rows(ref.path("facts"), "facts", facts)
+    ref = ref.write(kinds.DOCS, docs)
+    ref = ref.write(kinds.FACTS, facts)
     (out,) = validate_group([ref], get_validator)
-    failures = {q["fact_id"]: q["expectations"] for q in read_rows(out.path("quarantine"))}
+    failures = {q["fact_id"]: q["expectations"] for q in out.read(kinds.QUARANTINE)}
     return out, failures
 
 
 def test_good_rows_load_and_counts_reconcile(verdict) -> None:
     ref, failures = verdict
-    loaded = {f["fact_id"] for f in read_rows(ref.path("facts_ok"))}
+    loaded = {f["fact_id"] for f in ref.read(kinds.FACTS_OK)}
     assert {"good-0", "good-1", "good-2"} <= loaded
-    assert ref.counts["facts_loaded"] + ref.counts["facts_quarantined"] == 14
+    assert ref.counts.facts_loaded + ref.counts.facts_quarantined == 14
     assert not loaded & set(failures)
 
 
 def test_loaded_and_quarantined_rows_keep_their_own_sentence(verdict) -> None:
     ref, _ = verdict
-    rows = read_rows(ref.path("facts_ok")) + read_rows(ref.path("quarantine"))
+    rows = ref.read(kinds.FACTS_OK) + ref.read(kinds.QUARANTINE)
     assert len(rows) == 14
     assert all(r["sentence"] == "句子" + r["fact_id"] for r in rows)
 
@@ -113,18 +117,18 @@ def test_each_bad_fact_is_quarantined_with_the_failing_expectation(
 
 def test_a_page_with_only_bad_facts_still_loads_its_document(verdict) -> None:
     ref, _ = verdict
-    loaded_docs = {d["doc_key"] for d in read_rows(ref.path("docs_ok"))}
-    rejected = {r["doc_key"]: r["reason"] for r in read_rows(ref.path("rejected_validate"))}
+    loaded_docs = {d["doc_key"] for d in ref.read(kinds.DOCS_OK)}
+    rejected = {r["doc_key"]: r["reason"] for r in ref.read(kinds.REJECTED_VALIDATE)}
     assert "only_bad" in loaded_docs and "good" in loaded_docs
     assert rejected == {"empty": "body_min_length", "future": "published_not_in_future"}
 
 
 def test_quarantine_and_dq_results_land_in_the_warehouse(verdict, tmp_path: Path) -> None:
     ref, failures = verdict
-    run = {"run_id": "r1", "started_at": "2026-01-01 00:00:00+00", "pages_in": 4,
-           "pages_unchanged": 0, "documents_loaded": 2, "pages_rejected": 2,
-           "facts_candidate": 14, "facts_loaded": ref.counts["facts_loaded"],
-           "facts_quarantined": ref.counts["facts_quarantined"]}
+    run = RunRecord("r1", None, datetime(2026, 1, 1, tzinfo=UTC), [], RunCounts(
+        pages_in=4, documents_loaded=2, pages_rejected=2, facts_candidate=14,
+        facts_loaded=ref.counts.facts_loaded, facts_quarantined=ref.counts.facts_quarantined),
+        seconds=1.0)
     db = tmp_path / "w.duckdb"
     load_run(db, Path(ref.folder).parent, run, [asdict(i) for i in load_taxonomy()],
              [asdict(r) for r in load_gazetteer().rows])
@@ -142,26 +146,26 @@ def test_quarantine_and_dq_results_land_in_the_warehouse(verdict, tmp_path: Path
 
 
 def test_batches_validated_together_keep_their_own_rows(tmp_path: Path) -> None:
-    from fupin.tasks.validation_stage import validation_groups
+    from fupin.tasks.pipeline.validation_stage import validation_groups
 
     refs = []
     for n, key in enumerate(("a", "b")):
-        ref = BatchRef(n, str(tmp_path / f"batch-{n:05d}"), {"cleaned": 1, "facts_candidate": 2})
-        write_rows(ref.path("docs"), "docs", [_doc(key)])
-        write_rows(ref.path("facts"), "facts", [
+        ref = BatchRef(n, str(tmp_path / f"batch-{n:05d}"))
+        ref = ref.write(kinds.DOCS, [_doc(key)])
+        ref = ref.write(kinds.FACTS, [
             _fact(key, 0, "poverty_incidence", 20.5, "percent"),
             _fact(key, 1, "poverty_incidence", 150.0 if key == "b" else 30.0, "percent")])
         refs.append(ref)
     assert [len(g) for g in validation_groups(refs)] == [2]
     assert [len(g) for g in validation_groups(refs, limit=3)] == [1, 1]
     first, second = validate_group(refs, get_validator)
-    assert (first.counts["facts_loaded"], first.counts["facts_quarantined"]) == (2, 0)
-    assert (second.counts["facts_loaded"], second.counts["facts_quarantined"]) == (1, 1)
-    assert [q["fact_id"] for q in read_rows(second.path("quarantine"))] == ["b-1"]
-    assert [f["fact_id"] for f in read_rows(first.path("facts_ok"))] == ["a-0", "a-1"]
-    assert [f["fact_id"] for f in read_rows(second.path("facts_ok"))] == ["b-0"]
-    assert [d["doc_key"] for d in read_rows(second.path("docs_ok"))] == ["b"]
-    assert read_rows(first.path("dq")) and not read_rows(second.path("dq"))
+    assert (first.counts.facts_loaded, first.counts.facts_quarantined) == (2, 0)
+    assert (second.counts.facts_loaded, second.counts.facts_quarantined) == (1, 1)
+    assert [q["fact_id"] for q in second.read(kinds.QUARANTINE)] == ["b-1"]
+    assert [f["fact_id"] for f in first.read(kinds.FACTS_OK)] == ["a-0", "a-1"]
+    assert [f["fact_id"] for f in second.read(kinds.FACTS_OK)] == ["b-0"]
+    assert [d["doc_key"] for d in second.read(kinds.DOCS_OK)] == ["b"]
+    assert first.read(kinds.DQ) and not second.read(kinds.DQ)
 
 
 def test_nothing_new_to_validate_does_not_start_great_expectations(tmp_path: Path) -> None:
@@ -171,12 +175,12 @@ def test_nothing_new_to_validate_does_not_start_great_expectations(tmp_path: Pat
         raise AssertionError("GE context created for an empty run")
 
     (out,) = validate_group([ref], must_not_run)
-    assert out.counts["facts_loaded"] == 0 and out.counts["documents_loaded"] == 0
+    assert out.counts.facts_loaded == 0 and out.counts.documents_loaded == 0
 
 
 def test_a_failed_subset_check_records_the_parent_value_it_was_checked_against(verdict) -> None:
     ref, _ = verdict
-    rows = {q["fact_id"]: q for q in read_rows(ref.path("quarantine"))}
+    rows = {q["fact_id"]: q for q in ref.read(kinds.QUARANTINE)}
     seen = json.loads(rows["only_bad-9"]["observed"])
     assert "subset_le_parent" in seen["failed"]
     assert seen["value"] == 200 and seen["parent_value"] == 100

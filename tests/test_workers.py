@@ -43,8 +43,8 @@ def test_the_flows_process_leaves_great_expectations_to_the_validation_process(
 ) -> None:
     # The flow's modules, and a group with nothing new, which the flow validates itself.
     # (pandas is no test: pyarrow loads it in any process that builds a table.)
-    probe = ("import sys, fupin.flows.etl; from fupin.tasks.staging import BatchRef; "
-             "from fupin.tasks.validation_stage import validate_batches; "
+    probe = ("import sys, fupin.flows.etl; from fupin.tasks.pipeline.staging import BatchRef; "
+             "from fupin.tasks.pipeline.validation_stage import validate_batches; "
              f"validate_batches([BatchRef(0, {str(tmp_path)!r})]); "
              "print(sorted({'great_expectations', 'scipy'} & set(sys.modules)))")
     out = subprocess.run([str(REPO / ".venv" / "bin" / "python"), "-c", probe], cwd=REPO,
@@ -79,7 +79,7 @@ def test_worker_processes_build_the_same_warehouse_as_one_process(
         monkeypatch.setenv("FUPIN_WORKERS", str(n))
         db = tmp_path / f"workers-{n}.duckdb"
         summary = etl(sources=[str(SAMPLES)], db=str(db), batch_size=1)
-        assert summary["documents_loaded"] == 3
+        assert summary.counts.documents_loaded == 3
         results[n] = contents(db)
     assert results[1]["fact_indicator"] and results[1] == results[2]
 

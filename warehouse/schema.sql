@@ -98,7 +98,7 @@ CREATE TABLE IF NOT EXISTS dim_document (
     withdrawn_reason VARCHAR
 );
 COMMENT ON TABLE dim_document IS '文档维度 / one cleaned page: metadata, clean body and quality flags';
-COMMENT ON COLUMN dim_document.doc_key IS '文档键 / canonical URL, or a file''s folder name and path in it (tasks/sources.py)';
+COMMENT ON COLUMN dim_document.doc_key IS '文档键 / canonical URL, or a file''s folder name and path in it (tasks/acquire/sources.py)';
 COMMENT ON COLUMN dim_document.location IS '位置 / file path or URL the page was pulled from';
 COMMENT ON COLUMN dim_document.url IS '网址 / final URL (HTTP sources)';
 COMMENT ON COLUMN dim_document.title IS '标题 / title without the site suffix';

@@ -28,7 +28,13 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
-from fupin.tasks.inflate import CODINGS, DEFAULT_MAX_BYTES, InflateError, Inflater, read_capped
+from fupin.tasks.acquire.inflate import (
+    CODINGS,
+    DEFAULT_MAX_BYTES,
+    InflateError,
+    Inflater,
+    read_capped,
+)
 from fupin.tasks.models import RawPage, Rejection, Source, Validators
 
 USER_AGENT = "fupin/0.1 (+poverty-alleviation statistics ETL; polite crawler)"

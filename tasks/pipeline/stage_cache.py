@@ -10,7 +10,6 @@ its version and so misses the cache.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import threading
@@ -18,19 +17,23 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
-# Everything a stage's output depends on: its own code and data, the record types
-# and staged schemas, the pinned libraries, and for extract everything clean
-# depends on too (it reads clean's output: a new date rule must re-extract).
-_SHARED = ("tasks/models.py", "tasks/staging.py", "tasks/stages.py", "requirements.lock")
-_CLEAN = ("tasks/decode.py", "tasks/clean/*.py", "schemas/chrome_cues.yaml",
-          "schemas/mask_repairs.yaml")
+# Everything a stage's output depends on: its own code and data, the record types,
+# the registry of staged files and their schemas, how batches are read, written and
+# cached, the pinned libraries, and for extract everything clean depends on too (it
+# reads clean's output: a new date rule must re-extract). tests/test_stage_cache.py
+# checks that every module the stages import and every data file they name is here.
+_SHARED = ("tasks/models.py", "tasks/pipeline/kinds.py", "tasks/pipeline/records.py",
+           "tasks/pipeline/staging.py", "tasks/pipeline/stages.py",
+           "tasks/pipeline/stage_cache.py", "tasks/acquire/*.py", "requirements.lock")
+_CLEAN = ("tasks/clean/*.py", "tasks/wordlists.py", "schemas/chrome_cues.yaml",
+          "schemas/mask_repairs.yaml", "schemas/script_variants.yaml")
 STAGE_FILES: dict[str, tuple[str, ...]] = {
     "clean": (*_SHARED, *_CLEAN),
     "extract": (*_SHARED, *_CLEAN, "tasks/extract/*.py", "schemas/indicators.yaml",
                 "schemas/regions.csv", "schemas/townships.csv", "schemas/region_words.yaml",
-                "schemas/region_renames.csv", "schemas/script_variants.yaml"),
+                "schemas/region_renames.csv"),
 }
 
 
@@ -53,17 +56,21 @@ def cache_key(stage: str, pages: Iterable[tuple[str, str]]) -> str:
     return digest.hexdigest()
 
 
-def restore(cache_dir: Path, key: str, folder: Path, files: tuple[str, ...]) -> dict | None:
-    """Copy a cached result into ``folder``; its counts, or None on a miss."""
+# Written last into an entry's folder: an entry without it is not one.
+_COMPLETE = "complete"
+
+
+def restore(cache_dir: Path, key: str, folder: Path, files: tuple[str, ...]) -> bool:
+    """Copy a cached result into ``folder``; False on a miss."""
     entry = cache_dir / key[:2] / key
-    if not (entry / "counts.json").exists():
-        return None
+    if not (entry / _COMPLETE).exists():
+        return False
     for name in files:
         shutil.copyfile(entry / name, folder / name)
-    return json.loads((entry / "counts.json").read_text())
+    return True
 
 
-def store(cache_dir: Path, key: str, folder: Path, files: tuple[str, ...], counts: dict) -> None:
+def store(cache_dir: Path, key: str, folder: Path, files: tuple[str, ...]) -> None:
     """Save a batch's result; written to a temporary folder first so readers never see half."""
     entry = cache_dir / key[:2] / key
     if entry.exists():
@@ -74,7 +81,7 @@ def store(cache_dir: Path, key: str, folder: Path, files: tuple[str, ...], count
     tmp.mkdir(parents=True)
     for name in files:
         shutil.copyfile(folder / name, tmp / name)
-    (tmp / "counts.json").write_text(json.dumps(counts))
+    (tmp / _COMPLETE).touch()
     try:
         tmp.rename(entry)
     except OSError:  # another worker stored the same batch first

@@ -9,22 +9,41 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from fupin.settings import extract_timeout
-from fupin.tasks import stage_cache
+from fupin.tasks.acquire.decode import DecodeError, decode_bytes
+from fupin.tasks.acquire.fetch import FetchOptions, fetch_batch
 from fupin.tasks.clean import clean_page
 from fupin.tasks.clean.dedupe import body_signature, find_near_duplicates
 from fupin.tasks.clean.metadata import url_year
-from fupin.tasks.decode import DecodeError, decode_bytes
 from fupin.tasks.extract import extract, warm_up
 from fupin.tasks.extract.budget import ExtractTimeout
-from fupin.tasks.fetch import FetchOptions, fetch_batch
 from fupin.tasks.models import CandidateFact, RawPage, Rejection, Source, Validators
-from fupin.tasks.staging import BatchRef, read_rows, write_rows
+from fupin.tasks.pipeline import stage_cache
+from fupin.tasks.pipeline.kinds import (
+    BATCH_GLOB,
+    DOCS,
+    DOCS_OK,
+    FACTS,
+    FETCH_STATE,
+    KEYWORDS,
+    RAW,
+    RAW_PARTIAL,
+    REJECTED_CLEAN,
+    REJECTED_EXTRACT,
+    REJECTED_FETCH,
+    REJECTED_PARTIAL,
+    SKIPS,
+    SOURCES,
+    Stage,
+    batch_folder_name,
+    written_by,
+)
+from fupin.tasks.pipeline.staging import BatchRef, read_table
 
 
 def rejection_row(rejection: Rejection) -> dict[str, Any]:
@@ -68,83 +87,73 @@ def fetch_stage(
     kept, so the retry pulls only the pages that failed. On the final attempt a
     transient failure becomes a rejected page like any other failure.
     """
-    rows = read_rows(ref.path("sources"))
+    rows = ref.read(SOURCES)
     known = {
         row["doc_key"]: Validators(row.pop("known_sha256"), row.pop("known_etag"),
                                    row.pop("known_last_modified"))
         for row in rows
     }
     sources = [Source(**row) for row in rows]
-    state_path = Path(ref.folder) / "fetch_state.json"
+    state_path = ref.path(FETCH_STATE)
     state = json.loads(state_path.read_text()) if state_path.exists() else {
         "settled": [], "unchanged": 0}
     settled = set(state["settled"])
     result = fetch_batch([s for s in sources if s.doc_key not in settled], options, known)
     fresh = [p for p in result.pages if known[p.source.doc_key].sha256 != p.sha256]
     unchanged = state["unchanged"] + len(result.pages) - len(fresh) + len(result.not_modified)
-    raw = read_rows(ref.path("raw_partial")) + [_raw_row(p) for p in fresh]
-    rejected = read_rows(ref.path("rejected_partial"))
+    raw = ref.read(RAW_PARTIAL) + [_raw_row(p) for p in fresh]
+    rejected = ref.read(REJECTED_PARTIAL)
     transient = [r for r in result.rejections if r.reason in TRANSIENT_REASONS]
     if transient and not final_attempt:
         lasting = [r for r in result.rejections if r.reason not in TRANSIENT_REASONS]
         settled |= {p.source.doc_key for p in result.pages}
         settled |= {s.doc_key for s in result.not_modified} | {r.doc_key for r in lasting}
-        write_rows(ref.path("raw_partial"), "raw", raw)
-        write_rows(ref.path("rejected_partial"), "rejected",
-                   rejected + [rejection_row(r) for r in lasting])
+        ref.write(RAW_PARTIAL, raw)
+        ref.write(REJECTED_PARTIAL, rejected + [rejection_row(r) for r in lasting])
         state_path.write_text(json.dumps({"settled": sorted(settled), "unchanged": unchanged}))
         raise TransientFetchError(
             f"{len(transient)} of {len(sources)} pages failed transiently, e.g. "
             f"{transient[0].location}: {transient[0].reason}"
         )
     rejected += [rejection_row(r) for r in result.rejections]
-    write_rows(ref.path("raw"), "raw", raw)
-    write_rows(ref.path("rejected_fetch"), "rejected", rejected)
-    counts = {
-        "pages_in": len(sources),
-        "pages_unchanged": unchanged,
-        "rejected_fetch": len(rejected),
-        "fetched": len(raw),
-    }
-    return BatchRef(ref.index, ref.folder, {**ref.counts, **counts})
+    out = ref.write(RAW, raw).write(REJECTED_FETCH, rejected)
+    return replace(out, counts=replace(out.counts, pages_in=len(sources),
+                                       pages_unchanged=unchanged))
 
 
 def _cached(
-    stage: str, ref: BatchRef, pages: list[tuple[str, str]], files: tuple[str, ...],
-    compute: Callable[[], dict[str, int]], cache_dir: Path | None,
+    stage: Stage, ref: BatchRef, pages: list[tuple[str, str]],
+    compute: Callable[[], BatchRef], cache_dir: Path | None,
 ) -> BatchRef:
-    """Run ``compute`` for the batch, or restore its files from the stage cache.
+    """Run ``compute`` for the batch, or restore the files it writes from the stage cache.
 
     An empty batch (every page unchanged) is computed: there is nothing to save.
     """
     if cache_dir is None or not pages:
-        return BatchRef(ref.index, ref.folder, {**ref.counts, **compute()})
+        return compute()
+    kinds = written_by(stage)
+    files = tuple(k.file for k in kinds)
     key = stage_cache.cache_key(stage, pages)
-    counts = stage_cache.restore(cache_dir / stage, key, Path(ref.folder), files)
-    if counts is None:
-        counts = compute()
-        if not counts.get("rejected_extract"):  # a timeout says more about the load than the page
-            stage_cache.store(cache_dir / stage, key, Path(ref.folder), files, counts)
-    return BatchRef(ref.index, ref.folder, {**ref.counts, **counts})
-
-
-CLEAN_FILES = ("docs.parquet", "rejected_clean.parquet")
-EXTRACT_FILES = ("facts.parquet", "skips.parquet", "keywords.parquet",
-                 "rejected_extract.parquet")
+    if stage_cache.restore(cache_dir / stage, key, Path(ref.folder), files):
+        return ref.recount(kinds)
+    out = compute()
+    if not out.counts.rejected_extract:  # a timeout says more about the load than the page
+        stage_cache.store(cache_dir / stage, key, Path(ref.folder), files)
+    return out
 
 
 def clean_stage(ref: BatchRef, cache_dir: Path | None = None) -> BatchRef:
     """Decode and strip chrome; undecodable pages become rejections."""
     # The location is part of the key: the documents it writes carry it.
     pages = [(r["doc_key"], f"{r['sha256']}\x1f{r['location']}\x1f{r['url']}")
-             for r in read_rows(ref.path("raw"), ["doc_key", "sha256", "location", "url"])]
-    return _cached("clean", ref, pages, CLEAN_FILES, lambda: _clean(ref), cache_dir)
+             for r in ref.read(RAW, ["doc_key", "sha256", "location", "url"])]
+    return _cached("clean", ref, pages, lambda: _clean(ref), cache_dir)
 
 
-def _clean(ref: BatchRef) -> dict[str, int]:
+def _clean(ref: BatchRef) -> BatchRef:
     docs: list[dict[str, Any]] = []
     rejections: list[dict[str, Any]] = []
-    for raw in read_rows(ref.path("raw")):
+    for raw in ref.read(RAW):
         try:
             text, encoding = decode_bytes(raw["content"], raw["declared_charset"])
             doc = clean_page(text, url=raw["url"])
@@ -173,9 +182,7 @@ def _clean(ref: BatchRef) -> dict[str, int]:
                 "minhash": body_signature(doc.body),
             }
         )
-    write_rows(ref.path("docs"), "docs", docs)
-    write_rows(ref.path("rejected_clean"), "rejected", rejections)
-    return {"rejected_clean": len(rejections), "cleaned": len(docs)}
+    return ref.write(DOCS, docs).write(REJECTED_CLEAN, rejections)
 
 
 def fact_id(doc_key: str, content_sha256: str, ordinal: int) -> str:
@@ -200,11 +207,11 @@ def fact_row(
 def extract_stage(ref: BatchRef, cache_dir: Path | None = None) -> BatchRef:
     """Read indicator facts, deliberate skips and keywords from every document."""
     pages = [(r["doc_key"], r["content_sha256"])
-             for r in read_rows(ref.path("docs"), ["doc_key", "content_sha256"])]
-    return _cached("extract", ref, pages, EXTRACT_FILES, lambda: _extract(ref), cache_dir)
+             for r in ref.read(DOCS, ["doc_key", "content_sha256"])]
+    return _cached("extract", ref, pages, lambda: _extract(ref), cache_dir)
 
 
-def _extract(ref: BatchRef) -> dict[str, int]:
+def _extract(ref: BatchRef) -> BatchRef:
     facts: list[dict[str, Any]] = []
     skips: list[dict[str, Any]] = []
     keywords: list[dict[str, Any]] = []
@@ -212,7 +219,7 @@ def _extract(ref: BatchRef) -> dict[str, int]:
     budget = extract_timeout()
     columns = ["doc_key", "location", "url", "title", "published_date", "content_sha256", "body",
                "source_site"]
-    docs = read_rows(ref.path("docs"), columns)
+    docs = ref.read(DOCS, columns)
     if docs:
         warm_up()  # the budget is for the page, not for loading the tables on the first one
     for doc in docs:
@@ -239,11 +246,8 @@ def _extract(ref: BatchRef) -> dict[str, int]:
             {"doc_key": key, "rank": rank, "keyword": word, "weight": weight}
             for rank, (word, weight) in enumerate(result.keywords, start=1)
         )
-    write_rows(ref.path("facts"), "facts", facts)
-    write_rows(ref.path("skips"), "skips", skips)
-    write_rows(ref.path("keywords"), "keywords", keywords)
-    write_rows(ref.path("rejected_extract"), "rejected", rejections)
-    return {"facts_candidate": len(facts), "rejected_extract": len(rejections)}
+    return (ref.write(FACTS, facts).write(SKIPS, skips).write(KEYWORDS, keywords)
+            .write(REJECTED_EXTRACT, rejections))
 
 
 def plan_batches(
@@ -254,14 +258,13 @@ def plan_batches(
     refs = []
     for start in range(0, len(sources), batch_size):
         index = start // batch_size
-        ref = BatchRef(index, str(run_dir / f"batch-{index:05d}"))
+        ref = BatchRef(index, str(run_dir / batch_folder_name(index)))
         rows = []
         for s in sources[start : start + batch_size]:
             seen = known.get(s.doc_key, Validators())
             rows.append({**asdict(s), "known_sha256": seen.sha256, "known_etag": seen.etag,
                          "known_last_modified": seen.last_modified})
-        write_rows(ref.path("sources"), "sources", rows)
-        refs.append(ref)
+        refs.append(ref.write(SOURCES, rows))
     return refs
 
 
@@ -276,9 +279,9 @@ def find_duplicates(
     """
     docs = [
         row
-        for folder in sorted(run_dir.glob("batch-*"))
-        for row in read_rows(folder / "docs_ok.parquet",
-                             ["doc_key", "published_date", "minhash"])
+        for folder in sorted(run_dir.glob(BATCH_GLOB))
+        for row in read_table(folder / DOCS_OK.file, DOCS_OK,
+                              ["doc_key", "published_date", "minhash"]).to_pylist()
     ]
     if not docs:
         return {}

@@ -43,7 +43,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
-from fupin.tasks.fetch import FetchOptions
+from fupin.tasks.acquire.fetch import FetchOptions
 from fupin.tasks.models import Rejection, Source
 
 PAGE_SUFFIXES = (".html", ".htm", ".shtml", ".txt")

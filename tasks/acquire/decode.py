@@ -13,7 +13,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-from fupin.tasks.inflate import DEFAULT_MAX_BYTES, InflateError, read_capped
+from fupin.tasks.acquire.inflate import DEFAULT_MAX_BYTES, InflateError, read_capped
 
 __all__ = ["DecodeError", "decode_bytes", "read_page_bytes"]
 

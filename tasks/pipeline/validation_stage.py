@@ -1,6 +1,6 @@
 """The validate stage: run both suites over extracted batches and split what fails.
 
-Kept apart from ``tasks.stages`` so that the clean and extract workers never import
+Kept apart from ``tasks.pipeline.stages`` so that the clean and extract workers never import
 it; Great Expectations itself is only imported when a validator is first created,
 which an empty group never asks for.
 """
@@ -16,12 +16,19 @@ from typing import Any
 import pyarrow as pa
 
 from fupin.tasks.models import Rejection
-from fupin.tasks.stages import rejection_row
-from fupin.tasks.staging import SCHEMAS, BatchRef, read_rows, read_table, write_rows, write_table
+from fupin.tasks.pipeline.kinds import (
+    DOCS,
+    DOCS_OK,
+    DQ,
+    FACTS,
+    FACTS_OK,
+    QUARANTINE,
+    REJECTED_EXTRACT,
+    REJECTED_VALIDATE,
+)
+from fupin.tasks.pipeline.stages import rejection_row
+from fupin.tasks.pipeline.staging import BatchRef
 from fupin.tasks.validate import Validator, document_frame, fact_frame, get_validator, observed
-
-# What validation adds to a batch's counts (the run summary reconciles them).
-COUNTS = ("rejected_validate", "documents_loaded", "facts_loaded", "facts_quarantined")
 
 # GE's cost is mostly per call, so batches are validated together up to this many rows.
 VALIDATE_CHUNK_ROWS = 60_000
@@ -34,7 +41,7 @@ def validation_groups(
     groups: list[list[BatchRef]] = []
     size = 0
     for ref in refs:
-        rows = ref.counts.get("cleaned", 0) + ref.counts.get("facts_candidate", 0)
+        rows = ref.counts.cleaned + ref.counts.facts_candidate
         if not groups or size + rows > limit:
             groups.append([])
             size = 0
@@ -61,13 +68,11 @@ def validate_group(refs: list[BatchRef], get: Callable[[], Validator]) -> list[B
     """
     now = datetime.now(UTC)
     docs_by = [_document_rows(ref) for ref in refs]
-    facts_by = [read_table(ref.path("facts"), "facts", _FACT_COLUMNS).to_pylist()
-                for ref in refs]
+    facts_by = [ref.read(FACTS, _FACT_COLUMNS) for ref in refs]
     docs = [d for batch in docs_by for d in batch]
     facts = [f for batch in facts_by for f in batch]
     if not docs and not facts:  # nothing new (a re-run): no GE context, nothing to write
-        return [BatchRef(ref.index, ref.folder, {**ref.counts, **dict.fromkeys(COUNTS, 0)})
-                for ref in refs]
+        return refs
     validator = get()
     run_name = Path(refs[0].folder).parent.name  # batches sit in staging/<run id>/
     doc_frame = document_frame(docs)
@@ -93,8 +98,8 @@ def validate_group(refs: list[BatchRef], get: Callable[[], Validator]) -> list[B
             failures.append(failed + verdict.failed(fact_at))
             fact_at += 1
         first = fact_at - len(failures)
-        doc_table = read_table(ref.path("docs"), "docs")
-        fact_table = read_table(ref.path("facts"), "facts")
+        doc_table = ref.read_table(DOCS)
+        fact_table = ref.read_table(FACTS)
         sentences = fact_table.column("sentence")
         quarantined = [
             _quarantine_row({**fact, "sentence": sentences[i].as_py()}, failed,
@@ -106,20 +111,15 @@ def validate_group(refs: list[BatchRef], get: Callable[[], Validator]) -> list[B
         good = doc_table.filter(pa.array([k in keep for k in doc_table["doc_key"].to_pylist()],
                                          pa.bool_()))
         loaded = fact_table.filter(pa.array([not f for f in failures], pa.bool_()))
-        write_table(ref.path("docs_ok"), good)
-        write_rows(ref.path("rejected_validate"), "rejected", rejected)
-        write_table(ref.path("facts_ok"), loaded)
-        write_rows(ref.path("quarantine"), "quarantine", quarantined)
-        write_rows(ref.path("dq"), "dq", doc_verdict.results + verdict.results if n == 0 else [])
-        counts = dict(zip(COUNTS, (len(rejected), good.num_rows, loaded.num_rows,
-                                   len(quarantined)), strict=True))
-        out.append(BatchRef(ref.index, ref.folder, {**ref.counts, **counts}))
+        out.append(ref.write_table(DOCS_OK, good).write(REJECTED_VALIDATE, rejected)
+                   .write_table(FACTS_OK, loaded).write(QUARANTINE, quarantined)
+                   .write(DQ, doc_verdict.results + verdict.results if n == 0 else []))
     return out
 
 
 # What the suites and the rejection rows read; ``sentence`` is read back for quarantined facts.
 _DOC_COLUMNS = ["doc_key", "location", "url", "published_date", "body_chars"]
-_FACT_COLUMNS = [name for name in SCHEMAS["facts"].names if name != "sentence"]
+_FACT_COLUMNS = [name for name in FACTS.schema.names if name != "sentence"]
 
 
 def _document_rows(ref: BatchRef) -> list[dict[str, Any]]:
@@ -127,9 +127,9 @@ def _document_rows(ref: BatchRef) -> list[dict[str, Any]]:
 
     Pages that extraction rejected are not documents any more.
     """
-    table = read_table(ref.path("docs"), "docs", [*_DOC_COLUMNS, "body"])
+    table = ref.read_table(DOCS, [*_DOC_COLUMNS, "body"])
     rows = table.select(_DOC_COLUMNS).to_pylist()
-    rejected = {r["doc_key"] for r in read_rows(ref.path("rejected_extract"), ["doc_key"])}
+    rejected = {r["doc_key"] for r in ref.read(REJECTED_EXTRACT, ["doc_key"])}
     for row, body in zip(rows, table.column("body").to_pylist(), strict=True):
         row["cjk_share"] = cjk_share(body or "")
     return [row for row in rows if row["doc_key"] not in rejected]
@@ -150,17 +150,17 @@ def cjk_share(text: str) -> float:
 def _quarantine_row(
     fact: dict[str, Any], failed: list[str], seen: str, now: datetime
 ) -> dict[str, Any]:
-    keep = ("fact_id", "doc_key", "indicator", "value", "unit", "qualifier", "region",
-            "region_code", "year", "evidence", "sentence", "char_start", "char_end")
-    return {**{k: fact[k] for k in keep}, "expectation": failed[0], "expectations": failed,
-            "observed": seen, "recorded_at": now}
+    """A quarantined fact keeps the fact's columns its kind declares, and why it failed."""
+    verdict = {"expectation": failed[0], "expectations": failed, "observed": seen,
+               "recorded_at": now}
+    return {k: verdict[k] if k in verdict else fact[k] for k in QUARANTINE.schema.names}
 
 
 def dq_summary(refs: list[BatchRef]) -> list[dict[str, Any]]:
     """Expectation results of the whole run: batches added up, failures first."""
     totals: dict[tuple[str, str], dict[str, Any]] = {}
     for ref in refs:
-        for row in read_rows(ref.path("dq")):
+        for row in ref.read(DQ):
             key = (row["suite"], row["expectation"])
             agg = totals.setdefault(key, {"suite": key[0], "expectation": key[1],
                                           "success": True, "element_count": 0,

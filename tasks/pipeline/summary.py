@@ -4,46 +4,38 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # the CLI reads progress and exit codes without loading pyarrow
-    from fupin.tasks.staging import BatchRef
+from fupin.tasks.pipeline.kinds import DOCS, FACTS, FACTS_OK, PROGRESS, RAW, Kind
+from fupin.tasks.pipeline.records import RunCounts, RunRecord
 
-COUNT_KEYS = (
-    "pages_in", "pages_unchanged", "documents_loaded", "pages_rejected",
-    "facts_candidate", "facts_loaded", "facts_quarantined",
-)
+if TYPE_CHECKING:  # the CLI reads progress and exit codes without loading pyarrow
+    from fupin.tasks.pipeline.staging import BatchRef
 
 
 def summarize(
     refs: Iterable[BatchRef], discover_rejected: int, discover_unchanged: int = 0
-) -> dict[str, int]:
+) -> RunCounts:
     """Add up the batch counts; raise if pages or facts do not reconcile (a lost row is a bug).
 
     Discover's own counts come first: arguments it rejected and files it found
     unchanged before planning batches.
     """
-    total = {key: 0 for key in COUNT_KEYS}
-    total["pages_in"] = discover_rejected + discover_unchanged
-    total["pages_rejected"] = discover_rejected
-    total["pages_unchanged"] = discover_unchanged
-    for ref in refs:
-        c = ref.counts
-        total["pages_in"] += c.get("pages_in", 0)
-        total["pages_unchanged"] += c.get("pages_unchanged", 0)
-        total["documents_loaded"] += c.get("documents_loaded", 0)
-        total["pages_rejected"] += (
-            c.get("rejected_fetch", 0) + c.get("rejected_clean", 0)
-            + c.get("rejected_extract", 0) + c.get("rejected_validate", 0)
-        )
-        total["facts_candidate"] += c.get("facts_candidate", 0)
-        total["facts_loaded"] += c.get("facts_loaded", 0)
-        total["facts_quarantined"] += c.get("facts_quarantined", 0)
-    pages = total["pages_unchanged"] + total["documents_loaded"] + total["pages_rejected"]
-    facts = total["facts_loaded"] + total["facts_quarantined"]
-    if pages != total["pages_in"] or facts != total["facts_candidate"]:
+    batches = [ref.counts for ref in refs]
+    total = RunCounts(
+        pages_in=discover_rejected + discover_unchanged + sum(c.pages_in for c in batches),
+        pages_unchanged=discover_unchanged + sum(c.pages_unchanged for c in batches),
+        documents_loaded=sum(c.documents_loaded for c in batches),
+        pages_rejected=discover_rejected + sum(c.pages_rejected for c in batches),
+        facts_candidate=sum(c.facts_candidate for c in batches),
+        facts_loaded=sum(c.facts_loaded for c in batches),
+        facts_quarantined=sum(c.facts_quarantined for c in batches),
+    )
+    pages = total.pages_unchanged + total.documents_loaded + total.pages_rejected
+    facts = total.facts_loaded + total.facts_quarantined
+    if pages != total.pages_in or facts != total.facts_candidate:
         raise AssertionError(f"run counts do not reconcile: {total}")
     return total
 
@@ -87,7 +79,7 @@ def _markdown_table(header: tuple[str, ...], rows: list[tuple[str, ...]], numeri
 
 
 def summary_markdown(
-    summary: dict[str, Any], details: dict[str, list[tuple[Any, ...]]],
+    run: RunRecord, details: dict[str, list[tuple[Any, ...]]],
     names: dict[str, str] | None = None,
 ) -> str:
     """A short report for the Prefect UI: counts, facts per indicator, reasons.
@@ -97,16 +89,16 @@ def summary_markdown(
     """
     names = names or {}
     lines = [
-        f"# fupin run {summary['run_id']}",
+        f"# fupin run {run.run_id}",
         "",
         "| pages in | unchanged | documents loaded | pages rejected | candidate facts "
         "| facts loaded | facts quarantined | seconds |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
-        "| " + " | ".join(number(summary[k]) for k in COUNT_KEYS)
-        + f" | {summary['seconds']:,.1f} |",
+        "| " + " | ".join(number(getattr(run.counts, f.name)) for f in fields(RunCounts))
+        + f" | {run.seconds:,.1f} |",
     ]
-    if summary.get("data_docs"):
-        docs = Path(summary["data_docs"])
+    if run.data_docs:
+        docs = Path(run.data_docs)
         lines += ["", f"Great Expectations Data Docs: [{docs}]({docs.as_uri()})"]
     sections = {
         "facts_per_indicator": ("Facts per indicator", ("indicator", "facts"), 1,
@@ -203,16 +195,16 @@ EXIT_PARTIAL = 4  # the run loaded, but some pages were rejected
 EXIT_NOTHING_LOADED = 5  # no page is in the warehouse after the run (all rejected, or none found)
 
 
-def exit_status(summary: dict[str, Any]) -> int:
+def exit_status(counts: RunCounts) -> int:
     """The exit code a run's counts call for.
 
     Quarantined facts leave it at 0: holding back an implausible number is validation
     doing its job, and the bundled samples quarantine one on purpose. A rejected page
     is a source the warehouse did not get, which someone may have to look at.
     """
-    if summary["documents_loaded"] + summary["pages_unchanged"] == 0:
+    if counts.documents_loaded + counts.pages_unchanged == 0:
         return EXIT_NOTHING_LOADED
-    if summary["pages_rejected"]:
+    if counts.pages_rejected:
         return EXIT_PARTIAL
     return EXIT_OK
 
@@ -254,41 +246,48 @@ class Progress:
     validated: int = 0
 
 
-PROGRESS_FILE = "progress.json"
+@dataclass(frozen=True)
+class ProgressPlan:
+    """What progress is measured against: the flow run, and each batch's folder and
+    number of pages (None until discover has planned them)."""
+
+    flow_run_id: str | None
+    batches: list[tuple[str, int]] | None = None
+    artifact_id: str | None = None  # the flow run's progress artifact
 
 
-def write_progress_plan(run_dir: Path, flow_run_id: str | None,
-                        batches: Sequence[tuple[str, int]] | None = None,
-                        **extra: Any) -> None:
-    """Record what progress is measured against: the flow run, and each batch's folder
-    and number of pages (None until discover has planned them)."""
-    state = {"flow_run_id": flow_run_id, "batches": batches, **extra}
-    tmp = run_dir / f".{PROGRESS_FILE}"
-    tmp.write_text(json.dumps(state))
-    tmp.replace(run_dir / PROGRESS_FILE)  # a reader never sees half of it
+def write_progress_plan(run_dir: Path, plan: ProgressPlan) -> None:
+    tmp = run_dir / f".{PROGRESS.file}"
+    tmp.write_text(json.dumps(asdict(plan)))
+    tmp.replace(run_dir / PROGRESS.file)  # a reader never sees half of it
 
 
-def read_progress_state(run_dir: Path) -> dict[str, Any] | None:
+def read_progress_plan(run_dir: Path) -> ProgressPlan | None:
     try:
-        return json.loads((run_dir / PROGRESS_FILE).read_text())
+        state = json.loads((run_dir / PROGRESS.file).read_text())
     except (OSError, ValueError):  # not written yet, or the run's folder is gone
         return None
+    batches = state.get("batches")
+    return ProgressPlan(state.get("flow_run_id"),
+                        None if batches is None else [(str(f), int(n)) for f, n in batches],
+                        state.get("artifact_id"))
 
 
 def batch_progress(run_dir: Path) -> Progress | None:
     """Batches fetched, cleaned, extracted and validated so far: a stage's output file
     exists once it is whole."""
-    state = read_progress_state(run_dir)
-    if state is None:
+    plan = read_progress_plan(run_dir)
+    if plan is None:
         return None
-    batches: list[tuple[str, int]] | None = state.get("batches")
-    if batches is None:
-        return Progress(None, 0, 0, 0, 0, state.get("flow_run_id"))
-    def done(kind: str) -> int:
-        return sum((run_dir / folder / f"{kind}.parquet").exists() for folder, _ in batches)
+    if plan.batches is None:
+        return Progress(None, 0, 0, 0, 0, plan.flow_run_id)
+    batches = plan.batches
+
+    def done(kind: Kind) -> int:
+        return sum((run_dir / folder / kind.file).exists() for folder, _ in batches)
 
     extracted = [pages for folder, pages in batches
-                 if (run_dir / folder / "facts.parquet").exists()]
-    return Progress(len(batches), done("raw"), len(extracted), sum(p for _, p in batches),
-                    sum(extracted), state.get("flow_run_id"), cleaned=done("docs"),
-                    validated=done("facts_ok"))
+                 if (run_dir / folder / FACTS.file).exists()]
+    return Progress(len(batches), done(RAW), len(extracted), sum(p for _, p in batches),
+                    sum(extracted), plan.flow_run_id, cleaned=done(DOCS),
+                    validated=done(FACTS_OK))

@@ -1,9 +1,9 @@
 """A run's staging folder, from its creation to its removal however the run ends.
 
 A run loaded, failed or stopped by a signal removes its folder (the stage cache,
-``tasks.stage_cache``, is separate and kept). A run killed outright cannot, so each
+``tasks.pipeline.stage_cache``, is separate and kept). A run killed outright cannot, so each
 folder records its owner, and the next run removes folders whose owner is gone.
-Kept apart from ``tasks.staging`` (pyarrow) so that the signal handling of
+Kept apart from ``tasks.pipeline.staging`` (pyarrow) so that the signal handling of
 ``fupin run`` can use it before the heavy imports.
 """
 
@@ -15,11 +15,12 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from fupin.tasks.pipeline.kinds import OWNER
+
 # This process's staging folders still in use, and the runs it has loaded: what a run
 # stopped by a signal must remove and report (fupin.interrupt).
 _IN_USE: set[Path] = set()
 _LOADED: list[str] = []
-OWNER_FILE = "owner"
 
 
 def _process_identity(pid: int) -> str:
@@ -40,7 +41,7 @@ def claim_run_folder(folder: Path) -> Path:
     """Create a run's staging folder, recording this process as its owner."""
     folder.mkdir(parents=True)
     _IN_USE.add(folder)
-    (folder / OWNER_FILE).write_text(_process_identity(os.getpid()))
+    (folder / OWNER.file).write_text(_process_identity(os.getpid()))
     return folder
 
 
@@ -76,7 +77,7 @@ def remove_orphaned_run_folders(root: Path) -> list[Path]:
     an owner (an older version's) is left alone.
     """
     removed = []
-    for owner in root.glob(f"*/{OWNER_FILE}"):
+    for owner in root.glob(f"*/{OWNER.file}"):
         try:
             recorded = owner.read_text()
         except OSError:  # its run just removed it

@@ -2,7 +2,7 @@
 
 The page is meant to be mailed, archived or opened on a machine with no network,
 so it is a single self-contained file: styles inline, charts as inline SVG drawn by
-``tasks.report_charts``, no scripts, fonts or images, and a Content-Security-Policy
+``fupin.report_charts``, no scripts, fonts or images, and a Content-Security-Policy
 that forbids loading anything even if a later edit slips a link in.
 
 Reading and rendering are separate: ``read_report_data`` runs a handful of small
@@ -24,9 +24,7 @@ from urllib.parse import quote
 
 import duckdb
 
-from fupin.tasks.data_docs import data_docs_dir
-from fupin.tasks.extract import taxonomy
-from fupin.tasks.report_charts import (
+from fupin.report_charts import (
     FONT_STACK,
     PALETTE,
     esc,
@@ -34,6 +32,8 @@ from fupin.tasks.report_charts import (
     svg_bar_chart,
     svg_line_chart,
 )
+from fupin.tasks.data_docs import data_docs_dir
+from fupin.tasks.extract import taxonomy
 from fupin.tasks.warehouse import connect
 
 # The headline indicators of poverty alleviation, charted first when they have data.
