@@ -136,3 +136,12 @@ def test_a_village_name_ending_in_a_district_short_name_is_no_district() -> None
     assert [f.region for f in got] == ["云南省"]
     got = facts("焦作马村2018年贫困发生率降至0.3%。")
     assert [f.region for f in got] == ["马村区"]
+
+
+def test_a_village_tied_to_its_township_keeps_its_figures_when_named_bare_later() -> None:
+    body = (
+        "记者来到崆峒区柳湖镇石桥村,村道两旁种满了苹果树。\n"
+        "2016年平凉市把石桥村列为贫困村时,村里还有贫困户52户,人均纯收入不足3000元。"
+    )
+    got = [f for f in facts(body) if f.indicator == "poor_households"]
+    assert got and regions_of(got) == {("石桥村", "620802105000/石桥村")}

@@ -620,10 +620,12 @@ def _villages(
     """Villages the page ties to a place: named right after their township or
     county (牧护关镇香铺村), else (in the title, opening a paragraph of the
     lead, or opening a clause right before a figure about them: 红星村贫困户…,
-    红星村38户…) under the page's township or county."""
+    红星村38户…) under the page's township or county. Once tied to a place, the
+    same name anywhere later (省里将红星村评为贫困村时…) is that village."""
     followers = region_words()["village_followers"]
     by_end = {m.end: m for m in mentions if m.region is not None}
     out = []
+    known: dict[str, Region] = {}
     for starts, end in _village_spans(text, toks, within):
         starts = [a for a in starts if _village_name(text, a, end)]
         chained = [a for a in starts if a in by_end
@@ -631,6 +633,13 @@ def _villages(
         if chained:
             up = by_end[chained[0]].region
             out.append(_village(text[chained[0] : end], up, chained[0], end))
+            if out[-1].region is not None:
+                known.setdefault(out[-1].text, out[-1].region)
+            continue
+        again = [a for a in starts if text[a:end] in known]
+        if again:
+            region = known[text[again[0] : end]]
+            out.append(Mention(again[0], end, region.name, (region,), region))
             continue
         opening = [a for a in starts if a == 0 or CLAUSE_END.match(text, a - 1)
                    or _opens_paragraph(text, a)]
