@@ -194,3 +194,18 @@ def test_new_entrants_and_parts_of_plans(body: str, expected: list) -> None:
 )
 def test_more_cues_of_village_and_national_pages(body: str, expected: list) -> None:
     assert brief(body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # persons counted by mouths (口人), as township reports write them
+        ("崆峒区柳湖镇全镇共有3210户11820口人,建档立卡贫困户402户1396口人。",
+         [("total_population", 11820), ("poor_households", 402), ("poor_population", 1396)]),
+        # 贫穷人口 (Hong Kong and Taiwan wording) is the poverty stock too
+        ("据统计部门的数字,全国农村仍有5120万的贫穷人口。", [("poor_population", 51200000)]),
+        ("據統計,全國農村仍有5120萬的貧窮人口。", [("poor_population", 51200000)]),
+    ],
+)
+def test_other_words_for_persons_and_for_the_poor(body: str, expected: list) -> None:
+    assert sorted(brief(body)) == sorted(expected)
