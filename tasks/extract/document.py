@@ -307,11 +307,11 @@ class _Doc:
         return first.start if first is not m else None
 
     def region_for(
-        self, sent: Span, anchor: int, unit: str | None = None
+        self, sent: Span, anchor: int, unit: str | None = None, count: float | None = None
     ) -> tuple[str | None, str | None, str | None, str | None]:
         """(name, code, province, note) of the place a figure at ``anchor`` is
-        about; a count of places (``unit`` county or village) is about a place
-        above that level."""
+        about; a count of places (``unit`` county or village, ``count`` of them)
+        is about a place above that level that can hold them."""
         m, ana = self._place_before(sent, anchor)
         listed = self._enumeration_start(m, anchor) if m is not None else None
         if listed is not None:
@@ -332,7 +332,7 @@ class _Doc:
                 note = "no region named in the document"
         if region is None:
             return None, None, None, note
-        region = rg.counting_region(region, unit, self.regions)
+        region = rg.counting_region(region, unit, self.regions, count)
         # a former name stays as the page wrote it (华亭县 in 2016); the code is today's
         written = m is not None and m.region is region and m.text in region.aliases
         name = m.text if m is not None and written else region.name
@@ -642,7 +642,7 @@ class _Doc:
         confidence = ru.RULE_CONFIDENCE[rule]
         if lx.any_beneficiary.search(before):
             confidence -= 0.15
-        region, region_code, province, note = self.region_for(sent, ev_start, ind.unit)
+        region, region_code, province, note = self.region_for(sent, ev_start, ind.unit, value)
         if region is None:
             confidence -= 0.1
         when = self._time(sent, q, ind, ev_end)

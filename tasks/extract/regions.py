@@ -839,14 +839,39 @@ def _local_subject(
     return best
 
 
-def counting_region(region: Region, unit: str | None, doc: DocRegions) -> Region:
+@lru_cache(maxsize=1)
+def _counties_under() -> tuple[dict[str, int], Region | None]:
+    """How many counties the gazetteer lists under each place, and the country."""
+    gaz = load_gazetteer()
+    counts: Counter[str] = Counter()
+    for r in gaz.rows:
+        if r.level == "county":
+            counts.update(a.code for a in gaz.ancestors(r)[1:])
+    return dict(counts), next((r for r in gaz.rows if r.level == "national"), None)
+
+
+def counting_region(
+    region: Region, unit: str | None, doc: DocRegions, count: float | None = None
+) -> Region:
     """The place a count of counties or villages is about. A county cannot
     hold seven counties: when the figure's place is at (or below) the level
     counted (A县和B县两个贫困县, 某县是…辖内七个贫困县之一), the count belongs
-    to the page's place if that contains it, else to the place right above."""
+    to the page's place if that contains it, else to the place right above.
+    Nor can a province hold more counties than it has: 832个贫困县 on a
+    province's page, with no place named, is the country's figure."""
     rank = LEVEL_RANK.get(unit or "")
-    if rank is None or LEVEL_RANK[region.level] < rank:
+    if rank is None:
         return region
+    if LEVEL_RANK[region.level] < rank:
+        if unit != "county" or count is None or region.level == "national":
+            return region
+        held, country = _counties_under()
+        if count <= held.get(region.code, 0):
+            return region
+        for up in doc.gazetteer.ancestors(region)[1:]:
+            if count <= held.get(up.code, 0):
+                return up
+        return country or region
     above = [r for r in doc.gazetteer.ancestors(region)[1:] if LEVEL_RANK[r.level] < rank]
     if doc.subject is not None and doc.subject in above:
         return doc.subject
