@@ -526,7 +526,7 @@ def _village_spans(
 ) -> list[tuple[list[int], int]]:
     """Words that may name a village, as (possible starts, end): a token ending
     in 村 or 社区 (红星村), or 村 after two to four characters of whole tokens
-    (香铺 + 村; 大 + 玉 + 村, since the segmenter cuts unknown names into
+    (香铺 + 村; 大 + 玉 + 村; 野 + 马村, since the segmenter cuts unknown names into
     characters), shortest first; only inside ``within`` when given. Which
     start is the name's is for the caller to settle (潭下镇 | 大玉村)."""
     words = region_words()
@@ -551,6 +551,13 @@ def _village_spans(
             starts = []
             if len(word) > len(ending) + 1:
                 starts.append(start)
+            elif len(word) == len(ending) + 1:
+                # a name the segmenter split before its last character (野 + 马村)
+                j = i - 1
+                while (j >= 0 and toks[j][2] == toks[j + 1][1] and len(toks[j][0]) == 1
+                       and CJK_RUN.fullmatch(toks[j][0]) and start - toks[j][1] < 3):
+                    starts.append(toks[j][1])
+                    j -= 1
             elif word == ending:
                 j, size = i - 1, 0
                 while j >= 0 and toks[j][2] == toks[j + 1][1]:
@@ -602,8 +609,10 @@ _start = itemgetter(1)
 
 
 def _village(name: str, parent: Region | None, start: int, end: int) -> Mention:
-    if parent is None or parent.level not in ("county", "township"):
-        return Mention(start, end, name, (), None, f"{name}: village, township or county not named")
+    """A village under the nearest place the page gives it; a report that names only
+    the province (云南某村) still names the village its figures are about."""
+    if parent is None or parent.level == "national":
+        return Mention(start, end, name, (), None, f"{name}: village, no place above it named")
     region = Region(
         code=f"{parent.code}/{name}", name=name, level="village", parent_code=parent.code,
         province=parent.province, prefecture=parent.prefecture, short_name="",
@@ -620,16 +629,20 @@ def _villages(
     """Villages the page ties to a place: named right after their township or
     county (牧护关镇香铺村), else (in the title, opening a paragraph of the
     lead, or opening a clause right before a figure about them: 红星村贫困户…,
-    红星村38户…) under the page's township or county. Once tied to a place, the
-    same name anywhere later (省里将红星村评为贫困村时…) is that village."""
+    红星村38户…) under the page's place. Once tied to a place, the same name
+    anywhere later (省里将红星村评为贫困村时…) is that village."""
     followers = region_words()["village_followers"]
     by_end = {m.end: m for m in mentions if m.region is not None}
     out = []
     known: dict[str, Region] = {}
     for starts, end in _village_spans(text, toks, within):
         starts = [a for a in starts if _village_name(text, a, end)]
-        chained = [a for a in starts if a in by_end
-                   and by_end[a].region.level in ("county", "township")]  # type: ignore[union-attr]
+        # a county or township right before may take any start (潭下镇 | 大玉村);
+        # a province or prefecture only the shortest name, since a verb often
+        # stands between it and the village (平凉市把石桥村列为…)
+        chained = [a for i, a in enumerate(starts) if a in by_end and (
+            by_end[a].region.level in ("county", "township")  # type: ignore[union-attr]
+            or (i == 0 and by_end[a].region.level != "national"))]  # type: ignore[union-attr]
         if chained:
             up = by_end[chained[0]].region
             out.append(_village(text[chained[0] : end], up, chained[0], end))
@@ -653,6 +666,8 @@ def _villages(
         else:
             continue
         out.append(_village(text[at:end], subject, at, end))
+        if out[-1].region is not None:
+            known.setdefault(out[-1].text, out[-1].region)
     return out
 
 
