@@ -209,3 +209,16 @@ def test_more_cues_of_village_and_national_pages(body: str, expected: list) -> N
 )
 def test_other_words_for_persons_and_for_the_poor(body: str, expected: list) -> None:
     assert sorted(brief(body)) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # a bracket opening with 含/其中/包括 holds a part of the count before it
+        ("全省贫困县(市、区)23个(含2个省定贫困县),贫困村1800个。",
+         [("poor_counties", 23), ("poor_villages", 1800)]),
+        ("全市共有国家级贫困县6个(其中3个深度贫困县)。", [("poor_counties", 6)]),
+    ],
+)
+def test_a_part_in_brackets_is_no_count_of_its_own(body: str, expected: list) -> None:
+    assert sorted(brief(body)) == sorted(expected)
