@@ -47,6 +47,7 @@ YEAR_START = re.compile(r"(?:\d{4}|[〇零一二三四五六七八九]{4})年") 
 CJK_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}")
 LINE_TAGS = re.compile(r"[<〈【\[(（][^>〉】\])）]{0,6}[>〉】\])）]")
 SENTENCE_END = re.compile(r"[。！？!?；;\n]")
+SPARE_SUFFIXES = frozenset("区县市旗")
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 LOCAL_SUFFIXES = ("乡", "镇", "村", "社区")  # anaphors that never stand for a county
 
@@ -445,7 +446,9 @@ def _roles(body: str, mentions: list[Mention], partner_markers: Sequence[str]) -
             j += 1
         group = mentions[i : j + 1]
         head = body[max(0, group[0].start - 4) : group[0].start]
-        tail = body[group[-1].end : group[-1].end + 4]
+        # a short name written with a suffix the gazetteer lacks (洪江 + 区) ends there
+        end = group[-1].end + (body[group[-1].end : group[-1].end + 1] in SPARE_SUFFIXES)
+        tail = body[end : end + 4]
         role = "subject"
         if head.endswith(markers):
             role = "partner"
@@ -453,9 +456,9 @@ def _roles(body: str, mentions: list[Mention], partner_markers: Sequence[str]) -
             # a single place right before a count ("全国832个贫困县", "阿坝州10个县")
             # is the place counted in; a list before one (北川、平武2个贫困县) is not
             (len(group) > 1 and NUMERAL_START.match(tail)
-             and not YEAR_START.match(body, group[-1].end))
+             and not YEAR_START.match(body, end))
             or (tail[:1] in ("、", "和") and NUMERAL_START.match(tail[3:4] or tail[2:3]))
-            or ENUM_TAIL.match(body, group[-1].end)
+            or ENUM_TAIL.match(body, end)
         ):
             role = "member"
         for m in group:
