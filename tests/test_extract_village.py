@@ -159,3 +159,14 @@ def test_a_village_named_under_its_province_only_takes_its_figures() -> None:
         ("total_population", 3410), ("per_capita_income", 650), ("per_capita_income", 7600)}
     assert {f.region for f in got} == {"红马村"}
     assert all(f.region_code and f.region_code.startswith("620000000000/") for f in got)
+
+
+def test_the_village_a_paragraph_calls_quan_cun_takes_its_figures() -> None:
+    body = (
+        "柳湖镇位于崆峒区东部,辖12个村和2个社区,是全区的农业大镇。\n"
+        "2018年起担任青松村驻村第一书记,先摸清底数,全村贫困户64户,212人,全村共有298户,1010人。"
+    )
+    got = facts(body)
+    assert {(f.indicator, f.value) for f in got} >= {
+        ("poor_households", 64), ("poor_population", 212), ("total_population", 1010)}
+    assert {f.region for f in got} == {"青松村"}

@@ -666,6 +666,9 @@ def _villages(
             or text.startswith(followers, end) or text[end : end + 1].isdigit()
         ):
             at = opening[0]
+        elif starts and _village_anaphor().search(text, end, _paragraph_end(text, end)):
+            # "任红星村第一书记,……全村贫困户79户": the village its paragraph calls 全村
+            at = starts[0]
         else:
             continue
         out.append(_village(text[at:end], subject, at, end))
@@ -810,6 +813,18 @@ def _subject(
         code = max(score, key=lambda c: (score[c], -first[c]))
         return gaz.by_code[code]
     return national
+
+
+@lru_cache(maxsize=1)
+def _village_anaphor() -> re.Pattern[str]:
+    """An anaphor of a village (全村, 该村, 本社区)."""
+    words = [w for w, suffix in anaphors().items() if suffix in ("村", "社区")]
+    return re.compile("|".join(map(re.escape, words)) or "(?!)")
+
+
+def _paragraph_end(text: str, pos: int) -> int:
+    end = text.find("\n", pos)
+    return len(text) if end == -1 else end
 
 
 @lru_cache(maxsize=1)
