@@ -98,3 +98,10 @@ def test_a_short_unfinished_teaser_after_the_article_still_goes() -> None:
     teaser = "清溪县:产业扶贫让群众腰包鼓起来,合作社带动,电商助力,返乡青年创业"
     doc = clean_page(f"{HEAD}{PROSE}\n{teaser}\n")
     assert doc.body == PROSE
+
+
+@pytest.mark.parametrize("mark", ["◆", " ■", "▲"])
+def test_a_last_paragraph_closed_by_an_end_mark_stays(mark: str) -> None:
+    last = "全省今年只剩下12個貧困縣,已先後宣佈「清零」。"
+    doc = clean_page(f"{HEAD}{PROSE}\n{last}{mark}\n")
+    assert doc.body.split("\n") == [PROSE, last]

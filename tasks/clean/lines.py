@@ -46,6 +46,7 @@ _CLAUSE_END_RE = re.compile(r"[。!?！？…;；,，]")
 # A paragraph cut off with no full stop keeps its clauses from this size on.
 _RUN_ON_MIN_CHARS, _RUN_ON_MIN_CLAUSES = 120, 6
 _FINAL_RE = re.compile(r"[。!?！？…”」』)）\]】.;；:：\"'》]$")
+_END_MARK_RE = re.compile(r"\s*[◆◇■□▲△●○★☆▼▽]+\s*$")
 
 # Lines longer than this are never chrome by label alone: they are prose that
 # happens to contain a cue word.
@@ -82,6 +83,13 @@ def cut_credit(line: str) -> str | None:
     if chrome_cues().credit.match(line[cut:].strip()):
         return line[:cut]
     return None
+
+
+def cut_end_mark(line: str) -> str | None:
+    """The line without the mark some papers close an article with ("…清零」。◆"),
+    when what it closes ends like a sentence; None otherwise."""
+    kept = _END_MARK_RE.sub("", line)
+    return kept if kept != line and ends_like_sentence(kept) else None
 
 
 def cut_unfinished(line: str) -> str | None:
