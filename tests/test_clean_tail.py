@@ -105,3 +105,14 @@ def test_a_last_paragraph_closed_by_an_end_mark_stays(mark: str) -> None:
     last = "全省今年只剩下12個貧困縣,已先後宣佈「清零」。"
     doc = clean_page(f"{HEAD}{PROSE}\n{last}{mark}\n")
     assert doc.body.split("\n") == [PROSE, last]
+
+
+def test_a_last_paragraph_cut_off_after_a_few_clauses_keeps_them() -> None:
+    cut = ("王主任说,今年5月以来,全市集中用两个月时间开展了巩固脱贫成果自查行动,"
+           "对全市31.6万脱贫人口和2.3万边缘易致贫人口进行入户核查,"
+           "对发现的各类风险隐患再次进行排查、逐条整改、")
+    doc = clean_page(f"{HEAD}{PROSE}\n{cut}")
+    assert "2.3万边缘易致贫人口进行入户核查" in doc.body
+    found = {(f.indicator, f.value) for f in extract(doc.body, title=doc.title,
+                                                     published=doc.published).facts}
+    assert ("monitored_population", 23000) in found

@@ -44,7 +44,7 @@ _SENTENCE_END_RE = re.compile(r"[。!?！？…]+[”」』\"']?")
 _MIN_FINISHED_SENTENCES = 2
 _CLAUSE_END_RE = re.compile(r"[。!?！？…;；,，]")
 # A paragraph cut off with no full stop keeps its clauses from this size on.
-_RUN_ON_MIN_CHARS, _RUN_ON_MIN_CLAUSES = 120, 6
+_RUN_ON_MIN_CHARS, _RUN_ON_MIN_CLAUSES = 80, 3
 _FINAL_RE = re.compile(r"[。!?！？…”」』)）\]】.;；:：\"'》]$")
 _END_MARK_RE = re.compile(r"\s*[◆◇■□▲△●○★☆▼▽]+\s*$")
 
@@ -96,9 +96,9 @@ def cut_unfinished(line: str) -> str | None:
     """A prose paragraph cut off mid-sentence (an excerpt that stops at "…脱贫出列、119")
     keeps its finished sentences; a teaser or headline has too few to count.
 
-    A long run-on paragraph strung together with commas and no full stop yet (a
-    village report listing 全村…户,…人,…) that the page cut off keeps its finished
-    clauses: a headline or teaser is never that long nor that many clauses.
+    A long paragraph with fewer full stops, strung together with commas (a village
+    report listing 全村…户,…人,…), that the page cut off keeps its finished clauses:
+    a headline or teaser is never that long nor that many clauses.
     """
     ends = list(_SENTENCE_END_RE.finditer(line))
     if len(ends) >= _MIN_FINISHED_SENTENCES:
