@@ -222,3 +222,16 @@ def test_other_words_for_persons_and_for_the_poor(body: str, expected: list) -> 
 )
 def test_a_part_in_brackets_is_no_count_of_its_own(body: str, expected: list) -> None:
     assert sorted(brief(body)) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "柳湖镇青松村居住着三个民族214户、986人,三分之一是贫困户。",
+        "柳湖鎮青松村居住著三個民族214戶、986人,三分之一是貧困戶。",
+        "柳湖镇青松村生活着268户1013人。",
+    ],
+)
+def test_those_living_in_a_village_are_its_population(body: str) -> None:
+    got = brief(body)
+    assert ("total_population", 986) in got or ("total_population", 1013) in got
