@@ -335,7 +335,8 @@ class _Doc:
         region = rg.counting_region(region, unit, self.regions, count)
         # a former name stays as the page wrote it (华亭县 in 2016); the code is today's
         written = m is not None and m.region is region and m.text in region.aliases
-        name = m.text if m is not None and written else region.name
+        name = m.text if m is not None and written else (
+            self.regions.written.get(region.code, region.name))
         return name, region.code, region.province or None, note
 
     # ------------------------------------------------------------ main loop

@@ -22,8 +22,8 @@ import bisect
 import csv
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from operator import attrgetter, itemgetter
 from pathlib import Path
@@ -216,7 +216,13 @@ class Gazetteer:
         return out
 
 
-def read_gazetteer(*paths: Path, national_words: Sequence[str] = ()) -> Gazetteer:
+def read_gazetteer(
+    *paths: Path, national_words: Sequence[str] = (),
+    former_suffixes: Mapping[str, str] | None = None,
+) -> Gazetteer:
+    """The gazetteer in ``paths``. A township whose name ends in a key of
+    ``former_suffixes`` also answers to its name with the old suffix (某镇 was
+    某乡 before it became a town) when no other place has that name."""
     rows = []
     for path in paths:
         with path.open(encoding="utf-8", newline="") as fh:
@@ -234,6 +240,12 @@ def read_gazetteer(*paths: Path, national_words: Sequence[str] = ()) -> Gazettee
                 )
                 for r in csv.DictReader(fh)
             )
+    if former_suffixes:
+        taken = {n for r in rows for n in (r.name, *r.aliases)}
+        for i, r in enumerate(rows):
+            old = former_suffixes.get(r.name[-1:]) if r.level == "township" else None
+            if old and (name := r.name[:-1] + old) not in taken:
+                rows[i] = replace(r, aliases=(*r.aliases, name))
     return Gazetteer(rows, tuple(national_words))
 
 
@@ -266,7 +278,8 @@ def anaphors() -> dict[str, str]:
 def load_gazetteer() -> Gazetteer:
     """The packaged gazetteer, read once per process."""
     return read_gazetteer(DEFAULT_PATH, TOWNSHIPS_PATH,
-                          national_words=region_words()["national"])
+                          national_words=region_words()["national"],
+                          former_suffixes=region_words()["former_suffixes"])
 
 
 # ---------------------------------------------------------------- per document
@@ -297,6 +310,8 @@ class DocRegions:
     # spans naming several places at once (东部地区, 8个省份, 某县等9个县)
     groups: list[tuple[int, int, str]] = field(default_factory=list)
     site: Region | None = None  # the place the source site names
+    # places the page writes only by a former name (华亭县, 部官乡): code -> that name
+    written: dict[str, str] = field(default_factory=dict)
 
     def before(self, start: int, end: int) -> Mention | None:
         """Nearest subject-role mention inside [start, end)."""
@@ -762,7 +777,22 @@ def resolve_document(
     if subject is None and site is not None:
         subject, province = site, site.code[:2] + "0" * 10
     _locators(body, mentions, subject, gaz)
-    return DocRegions(mentions, subject, province, gaz, groups, site)
+    return DocRegions(mentions, subject, province, gaz, groups, site, _written(titled, mentions))
+
+
+def _written(*groups: Sequence[Mention]) -> dict[str, str]:
+    """The former name each place goes by on a page that never writes its
+    present name: what its figures are filed under, as the page wrote it."""
+    names: dict[str, set[str]] = {}
+    for m in (m for g in groups for m in g):
+        if m.region is not None:
+            names.setdefault(m.region.code, set()).add(m.text)
+    out = {}
+    for m in (m for g in groups for m in g):
+        r = m.region
+        if r is not None and m.text in r.aliases and r.name not in names[r.code]:
+            out.setdefault(r.code, m.text)
+    return out
 
 
 def _locators(
