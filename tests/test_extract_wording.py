@@ -235,3 +235,14 @@ def test_a_part_in_brackets_is_no_count_of_its_own(body: str, expected: list) ->
 def test_those_living_in_a_village_are_its_population(body: str) -> None:
     got = brief(body)
     assert ("total_population", 986) in got or ("total_population", 1013) in got
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("2016年,全省向贫困村选派1830名“第一书记”,实现全覆盖。", [("first_secretaries", 1830)]),
+        ("2019年末全县还有3150户「建档立卡贫困户」。", [("poor_households", 3150)]),
+    ],
+)
+def test_a_cue_in_quotes_after_its_count_still_names_it(body: str, expected: list) -> None:
+    assert brief(body) == expected
