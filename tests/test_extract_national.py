@@ -210,3 +210,11 @@ def test_more_poor_counties_than_the_page_province_has_are_the_country_s() -> No
     assert got[("poor_counties", 832)] == "全国"
     assert got[("poor_counties", 58)] == "甘肃省"
     assert got[("counties_exited", 16)] == "甘肃省"
+
+
+def test_a_named_group_with_numerals_in_its_name_speaks_for_its_whole_sentence() -> None:
+    body = ("会议通报,“三区三州”建档立卡贫困人口减少到52万,"
+            "贫困发生率由7.9%下降到2.4%,降幅高于全国平均水平。")
+    got = extract(body, published=PUB)
+    assert got.facts == []
+    assert {s.reason for s in got.skips} == {"multi_region"}

@@ -40,6 +40,9 @@ LEVEL_RANK = {"national": -1, "province": 0, "prefecture": 1, "county": 2, "town
 JOINERS = ("、", "和", "及", "与", "以及", "")
 SUFFIX_CHARS = frozenset("省市县区州旗盟")
 NUMERAL_START = re.compile(r"[\d零〇一二两三四五六七八九十]")
+_NUMERALS = "\\d零〇一二两三四五六七八九十"
+# a bare count of places (8个省份, 等9个县): a number, then a kind of place and no more
+COUNTED_GROUP = re.compile(f"等?[{_NUMERALS}]+个?[^{_NUMERALS}、]{{1,4}}")
 CLAUSE_END = re.compile(r"[,，;；。:：!！?？、\s]")
 # 某县等9个县, 某县等最后9个县, 某县等首批12个县: the place heads a counted group
 ENUM_TAIL = re.compile(r"等[\u4e00-\u9fff]{0,2}?[\d零〇一二两三四五六七八九十]")
@@ -329,8 +332,9 @@ class DocRegions:
         for a, _, text in self.groups:
             if a >= end:
                 break
-            # a list of names closed by its count (甲、乙3个村) names its members
-            bare_count = bool(NUMERAL_START.search(text)) and "、" not in text
+            # a list of names closed by its count (甲、乙3个村) names its members,
+            # and a name with numerals in it (三区三州, 西部12省) is no bare count
+            bare_count = COUNTED_GROUP.fullmatch(text) is not None
             if a >= start and bare_count == counted:
                 return text
         return None
