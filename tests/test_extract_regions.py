@@ -222,3 +222,12 @@ def test_places_counted_in_their_own_clause_do_not_take_the_next_figure() -> Non
     got = {(f.indicator, f.value): f.region for f in found}
     assert got[("villages_exited", 850)] == "甘肃省"
     assert got[("counties_exited", 2)] == "甘肃省"
+
+
+def test_a_place_that_is_the_list_item_before_a_count_does_not_take_it() -> None:
+    body = ("2014年以来,平凉市累计减贫30万人。"
+            "未摘帽的庄浪县、21个未脱贫村、全市剩余的8300名未脱贫人口已达到退出标准。")
+    found = extract(body, published=date(2020, 3, 1)).facts
+    got = {(f.indicator, f.value): f.region for f in found}
+    assert got[("poor_villages", 21)] == "平凉市"
+    assert got[("poor_population", 8300)] == "平凉市"

@@ -31,6 +31,8 @@ LEADING_WINDOW = 12  # a time phrase this close to a sentence start frames the p
 _CLAUSE_BREAK = re.compile(r"[,，;；)）]")
 MAX_LEFT_GAP = 8  # "由建档立卡时的" is seven characters
 PART_REACH = 6  # "惠及全县建档立卡" puts the verb this far before the cue
+# a count that follows a place as the next item of a list ("某县、14个村")
+_SIBLING_COUNT = re.compile(r"、[\d零〇一二两三四五六七八九十]")
 # characters at the start of the body always segmented: a news lead sums up the
 # page, so its words are the likeliest keywords (top-10 overlap with whole-body
 # keywords 0.85 without it, 0.93 with 300 chars, on 1,000 synthetic pages)
@@ -314,6 +316,10 @@ class _Doc:
         is about a place above that level that can hold them."""
         m, ana = self._place_before(sent, anchor)
         listed = self._enumeration_start(m, anchor) if m is not None else None
+        if listed is None and m is not None and _SIBLING_COUNT.match(self.body, m.end):
+            # "未摘帽的某县、14个未脱贫村、…": the place is the list item before
+            # the count, not where the counted things lie
+            listed = m.start
         if listed is not None:
             m, ana = self._place_before(sent, listed)
         if m is None and ana is None:
