@@ -286,3 +286,16 @@ def test_an_english_page_keeps_its_paragraphs() -> None:
     doc = clean_page(f"Village report\n{english}\nThe county plans more roads next year (石门).\n")
     assert "Shimen" in doc.body
     assert doc.flags["foreign_paragraphs"] == 0
+
+
+def test_list_markers_are_not_digits_of_the_number_after_them() -> None:
+    from fupin.tasks.extract import extract
+
+    text = ("扶贫办负责人介绍成效\n"
+            "①全省贫困人口减少到21万人。②58个贫困县全部摘帽。③2018年有建档立卡贫困村1200个。\n")
+    doc = clean_page(text)
+    assert "②58个贫困县" in doc.body
+    got = {(f.indicator, f.value, f.year)
+           for f in extract(doc.body, published=date(2020, 12, 1)).facts}
+    assert ("counties_exited", 58, 2020) in got or ("poor_counties", 58, 2020) in got
+    assert ("poor_villages", 1200, 2018) in got
