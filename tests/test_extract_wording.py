@@ -246,3 +246,14 @@ def test_those_living_in_a_village_are_its_population(body: str) -> None:
 )
 def test_a_cue_in_quotes_after_its_count_still_names_it(body: str, expected: list) -> None:
     assert brief(body) == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "2017年,全国有690个贫困县启动统筹整合使用财政涉农资金试点。",
+        "2019年全县有1260户贫困户参与光伏扶贫项目。",
+    ],
+)
+def test_those_taking_part_in_one_measure_are_not_the_stock(body: str) -> None:
+    assert brief(body) == []
