@@ -77,3 +77,42 @@ def test_a_last_paragraph_cut_off_mid_sentence_keeps_its_finished_sentences() ->
     doc = clean_page(text)
     assert doc.body.endswith("全县贫困发生率降至2.1%。")
     assert "预计年底" not in doc.body
+
+
+def test_a_run_on_last_paragraph_cut_off_with_no_full_stop_keeps_its_clauses() -> None:
+    run_on = (
+        "2018年到青松村任第一书记,先摸清了全村底数,全村共312户,1046人,"
+        "建档立卡贫困户58户,173人,低保户21户40人,耕地65公顷,人均纯收入5800多元,"
+        "其后修通村道9公里,建起蓄水池3口,新建村卫生室一所,组织村民外出务工,"
+        "全村四个村民小组分布在河谷两岸,南岸一组、二组,北岸三"
+    )
+    doc = clean_page(f"{HEAD}{PROSE}\n{run_on}")
+    assert "建档立卡贫困户58户,173人" in doc.body
+    assert not doc.body.endswith("北岸三")
+    found = {f.indicator for f in extract(doc.body, title=doc.title,
+                                          published=doc.published).facts}
+    assert {"poor_households", "poor_population", "total_population"} <= found
+
+
+def test_a_short_unfinished_teaser_after_the_article_still_goes() -> None:
+    teaser = "清溪县:产业扶贫让群众腰包鼓起来,合作社带动,电商助力,返乡青年创业"
+    doc = clean_page(f"{HEAD}{PROSE}\n{teaser}\n")
+    assert doc.body == PROSE
+
+
+@pytest.mark.parametrize("mark", ["◆", " ■", "▲"])
+def test_a_last_paragraph_closed_by_an_end_mark_stays(mark: str) -> None:
+    last = "全省今年只剩下12個貧困縣,已先後宣佈「清零」。"
+    doc = clean_page(f"{HEAD}{PROSE}\n{last}{mark}\n")
+    assert doc.body.split("\n") == [PROSE, last]
+
+
+def test_a_last_paragraph_cut_off_after_a_few_clauses_keeps_them() -> None:
+    cut = ("王主任说,今年5月以来,全市集中用两个月时间开展了巩固脱贫成果自查行动,"
+           "对全市31.6万脱贫人口和2.3万边缘易致贫人口进行入户核查,"
+           "对发现的各类风险隐患再次进行排查、逐条整改、")
+    doc = clean_page(f"{HEAD}{PROSE}\n{cut}")
+    assert "2.3万边缘易致贫人口进行入户核查" in doc.body
+    found = {(f.indicator, f.value) for f in extract(doc.body, title=doc.title,
+                                                     published=doc.published).facts}
+    assert ("monitored_population", 23000) in found

@@ -259,3 +259,43 @@ def test_seed_001_masks() -> None:
     assert "*土村" in doc.body  # a place name no dictionary can restore
     assert doc.body.startswith("江油市新安镇")
     assert "声明" not in doc.body
+
+
+VILLAGE_ABSTRACT = (
+    "论文摘要\n"
+    "县扶贫办定点帮扶的青松乡石门村是个偏远山村,全村共有5个村民小组,286户,1043人。"
+    "该村土地贫瘠,群众生活困难,2010年人均收入仅720元。结对帮扶以来,村里发展养殖和林果,"
+    "人均收入逐年提高,2015年达到3100元,同比增长28%。\n"
+    "Shimen village of Qingsong township lies in a remote mountain area. It has five village "
+    "groups, 286 households and 1043 people. The land is poor and the villagers lived hard "
+    "lives: in 2010 the per capita income was only 720 yuan. Since the county poverty office "
+    "paired with the village, farming of livestock and fruit has grown and the per capita "
+    "income reached 3100 yuan in 2015, up 28 percent on the year before.\n"
+)
+
+
+def test_an_english_rendering_under_a_chinese_body_is_dropped() -> None:
+    doc = clean_page(VILLAGE_ABSTRACT)
+    assert "1043人" in doc.body
+    assert "Shimen" not in doc.body
+    assert doc.flags["foreign_paragraphs"] == 1
+
+
+def test_an_english_page_keeps_its_paragraphs() -> None:
+    english = VILLAGE_ABSTRACT.split("\n")[2]
+    doc = clean_page(f"Village report\n{english}\nThe county plans more roads next year (石门).\n")
+    assert "Shimen" in doc.body
+    assert doc.flags["foreign_paragraphs"] == 0
+
+
+def test_list_markers_are_not_digits_of_the_number_after_them() -> None:
+    from fupin.tasks.extract import extract
+
+    text = ("扶贫办负责人介绍成效\n"
+            "①全省贫困人口减少到21万人。②58个贫困县全部摘帽。③2018年有建档立卡贫困村1200个。\n")
+    doc = clean_page(text)
+    assert "②58个贫困县" in doc.body
+    got = {(f.indicator, f.value, f.year)
+           for f in extract(doc.body, published=date(2020, 12, 1)).facts}
+    assert ("counties_exited", 58, 2020) in got or ("poor_counties", 58, 2020) in got
+    assert ("poor_villages", 1200, 2018) in got

@@ -198,3 +198,25 @@ def test_a_national_sentence_ending_on_another_place_does_not_carry() -> None:
             "农户整体搬迁到县城安置点。如今贫困人口已减少到120人。")
     got = extract(body, published=PUB).facts
     assert [(f.value, f.region) for f in got] == [(120.0, "昭觉县")]
+
+
+def test_more_poor_counties_than_the_page_province_has_are_the_country_s() -> None:
+    body = (
+        "甘肃省扶贫办回顾了扶贫开发的历程。\n"
+        "1994年国定贫困县增加到592个,2012年确定的贫困县名单共有贫困县832个。"
+        "甘肃省有58个国家扶贫开发重点县,今年又有16个贫困县脱贫摘帽。"
+    )
+    got = {(f.indicator, f.value): f.region for f in extract(body, title="甘肃扶贫开发回顾",
+                                                             published=PUB).facts}
+    assert got[("poor_counties", 592)] == "全国"
+    assert got[("poor_counties", 832)] == "全国"
+    assert got[("poor_counties", 58)] == "甘肃省"
+    assert got[("counties_exited", 16)] == "甘肃省"
+
+
+def test_a_named_group_with_numerals_in_its_name_speaks_for_its_whole_sentence() -> None:
+    body = ("会议通报,“三区三州”建档立卡贫困人口减少到52万,"
+            "贫困发生率由7.9%下降到2.4%,降幅高于全国平均水平。")
+    got = extract(body, published=PUB)
+    assert got.facts == []
+    assert {s.reason for s in got.skips} == {"multi_region"}

@@ -212,3 +212,22 @@ def test_a_count_of_counties_is_never_one_county() -> None:
 def test_quan_sheng_ranking_or_spreading_something_is_not_the_figure_place() -> None:
     body = "庄浪县的梯田做法在全省推广;发放扶贫小额信贷2.1亿元。全省第一,全县贫困发生率降至0.5%。"
     assert region_of(body, title="庄浪县扶贫纪实") == [("庄浪县", "甘肃省"), ("庄浪县", "甘肃省")]
+
+
+def test_places_counted_in_their_own_clause_do_not_take_the_next_figure() -> None:
+    # 华亭 written with a suffix the gazetteer does not give it still closes the list
+    body = ("2017年,甘肃脱贫首战告捷:减少贫困人口80万,崆峒区和华亭区两个贫困县率先摘帽,"
+            "850个贫困村脱贫出列。")
+    found = extract(body, published=date(2018, 3, 1)).facts
+    got = {(f.indicator, f.value): f.region for f in found}
+    assert got[("villages_exited", 850)] == "甘肃省"
+    assert got[("counties_exited", 2)] == "甘肃省"
+
+
+def test_a_place_that_is_the_list_item_before_a_count_does_not_take_it() -> None:
+    body = ("2014年以来,平凉市累计减贫30万人。"
+            "未摘帽的庄浪县、21个未脱贫村、全市剩余的8300名未脱贫人口已达到退出标准。")
+    found = extract(body, published=date(2020, 3, 1)).facts
+    got = {(f.indicator, f.value): f.region for f in found}
+    assert got[("poor_villages", 21)] == "平凉市"
+    assert got[("poor_population", 8300)] == "平凉市"

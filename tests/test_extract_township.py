@@ -153,3 +153,13 @@ def test_a_shared_township_name_is_settled_by_the_kind_of_province_the_page_spea
     # without the clue the name stays unresolved rather than guessed
     got = extract(body.replace("自治区、", ""), published=date(2020, 5, 1)).facts
     assert got and all(f.region_code is None for f in got)
+
+
+def test_a_town_written_by_its_former_township_name_is_found_under_that_name() -> None:
+    # 柳湖镇 was 柳湖乡 before it became a town; old reports write the old name
+    body = ("区人大主任深入崆峒区柳湖乡调研脱贫攻坚。\n"
+            "柳湖乡共有12个行政村,其中贫困户420户,1390口人。")
+    got = extract(body, title="区人大主任深入柳湖乡调研", published=date(2016, 11, 25)).facts
+    assert {(f.indicator, f.value) for f in got} == {
+        ("poor_households", 420), ("poor_population", 1390)}
+    assert {(f.region, f.region_code) for f in got} == {("柳湖乡", "620802105000")}

@@ -131,8 +131,42 @@ def test_quan_cun_before_the_village_it_describes_is_that_village() -> None:
 
 
 def test_a_village_name_ending_in_a_district_short_name_is_no_district() -> None:
-    # 马村 is the short name of 焦作's 马村区; 白马村 is a village
+    # 马村 is the short name of 焦作's 马村区; 白马村 is a village, whose figure is its own
     got = facts("云南白马村距镇中心20公里。白马村人均纯收入达到9000元。")
-    assert [f.region for f in got] == ["云南省"]
+    assert [f.region for f in got] == ["白马村"]
     got = facts("焦作马村2018年贫困发生率降至0.3%。")
     assert [f.region for f in got] == ["马村区"]
+
+
+def test_a_village_tied_to_its_township_keeps_its_figures_when_named_bare_later() -> None:
+    body = (
+        "记者来到崆峒区柳湖镇石桥村,村道两旁种满了苹果树。\n"
+        "2016年平凉市把石桥村列为贫困村时,村里还有贫困户52户,人均纯收入不足3000元。"
+    )
+    got = [f for f in facts(body) if f.indicator == "poor_households"]
+    assert got and regions_of(got) == {("石桥村", "620802105000/石桥村")}
+
+
+def test_a_village_named_under_its_province_only_takes_its_figures() -> None:
+    # a Hong Kong style report names the province and the village, no county
+    body = (
+        "【晨報專訊】遭遇山洪的甘肅紅馬村,距鄉政府15公里,海拔2300米。\n"
+        "紅馬村下轄9個村民小組,共有860戶3410人。2006年前,紅馬村人均純收入僅650元。\n"
+        "目前紅馬村人均年收入達到約7600元。"
+    )
+    got = facts(body)
+    assert {(f.indicator, f.value) for f in got} == {
+        ("total_population", 3410), ("per_capita_income", 650), ("per_capita_income", 7600)}
+    assert {f.region for f in got} == {"红马村"}
+    assert all(f.region_code and f.region_code.startswith("620000000000/") for f in got)
+
+
+def test_the_village_a_paragraph_calls_quan_cun_takes_its_figures() -> None:
+    body = (
+        "柳湖镇位于崆峒区东部,辖12个村和2个社区,是全区的农业大镇。\n"
+        "2018年起担任青松村驻村第一书记,先摸清底数,全村贫困户64户,212人,全村共有298户,1010人。"
+    )
+    got = facts(body)
+    assert {(f.indicator, f.value) for f in got} >= {
+        ("poor_households", 64), ("poor_population", 212), ("total_population", 1010)}
+    assert {f.region for f in got} == {"青松村"}

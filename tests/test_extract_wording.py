@@ -194,3 +194,66 @@ def test_new_entrants_and_parts_of_plans(body: str, expected: list) -> None:
 )
 def test_more_cues_of_village_and_national_pages(body: str, expected: list) -> None:
     assert brief(body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # persons counted by mouths (口人), as township reports write them
+        ("崆峒区柳湖镇全镇共有3210户11820口人,建档立卡贫困户402户1396口人。",
+         [("total_population", 11820), ("poor_households", 402), ("poor_population", 1396)]),
+        # 贫穷人口 (Hong Kong and Taiwan wording) is the poverty stock too
+        ("据统计部门的数字,全国农村仍有5120万的贫穷人口。", [("poor_population", 51200000)]),
+        ("據統計,全國農村仍有5120萬的貧窮人口。", [("poor_population", 51200000)]),
+    ],
+)
+def test_other_words_for_persons_and_for_the_poor(body: str, expected: list) -> None:
+    assert sorted(brief(body)) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # a bracket opening with 含/其中/包括 holds a part of the count before it
+        ("全省贫困县(市、区)23个(含2个省定贫困县),贫困村1800个。",
+         [("poor_counties", 23), ("poor_villages", 1800)]),
+        ("全市共有国家级贫困县6个(其中3个深度贫困县)。", [("poor_counties", 6)]),
+    ],
+)
+def test_a_part_in_brackets_is_no_count_of_its_own(body: str, expected: list) -> None:
+    assert sorted(brief(body)) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "柳湖镇青松村居住着三个民族214户、986人,三分之一是贫困户。",
+        "柳湖鎮青松村居住著三個民族214戶、986人,三分之一是貧困戶。",
+        "柳湖镇青松村生活着268户1013人。",
+    ],
+)
+def test_those_living_in_a_village_are_its_population(body: str) -> None:
+    got = brief(body)
+    assert ("total_population", 986) in got or ("total_population", 1013) in got
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("2016年,全省向贫困村选派1830名“第一书记”,实现全覆盖。", [("first_secretaries", 1830)]),
+        ("2019年末全县还有3150户「建档立卡贫困户」。", [("poor_households", 3150)]),
+    ],
+)
+def test_a_cue_in_quotes_after_its_count_still_names_it(body: str, expected: list) -> None:
+    assert brief(body) == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "2017年,全国有690个贫困县启动统筹整合使用财政涉农资金试点。",
+        "2019年全县有1260户贫困户参与光伏扶贫项目。",
+    ],
+)
+def test_those_taking_part_in_one_measure_are_not_the_stock(body: str) -> None:
+    assert brief(body) == []

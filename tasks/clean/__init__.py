@@ -3,8 +3,8 @@
 ``clean_page`` accepts either HTML or a plain-text dump of a page and returns a
 ``CleanDoc``: the article body as paragraphs separated by "\\n", plus title, date,
 source outlet and author when the page states them, and counters in ``flags``
-(chrome lines removed, repeated paragraphs, masked and repaired characters, marks of a
-bad conversion chain repaired, characters it lost).
+(chrome lines removed, foreign-language paragraphs dropped, repeated paragraphs, masked
+and repaired characters, marks of a bad conversion chain repaired, characters it lost).
 """
 
 from __future__ import annotations
@@ -14,7 +14,13 @@ import re
 from fupin.tasks.clean.html import DATE_META_KEYS, extract_html
 from fupin.tasks.clean.lines import classify, is_prose
 from fupin.tasks.clean.metadata import PageMeta, read_meta, split_site_name
-from fupin.tasks.clean.normalize import clean_line, lost_chars, repair_masks, repair_readings
+from fupin.tasks.clean.normalize import (
+    HAN_CHAR_RE,
+    clean_line,
+    lost_chars,
+    repair_masks,
+    repair_readings,
+)
 from fupin.tasks.clean.repeats import drop_repeats
 from fupin.tasks.clean.textdump import find_body_end, find_header, split_dump
 from fupin.tasks.models import CleanDoc
@@ -28,6 +34,12 @@ _HTML_TAG_RE = re.compile(
 )
 # A repeat that removes at least this share of the body means the page printed it twice.
 _DUPLICATED_BODY_SHARE = 0.3
+# Latin words a paragraph with no Chinese must hold to be foreign-language prose (a
+# line of code, a name or a reference is shorter).
+_LATIN_WORD_RE = re.compile(r"[A-Za-z]{2,}")
+_FOREIGN_MIN_WORDS = 25
+# Chinese characters a body needs before its paragraphs with none are taken as foreign.
+_CHINESE_BODY_MIN = 60
 
 
 def looks_like_html(text: str) -> bool:
@@ -64,8 +76,25 @@ def _filter_html_lines(lines: list[str], headline: str) -> tuple[list[str], list
     return body, header, len(lines) - len(body)
 
 
+def _drop_foreign(lines: list[str]) -> tuple[list[str], int]:
+    """Drop the paragraphs with no Chinese at all from a Chinese body.
+
+    A paper's abstract or a bilingual report prints an English rendering under the
+    Chinese text; it says nothing the Chinese does not, and left in it makes the page
+    look foreign to validation. A body with little Chinese (an English page quoting a
+    name) keeps everything.
+    """
+    chinese = [HAN_CHAR_RE.search(line) is not None for line in lines]
+    if sum(len(HAN_CHAR_RE.findall(line)) for line in lines) < _CHINESE_BODY_MIN:
+        return lines, 0
+    kept = [line for line, han in zip(lines, chinese, strict=True)
+            if han or len(_LATIN_WORD_RE.findall(line)) < _FOREIGN_MIN_WORDS]
+    return kept, len(lines) - len(kept)
+
+
 def _finish(title: str | None, body_lines: list[str], meta: PageMeta,
             flags: dict[str, int]) -> CleanDoc:
+    body_lines, flags["foreign_paragraphs"] = _drop_foreign(body_lines)
     before = sum(map(len, body_lines))
     body_lines, repeated = drop_repeats(body_lines)
     flags["repeated_paragraphs"] = repeated

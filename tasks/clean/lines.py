@@ -41,7 +41,11 @@ _SENTENCE_PUNCT_RE = re.compile(r"[。!?;！？；]")
 _CLAUSE_PUNCT_RE = re.compile(r"[,，、:：]")
 _SENTENCE_END_RE = re.compile(r"[。!?！？…]+[”」』\"']?")
 _MIN_FINISHED_SENTENCES = 2
+_CLAUSE_END_RE = re.compile(r"[。!?！？…;；,，]")
+# A paragraph cut off with no full stop keeps its clauses from this size on.
+_RUN_ON_MIN_CHARS, _RUN_ON_MIN_CLAUSES = 80, 3
 _FINAL_RE = re.compile(r"[。!?！？…”」』)）\]】.;；:：\"'》]$")
+_END_MARK_RE = re.compile(r"\s*[◆◇■□▲△●○★☆▼▽]+\s*$")
 
 # Lines longer than this are never chrome by label alone: they are prose that
 # happens to contain a cue word.
@@ -80,13 +84,28 @@ def cut_credit(line: str) -> str | None:
     return None
 
 
+def cut_end_mark(line: str) -> str | None:
+    """The line without the mark some papers close an article with ("…清零」。◆"),
+    when what it closes ends like a sentence; None otherwise."""
+    kept = _END_MARK_RE.sub("", line)
+    return kept if kept != line and ends_like_sentence(kept) else None
+
+
 def cut_unfinished(line: str) -> str | None:
     """A prose paragraph cut off mid-sentence (an excerpt that stops at "…脱贫出列、119")
-    keeps its finished sentences; a teaser or headline has too few to count."""
+    keeps its finished sentences; a teaser or headline has too few to count.
+
+    A long paragraph with fewer full stops, strung together with commas (a village
+    report listing 全村…户,…人,…), that the page cut off keeps its finished clauses:
+    a headline or teaser is never that long nor that many clauses.
+    """
     ends = list(_SENTENCE_END_RE.finditer(line))
-    if len(ends) < _MIN_FINISHED_SENTENCES:
-        return None
-    return line[: ends[-1].end()]
+    if len(ends) >= _MIN_FINISHED_SENTENCES:
+        return line[: ends[-1].end()]
+    clauses = list(_CLAUSE_END_RE.finditer(line))
+    if len(line) >= _RUN_ON_MIN_CHARS and len(clauses) >= _RUN_ON_MIN_CLAUSES:
+        return line[: clauses[-1].start()] + "。"
+    return None
 
 
 def is_breadcrumb(line: str) -> bool:

@@ -3,8 +3,9 @@ the marks a bad conversion chain leaves (readings in brackets, "?" for a charact
 
 NFKC folds full-width digits, letters and most punctuation to ASCII so that later
 regexes see one form of "，" and "１２". A few characters are exempt because folding
-them changes what the text says: "…" would become "...", "m²" would become "m2", and
-a Chinese "？" would look like the ASCII "?" that stands for a lost character.
+them changes what the text says: "…" would become "...", "m²" would become "m2", a
+Chinese "？" would look like the ASCII "?" that stands for a lost character, and a
+list marker "②" would become a digit of the number after it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from fupin.tasks.clean.cues import mask_patterns, question_words
 
 # Characters NFKC would rewrite in a way that changes meaning or evidence strings.
 _PROTECTED = "…‥²³¹⁰⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉㎡㎢㎥㎞㎏㎎㎝㎜㎖㎗℃℉‰？"
-_PROTECTED_RE = re.compile(f"([{_PROTECTED}]+)")
+# List markers (①, ⑵, ⒊, ⓫): folded to digits they would join the number after them
+# ("②832个贫困县" would read 2832, "③2013年" 32013).
+_LIST_MARKERS = "\u2460-\u249b\u24ea-\u24ff"
+_PROTECTED_RE = re.compile(f"([{_PROTECTED}{_LIST_MARKERS}]+)")
 _INVISIBLE_RE = re.compile("[\u200b-\u200f\u2060\ufeff\u00ad]")
 _SPACE_RUN_RE = re.compile(r"[ \t\f\v\u00a0\u3000\u2000-\u200a\u202f\u205f]+")
 _HAN = r"\u3400-\u9fff\uf900-\ufaff"

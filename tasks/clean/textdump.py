@@ -15,6 +15,7 @@ from fupin.tasks.clean.lines import (
     Chrome,
     classify,
     cut_credit,
+    cut_end_mark,
     cut_unfinished,
     ends_like_sentence,
     is_prose,
@@ -99,12 +100,12 @@ def find_body_end(lines: list[str], kinds: list[Chrome | None], start: int) -> i
 def trim_unfinished_tail(body: list[str]) -> tuple[list[str], list[str]]:
     """Split off trailing lines that do not end like sentences (headline lists, teasers).
 
-    A paragraph that ends in a byline or photo credit is the article's last one: it
-    stays, without the credit.
+    A paragraph that ends in a byline, a photo credit or an end mark (◆) is the
+    article's last one: it stays, without them.
     """
     end = len(body)
     while end > 0 and not ends_like_sentence(body[end - 1]):
-        kept = cut_credit(body[end - 1])
+        kept = cut_credit(body[end - 1]) or cut_end_mark(body[end - 1])
         if kept is None:
             kept = cut_unfinished(body[end - 1])
         if kept is not None:

@@ -31,6 +31,8 @@ LEADING_WINDOW = 12  # a time phrase this close to a sentence start frames the p
 _CLAUSE_BREAK = re.compile(r"[,，;；)）]")
 MAX_LEFT_GAP = 8  # "由建档立卡时的" is seven characters
 PART_REACH = 6  # "惠及全县建档立卡" puts the verb this far before the cue
+# a count that follows a place as the next item of a list ("某县、14个村")
+_SIBLING_COUNT = re.compile(r"、[\d零〇一二两三四五六七八九十]")
 # characters at the start of the body always segmented: a news lead sums up the
 # page, so its words are the likeliest keywords (top-10 overlap with whole-body
 # keywords 0.85 without it, 0.93 with 300 chars, on 1,000 synthetic pages)
@@ -333,13 +335,17 @@ class _Doc:
         return first.start if first is not m else None
 
     def region_for(
-        self, sent: Span, anchor: int, unit: str | None = None
+        self, sent: Span, anchor: int, unit: str | None = None, count: float | None = None
     ) -> tuple[str | None, str | None, str | None, str | None]:
         """(name, code, province, note) of the place a figure at ``anchor`` is
-        about; a count of places (``unit`` county or village) is about a place
-        above that level."""
+        about; a count of places (``unit`` county or village, ``count`` of them)
+        is about a place above that level that can hold them."""
         m, ana = self._place_before(sent, anchor)
         listed = self._enumeration_start(m, anchor) if m is not None else None
+        if listed is None and m is not None and _SIBLING_COUNT.match(self.body, m.end):
+            # "未摘帽的某县、14个未脱贫村、…": the place is the list item before
+            # the count, not where the counted things lie
+            listed = m.start
         if listed is not None:
             m, ana = self._place_before(sent, listed)
         if m is None and ana is None:
@@ -358,10 +364,11 @@ class _Doc:
                 note = "no region named in the document"
         if region is None:
             return None, None, None, note
-        region = rg.counting_region(region, unit, self.regions)
+        region = rg.counting_region(region, unit, self.regions, count)
         # a former name stays as the page wrote it (华亭县 in 2016); the code is today's
         written = m is not None and m.region is region and m.text in region.aliases
-        name = m.text if m is not None and written else region.name
+        name = m.text if m is not None and written else (
+            self.regions.written.get(region.code, region.name))
         return name, region.code, region.province or None, note
 
     # ------------------------------------------------------------ main loop
@@ -668,7 +675,7 @@ class _Doc:
         confidence = ru.RULE_CONFIDENCE[rule]
         if lx.beneficiary.search(before):
             confidence -= 0.15
-        region, region_code, province, note = self.region_for(sent, ev_start, ind.unit)
+        region, region_code, province, note = self.region_for(sent, ev_start, ind.unit, value)
         if region is None:
             confidence -= 0.1
         when = self._time(sent, q, ind, ev_end)

@@ -22,8 +22,8 @@ import bisect
 import csv
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from operator import attrgetter, itemgetter
 from pathlib import Path
@@ -39,6 +39,9 @@ WORDS_PATH = taxonomy.SCHEMAS / "region_words.yaml"
 LEVEL_RANK = {"national": -1, "province": 0, "prefecture": 1, "county": 2, "township": 3,
               "village": 4}
 NUMERAL_START = re.compile(r"[\d零〇一二两三四五六七八九十]")
+_NUMERALS = "\\d零〇一二两三四五六七八九十"
+# a bare count of places (8个省份, 等9个县): a number, then a kind of place and no more
+COUNTED_GROUP = re.compile(f"等?[{_NUMERALS}]+个?[^{_NUMERALS}、]{{1,4}}")
 CLAUSE_END = re.compile(r"[,，;；。:：!！?？、\s]")
 # 某县等9个县, 某县等最后9个县, 某县等首批12个县: the place heads a counted group
 ENUM_TAIL = re.compile(r"等[\u4e00-\u9fff]{0,2}?[\d零〇一二两三四五六七八九十]")
@@ -46,6 +49,7 @@ YEAR_START = re.compile(r"(?:\d{4}|[〇零一二三四五六七八九]{4})年") 
 CJK_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}")
 LINE_TAGS = re.compile(r"[<〈【\[(（][^>〉】\])）]{0,6}[>〉】\])）]")
 SENTENCE_END = re.compile(r"[。！？!?；;\n]")
+SPARE_SUFFIXES = frozenset("区县市旗")
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
 
@@ -213,7 +217,13 @@ class Gazetteer:
         return out
 
 
-def read_gazetteer(*paths: Path, national_words: Sequence[str] = ()) -> Gazetteer:
+def read_gazetteer(
+    *paths: Path, national_words: Sequence[str] = (),
+    former_suffixes: Mapping[str, str] | None = None,
+) -> Gazetteer:
+    """The gazetteer in ``paths``. A township whose name ends in a key of
+    ``former_suffixes`` also answers to its name with the old suffix (某镇 was
+    某乡 before it became a town) when no other place has that name."""
     rows = []
     for path in paths:
         with path.open(encoding="utf-8", newline="") as fh:
@@ -231,6 +241,12 @@ def read_gazetteer(*paths: Path, national_words: Sequence[str] = ()) -> Gazettee
                 )
                 for r in csv.DictReader(fh)
             )
+    if former_suffixes:
+        taken = {n for r in rows for n in (r.name, *r.aliases)}
+        for i, r in enumerate(rows):
+            old = former_suffixes.get(r.name[-1:]) if r.level == "township" else None
+            if old and (name := r.name[:-1] + old) not in taken:
+                rows[i] = replace(r, aliases=(*r.aliases, name))
     return Gazetteer(rows, tuple(national_words))
 
 
@@ -266,7 +282,8 @@ def anaphors() -> dict[str, str]:
 def load_gazetteer() -> Gazetteer:
     """The packaged gazetteer, read once per process."""
     return read_gazetteer(DEFAULT_PATH, TOWNSHIPS_PATH,
-                          national_words=region_words()["national"])
+                          national_words=region_words()["national"],
+                          former_suffixes=region_words()["former_suffixes"])
 
 
 # ---------------------------------------------------------------- per document
@@ -297,6 +314,8 @@ class DocRegions:
     # spans naming several places at once (东部地区, 8个省份, 某县等9个县)
     groups: list[tuple[int, int, str]] = field(default_factory=list)
     site: Region | None = None  # the place the source site names
+    # places the page writes only by a former name (华亭县, 部官乡): code -> that name
+    written: dict[str, str] = field(default_factory=dict)
 
     def before(self, start: int, end: int) -> Mention | None:
         """Nearest subject-role mention inside [start, end)."""
@@ -314,8 +333,9 @@ class DocRegions:
         for a, _, text in self.groups:
             if a >= end:
                 break
-            # a list of names closed by its count (甲、乙3个村) names its members
-            bare_count = bool(NUMERAL_START.search(text)) and "、" not in text
+            # a list of names closed by its count (甲、乙3个村) names its members,
+            # and a name with numerals in it (三区三州, 西部12省) is no bare count
+            bare_count = COUNTED_GROUP.fullmatch(text) is not None
             if a >= start and bare_count == counted:
                 return text
         return None
@@ -449,7 +469,9 @@ def _roles(body: str, mentions: list[Mention], partner_markers: Sequence[str],
             j += 1
         group = mentions[i : j + 1]
         head = body[max(0, group[0].start - 4) : group[0].start]
-        tail = body[group[-1].end : group[-1].end + 4]
+        # a short name written with a suffix the gazetteer lacks (洪江 + 区) ends there
+        end = group[-1].end + (body[group[-1].end : group[-1].end + 1] in SPARE_SUFFIXES)
+        tail = body[end : end + 4]
         role = "subject"
         if head.endswith(markers):
             role = "partner"
@@ -457,9 +479,9 @@ def _roles(body: str, mentions: list[Mention], partner_markers: Sequence[str],
             # a single place right before a count ("全国832个贫困县", "阿坝州10个县")
             # is the place counted in; a list before one (北川、平武2个贫困县) is not
             (len(group) > 1 and NUMERAL_START.match(tail)
-             and not YEAR_START.match(body, group[-1].end))
+             and not YEAR_START.match(body, end))
             or (tail[:1] in ("、", "和") and NUMERAL_START.match(tail[3:4] or tail[2:3]))
-            or ENUM_TAIL.match(body, group[-1].end)
+            or ENUM_TAIL.match(body, end)
         ):
             role = "member"
         for m in group:
@@ -530,7 +552,7 @@ def _village_spans(
 ) -> list[tuple[list[int], int]]:
     """Words that may name a village, as (possible starts, end): a token ending
     in 村 or 社区 (红星村), or 村 after two to four characters of whole tokens
-    (香铺 + 村; 大 + 玉 + 村, since the segmenter cuts unknown names into
+    (香铺 + 村; 大 + 玉 + 村; 野 + 马村, since the segmenter cuts unknown names into
     characters), shortest first; only inside ``within`` when given. Which
     start is the name's is for the caller to settle (潭下镇 | 大玉村)."""
     words = region_words()
@@ -555,6 +577,13 @@ def _village_spans(
             starts = []
             if len(word) > len(ending) + 1:
                 starts.append(start)
+            elif len(word) == len(ending) + 1:
+                # a name the segmenter split before its last character (野 + 马村)
+                j = i - 1
+                while (j >= 0 and toks[j][2] == toks[j + 1][1] and len(toks[j][0]) == 1
+                       and CJK_RUN.fullmatch(toks[j][0]) and start - toks[j][1] < 3):
+                    starts.append(toks[j][1])
+                    j -= 1
             elif word == ending:
                 j, size = i - 1, 0
                 while j >= 0 and toks[j][2] == toks[j + 1][1]:
@@ -606,8 +635,10 @@ _start = itemgetter(1)
 
 
 def _village(name: str, parent: Region | None, start: int, end: int) -> Mention:
-    if parent is None or parent.level not in ("county", "township"):
-        return Mention(start, end, name, (), None, f"{name}: village, township or county not named")
+    """A village under the nearest place the page gives it; a report that names only
+    the province (云南某村) still names the village its figures are about."""
+    if parent is None or parent.level == "national":
+        return Mention(start, end, name, (), None, f"{name}: village, no place above it named")
     region = Region(
         code=f"{parent.code}/{name}", name=name, level="village", parent_code=parent.code,
         province=parent.province, prefecture=parent.prefecture, short_name="",
@@ -624,17 +655,30 @@ def _villages(
     """Villages the page ties to a place: named right after their township or
     county (牧护关镇香铺村), else (in the title, opening a paragraph of the
     lead, or opening a clause right before a figure about them: 红星村贫困户…,
-    红星村38户…) under the page's township or county."""
+    红星村38户…) under the page's place. Once tied to a place, the same name
+    anywhere later (省里将红星村评为贫困村时…) is that village."""
     followers = region_words()["village_followers"]
     by_end = {m.end: m for m in mentions if m.region is not None}
     out = []
+    known: dict[str, Region] = {}
     for starts, end in _village_spans(text, toks, within):
         starts = [a for a in starts if _village_name(text, a, end)]
-        chained = [a for a in starts if a in by_end
-                   and by_end[a].region.level in ("county", "township")]  # type: ignore[union-attr]
+        # a county or township right before may take any start (潭下镇 | 大玉村);
+        # a province or prefecture only the shortest name, since a verb often
+        # stands between it and the village (平凉市把石桥村列为…)
+        chained = [a for i, a in enumerate(starts) if a in by_end and (
+            by_end[a].region.level in ("county", "township")  # type: ignore[union-attr]
+            or (i == 0 and by_end[a].region.level != "national"))]  # type: ignore[union-attr]
         if chained:
             up = by_end[chained[0]].region
             out.append(_village(text[chained[0] : end], up, chained[0], end))
+            if out[-1].region is not None:
+                known.setdefault(out[-1].text, out[-1].region)
+            continue
+        again = [a for a in starts if text[a:end] in known]
+        if again:
+            region = known[text[again[0] : end]]
+            out.append(Mention(again[0], end, region.name, (region,), region))
             continue
         opening = [a for a in starts if a == 0 or CLAUSE_END.match(text, a - 1)
                    or _opens_paragraph(text, a)]
@@ -645,9 +689,14 @@ def _villages(
             or text.startswith(followers, end) or text[end : end + 1].isdigit()
         ):
             at = opening[0]
+        elif starts and _village_anaphor().search(text, end, _paragraph_end(text, end)):
+            # "任红星村第一书记,……全村贫困户79户": the village its paragraph calls 全村
+            at = starts[0]
         else:
             continue
         out.append(_village(text[at:end], subject, at, end))
+        if out[-1].region is not None:
+            known.setdefault(out[-1].text, out[-1].region)
     return out
 
 
@@ -736,7 +785,22 @@ def resolve_document(
     if subject is None and site is not None:
         subject, province = site, site.code[:2] + "0" * 10
     _locators(body, mentions, subject, gaz)
-    return DocRegions(mentions, subject, province, gaz, groups, site)
+    return DocRegions(mentions, subject, province, gaz, groups, site, _written(titled, mentions))
+
+
+def _written(*groups: Sequence[Mention]) -> dict[str, str]:
+    """The former name each place goes by on a page that never writes its
+    present name: what its figures are filed under, as the page wrote it."""
+    names: dict[str, set[str]] = {}
+    for m in (m for g in groups for m in g):
+        if m.region is not None:
+            names.setdefault(m.region.code, set()).add(m.text)
+    out = {}
+    for m in (m for g in groups for m in g):
+        r = m.region
+        if r is not None and m.text in r.aliases and r.name not in names[r.code]:
+            out.setdefault(r.code, m.text)
+    return out
 
 
 def _locators(
@@ -790,6 +854,18 @@ def _subject(
 
 
 @lru_cache(maxsize=1)
+def _village_anaphor() -> re.Pattern[str]:
+    """An anaphor of a village (全村, 该村, 本社区)."""
+    words = [w for w, suffix in anaphors().items() if suffix in ("村", "社区")]
+    return re.compile("|".join(map(re.escape, words)) or "(?!)")
+
+
+def _paragraph_end(text: str, pos: int) -> int:
+    end = text.find("\n", pos)
+    return len(text) if end == -1 else end
+
+
+@lru_cache(maxsize=1)
 def _local_anaphor() -> re.Pattern[str]:
     """Any anaphor of a township or village (全镇, 本村, 该社区)."""
     local = region_words()["local_suffixes"]
@@ -835,14 +911,39 @@ def _local_subject(
     return best
 
 
-def counting_region(region: Region, unit: str | None, doc: DocRegions) -> Region:
+@lru_cache(maxsize=1)
+def _counties_under() -> tuple[dict[str, int], Region | None]:
+    """How many counties the gazetteer lists under each place, and the country."""
+    gaz = load_gazetteer()
+    counts: Counter[str] = Counter()
+    for r in gaz.rows:
+        if r.level == "county":
+            counts.update(a.code for a in gaz.ancestors(r)[1:])
+    return dict(counts), next((r for r in gaz.rows if r.level == "national"), None)
+
+
+def counting_region(
+    region: Region, unit: str | None, doc: DocRegions, count: float | None = None
+) -> Region:
     """The place a count of counties or villages is about. A county cannot
     hold seven counties: when the figure's place is at (or below) the level
     counted (A县和B县两个贫困县, 某县是…辖内七个贫困县之一), the count belongs
-    to the page's place if that contains it, else to the place right above."""
+    to the page's place if that contains it, else to the place right above.
+    Nor can a province hold more counties than it has: 832个贫困县 on a
+    province's page, with no place named, is the country's figure."""
     rank = LEVEL_RANK.get(unit or "")
-    if rank is None or LEVEL_RANK[region.level] < rank:
+    if rank is None:
         return region
+    if LEVEL_RANK[region.level] < rank:
+        if unit != "county" or count is None or region.level == "national":
+            return region
+        held, country = _counties_under()
+        if count <= held.get(region.code, 0):
+            return region
+        for up in doc.gazetteer.ancestors(region)[1:]:
+            if count <= held.get(up.code, 0):
+                return up
+        return country or region
     above = [r for r in doc.gazetteer.ancestors(region)[1:] if LEVEL_RANK[r.level] < rank]
     if doc.subject is not None and doc.subject in above:
         return doc.subject

@@ -35,6 +35,7 @@ from fupin.tasks.wordlists import Words, alternation, first_chars, words
 
 PUNCT_GAP = re.compile(r"[\d，,。；;：:！？!?、]")
 QUOTES = re.compile(r"[“”\"'‘’「」『』（）()《》]")
+OPEN_QUOTES = ("“", "「", "『")
 BOUNDARY = frozenset("，,。；;：:！？!?、）)”\n ")
 MAX_MODIFIER = 3
 ASIDE = re.compile(r"[（(][^（()）]{0,40}[）)]")  # a bracketed aside between two list items
@@ -263,13 +264,16 @@ class Noun:
 
 
 def right_noun(body: str, pos: int, ends: Container[int], lx: Lexicon, limit: int) -> Noun | None:
-    """A cue noun starting at ``pos``, after an optional 的 and at most a short
-    modifier made of whole tokens ("2个国家级贫困县"), ending on a token boundary.
+    """A cue noun starting at ``pos``, after an optional 的 or opening quote and at
+    most a short modifier made of whole tokens ("2个国家级贫困县"), ending on a
+    token boundary.
 
     A modifier may not start with a conjunction or contain a change verb: in
     "1.08亿元和统筹整合…" or "9个县退出贫困县序列" the noun belongs elsewhere.
     """
     p = pos + 1 if body.startswith("的", pos) else pos
+    if body.startswith(OPEN_QUOTES, p):
+        p += 1  # a noun in quotes: 2249名“第一书记”
     if p < limit and _excluded(body, p, lx):
         return None
     for offset in range(0, MAX_MODIFIER + 1):
