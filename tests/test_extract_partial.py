@@ -114,6 +114,8 @@ def test_word_counts_take_off_occurrences_inside_longer_words() -> None:
         "脱贫攻坚": 2,
         "脱贫": 1,
     }
+    # words the text lacks, whole or with all their characters scattered in it
+    assert keywords.word_counts(text, ["脱贫", "扶贫", "贫脱", "精准扶贫"]) == {"脱贫": 3}
 
 
 def test_name_starts_cover_every_mention_on_the_seed_pages() -> None:

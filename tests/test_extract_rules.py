@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from fupin.tasks.extract import extract
+from fupin.tasks.extract.rules import find_cues, lexicon
 
 PUB = date(2019, 6, 30)
 
@@ -342,3 +343,22 @@ def test_zero_households_left_is_a_fact_but_three_assisted_is_an_anecdote() -> N
 )
 def test_what_has_not_exited_yet_is_the_remaining_stock(body: str, expected: list) -> None:
     assert brief(body) == expected
+
+
+def test_every_cue_pattern_is_found_in_a_sentence_whatever_else_it_holds() -> None:
+    """The sentences are screened with one scan for all patterns; a pattern the
+    screen cannot hold (one that starts with a lookbehind) is still looked for."""
+    figures = ["全村共有120户450人。", "截至去年底，全县未脱贫村还有3个。",
+               "贫困人口累计减少1.2万人，退出贫困村15个，摘帽贫困县2个。", "改造农村危房800户。",
+               "发放扶贫贷款3亿元。", "整合到位涉农资金2亿元，扶贫标准线以下的农户100户。",
+               "全镇新建道路12公里。"]
+    body, spans = "", []
+    for sentence in figures:  # apart: only the figure sentences are searched
+        spans.append((len(body), len(body) + len(sentence)))
+        body += sentence + "这里风景很好。"
+    lx = lexicon()
+    one_by_one = sorted((m.start(), m.end(), codes) for a, b in spans
+                        for rx, codes in lx.patterns for m in rx.finditer(body, a, b))
+    assert len({codes for _, _, codes in one_by_one}) >= 8
+    found = sorted((c.start, c.end, c.codes) for c in find_cues(body, [], lx, spans))
+    assert found == one_by_one

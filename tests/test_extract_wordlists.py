@@ -29,7 +29,7 @@ from fupin.tasks.extract.regions import WORDS_PATH, find_mentions, load_gazettee
 from fupin.tasks.extract.rules import Noun, lexicon, quantity_unit, right_noun
 from fupin.tasks.extract.taxonomy import DEFAULT_PATH
 from fupin.tasks.extract.timeexpr import find_times
-from fupin.tasks.wordlists import first_chars
+from fupin.tasks.wordlists import led
 
 PUBLISHED = date(2019, 6, 1)
 
@@ -233,21 +233,21 @@ def test_a_first_line_byline_takes_any_author_label(label: str) -> None:
     assert author("来自/王小明") is None
 
 
-@pytest.mark.parametrize("pattern", [
-    r"(?P<a>截至|到)?(?:(?:19|20)\d\d年)|每年|(?<![\d今])年(?=输转)",
-    r"(?:近|这)?(?:[一二三四五两]|\d{1,2})(?:个)?年(?:来|以来)",
-    r"(?:^|(?<=[，,]))年(?=[底末])|“?(十[一二三]五)”?",
-    r"[^，]{0,3}脱贫",
-    r"(?i)fupin|扶贫",
-    r"x*",
+@pytest.mark.parametrize(("pattern", "flags"), [
+    (r"(?P<a>截至|到)?(?:(?:19|20)\d\d年)|每年|(?<![\d今])年(?=输转)", 0),
+    (r"(?:近|这)?(?:[一二三四五两]|\d{1,2})(?:个)?年(?:来|以来)", 0),
+    (r"(?:^|(?<=[，,]))年(?=[底末])|“?(十[一二三]五)”?", 0),
+    (r"[^，]{0,3}脱贫", 0),
+    (r"(?i)fupin|扶贫", 0),
+    (r"x*", 0),
+    (r"Fupin Rights|扶贫", re.IGNORECASE),  # a case-blind pattern led by its letters' both cases
 ])
-def test_a_scan_led_by_the_first_characters_finds_the_same_matches(pattern: str) -> None:
+def test_a_scan_led_by_the_first_characters_finds_the_same_matches(pattern: str,
+                                                                   flags: int) -> None:
     text = ("截至2018年底，每年输转劳务，年输转五千人，2019年，近五年来，“十三五”以来，"
-            "全县年底脱贫，去年FUPIN扶贫")
-    first = first_chars(pattern)
-    led = re.compile(f"(?=[{first}])(?:{pattern})" if first else pattern)
-    assert ([m.span() for m in led.finditer(text)]
-            == [m.span() for m in re.finditer(pattern, text)])
+            "全县年底脱贫，去年FUPIN扶贫，fupin rights")
+    assert ([m.span() for m in re.finditer(led(pattern), text, flags)]
+            == [m.span() for m in re.finditer(pattern, text, flags)])
 
 
 @pytest.mark.parametrize("word", CHROME["separator_words"])

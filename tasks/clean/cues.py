@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from fupin.tasks.wordlists import alternation
+from fupin.tasks.wordlists import alternation, led
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 CHROME_CUES_FILE = SCHEMA_DIR / "chrome_cues.yaml"
@@ -69,7 +69,7 @@ def chrome_cues() -> ChromeCues:
     return ChromeCues(
         block_heading=re.compile(rf"^{deco}(?:{alternation(raw['block_headings'])}){tail}$"),
         navigation=re.compile(rf"^[\s<«《\[【]*(?:{alternation(raw['navigation_prefixes'])})"),
-        footer=re.compile(alternation(raw["footer_cues"]), re.IGNORECASE),
+        footer=re.compile(led(alternation(raw["footer_cues"])), re.IGNORECASE),
         meta_label=re.compile(rf"(?:{alternation(raw['meta_labels'])})\s*[:：]"),
         widget=re.compile(rf"^{deco}(?:{alternation(raw['widget_lines'])}){tail}$"),
         editor=re.compile(

@@ -106,7 +106,11 @@ def word_counts(body: str, words: Iterable[str]) -> dict[str, int]:
     脱贫攻坚) is taken off, since segmentation would have kept the longer word
     whole.
     """
-    counts = {w: body.count(w) for w in set(words) if _eligible(w)}
+    # most words of the segmented part never occur in the rest: a word with a
+    # character the rest lacks is not searched for, and no word found 0 times is kept
+    present = set(body)
+    counts = {w: n for w in set(words)
+              if _eligible(w) and present.issuperset(w) and (n := body.count(w))}
     # longest first, so a word's count is final before it is taken off its parts
     for w in sorted(counts, key=len, reverse=True):
         n = counts[w]

@@ -256,7 +256,8 @@ def region_words() -> dict:
     with WORDS_PATH.open(encoding="utf-8") as fh:
         words = yaml.safe_load(fh)
     words["dateline_after"] = re.compile(words["dateline_after"])
-    words["multi_region"] = re.compile("|".join(f"(?:{p})" for p in words["multi_region"]))
+    several = "|".join(f"(?:{p})" for p in words["multi_region"])
+    words["multi_region"] = re.compile(wordlists.led(several))  # scanned in every figure
     words["attributive"] = tuple(words["attributive"])
     words["national_sources"] = tuple(words["national_sources"])
     words["province_kinds"] = tuple(words["province_kinds"])

@@ -31,7 +31,7 @@ from fupin.tasks.extract.numbers import CN_ALL, Quantity
 from fupin.tasks.extract.sentences import Span
 from fupin.tasks.extract.taxonomy import Indicator
 from fupin.tasks.extract.units import compatible, tables
-from fupin.tasks.wordlists import Words, alternation, first_chars, words
+from fupin.tasks.wordlists import Words, alternation, first_chars, led, words
 
 PUNCT_GAP = re.compile(r"[\d，,。；;：:！？!?、]")
 QUOTES = re.compile(r"[“”\"'‘’「」『』（）()《》]")
@@ -110,6 +110,10 @@ class Lexicon:
     scrub: dict[str, list[str]]
     scrub_right: re.Pattern[str] = field(init=False)
     scrub_left: re.Pattern[str] = field(init=False)
+    # one scan that any of the screened patterns would match in a span, and the
+    # patterns it cannot screen (see :func:`find_cues`)
+    any_pattern: re.Pattern[str] = field(init=False)
+    unscreened: list[tuple[re.Pattern[str], tuple[str, ...]]] = field(init=False)
 
     def purposes_for(self, unit: str | None) -> list[tuple[re.Pattern[str], str]]:
         """The purpose patterns of the indicators a quantity in ``unit`` may feed."""
@@ -135,6 +139,12 @@ class Lexicon:
             rf"(?P<u>{alternation(self.scrub['units_after_cue'])})(?=[，,。；;、）)]|$)",
             re.MULTILINE,
         )
+        # a pattern with groups could clash with another's numbers or names, and one
+        # with no known first characters would slow the scan for all
+        screened = [rx.pattern for rx, _ in self.patterns
+                    if not rx.groups and not rx.flags & ~re.UNICODE and first_chars(rx.pattern)]
+        self.any_pattern = re.compile(led("|".join(f"(?:{p})" for p in screened)) or "(?!)")
+        self.unscreened = [(rx, c) for rx, c in self.patterns if rx.pattern not in screened]
 
 
 def _excluded(body: str, pos: int, lx: Lexicon) -> bool:
@@ -225,7 +235,8 @@ def find_cues(
     pats = [
         Cue(m.start(), m.end(), m.group(0), codes)
         for a, b in _union(spans, touching=True)
-        for rx, codes in lx.patterns
+        # most sentences match no pattern: one scan of all tells, instead of one each
+        for rx, codes in (lx.patterns if lx.any_pattern.search(body, a, b) else lx.unscreened)
         for m in rx.finditer(body, a, b)
     ]
     if pats:
