@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from fupin.lifeline import live_with_parent
-from fupin.settings import home_dir
+from fupin.settings import settings
 
 STARTUP_TIMEOUT_S = 90.0
 # A configured API must answer its health check this fast; Prefect's own client
@@ -43,7 +43,7 @@ def free_port() -> int:
 
 def log_path() -> Path:
     """The server's own output: kept out of the user's terminal (its shutdown is noisy)."""
-    return home_dir() / "api-server.log"
+    return settings().home / "api-server.log"
 
 
 def _start(port: int) -> subprocess.Popen[bytes]:

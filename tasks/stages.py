@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from fupin.settings import extract_timeout
+from fupin.settings import settings
 from fupin.tasks import stage_cache
 from fupin.tasks.clean import clean_page
 from fupin.tasks.clean.dedupe import body_signature, find_near_duplicates
@@ -197,19 +197,24 @@ def fact_row(
     return row
 
 
-def extract_stage(ref: BatchRef, cache_dir: Path | None = None) -> BatchRef:
-    """Read indicator facts, deliberate skips and keywords from every document."""
+def extract_stage(ref: BatchRef, cache_dir: Path | None = None,
+                  budget: float | None = None) -> BatchRef:
+    """Read indicator facts, deliberate skips and keywords from every document.
+
+    ``budget``: seconds one page may take (default FUPIN_EXTRACT_TIMEOUT).
+    """
     pages = [(r["doc_key"], r["content_sha256"])
              for r in read_rows(ref.path("docs"), ["doc_key", "content_sha256"])]
-    return _cached("extract", ref, pages, EXTRACT_FILES, lambda: _extract(ref), cache_dir)
+    seconds = settings().extract_timeout if budget is None else budget
+    return _cached("extract", ref, pages, EXTRACT_FILES, lambda: _extract(ref, seconds),
+                   cache_dir)
 
 
-def _extract(ref: BatchRef) -> dict[str, int]:
+def _extract(ref: BatchRef, budget: float) -> dict[str, int]:
     facts: list[dict[str, Any]] = []
     skips: list[dict[str, Any]] = []
     keywords: list[dict[str, Any]] = []
     rejections: list[dict[str, Any]] = []
-    budget = extract_timeout()
     columns = ["doc_key", "location", "url", "title", "published_date", "content_sha256", "body",
                "source_site"]
     docs = read_rows(ref.path("docs"), columns)
