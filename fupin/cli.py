@@ -80,18 +80,17 @@ def run_pipeline(
 
     config = settings()
     check_writable(db)  # before any page is pulled, not after the work is done
-    with run_scoped_api() as api:
-        if on_start:
-            on_start()
-        from fupin.flows.etl import etl
+    api = run_scoped_api()
+    if on_start:
+        on_start()
+    from fupin.flows.etl import etl
 
-        api.ready()
-        watching = follow(config.staging_dir / run_id) if follow and run_id else nullcontext()
-        with watching:
-            return etl(sources=sources, db=str(db), batch_size=batch_size,
-                       reprocess=reprocess, run_id=run_id,
-                       task_runner=task_runner or config.task_runner,
-                       workers=workers or config.workers)
+    api.ready()
+    watching = follow(config.staging_dir / run_id) if follow and run_id else nullcontext()
+    with watching:
+        return etl(sources=sources, db=str(db), batch_size=batch_size, reprocess=reprocess,
+                   run_id=run_id, task_runner=task_runner or config.task_runner,
+                   workers=workers or config.workers)
 
 
 def task_runner_choice(text: str) -> str:
