@@ -18,7 +18,7 @@ from prefect import get_client, get_run_logger, task
 from prefect.artifacts import update_progress_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.actions import ArtifactCreate
-from prefect.runtime import flow_run, task_run
+from prefect.runtime import flow_run
 
 from fupin.settings import settings
 from fupin.tasks import stages, validation_stage
@@ -161,21 +161,10 @@ def _plan_run(
             "discover_unchanged": len(unchanged), "renames": renames}
 
 
-FETCH_RETRIES = 2
-
-
-@task(
-    name="fetch",
-    cache_policy=NO_CACHE,
-    task_run_name="fetch-batch-{ref.index}",
-    retries=FETCH_RETRIES,
-    retry_delay_seconds=[2, 10],
-    retry_jitter_factor=0.5,
-)
+@task(name="fetch", cache_policy=NO_CACHE, task_run_name="fetch-batch-{ref.index}")
 def fetch(ref: BatchRef) -> BatchRef:
-    """Retried as a batch when pages fail transiently; the last attempt records them."""
-    final = (task_run.get_run_count() or 1) > FETCH_RETRIES
-    out = stages.fetch_stage(ref, final_attempt=final)
+    """Not retried as a task: each request is retried with backoff (``tasks.fetch``)."""
+    out = stages.fetch_stage(ref)
     _progress(Path(ref.folder).parent, "fetch")
     _log_batch("fetch", out)
     return out

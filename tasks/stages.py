@@ -7,7 +7,6 @@ thread, or on a Dask worker; ``tasks.prefect_tasks`` wraps them as tasks.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, date, datetime
@@ -33,14 +32,6 @@ def rejection_row(rejection: Rejection) -> dict[str, Any]:
     return row
 
 
-class TransientFetchError(RuntimeError):
-    """Some pages failed in a way that may pass on a later attempt of the whole batch."""
-
-
-TRANSIENT_REASONS = {"timeout", "connection_error", "http_429", "http_500", "http_502",
-                     "http_503", "http_504"}
-
-
 def _raw_row(p: RawPage) -> dict[str, Any]:
     return {
         "sha256": p.sha256,
@@ -58,15 +49,11 @@ def _raw_row(p: RawPage) -> dict[str, Any]:
     }
 
 
-def fetch_stage(
-    ref: BatchRef, options: FetchOptions | None = None, final_attempt: bool = True
-) -> BatchRef:
+def fetch_stage(ref: BatchRef, options: FetchOptions | None = None) -> BatchRef:
     """Pull the batch's sources; pages whose bytes are already loaded are only counted.
 
-    Before the final attempt, a transient failure (timeout, connection error, 429,
-    5xx) raises so the orchestrator retries the batch later; what was settled is
-    kept, so the retry pulls only the pages that failed. On the final attempt a
-    transient failure becomes a rejected page like any other failure.
+    A page that fails has been retried by ``tasks.fetch`` already (backoff, jitter,
+    Retry-After), so every failure is recorded as a rejected page with its reason.
     """
     rows = read_rows(ref.path("sources"))
     known = {
@@ -75,29 +62,10 @@ def fetch_stage(
         for row in rows
     }
     sources = [Source(**row) for row in rows]
-    state_path = Path(ref.folder) / "fetch_state.json"
-    state = json.loads(state_path.read_text()) if state_path.exists() else {
-        "settled": [], "unchanged": 0}
-    settled = set(state["settled"])
-    result = fetch_batch([s for s in sources if s.doc_key not in settled], options, known)
-    fresh = [p for p in result.pages if known[p.source.doc_key].sha256 != p.sha256]
-    unchanged = state["unchanged"] + len(result.pages) - len(fresh) + len(result.not_modified)
-    raw = read_rows(ref.path("raw_partial")) + [_raw_row(p) for p in fresh]
-    rejected = read_rows(ref.path("rejected_partial"))
-    transient = [r for r in result.rejections if r.reason in TRANSIENT_REASONS]
-    if transient and not final_attempt:
-        lasting = [r for r in result.rejections if r.reason not in TRANSIENT_REASONS]
-        settled |= {p.source.doc_key for p in result.pages}
-        settled |= {s.doc_key for s in result.not_modified} | {r.doc_key for r in lasting}
-        write_rows(ref.path("raw_partial"), "raw", raw)
-        write_rows(ref.path("rejected_partial"), "rejected",
-                   rejected + [rejection_row(r) for r in lasting])
-        state_path.write_text(json.dumps({"settled": sorted(settled), "unchanged": unchanged}))
-        raise TransientFetchError(
-            f"{len(transient)} of {len(sources)} pages failed transiently, e.g. "
-            f"{transient[0].location}: {transient[0].reason}"
-        )
-    rejected += [rejection_row(r) for r in result.rejections]
+    result = fetch_batch(sources, options, known)
+    raw = [_raw_row(p) for p in result.pages if known[p.source.doc_key].sha256 != p.sha256]
+    unchanged = len(result.pages) - len(raw) + len(result.not_modified)
+    rejected = [rejection_row(r) for r in result.rejections]
     write_rows(ref.path("raw"), "raw", raw)
     write_rows(ref.path("rejected_fetch"), "rejected", rejected)
     counts = {
