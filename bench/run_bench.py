@@ -270,14 +270,14 @@ def fupin_env(workdir: Path) -> dict[str, str]:
 def run_workers(run_args: list[str]) -> int:
     """How many worker processes the run uses: its --workers, else what the child will
     decide itself (FUPIN_WORKERS, else one per core)."""
-    from fupin.tasks.workers import default_workers
+    from fupin.settings import settings
 
     for i, arg in enumerate(run_args):
         if arg.startswith("--workers="):
             return max(1, int(arg.split("=", 1)[1]))
         if arg == "--workers" and i + 1 < len(run_args):
             return max(1, int(run_args[i + 1]))
-    return default_workers()
+    return settings().workers
 
 
 @contextmanager

@@ -1,50 +1,57 @@
-"""Choose where mapped batches run: threads, local processes, or a Dask cluster.
+"""Choose where a run's batches go: threads, local processes, or a Dask cluster.
 
-The choice is read from FUPIN_TASK_RUNNER when the flow module is imported
-(``fupin run --task-runner`` sets it; a deployment sets it in its job variables):
+The choice is a parameter of the flow (``task_runner``; ``fupin run --task-runner``,
+a deployment's ``parameters``, else FUPIN_TASK_RUNNER), so it is made per run, not
+when the flow's module is imported:
 
 * ``threads`` (default): task runs in threads of the flow's process, at most
   2 per worker + 2 at once so batches stream; clean and extract run on local worker
-  processes (``tasks.workers``, FUPIN_WORKERS, default one per core).
+  processes (``tasks.pipeline.runtime``; ``workers``, default one per core).
 * ``processes[:N]``: N local worker processes (default: all cores) for CPU-bound batches.
 * ``dask``: a Dask LocalCluster with one worker process per core.
 * ``dask:tcp://HOST:PORT``: an existing Dask cluster.
 
-Only fetch, clean and extract are mapped; validate and load always run in the flow's
-own process, so the warehouse keeps a single writer.
+Only fetch, clean, extract and validate-batches are submitted to it; discover,
+validate, load and report run in the flow's own process, so the warehouse keeps a
+single writer.
 """
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
+from prefect.futures import PrefectFuture
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
+from prefect.tasks import Task
 
-from fupin.settings import parse_task_runner, task_runner
-from fupin.tasks.workers import default_workers
-
-
-def _kind_and_arg(spec: str | None = None) -> tuple[str, str]:
-    return parse_task_runner(spec) if spec else task_runner()
+from fupin.settings import parse_task_runner
 
 
-def local_worker_count(spec: str | None = None) -> int:
-    """Worker processes the flow's own process should start: only the thread runner uses them."""
-    return default_workers() if _kind_and_arg(spec)[0] == "threads" else 1
+def local_workers(spec: str, workers: int) -> int:
+    """Worker processes the flow's own process starts: only the thread runner uses them;
+    0 when another runner's processes run the stages."""
+    return max(1, workers) if parse_task_runner(spec)[0] == "threads" else 0
 
 
-def make_task_runner(spec: str | None = None) -> TaskRunner:
-    kind, arg = _kind_and_arg(spec)
+def make_task_runner(spec: str, workers: int) -> TaskRunner[Any]:
+    """The runner ``spec`` names; ``workers`` sizes the thread runner's pool."""
+    kind, arg = parse_task_runner(spec)
     if kind == "threads":
-        return ThreadPoolTaskRunner(max_workers=int(arg) if arg else 2 * default_workers() + 2)
+        return ThreadPoolTaskRunner(
+            max_workers=int(arg) if arg else 2 * max(1, workers) + 2)
     if kind == "processes":
         return ProcessPoolTaskRunner(max_workers=int(arg) if arg else os.cpu_count())
     from prefect_dask import DaskTaskRunner  # the only kind left: dask
 
     if arg:
         return DaskTaskRunner(address=arg)
-    workers = os.cpu_count() or 1
     return DaskTaskRunner(
-        cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
+        cluster_kwargs={"n_workers": os.cpu_count() or 1, "threads_per_worker": 1,
                         "processes": True, "dashboard_address": None}
     )
+
+
+def submit(runner: TaskRunner[Any], task: Task[..., Any], **parameters: Any) -> PrefectFuture[Any]:
+    """Submit a task run to the run's own runner (``Task.submit`` would use the flow's)."""
+    return runner.submit(task, parameters)

@@ -2,27 +2,30 @@
 
 A flow needs a Prefect API. With no PREFECT_API_URL, Prefect starts a temporary
 server only when the flow begins and then waits several seconds for it to import
-and come up, while the CLI sits idle. Starting the same server first lets it boot
-on the second core while this process imports Prefect, Great Expectations and the
-stages; it also gives local worker processes one shared API to report to.
-A configured PREFECT_API_URL (a real server, a deployment's worker) is left alone.
+and come up, while the CLI sits idle. Starting the same server (Prefect's own app,
+``create_app(ephemeral=True)``: no UI, no background services) first lets it boot
+on the second core while this process imports Prefect and the stages. Unlike
+Prefect's, it ends with the run even when the run is killed outright
+(``fupin.lifeline``), and it stops at once when the run exits; a one-page run is
+several seconds faster with it (measured in bench/README.md). A configured
+PREFECT_API_URL (a real server, a deployment's worker) is left alone.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from pathlib import Path
 
 import httpx
 
 from fupin.lifeline import live_with_parent
-from fupin.settings import home_dir
+from fupin.settings import settings
 
 STARTUP_TIMEOUT_S = 90.0
 # A configured API must answer its health check this fast; Prefect's own client
@@ -43,7 +46,7 @@ def free_port() -> int:
 
 def log_path() -> Path:
     """The server's own output: kept out of the user's terminal (its shutdown is noisy)."""
-    return home_dir() / "api-server.log"
+    return settings().home / "api-server.log"
 
 
 def _start(port: int) -> subprocess.Popen[bytes]:
@@ -52,9 +55,7 @@ def _start(port: int) -> subprocess.Popen[bytes]:
     It gets a session of its own, so a terminal's Ctrl-C (sent to the whole
     foreground process group) reaches only the run, which stops the server itself.
     """
-    env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
-           "PREFECT__SERVER_FINAL": "1"}
-    env.pop("PREFECT_API_URL", None)
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     log_path().parent.mkdir(parents=True, exist_ok=True)
     with log_path().open("wb") as log:  # the child keeps its own handle
         return subprocess.Popen(
@@ -68,9 +69,10 @@ def serve(parent_pid: int, port: int) -> None:
     """The server process's body: it exits when the run that started it is gone."""
     live_with_parent(parent_pid)
     import uvicorn
+    from prefect.server.api.server import create_app
 
-    uvicorn.run("prefect.server.api.server:create_app", factory=True, host="127.0.0.1",
-                port=port, log_level="error", lifespan="on")
+    uvicorn.run(create_app(ephemeral=True, final=True), host="127.0.0.1", port=port,
+                log_level="error", lifespan="on")
 
 
 def _wait_ready(proc: subprocess.Popen[bytes], url: str, timeout: float) -> None:
@@ -130,43 +132,25 @@ class LocalApi:
         return self.url
 
 
-@contextmanager
-def run_scoped_api() -> Iterator[LocalApi]:
+def run_scoped_api() -> LocalApi:
     """Start a temporary API unless one is configured; PREFECT_API_URL points at it.
 
     Enter this before importing Prefect: Prefect reads PREFECT_API_URL on import.
+    The server stops at interpreter exit, after Prefect has sent the logs and events
+    it still holds (Prefect flushes them when threads shut down, before ``atexit``
+    handlers run); stopped earlier, Prefect would retry sending them for a minute.
     """
     configured = os.environ.get("PREFECT_API_URL")
     if configured:
         check_api(configured)
     if configured or "prefect" in sys.modules:  # too late to redirect an imported Prefect
-        yield LocalApi(configured or "", None)
-        return
+        return LocalApi(configured or "", None)
     port = free_port()
     url = f"http://127.0.0.1:{port}/api"
     proc = _start(port)
+    atexit.register(stop_process, proc)
     os.environ["PREFECT_API_URL"] = url
-    try:
-        yield LocalApi(url, proc)
-    finally:
-        _drain_prefect_queues()
-        os.environ.pop("PREFECT_API_URL", None)
-        stop_process(proc)
-
-
-def _drain_prefect_queues(timeout: float = 10.0) -> None:
-    """Send the logs and events Prefect still holds while their server is up.
-
-    Otherwise Prefect flushes them at interpreter exit, to a server that is gone,
-    and retries for about a minute ("Error logging to API") before the CLI exits.
-    """
-    if "prefect" not in sys.modules:
-        return
-    from prefect.events.worker import EventsWorker
-    from prefect.logging.handlers import APILogWorker
-
-    APILogWorker.drain_all(timeout=timeout)
-    EventsWorker.drain_all(timeout=timeout)
+    return LocalApi(url, proc)
 
 
 if __name__ == "__main__":

@@ -26,9 +26,8 @@ from fupin.settings import (  # noqa: E402
     CHECKOUT,
     SQL_DIR,
     configure_environment,
-    default_db,
     parse_task_runner,
-    staging_dir,
+    settings,
     work_root,
 )
 from fupin.tasks.pipeline.records import RunRecord  # noqa: E402
@@ -63,46 +62,33 @@ def _dumps(value: Any) -> str:
 
 def run_pipeline(
     sources: list[str], db: Path, batch_size: int, reprocess: bool = False, *,
+    task_runner: str | None = None,
+    workers: int | None = None,
     run_id: str | None = None,
     on_start: Callable[[], None] | None = None,
     follow: Callable[[Path], AbstractContextManager[object]] | None = None,
 ) -> RunRecord:
-    """Run the flow in this process. ``on_start`` is called once the warehouse and a
-    configured Prefect API have passed their checks (a run that cannot start announces
-    nothing); ``follow`` watches the run's staging folder (given ``run_id``) while the
-    flow runs."""
+    """Run the flow in this process. ``task_runner`` and ``workers`` (default: the
+    settings) go to the flow as parameters, so the flow run records them. ``on_start``
+    is called once the warehouse and a configured Prefect API have passed their checks
+    (a run that cannot start announces nothing); ``follow`` watches the run's staging
+    folder (given ``run_id``) while the flow runs."""
     from fupin.api_server import run_scoped_api
-    from fupin.tasks.acquire.sources import names_at_most
     from fupin.tasks.warehouse import check_writable
-    from fupin.tasks.workers import start_validator, warm_here_in_background
 
+    config = settings()
     check_writable(db)  # before any page is pulled, not after the work is done
-    with run_scoped_api() as api:
-        if on_start:
-            on_start()
-        from fupin.flows.etl import etl
+    api = run_scoped_api()
+    if on_start:
+        on_start()
+    from fupin.flows.etl import etl
 
-        # Surely needed (every page is new): GE imports while the API finishes booting.
-        # Not earlier: three imports on two cores would delay the API, which the flow
-        # waits for first. A run of one batch extracts right here: warm that up too.
-        if reprocess or not db.exists():
-            start_validator()
-            if names_at_most(sources, batch_size):
-                warm_here_in_background()
-        api.ready()
-        watching = follow(staging_dir() / run_id) if follow and run_id else nullcontext()
-        with watching:
-            return etl(sources=sources, db=str(db), batch_size=batch_size,
-                       reprocess=reprocess, run_id=run_id)
-
-
-def _runner_options(args: argparse.Namespace) -> None:
-    if getattr(args, "task_runner", None):
-        os.environ["FUPIN_TASK_RUNNER"] = args.task_runner
-    if args.workers is not None:
-        os.environ["FUPIN_WORKERS"] = str(args.workers)
-    if getattr(args, "log_level", None):  # read by Prefect's logging set-up, not yet run
-        os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = args.log_level
+    api.ready()
+    watching = follow(config.staging_dir / run_id) if follow and run_id else nullcontext()
+    with watching:
+        return etl(sources=sources, db=str(db), batch_size=batch_size, reprocess=reprocess,
+                   run_id=run_id, task_runner=task_runner or config.task_runner,
+                   workers=workers or config.workers)
 
 
 def task_runner_choice(text: str) -> str:
@@ -166,7 +152,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"fupin run: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    _runner_options(args)
+    if args.log_level:  # read by Prefect's logging set-up, which has not run yet
+        os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = args.log_level
     text = not args.json or args.verbose
     notes = sys.stdout if text else sys.stderr  # --json keeps stdout for the JSON
     run_id = new_run_id()
@@ -187,6 +174,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         with stop_on_signals():  # SIGINT/SIGTERM: children ended, staging removed, exit 130/143
             summary = run_pipeline(args.sources, Path(args.db), args.batch_size, args.reprocess,
+                                   task_runner=args.task_runner, workers=args.workers,
                                    run_id=run_id, on_start=on_start, follow=follow)
     except ApiStartError as exc:
         print(f"fupin: {exc}", file=sys.stderr)
@@ -508,10 +496,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if problem:
         print(f"fupin eval: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    _runner_options(args)
     with tempfile.TemporaryDirectory(prefix="fupin-eval-") as tmp:
         db = Path(tmp) / "eval.duckdb"
-        run_pipeline(args.sources, db, args.batch_size)
+        run_pipeline(args.sources, db, args.batch_size, workers=args.workers)
         columns, rows = query_rows(db, "SELECT doc_key AS seed, * FROM v_facts")
         _, pulled = query_rows(
             db, "SELECT doc_key FROM dim_document UNION SELECT doc_key FROM rejected_pages"
@@ -598,9 +585,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"fupin {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    db_help = f"warehouse file (default {default_db()})"
+    config = settings()
+    db_help = f"warehouse file (default {config.db})"
     workers_help = ("processes for clean and extract with the threads runner "
-                    "(default: one per core; 1: all in this process)")
+                    f"(default {config.workers}, FUPIN_WORKERS or one per core; 1: all in "
+                    "this process)")
     raw = argparse.RawDescriptionHelpFormatter
 
     run = sub.add_parser(
@@ -614,11 +603,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("sources", nargs="+", metavar="SOURCE",
                      help="file, directory, glob, http(s) URL, @FILE with one per line, "
                      "or a sources .yaml file")
-    run.add_argument("--db", default=str(default_db()), help=db_help)
-    run.add_argument("--batch-size", type=positive_int, default=200,
-                     help="pages per task run (default 200)")
+    run.add_argument("--db", default=str(config.db), help=db_help)
+    run.add_argument("--batch-size", type=positive_int, default=config.batch_size,
+                     help=f"pages per task run (default {config.batch_size})")
     run.add_argument("--task-runner", metavar="KIND", type=task_runner_choice,
-                     help="threads (default), processes[:N], dask, or dask:ADDRESS")
+                     help="threads, processes[:N], dask, or dask:ADDRESS (default "
+                     f"{config.task_runner})")
     run.add_argument("--workers", type=positive_int, metavar="N", help=workers_help)
     run.add_argument("--reprocess", action="store_true",
                      help="clean, extract and validate unchanged pages again")
@@ -659,7 +649,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("table", metavar="TABLE",
                         help="a table or view, e.g. v_facts, dim_region, rejected_pages; "
                         "facts is short for v_facts")
-    export.add_argument("--db", default=str(default_db()), help=db_help)
+    export.add_argument("--db", default=str(config.db), help=db_help)
     export.add_argument("--format", choices=["jsonl", "csv", "parquet"], default="jsonl",
                         help="default jsonl; parquet needs -o")
     export.add_argument("-o", "--output", metavar="FILE",
@@ -674,8 +664,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--gold", required=True,
                     help="gold facts, JSON lines (seed, indicator, region, year, value, ...)")
     ev.add_argument("sources", nargs="+", metavar="SOURCE", help="the pages the gold covers")
-    ev.add_argument("--batch-size", type=positive_int, default=200,
-                    help="pages per batch (default 200)")
+    ev.add_argument("--batch-size", type=positive_int, default=config.batch_size,
+                    help=f"pages per batch (default {config.batch_size})")
     ev.add_argument("--workers", type=positive_int, metavar="N", help=workers_help)
     ev.add_argument("--json", action="store_true", help="print the scores as JSON")
     ev.set_defaults(func=cmd_eval)
@@ -698,7 +688,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="One self-contained HTML page: coverage, headline indicators by region "
         "and year,\nquarantine and rejection reasons, and a link to the Data Docs.",
         epilog="example:\n  fupin report --out /tmp/fupin-report.html")
-    report.add_argument("--db", default=str(default_db()), help=db_help)
+    report.add_argument("--db", default=str(config.db), help=db_help)
     report.add_argument("--out", default=str(work_root() / "warehouse" / "report.html"),
                         help="where to write the report (default warehouse/report.html)")
     report.set_defaults(func=cmd_report)
@@ -733,7 +723,7 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("-f", "--file", metavar="FILE", help="read the statement from FILE")
     sql.add_argument("-q", "--query", dest="name", metavar="NAME", choices=list(queries),
                      help=f"an example query: {', '.join(queries)}")
-    sql.add_argument("--db", default=str(default_db()), help=db_help)
+    sql.add_argument("--db", default=str(config.db), help=db_help)
     fmt = sql.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="rows as one JSON array")
     fmt.add_argument("--csv", action="store_true", help="rows as CSV")
@@ -756,15 +746,15 @@ class _QuietKnownErrors(logging.Filter):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    from fupin.settings import SettingError, check_settings
-    from fupin.tasks.warehouse import WarehouseBusy, WarehouseError
+    from fupin.settings import SettingError
 
-    try:
-        check_settings()
+    try:  # every setting, before any work (and before the defaults in --help)
+        settings()
     except SettingError as exc:
         print(f"fupin: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    args = build_parser().parse_args(argv)
+    from fupin.tasks.warehouse import WarehouseBusy, WarehouseError
     quiet = _QuietKnownErrors((WarehouseError, WarehouseBusy, SettingError))
     for name in ("prefect.flow_runs", "prefect.task_runs"):
         logging.getLogger(name).addFilter(quiet)

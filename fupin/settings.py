@@ -1,7 +1,9 @@
-"""Where fupin keeps its files, and the environment Prefect and GE must see.
+"""Where fupin keeps its files, its settings, and the environment Prefect and GE must see.
 
-Prefect reads its settings when it is first imported, so ``configure_environment``
-runs before any Prefect import (the CLI and the flows call it at import time).
+Every FUPIN_* variable is read in one place, ``Settings.from_env``, once per process
+(``settings()``). Prefect reads its own settings when it is first imported, so
+``configure_environment`` runs before any Prefect import (the CLI and the flows call
+it at import time).
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import ctypes
 import math
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -31,88 +35,8 @@ def work_root() -> Path:
     return CHECKOUT or Path.cwd()
 
 
-def home_dir() -> Path:
-    """The git-ignored working area: Prefect's home, caches, staged load packages."""
-    return Path(os.environ.get("FUPIN_HOME", work_root() / ".fupin")).resolve()
-
-
-def staging_dir() -> Path:
-    """Where runs stage their batches; ``staging_dir() / run_id`` is one run's folder."""
-    return home_dir() / "staging"
-
-
-def default_db() -> Path:
-    return Path(os.environ.get("FUPIN_DB", work_root() / "warehouse" / "fupin.duckdb"))
-
-
 class SettingError(ValueError):
     """An environment variable holds a value fupin cannot use; the message names it."""
-
-
-def _env(name: str) -> str | None:
-    value = os.environ.get(name, "").strip()
-    return value or None
-
-
-def _seconds(name: str, default: float, *, zero_ok: bool) -> float:
-    """A duration setting, refused with one line naming it when it is no number."""
-    raw = _env(name)
-    if raw is None:
-        return default
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = math.nan
-    if not math.isfinite(seconds) or seconds < 0 or (seconds == 0 and not zero_ok):
-        kind = "a number" if zero_ok else "a positive number"
-        raise SettingError(f"{name}={raw!r} is not {kind} of seconds (e.g. {default:g})")
-    return seconds
-
-
-def lock_wait_seconds() -> float:
-    """How long to wait for another process's write to finish (FUPIN_LOCK_WAIT, default 60)."""
-    return _seconds("FUPIN_LOCK_WAIT", 60.0, zero_ok=True)
-
-
-def duckdb_memory_limit() -> str:
-    """DuckDB's buffer pool cap (FUPIN_DUCKDB_MEMORY, default 512MB), in DuckDB's syntax."""
-    raw = _env("FUPIN_DUCKDB_MEMORY") or "512MB"
-    if not _is_duckdb_memory(raw):
-        raise SettingError(
-            f"FUPIN_DUCKDB_MEMORY={raw!r} is not a memory size DuckDB understands "
-            "(e.g. 512MB, 2GB or 50%)")
-    return raw
-
-
-@cache
-def _is_duckdb_memory(value: str) -> bool:
-    """DuckDB itself judges the value, so fupin accepts exactly what DuckDB does."""
-    import duckdb
-
-    try:
-        duckdb.connect(":memory:", config={"memory_limit": value}).close()
-    except duckdb.Error:
-        return False
-    return True
-
-
-def worker_count() -> int:
-    """FUPIN_WORKERS, else one per core; 1 (or less) means "in this process"."""
-    raw = _env("FUPIN_WORKERS")
-    if raw is None:
-        return max(1, os.cpu_count() or 1)
-    try:
-        return max(1, int(raw))
-    except ValueError:
-        raise SettingError(
-            f"FUPIN_WORKERS={raw!r} is not a whole number of worker processes") from None
-
-
-def extract_timeout() -> float:
-    """Seconds one page's extraction may take before the page is rejected as
-    ``extract_timeout`` (FUPIN_EXTRACT_TIMEOUT, default 30): one runaway page
-    cannot hold a run."""
-    return _seconds("FUPIN_EXTRACT_TIMEOUT", 30.0, zero_ok=False)
 
 
 TASK_RUNNER_KINDS = "threads, processes[:N], dask or dask:ADDRESS"
@@ -133,27 +57,129 @@ def parse_task_runner(spec: str) -> tuple[str, str]:
     return kind, arg
 
 
-def task_runner() -> tuple[str, str]:
-    """FUPIN_TASK_RUNNER (default threads) as (kind, argument)."""
-    raw = _env("FUPIN_TASK_RUNNER") or "threads"
+DEFAULT_BATCH_SIZE = 200
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every FUPIN_* variable, read once per process and checked all together, so a
+    bad value is one line naming it before any work starts, not an error mid-run.
+
+    A run's choices that a caller may override (workers, task runner, batch size)
+    are only defaults here: the flow takes them as parameters.
+    """
+
+    home: Path  # FUPIN_HOME: Prefect's home, the stage cache, staged batches
+    db: Path  # FUPIN_DB: the default warehouse
+    workers: int  # FUPIN_WORKERS: worker processes, one per core unless set
+    task_runner: str  # FUPIN_TASK_RUNNER: threads (default), processes[:N], dask[:ADDRESS]
+    batch_size: int  # FUPIN_BATCH_SIZE: pages per batch
+    lock_wait: float  # FUPIN_LOCK_WAIT: seconds to wait for another process's write
+    duckdb_memory: str  # FUPIN_DUCKDB_MEMORY: DuckDB's buffer pool cap, in its syntax
+    extract_timeout: float  # FUPIN_EXTRACT_TIMEOUT: seconds one page's extraction may take
+
+    @property
+    def staging_dir(self) -> Path:
+        """Where runs stage their batches; ``staging_dir / run_id`` is one run's folder."""
+        return self.home / "staging"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Clean and extract results by content hash and code version (tasks.stage_cache)."""
+        return self.home / "cache"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        return cls(
+            home=_home(env),
+            db=Path(_value(env, "FUPIN_DB") or work_root() / "warehouse" / "fupin.duckdb"),
+            workers=_count(env, "FUPIN_WORKERS", os.cpu_count() or 1, "worker processes"),
+            task_runner=_task_runner(env),
+            batch_size=_count(env, "FUPIN_BATCH_SIZE", DEFAULT_BATCH_SIZE, "pages"),
+            lock_wait=_seconds(env, "FUPIN_LOCK_WAIT", 60.0, zero_ok=True),
+            duckdb_memory=_duckdb_memory(env),
+            extract_timeout=_seconds(env, "FUPIN_EXTRACT_TIMEOUT", 30.0, zero_ok=False),
+        )
+
+
+@cache
+def settings() -> Settings:
+    """This process's settings, read from its environment the first time they are needed."""
+    return Settings.from_env(os.environ)
+
+
+def _value(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _home(env: Mapping[str, str]) -> Path:
+    """The git-ignored working area: Prefect's home, caches, staged batches."""
+    return Path(_value(env, "FUPIN_HOME") or work_root() / ".fupin").resolve()
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, *, zero_ok: bool) -> float:
+    raw = _value(env, name)
+    if raw is None:
+        return default
     try:
-        return parse_task_runner(raw)
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds < 0 or (seconds == 0 and not zero_ok):
+        kind = "a number" if zero_ok else "a positive number"
+        raise SettingError(f"{name}={raw!r} is not {kind} of seconds (e.g. {default:g})")
+    return seconds
+
+
+def _count(env: Mapping[str, str], name: str, default: int, what: str) -> int:
+    """A whole number; 1 (or less) counts as 1."""
+    raw = _value(env, name)
+    if raw is None:
+        return default
+    try:
+        return max(1, int(raw))
+    except ValueError:
+        raise SettingError(f"{name}={raw!r} is not a whole number of {what}") from None
+
+
+def _task_runner(env: Mapping[str, str]) -> str:
+    raw = _value(env, "FUPIN_TASK_RUNNER") or "threads"
+    try:
+        parse_task_runner(raw)
     except ValueError as exc:
         raise SettingError(f"FUPIN_TASK_RUNNER={raw!r}: {exc}") from None
+    return raw
 
 
-def check_settings() -> None:
-    """Refuse a bad FUPIN_* value before any work starts, not when it is first read."""
-    lock_wait_seconds()
-    duckdb_memory_limit()
-    worker_count()
-    extract_timeout()
-    task_runner()
+def _duckdb_memory(env: Mapping[str, str]) -> str:
+    raw = _value(env, "FUPIN_DUCKDB_MEMORY") or "512MB"
+    if not _is_duckdb_memory(raw):
+        raise SettingError(
+            f"FUPIN_DUCKDB_MEMORY={raw!r} is not a memory size DuckDB understands "
+            "(e.g. 512MB, 2GB or 50%)")
+    return raw
+
+
+@cache
+def _is_duckdb_memory(value: str) -> bool:
+    """DuckDB itself judges the value, so fupin accepts exactly what DuckDB does."""
+    import duckdb
+
+    try:
+        duckdb.connect(":memory:", config={"memory_limit": value}).close()
+    except duckdb.Error:
+        return False
+    return True
 
 
 def configure_environment() -> None:
-    """Keep Prefect and Great Expectations offline, quiet and inside the project."""
-    home = home_dir()
+    """Keep Prefect and Great Expectations offline, quiet and inside the project.
+
+    Only FUPIN_HOME is read here (the CLI and the flows call this at import time);
+    the rest of the settings are checked when ``settings()`` first reads them.
+    """
+    home = _home(os.environ)
     home.mkdir(parents=True, exist_ok=True)
     defaults = {
         "PREFECT_HOME": str(home / "prefect"),
@@ -162,7 +188,8 @@ def configure_environment() -> None:
         # INFO reaches the flow run's Logs tab; the terminal shows warnings and up,
         # or what the user asked Prefect's loggers for
         "PREFECT_LOGGING_LEVEL": "INFO",
-        "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": _env("PREFECT_LOGGING_LEVEL") or "WARNING",
+        "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": _value(os.environ, "PREFECT_LOGGING_LEVEL")
+        or "WARNING",
         "PREFECT_LOGGING_TO_API_BATCH_INTERVAL": "0.5",
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
         "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",

@@ -18,10 +18,9 @@ from prefect import get_client, get_run_logger, task
 from prefect.artifacts import update_progress_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.actions import ArtifactCreate
-from prefect.runtime import flow_run, task_run
+from prefect.runtime import flow_run
 
-from fupin.settings import home_dir
-from fupin.tasks import workers
+from fupin.settings import settings
 from fupin.tasks.acquire.fetch import unchanged_files
 from fupin.tasks.acquire.sources import expand_sources, legacy_renames
 from fupin.tasks.data_docs import data_docs_dir
@@ -36,6 +35,7 @@ from fupin.tasks.pipeline.run_folders import (
     release_run_folder,
     remove_orphaned_run_folders,
 )
+from fupin.tasks.pipeline.runtime import Runtime
 from fupin.tasks.pipeline.staging import BatchRef, write_rows
 from fupin.tasks.pipeline.summary import (
     ARTIFACT_ROWS,
@@ -57,11 +57,6 @@ from fupin.tasks.warehouse import (
     load_run,
     stored_locations,
 )
-
-
-def stage_cache_dir() -> Path:
-    """Clean and extract results by content hash and code version (tasks.pipeline.stage_cache)."""
-    return home_dir() / "cache"
 
 
 def _tag_flow_run(names: list[str]) -> None:
@@ -114,13 +109,12 @@ def _progress(run_dir: Path, done_marker: str) -> None:
 
 @task(name="discover", cache_policy=NO_CACHE)
 def discover(
-    sources: list[str], db: str, staging_root: str, batch_size: int, reprocess: bool = False,
-    run_id: str | None = None,
+    sources: list[str], db: str, staging_root: str, batch_size: int, reprocess: bool,
+    run_id: str | None, runtime: Runtime,
 ) -> RunPlan:
     """Expand the SOURCE arguments and write the batches the rest of the run maps over.
 
-    When some page is new, also starts the validation process, so Great
-    Expectations warms up meanwhile; a re-run over known pages may never need it.
+    As soon as the batches are known, the run's processes start (``Runtime.prepare``).
     Staging folders left by killed runs are removed first. ``run_id`` is given by a
     caller that names the run before it starts (``fupin run`` prints it and follows
     the run's progress file).
@@ -132,7 +126,7 @@ def discover(
     run_dir = claim_run_folder(Path(staging_root) / run_id)
     try:
         write_progress_plan(run_dir, ProgressPlan(_flow_run_id()))
-        return _plan_run(sources, db, run_id, run_dir, batch_size, reprocess)
+        return _plan_run(sources, db, run_id, run_dir, batch_size, reprocess, runtime)
     except BaseException:
         release_run_folder(run_dir)
         raise
@@ -143,7 +137,8 @@ def _flow_run_id() -> str | None:
 
 
 def _plan_run(
-    sources: list[str], db: str, run_id: str, run_dir: Path, batch_size: int, reprocess: bool
+    sources: list[str], db: str, run_id: str, run_dir: Path, batch_size: int, reprocess: bool,
+    runtime: Runtime,
 ) -> RunPlan:
     stored = stored_locations(db)
     found, rejected = expand_sources(sources, stored=stored)
@@ -157,8 +152,7 @@ def _plan_run(
     unchanged = unchanged_files(found, known)
     todo = [s for s in found if s.doc_key not in unchanged]
     refs = stages.plan_batches(todo, known, run_dir, batch_size)
-    if any(s.doc_key not in known for s in found):
-        workers.start_validator()
+    runtime.prepare(len(refs), new_pages=any(s.doc_key not in known for s in todo))
     get_run_logger().info("%d pages: %d unchanged files, the rest in %d batches; "
                           "%d arguments rejected", len(found), len(unchanged), len(refs),
                           len(rejected))
@@ -173,21 +167,10 @@ def _plan_run(
                    renames)
 
 
-FETCH_RETRIES = 2
-
-
-@task(
-    name="fetch",
-    cache_policy=NO_CACHE,
-    task_run_name="fetch-batch-{ref.index}",
-    retries=FETCH_RETRIES,
-    retry_delay_seconds=[2, 10],
-    retry_jitter_factor=0.5,
-)
+@task(name="fetch", cache_policy=NO_CACHE, task_run_name="fetch-batch-{ref.index}")
 def fetch(ref: BatchRef) -> BatchRef:
-    """Retried as a batch when pages fail transiently; the last attempt records them."""
-    final = (task_run.get_run_count() or 1) > FETCH_RETRIES
-    out = stages.fetch_stage(ref, final_attempt=final)
+    """Not retried as a task: each request is retried with backoff (``tasks.acquire.fetch``)."""
+    out = stages.fetch_stage(ref)
     _progress(Path(ref.folder).parent, "fetch")
     _log_batch("fetch", out)
     return out
@@ -200,24 +183,24 @@ def _log_batch(stage: str, ref: BatchRef) -> None:
 
 
 def _on_worker_if(pages: int, stage: Callable[[BatchRef, Path], BatchRef],
-                  ref: BatchRef) -> BatchRef:
+                  ref: BatchRef, runtime: Runtime) -> BatchRef:
     """A batch with pages goes to a worker process; an empty one (all unchanged) stays here,
     so a re-run never waits for workers to start."""
     if pages:
-        return workers.call(stage, ref, stage_cache_dir())
-    return stage(ref, stage_cache_dir())
+        return runtime.call(stage, ref, settings().cache_dir)
+    return stage(ref, settings().cache_dir)
 
 
 @task(name="clean", cache_policy=NO_CACHE, task_run_name="clean-batch-{ref.index}")
-def clean(ref: BatchRef) -> BatchRef:
-    out = _on_worker_if(ref.counts.fetched, stages.clean_stage, ref)
+def clean(ref: BatchRef, runtime: Runtime) -> BatchRef:
+    out = _on_worker_if(ref.counts.fetched, stages.clean_stage, ref, runtime)
     _log_batch("clean", out)
     return out
 
 
 @task(name="extract", cache_policy=NO_CACHE, task_run_name="extract-batch-{ref.index}")
-def extract(ref: BatchRef) -> BatchRef:
-    out = _on_worker_if(ref.counts.cleaned, stages.extract_stage, ref)
+def extract(ref: BatchRef, runtime: Runtime) -> BatchRef:
+    out = _on_worker_if(ref.counts.cleaned, stages.extract_stage, ref, runtime)
     _progress(Path(ref.folder).parent, "extract")
     _log_batch("extract", out)
     return out
@@ -230,23 +213,26 @@ def _has_new_rows(refs: list[BatchRef]) -> bool:
 
 @task(name="validate-batches", cache_policy=NO_CACHE,
       task_run_name="validate-batches-{group}")
-def validate_batches(refs: list[BatchRef], group: int) -> list[BatchRef]:
+def validate_batches(refs: list[BatchRef], group: int, runtime: Runtime) -> list[BatchRef]:
     """Validate a group of batches as soon as they are extracted, while later ones still are.
 
     One GE call per suite serves up to 60k rows (its cost is mostly per call).
     """
     if _has_new_rows(refs):
-        return workers.call_validator(validation_stage.validate_batches, refs)
+        return runtime.validate(validation_stage.validate_batches, refs)
     return validation_stage.validate_batches(refs)  # nothing new: no need to start GE
 
 
 @task(name="validate", cache_policy=NO_CACHE)
-def validate(groups: list[list[BatchRef]], db: str) -> Validated:
-    """Sum up the run's expectation results, build the warehouse's Data Docs and artifact."""
+def validate(groups: list[list[BatchRef]], db: str, runtime: Runtime) -> Validated:
+    """Sum up the run's expectation results, build the warehouse's Data Docs and artifact.
+
+    Then the run's processes end: their memory is free before the load needs DuckDB's.
+    """
     validated = [ref for group in groups for ref in group]
-    docs = (workers.call_validator(build_data_docs, str(data_docs_dir(db)))
+    docs = (runtime.validate(build_data_docs, str(data_docs_dir(db)))
             if _has_new_rows(validated) else None)
-    workers.stop_validator()  # its memory is free before the load needs DuckDB's
+    runtime.close()
     dq = validation_stage.dq_summary(validated)
     _run_artifact("markdown", "fupin-validation", "Great Expectations results of this run",
                   validation_markdown(dq, Path(docs) if docs else None))

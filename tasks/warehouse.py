@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from fupin.settings import duckdb_memory_limit, lock_wait_seconds
+from fupin.settings import settings
 from fupin.tasks.clean.dedupe import SIGNATURE_BYTES, body_signature
 from fupin.tasks.models import Validators
 from fupin.tasks.pipeline.kinds import (
@@ -77,7 +77,7 @@ def duckdb_config(*, sandboxed: bool = False) -> dict[str, str | bool]:
     the like are refused, and the setting cannot be turned back on with ``SET``.
     """
     config: dict[str, str | bool] = {
-        "memory_limit": duckdb_memory_limit(),
+        "memory_limit": settings().duckdb_memory,
         # A new warehouse is written in a storage format the DuckDB 1.5 command line
         # (the registries' duckdb-cli) can open too; DuckDB 2.0's own format it cannot.
         "storage_compatibility_version": STORAGE_COMPATIBILITY,
@@ -138,7 +138,7 @@ def connect(
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse, waiting with backoff while another process holds it."""
     db = Path(db)
-    wait_seconds = lock_wait_seconds() if wait_seconds is None else wait_seconds
+    wait_seconds = settings().lock_wait if wait_seconds is None else wait_seconds
     config = duckdb_config(sandboxed=sandboxed)
     if not read_only:
         try:

@@ -163,6 +163,22 @@ def test_batch_log_lines_reach_the_flow_run_but_not_the_terminal_unless_asked(
     assert re.search(r"\| INFO +\| .*batch 0 extract: ", loud.stderr)
 
 
+def test_the_runner_workers_and_batch_size_of_a_run_are_its_flow_runs_parameters(
+    prefect_server: str, prefect_api, tmp_path: Path
+) -> None:
+    env = {**os.environ, "PREFECT_API_URL": prefect_server, "FUPIN_BATCH_SIZE": "1"}
+    proc = subprocess.run([str(FUPIN), "run", str(SAMPLES), "--db", str(tmp_path / "w.duckdb"),
+                           "--task-runner", "threads:3", "--workers", "1"],
+                          capture_output=True, text=True, cwd=REPO, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    flow_run = re.search(r"flow run: \S+/runs/flow-run/([0-9a-f-]{36})", proc.stdout).group(1)
+    parameters = prefect_api.flow_run(flow_run)["parameters"]
+    assert {k: parameters[k] for k in ("task_runner", "workers", "batch_size")} == {
+        "task_runner": "threads:3", "workers": 1, "batch_size": 1}
+    fetches = {t["name"] for t in prefect_api.task_runs(flow_run) if t["name"][:6] == "fetch-"}
+    assert fetches == {"fetch-batch-0", "fetch-batch-1", "fetch-batch-2"}  # one page each
+
+
 def test_a_first_run_on_a_terminal_has_prefect_telemetry_off(
     tmp_path: Path
 ) -> None:

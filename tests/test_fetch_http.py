@@ -109,28 +109,6 @@ def test_entry_options_override_the_defaults_and_bad_options_are_rejected() -> N
     assert [(r.doc_key, r.reason) for r in result.rejections] == [("b", "bad_options")]
 
 
-def test_a_retried_batch_pulls_only_the_pages_that_failed(tmp_path) -> None:
-    import pytest
-
-    from fupin.tasks.pipeline import kinds
-    from fupin.tasks.pipeline.stages import TransientFetchError, fetch_stage, plan_batches
-
-    routes = {"/ok": always(Reply(200, PAGE)),
-              "/flaky": fail_then(Reply(503, b"busy"), 2, Reply(200, PAGE + b" "))}
-    with serve(routes) as site:
-        sources = [_source(site.url("/ok"), "ok"), _source(site.url("/flaky"), "flaky")]
-        (ref,) = plan_batches(sources, {}, tmp_path, 10)
-        once = FetchOptions(retries=0, backoff=0.01)
-        with pytest.raises(TransientFetchError):
-            fetch_stage(ref, once, final_attempt=False)
-        with pytest.raises(TransientFetchError):
-            fetch_stage(ref, once, final_attempt=False)
-        done = fetch_stage(ref, once, final_attempt=True)
-    assert site.hits == {"/ok": 1, "/flaky": 3}
-    assert sorted(r["doc_key"] for r in done.read(kinds.RAW)) == ["flaky", "ok"]
-    assert done.counts.rejected_fetch == 0 and done.counts.pages_in == 2
-
-
 def test_only_local_files_with_the_loaded_bytes_are_set_aside_before_batching(
     tmp_path: Path,
 ) -> None:

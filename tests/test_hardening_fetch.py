@@ -240,7 +240,7 @@ def test_a_page_past_the_extraction_budget_is_rejected_and_its_batch_goes_on(
 
 
 def test_the_extract_stage_rejects_a_page_past_its_budget_and_keeps_the_rest(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     from fupin.tasks.pipeline import kinds
     from fupin.tasks.pipeline.stages import clean_stage, extract_stage, fetch_stage, plan_batches
@@ -250,8 +250,7 @@ def test_the_extract_stage_rejects_a_page_past_its_budget_and_keeps_the_rest(
     sources = [_file(tmp_path / name, name.split(".")[0])
                for name in ("a_report.txt", "b_news.html")]
     (ref,) = plan_batches(sources, {}, tmp_path / "run", 10)
-    monkeypatch.setenv("FUPIN_EXTRACT_TIMEOUT", "0.5")
-    done = extract_stage(clean_stage(fetch_stage(ref)))
+    done = extract_stage(clean_stage(fetch_stage(ref)), budget=0.5)
     rejected = done.read(kinds.REJECTED_EXTRACT)
     assert [(r["doc_key"], r["stage"], r["reason"]) for r in rejected] == [
         ("a_report", "extract", "extract_timeout")]

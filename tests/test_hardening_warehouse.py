@@ -204,6 +204,7 @@ def test_report_on_a_directory_is_one_line_and_leaves_no_tmp(warehouse: Path,
 @pytest.mark.parametrize(("variable", "value"), [
     ("FUPIN_DUCKDB_MEMORY", "abc"), ("FUPIN_LOCK_WAIT", "abc"), ("FUPIN_LOCK_WAIT", "-5"),
     ("FUPIN_WORKERS", "abc"), ("FUPIN_EXTRACT_TIMEOUT", "abc"), ("FUPIN_EXTRACT_TIMEOUT", "0"),
+    ("FUPIN_BATCH_SIZE", "many"), ("FUPIN_TASK_RUNNER", "spark"),
 ])
 def test_a_bad_setting_is_one_line_naming_the_variable(warehouse: Path, variable: str,
                                                        value: str) -> None:

@@ -7,11 +7,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
-from http_server import Reply, fail_then, serve
+from http_server import Reply, always, fail_then, serve
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples" / "pages"
@@ -95,20 +96,62 @@ def test_a_served_deployment_run_completes_with_tasks_artifacts_and_data(
     assert flow_run_id == str(run.id) and docs == 3
 
 
-def test_a_fetch_that_fails_once_is_retried_as_a_task(served: Path, prefect_api) -> None:
+def test_fetch_retries_each_request_never_the_whole_batch(served: Path, prefect_api) -> None:
     page = (SAMPLES / "longxi_2019_exit.html").read_bytes()
-    route = fail_then(Reply(503, b"busy"), 2, Reply(200, page))
-    with serve({"/p": route}) as site:
+    routes = {"/flaky": fail_then(Reply(503, b"busy"), 2, Reply(200, page)),
+              "/down": always(Reply(503, b"busy", {"Retry-After": "0"}))}
+    with serve(routes) as site:
         (served / "urls.yaml").write_text(
+            "defaults: {retries: 2, backoff: 0.01}\n"
             "sources:\n"
-            f"  - {{name: flaky, kind: url, location: '{site.url('/p')}',"
-            " options: {retries: 1, backoff: 0.01}}\n",
+            f"  - {{name: flaky, kind: url, location: '{site.url('/flaky')}'}}\n"
+            f"  - {{name: down, kind: url, location: '{site.url('/down')}'}}\n",
             encoding="utf-8",
         )
-        run = _run({"sources": [str(served / "urls.yaml")], "db": str(served / "retry.duckdb")})
+        db = served / "retry.duckdb"
+        run = _run({"sources": [str(served / "urls.yaml")], "db": str(db)})
     assert run.state.is_completed(), run.state
     fetch = next(t for t in prefect_api.task_runs(run.id) if t["name"] == "fetch-batch-0")
-    assert fetch["run_count"] == 2
-    history = [s["name"] for s in prefect_api.task_run_states(fetch["id"])]
-    assert "AwaitingRetry" in history and history[-1] == "Completed"
-    assert site.hits["/p"] == 3
+    assert fetch["run_count"] == 1  # the batch was fetched once ...
+    assert site.hits == {"/flaky": 3, "/down": 3}  # ... each page retried by its requests
+    con = duckdb.connect(str(db), read_only=True)
+    rejected = con.execute("SELECT url, stage, reason FROM rejected_pages").fetchall()
+    documents = con.execute("SELECT url FROM dim_document").fetchall()
+    con.close()
+    assert rejected == [(site.url("/down"), "fetch", "http_503")]
+    assert documents == [(site.url("/flaky"),)]
+
+
+@pytest.fixture
+def dask_cluster() -> Iterator[tuple[str, object]]:
+    """A Dask cluster of one worker process that a run can be sent to by address."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        yield cluster.scheduler_address, client
+
+
+def test_a_deployment_parameter_chooses_the_task_runner(
+    served: Path, prefect_api, dask_cluster: tuple[str, object]
+) -> None:
+    from distributed import get_task_stream
+
+    address, client = dask_cluster
+    (served / "samples.yaml").write_text(
+        f"roots: ['{SAMPLES}']\n"
+        f"sources:\n  - {{name: samples, kind: files, location: '{SAMPLES}'}}\n",
+        encoding="utf-8")
+    with get_task_stream(client) as stream:
+        run = _run({"sources": [str(served / "samples.yaml")],
+                    "db": str(served / "dask.duckdb"), "batch_size": 1,
+                    "task_runner": f"dask:{address}"})
+    assert run.state.is_completed(), run.state
+    assert prefect_api.flow_run(run.id)["parameters"]["task_runner"] == f"dask:{address}"
+    # the cluster the parameter names ran the batches: 3 × fetch, clean and extract,
+    # and validate-batches for their group
+    assert sorted(t["key"].split("-")[0] for t in stream.data) == sorted(
+        ["fetch", "clean", "extract"] * 3 + ["validate_batches"])
+    con = duckdb.connect(str(served / "dask.duckdb"), read_only=True)
+    assert con.execute("SELECT count(*) FROM dim_document").fetchone() == (3,)
+    con.close()

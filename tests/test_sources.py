@@ -89,19 +89,6 @@ def test_sources_file_names_entries_carries_options_and_keeps_to_its_roots(
     assert [r.reason for r in rejected] == ["outside_roots"]
 
 
-def test_names_at_most_counts_pages_across_arguments_and_ignores_rejections(
-    tmp_path: Path,
-) -> None:
-    from fupin.tasks.acquire.sources import names_at_most
-
-    for name in ("a.html", "b.html", "c.txt"):
-        _touch(tmp_path / "dir" / name)
-    args = [str(tmp_path / "dir"), "https://example.org/x", str(tmp_path / "missing.html")]
-    assert names_at_most(args, 4)
-    assert not names_at_most(args, 3)
-    assert names_at_most([str(tmp_path / "missing.html")], 0)
-
-
 def test_an_entry_whose_key_is_taken_keeps_its_fetch_options(tmp_path: Path) -> None:
     _touch(tmp_path / "east" / "pages" / "a.html")
     _touch(tmp_path / "west" / "pages" / "a.html")

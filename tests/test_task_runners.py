@@ -35,18 +35,11 @@ def contents(db: Path) -> dict[str, list[tuple]]:
 def test_a_dask_local_cluster_builds_the_same_warehouse_as_threads(
     prefect_server: str, tmp_path: Path
 ) -> None:
-    from prefect_dask import DaskTaskRunner
-
     from fupin.flows.etl import etl
-    from fupin.flows.runners import make_task_runner
 
     threads_db, dask_db = tmp_path / "threads.duckdb", tmp_path / "dask.duckdb"
-    etl.with_options(task_runner=make_task_runner("threads"))(
-        sources=[str(SAMPLES)], db=str(threads_db), batch_size=1)
-    on_dask = DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1,
-                                             "processes": True, "dashboard_address": None})
-    summary = etl.with_options(task_runner=on_dask)(
-        sources=[str(SAMPLES)], db=str(dask_db), batch_size=1)
+    etl(sources=[str(SAMPLES)], db=str(threads_db), batch_size=1, task_runner="threads")
+    summary = etl(sources=[str(SAMPLES)], db=str(dask_db), batch_size=1, task_runner="dask")
     assert summary.counts.documents_loaded == 3
     threads, dask = contents(threads_db), contents(dask_db)
     assert threads["fact_indicator"] and threads == dask
@@ -56,4 +49,4 @@ def test_unknown_runner_names_are_refused_clearly() -> None:
     from fupin.flows.runners import make_task_runner
 
     with pytest.raises(ValueError, match="unknown task runner"):
-        make_task_runner("spark")
+        make_task_runner("spark", workers=2)

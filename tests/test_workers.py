@@ -1,41 +1,85 @@
-"""Worker processes, the validation process and the run-scoped Prefect API."""
+"""The run's processes (workers, validation process) and the run-scoped Prefect API."""
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import subprocess
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 from test_signals import run_processes, wait_until_gone
 from test_task_runners import SAMPLES, contents
 
-from fupin.tasks import workers
+from fupin.tasks.pipeline.runtime import Runtime
 
 REPO = Path(__file__).resolve().parents[1]
 FUPIN = REPO / ".venv" / "bin" / "fupin"
 
 
-def test_stages_run_on_worker_processes_only_inside_the_block() -> None:
-    with workers.local_workers(2) as n:
-        assert n == 2
-        inside = {workers.call(os.getpid) for _ in range(4)}
-    assert os.getpid() not in inside
-    assert workers.call(os.getpid) == os.getpid()
+def children() -> set[int]:
+    """The live processes this test process started."""
+    return {p.pid for p in multiprocessing.active_children()}
 
 
-def test_one_worker_means_this_process() -> None:
-    with workers.local_workers(1) as n:
-        assert n == 1
-        assert workers.call(os.getpid) == os.getpid()
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
 
 
-def test_the_validation_process_is_started_once_and_reused() -> None:
-    workers.start_validator()
-    first = workers.call_validator(os.getpid)
-    workers.start_validator()
-    assert workers.call_validator(os.getpid) == first != os.getpid()
+def test_stages_run_on_worker_processes_once_the_run_has_batches_for_them() -> None:
+    with Runtime(2) as runtime:
+        assert runtime.call(os.getpid) == os.getpid()  # nothing runs elsewhere before prepare
+        runtime.prepare(batches=3, new_pages=False)
+        inside = {runtime.call(os.getpid) for _ in range(4)}
+    assert os.getpid() not in inside and 1 <= len(inside) <= 2
+    assert all(gone(pid) for pid in inside)  # closed: the workers have ended
+
+
+@pytest.mark.parametrize(("workers", "batches"), [(1, 5), (4, 1)])
+def test_one_worker_or_one_batch_means_this_process(workers: int, batches: int) -> None:
+    with Runtime(workers) as runtime:
+        runtime.prepare(batches, new_pages=False)
+        assert runtime.call(os.getpid) == os.getpid()
+
+
+def test_new_pages_start_the_validation_process_at_once_and_it_is_reused() -> None:
+    before = children()
+    with Runtime(0) as runtime:  # 0: the stages run elsewhere, nothing to warm here
+        runtime.prepare(batches=2, new_pages=True)
+        started = children() - before
+        first = runtime.validate(os.getpid)
+        assert runtime.validate(os.getpid) == first != os.getpid()
+        assert started == {first}
+    assert gone(first)
+
+
+def test_a_run_over_known_pages_starts_no_process_until_it_has_rows_to_validate() -> None:
+    before = children()
+    with Runtime(2) as runtime:
+        runtime.prepare(batches=3, new_pages=False)
+        assert children() == before
+        checked_in = runtime.validate(os.getpid)  # a page that changed: validated all the same
+        assert checked_in != os.getpid()
+
+
+def _where_it_runs(runtime: Runtime) -> tuple[int, int, int]:
+    return os.getpid(), runtime.call(os.getpid), runtime.validate(os.getpid)
+
+
+def test_a_runtime_sent_to_another_process_runs_everything_there() -> None:
+    """As on a Dask worker or a process-pool task: that process starts nothing of its own."""
+    with Runtime(2) as runtime:
+        runtime.prepare(batches=3, new_pages=False)
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(1, mp_context=spawn) as other:
+            there, called, validated = other.submit(_where_it_runs, runtime).result()
+    assert there != os.getpid() and called == validated == there
 
 
 def test_the_flows_process_leaves_great_expectations_to_the_validation_process(
@@ -70,15 +114,14 @@ def test_processes_a_run_starts_get_the_lean_allocators_unless_the_user_chose() 
 
 @pytest.mark.slow
 def test_worker_processes_build_the_same_warehouse_as_one_process(
-    prefect_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    prefect_server: str, tmp_path: Path
 ) -> None:
     from fupin.flows.etl import etl
 
     results = {}
     for n in (1, 2):
-        monkeypatch.setenv("FUPIN_WORKERS", str(n))
         db = tmp_path / f"workers-{n}.duckdb"
-        summary = etl(sources=[str(SAMPLES)], db=str(db), batch_size=1)
+        summary = etl(sources=[str(SAMPLES)], db=str(db), batch_size=1, workers=n)
         assert summary.counts.documents_loaded == 3
         results[n] = contents(db)
     assert results[1]["fact_indicator"] and results[1] == results[2]
@@ -93,7 +136,7 @@ def test_an_ad_hoc_run_boots_its_own_api_and_stops_it(tmp_path: Path) -> None:
         [str(FUPIN), "run", str(SAMPLES), "--db", str(tmp_path / "w.duckdb"), "--json"],
         env=env, capture_output=True, text=True, timeout=600, check=True)
     summary = json.loads(out.stdout.strip().splitlines()[-1])
-    assert summary["documents_loaded"] == 3
+    assert summary.counts.documents_loaded == 3
     assert (tmp_path / "home" / "api-server.log").exists()  # it started its own server
     assert run_processes(tmp_path / "home", b"fupin.api_server") == []  # stopped, not orphaned
     assert wait_until_gone(tmp_path / "home") == []

@@ -498,21 +498,5 @@ def legacy_renames(sources: list[Source], stored: dict[str, str]) -> dict[str, s
             if s.location in legacy and legacy[s.location] != s.doc_key}
 
 
-def names_at_most(args: Iterable[str], limit: int, base: Path | None = None) -> bool:
-    """Whether SOURCE arguments name at most ``limit`` pages, expanding no further than that.
-
-    A cheap look before a run (``expand_sources`` over 50,000 files takes seconds);
-    a location named twice counts twice, so the answer errs towards "more".
-    """
-    scope = _Scope(base or Path.cwd())
-    count = 0
-    for arg in args:
-        for item in _expand(arg, scope):
-            count += isinstance(item, Source)
-            if count > limit:
-                return False
-    return True
-
-
 def batched(items: list[Source], size: int) -> list[list[Source]]:
     return [items[i : i + size] for i in range(0, len(items), size)]

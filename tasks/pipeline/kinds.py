@@ -136,10 +136,7 @@ REJECTED_DISCOVER = Kind("rejected_discover", "discover", "rejected", table="rej
 PROGRESS = Kind("progress", "discover", suffix=".json", per_run=True)
 # the process that owns the run's folder (tasks.pipeline.run_folders)
 OWNER = Kind("owner", "discover", suffix="", per_run=True)
-# fetch; an attempt that will be retried keeps what it settled in the partial files
-RAW_PARTIAL = Kind("raw_partial", "fetch", "raw")
-REJECTED_PARTIAL = Kind("rejected_partial", "fetch", "rejected")
-FETCH_STATE = Kind("fetch_state", "fetch", suffix=".json")
+# fetch
 RAW = Kind("raw", "fetch", "raw", count="fetched", table="raw_pages",
            unloaded=("doc_key", "declared_charset"))
 REJECTED_FETCH = Kind("rejected_fetch", "fetch", "rejected", count="rejected_fetch",
@@ -165,9 +162,8 @@ REJECTED_VALIDATE = Kind("rejected_validate", "validate", "rejected", count="rej
 DQ = Kind("dq", "validate", "dq", table="dq_results")
 
 KINDS: tuple[Kind, ...] = (
-    SOURCES, REJECTED_DISCOVER, PROGRESS, OWNER, RAW_PARTIAL, REJECTED_PARTIAL, FETCH_STATE,
-    RAW, REJECTED_FETCH, DOCS, REJECTED_CLEAN, FACTS, SKIPS, KEYWORDS, REJECTED_EXTRACT,
-    DOCS_OK, FACTS_OK, QUARANTINE, REJECTED_VALIDATE, DQ,
+    SOURCES, REJECTED_DISCOVER, PROGRESS, OWNER, RAW, REJECTED_FETCH, DOCS, REJECTED_CLEAN,
+    FACTS, SKIPS, KEYWORDS, REJECTED_EXTRACT, DOCS_OK, FACTS_OK, QUARANTINE, REJECTED_VALIDATE, DQ,
 )
 
 # Every file whose rows become rejected_pages: one per stage that can refuse a page.

@@ -7,14 +7,13 @@ thread, or on a Dask worker; ``tasks.prefect_tasks`` wraps them as tasks.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from fupin.settings import extract_timeout
+from fupin.settings import settings
 from fupin.tasks.acquire.decode import DecodeError, decode_bytes
 from fupin.tasks.acquire.fetch import FetchOptions, fetch_batch
 from fupin.tasks.clean import clean_page
@@ -29,14 +28,11 @@ from fupin.tasks.pipeline.kinds import (
     DOCS,
     DOCS_OK,
     FACTS,
-    FETCH_STATE,
     KEYWORDS,
     RAW,
-    RAW_PARTIAL,
     REJECTED_CLEAN,
     REJECTED_EXTRACT,
     REJECTED_FETCH,
-    REJECTED_PARTIAL,
     SKIPS,
     SOURCES,
     Stage,
@@ -50,14 +46,6 @@ def rejection_row(rejection: Rejection) -> dict[str, Any]:
     row = asdict(rejection)
     row["recorded_at"] = datetime.now(UTC)
     return row
-
-
-class TransientFetchError(RuntimeError):
-    """Some pages failed in a way that may pass on a later attempt of the whole batch."""
-
-
-TRANSIENT_REASONS = {"timeout", "connection_error", "http_429", "http_500", "http_502",
-                     "http_503", "http_504"}
 
 
 def _raw_row(p: RawPage) -> dict[str, Any]:
@@ -77,15 +65,11 @@ def _raw_row(p: RawPage) -> dict[str, Any]:
     }
 
 
-def fetch_stage(
-    ref: BatchRef, options: FetchOptions | None = None, final_attempt: bool = True
-) -> BatchRef:
+def fetch_stage(ref: BatchRef, options: FetchOptions | None = None) -> BatchRef:
     """Pull the batch's sources; pages whose bytes are already loaded are only counted.
 
-    Before the final attempt, a transient failure (timeout, connection error, 429,
-    5xx) raises so the orchestrator retries the batch later; what was settled is
-    kept, so the retry pulls only the pages that failed. On the final attempt a
-    transient failure becomes a rejected page like any other failure.
+    A page that fails has been retried by ``tasks.acquire.fetch`` already (backoff, jitter,
+    Retry-After), so every failure is recorded as a rejected page with its reason.
     """
     rows = ref.read(SOURCES)
     known = {
@@ -94,28 +78,10 @@ def fetch_stage(
         for row in rows
     }
     sources = [Source(**row) for row in rows]
-    state_path = ref.path(FETCH_STATE)
-    state = json.loads(state_path.read_text()) if state_path.exists() else {
-        "settled": [], "unchanged": 0}
-    settled = set(state["settled"])
-    result = fetch_batch([s for s in sources if s.doc_key not in settled], options, known)
-    fresh = [p for p in result.pages if known[p.source.doc_key].sha256 != p.sha256]
-    unchanged = state["unchanged"] + len(result.pages) - len(fresh) + len(result.not_modified)
-    raw = ref.read(RAW_PARTIAL) + [_raw_row(p) for p in fresh]
-    rejected = ref.read(REJECTED_PARTIAL)
-    transient = [r for r in result.rejections if r.reason in TRANSIENT_REASONS]
-    if transient and not final_attempt:
-        lasting = [r for r in result.rejections if r.reason not in TRANSIENT_REASONS]
-        settled |= {p.source.doc_key for p in result.pages}
-        settled |= {s.doc_key for s in result.not_modified} | {r.doc_key for r in lasting}
-        ref.write(RAW_PARTIAL, raw)
-        ref.write(REJECTED_PARTIAL, rejected + [rejection_row(r) for r in lasting])
-        state_path.write_text(json.dumps({"settled": sorted(settled), "unchanged": unchanged}))
-        raise TransientFetchError(
-            f"{len(transient)} of {len(sources)} pages failed transiently, e.g. "
-            f"{transient[0].location}: {transient[0].reason}"
-        )
-    rejected += [rejection_row(r) for r in result.rejections]
+    result = fetch_batch(sources, options, known)
+    raw = [_raw_row(p) for p in result.pages if known[p.source.doc_key].sha256 != p.sha256]
+    unchanged = len(result.pages) - len(raw) + len(result.not_modified)
+    rejected = [rejection_row(r) for r in result.rejections]
     out = ref.write(RAW, raw).write(REJECTED_FETCH, rejected)
     return replace(out, counts=replace(out.counts, pages_in=len(sources),
                                        pages_unchanged=unchanged))
@@ -204,19 +170,23 @@ def fact_row(
     return row
 
 
-def extract_stage(ref: BatchRef, cache_dir: Path | None = None) -> BatchRef:
-    """Read indicator facts, deliberate skips and keywords from every document."""
+def extract_stage(ref: BatchRef, cache_dir: Path | None = None,
+                  budget: float | None = None) -> BatchRef:
+    """Read indicator facts, deliberate skips and keywords from every document.
+
+    ``budget``: seconds one page may take (default FUPIN_EXTRACT_TIMEOUT).
+    """
     pages = [(r["doc_key"], r["content_sha256"])
              for r in ref.read(DOCS, ["doc_key", "content_sha256"])]
-    return _cached("extract", ref, pages, lambda: _extract(ref), cache_dir)
+    seconds = settings().extract_timeout if budget is None else budget
+    return _cached("extract", ref, pages, lambda: _extract(ref, seconds), cache_dir)
 
 
-def _extract(ref: BatchRef) -> BatchRef:
+def _extract(ref: BatchRef, budget: float) -> BatchRef:
     facts: list[dict[str, Any]] = []
     skips: list[dict[str, Any]] = []
     keywords: list[dict[str, Any]] = []
     rejections: list[dict[str, Any]] = []
-    budget = extract_timeout()
     columns = ["doc_key", "location", "url", "title", "published_date", "content_sha256", "body",
                "source_site"]
     docs = ref.read(DOCS, columns)

@@ -1,0 +1,139 @@
+"""The processes one run owns: warm workers for clean and extract, and a validation process.
+
+The stages are pure Python, so threads share one core. Prefect's thread runner
+still runs one task run per batch (what the UI shows); the task's thread hands the
+batch to a worker process and waits. Workers load jieba's dictionary once each, and
+only a small ``BatchRef`` crosses the process boundary: the stages read and write
+their batch's files themselves.
+
+Great Expectations lives in a process of its own for the same reason: its import
+and context cost seconds of CPU, which then overlap fetch, clean and extract instead
+of following them; it ends after the run's validation, so its memory is free again
+when the load starts.
+
+The flow makes one ``Runtime`` per run, hands it to the tasks and closes it however
+the run ends; nothing here is global. A runtime sent to another process (a task on
+Dask or a process pool) arrives there empty, and that process runs the stages and
+the validation itself.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+from fupin.lifeline import live_with_parent
+
+R = TypeVar("R")
+
+
+class Runtime:
+    """Worker processes, the validation process and the warm-up of one run.
+
+    ``workers``: processes for clean and extract; 1 runs them in this process, 0
+    means they run elsewhere (another task runner's processes), so this process
+    neither starts workers nor warms up. Nothing starts until ``prepare``.
+    """
+
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = max(0, workers)
+        self._spawns = True
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        self._validator: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def here(cls) -> Runtime:
+        """A runtime that runs everything in the calling process and starts nothing."""
+        runtime = cls()
+        runtime._spawns = False
+        return runtime
+
+    def __reduce__(self) -> tuple[Callable[[], Runtime], tuple[()]]:
+        # processes cannot cross to another process: there, everything runs in place
+        return (Runtime.here, ())
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def prepare(self, batches: int, new_pages: bool) -> None:
+        """Start what the run will need, as soon as discover knows its batches.
+
+        The rule: the validation process starts at the first moment the run knows it
+        has rows to validate, here when some page is new to the warehouse (a page
+        that only changed is known after clean, by ``validate``), so Great
+        Expectations imports while the batches are fetched; a re-run over known pages
+        never starts it. Worker processes: ``min(workers, batches)`` when that is
+        more than one (each starts on the first batch it is given); with one, the
+        stages run here and load their tables on a thread while the batch is fetched.
+        """
+        if not self._spawns:
+            return
+        if new_pages:
+            self._validation_process()
+        here = min(self.workers, batches)
+        if here > 1:
+            with self._lock:
+                self._pool = self._pool or _spawn(here, _warm_stages)
+        elif here == 1 and new_pages:
+            threading.Thread(target=_warm_stages, name="fupin-warm-up", daemon=True).start()
+
+    def call(self, fn: Callable[..., R], *args: Any) -> R:
+        """``fn(*args)`` on a worker process when the run has them, else right here."""
+        with self._lock:
+            pool = self._pool
+        if pool is None:
+            return fn(*args)
+        return pool.submit(fn, *args).result()
+
+    def validate(self, fn: Callable[..., R], *args: Any) -> R:
+        """``fn(*args)`` in the validation process, starting it if ``prepare`` did not."""
+        if not self._spawns:
+            return fn(*args)
+        return self._validation_process().submit(fn, *args).result()
+
+    def _validation_process(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._validator is None:
+                self._validator = _spawn(1, _warm_validator)
+                self._validator.submit(int)  # start it now, so it warms up meanwhile
+            return self._validator
+
+    def close(self) -> None:
+        """End the run's processes (waiting for work they have begun); safe to call twice."""
+        with self._lock:
+            pools = [p for p in (self._pool, self._validator) if p is not None]
+            self._pool = self._validator = None
+        for pool in pools:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _warm_stages() -> None:
+    from fupin.tasks import stages  # noqa: F401  (imports bs4, lxml, pyarrow once)
+    from fupin.tasks.extract import warm_up
+
+    warm_up()
+
+
+def _warm_validator() -> None:
+    from fupin.tasks.validate import get_validator
+
+    get_validator()
+
+
+def _start_process(parent_pid: int, warm: Callable[[], None]) -> None:
+    live_with_parent(parent_pid)  # a killed run leaves no process behind
+    warm()
+
+
+def _spawn(n: int, warm: Callable[[], None]) -> ProcessPoolExecutor:
+    # spawn: the parent holds Prefect's threads and event loops, which fork would copy.
+    return ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start_process, initargs=(os.getpid(), warm))
