@@ -41,7 +41,7 @@ if str(REPO) not in sys.path:
 def synthetic_pages(workdir: Path, pages: int, seed: int) -> list[tuple[str, str | None]]:
     """(decoded text, address) of every page of the synthetic corpus."""
     from bench.run_bench import ensure_corpus, page_files
-    from fupin.tasks.decode import decode_bytes
+    from fupin.tasks.acquire.decode import decode_bytes
 
     corpus, _ = ensure_corpus(workdir, pages, seed)
     return [(decode_bytes(p.read_bytes())[0], None) for p in page_files(corpus / "pages")]

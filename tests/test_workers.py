@@ -136,7 +136,7 @@ def test_an_ad_hoc_run_boots_its_own_api_and_stops_it(tmp_path: Path) -> None:
         [str(FUPIN), "run", str(SAMPLES), "--db", str(tmp_path / "w.duckdb"), "--json"],
         env=env, capture_output=True, text=True, timeout=600, check=True)
     summary = json.loads(out.stdout.strip().splitlines()[-1])
-    assert summary.counts.documents_loaded == 3
+    assert summary["documents_loaded"] == 3
     assert (tmp_path / "home" / "api-server.log").exists()  # it started its own server
     assert run_processes(tmp_path / "home", b"fupin.api_server") == []  # stopped, not orphaned
     assert wait_until_gone(tmp_path / "home") == []

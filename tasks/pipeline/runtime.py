@@ -116,8 +116,8 @@ class Runtime:
 
 
 def _warm_stages() -> None:
-    from fupin.tasks import stages  # noqa: F401  (imports bs4, lxml, pyarrow once)
     from fupin.tasks.extract import warm_up
+    from fupin.tasks.pipeline import stages  # noqa: F401  (imports bs4, lxml, pyarrow once)
 
     warm_up()
 
