@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 
 from fupin.tasks.extract import keywords as kw
 from fupin.tasks.extract import regions as rg
@@ -73,25 +74,27 @@ class _When:
     source: str = "none"
 
 
-@lru_cache(maxsize=1)
-def _attribution() -> re.Pattern[str]:
-    return re.compile(taxonomy.load().lexicon["time"]["attribution"])
+@dataclass(frozen=True)
+class _TimeCues:
+    """The time words a page's sentences are read with, beyond the time scan's."""
+
+    attribution: re.Pattern[str]  # who speaks before a frame ("某某介绍,")
+    cumulative: re.Pattern[str]  # a running total (累计, 全部脱贫)
+    former: re.Pattern[str]  # a state once had (原有)
+    baseline_open: re.Pattern[str]  # "与" before a year a change is compared with
+    baseline_close: re.Pattern[str]  # "…相比" after it
 
 
-@lru_cache(maxsize=1)
-def _cumulative() -> re.Pattern[str]:
-    return re.compile(taxonomy.load().lexicon["time"]["cumulative"])
-
-
-@lru_cache(maxsize=1)
-def _former() -> re.Pattern[str]:
-    return re.compile(taxonomy.load().lexicon["time"]["former"])
-
-
-@lru_cache(maxsize=1)
-def _baseline() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    t = taxonomy.load().lexicon["time"]
-    return re.compile(t["baseline_open"]), re.compile(t["baseline_close"])
+@lru_cache(maxsize=2)
+def _time_cues(taxonomy_path: Path | None = None) -> _TimeCues:
+    t = taxonomy.load(taxonomy_path).lexicon["time"]
+    return _TimeCues(
+        attribution=re.compile(t["attribution"]),
+        cumulative=re.compile(t["cumulative"]),
+        former=re.compile(t["former"]),
+        baseline_open=re.compile(rf"(?:{t['baseline_open']})$"),
+        baseline_close=re.compile(rf"[^，,。；;！？\n]{{0,12}}?(?:{t['baseline_close']})"),
+    )
 
 
 class _Doc:
@@ -100,25 +103,28 @@ class _Doc:
     def __init__(
         self, body: str, title: str | None, published: date | None,
         source_site: str | None = None, published_year: int | None = None,
+        taxonomy_path: Path | None = None,
     ) -> None:
         self.body = body
-        self.lx = ru.lexicon()
+        self.lx = ru.lexicon(taxonomy_path)
+        self.tc = _time_cues(taxonomy_path)
         # the publication year, from the date or, without one, from the page's address
         self.pub_year = published.year if published else published_year
-        told = report_year(title) if title else None
+        told = report_year(title, taxonomy_path) if title else None
         if told is not None and (self.pub_year is None or told < self.pub_year):
             # "乡镇2020年脱贫攻坚工作汇报" reposted in 2024 speaks from 2020: its 今年 and
             # present-tense figures are of the year it reports on
             published, self.pub_year = None, told
         self.published = published
-        self.times = find_times(body, published, self.pub_year)
+        self.times = find_times(body, published, self.pub_year, taxonomy_path=taxonomy_path)
         # a page with neither is read from the year it speaks from
         self.estimated = (None if self.pub_year else
-                          estimate_year(body, self.times, self.lx.plan))
+                          estimate_year(body, self.times, self.lx.plan, taxonomy_path))
         if self.estimated is not None and any(
             t.year is None and t.kind in ("point", "cumulative") for t in self.times
         ):  # only 今年, 去年 and running totals count from the estimate
-            self.times = find_times(body, None, self.estimated, estimated=True)
+            self.times = find_times(body, None, self.estimated, estimated=True,
+                                    taxonomy_path=taxonomy_path)
         self.time_starts = [t.start for t in self.times]
         self.time_spans = [(t.start, t.end) for t in self.times]
         qs = [q for q in find_quantities(body) if not self._in_time(q.start)]
@@ -269,7 +275,7 @@ class _Doc:
         """"baseline" when ``t`` is what a change is measured against ("和2014年建档立卡
         初期相比,脱贫1.1万户"): the figures after it are dated by the paragraph or the
         publication, not by the year they are compared with."""
-        opener, closer = _baseline()
+        opener, closer = self.tc.baseline_open, self.tc.baseline_close
         if t.kind != "point" or not opener.search(self.body, max(0, t.start - 2), t.start):
             return None
         m = closer.match(self.body, t.end)
@@ -463,7 +469,7 @@ class _Doc:
                      or self.body[t.start - 1] in ",，;；:：—")
             if not opens or t.start >= start + LEADING_WINDOW + 1:
                 # "某某介绍,在过去一年里,…": who speaks comes first, then the frame
-                lead = _attribution().match(self.body, sent.start, t.start)
+                lead = self.tc.attribution.match(self.body, sent.start, t.start)
                 if lead:
                     start = lead.end()
                     opens = opens or self.body[start : t.start] in ("在", "于")
@@ -722,11 +728,11 @@ class _Doc:
         time phrase at all is as of the publication date; an annual rate
         ("年均", "每年") and a scrubbed year have none."""
         t = self._year_in_brackets_after(q) or self.time_for(sent, q.qual_start)
-        cumulative = bool(_cumulative().search(self.body, sent.start, max(q.start, ev_end)))
+        cumulative = bool(self.tc.cumulative.search(self.body, sent.start, max(q.start, ev_end)))
         pub = self.pub_year
         if t is None:
             clause = max(self.body.rfind(c, sent.start, q.start) for c in "，,；;") + 1
-            if pub is None or _former().search(self.body, max(sent.start, clause), q.start):
+            if pub is None or self.tc.former.search(self.body, max(sent.start, clause), q.start):
                 return _When()  # "全国原有832个贫困县": once, not as of publication
             if ind.measure == "flow" and cumulative:
                 return _When(pub, None, None, "cumulative", "period")
@@ -823,11 +829,12 @@ class _Doc:
 def extract_document(
     body: str, title: str | None, published: date | None, top_k: int,
     source_site: str | None = None, published_year: int | None = None,
+    taxonomy_path: Path | None = None,
 ) -> Extraction:
     view = script.matching_view(body)  # Traditional pages are matched in Simplified
     title = script.to_simplified(title) if title else title
     site = script.to_simplified(source_site) if source_site else source_site
-    doc = _Doc(view, title, published, site, published_year)
+    doc = _Doc(view, title, published, site, published_year, taxonomy_path)
     doc.run()
     if view is not body:
         script.restore_spans(body, view, doc.facts, doc.skips)

@@ -95,9 +95,12 @@ _YEAR_END = re.compile(r"年[底末]")
 _WRITTEN_YEAR = re.compile(YEAR)
 
 
-@lru_cache(maxsize=1)
-def _reached() -> re.Pattern[str]:
-    return re.compile(taxonomy.load().lexicon["time"]["goal_reached"])
+@lru_cache(maxsize=2)
+def _reached(taxonomy_path: Path | None = None) -> re.Pattern[str]:
+    """"…已基本完成": after a plan word, the goal is reported as reached."""
+    t = taxonomy.load(taxonomy_path).lexicon["time"]
+    return re.compile(rf"[^，,。；;！？\n]{{0,4}}?已(?:经)?(?:{t['goal_reached_degree']})?"
+                      rf"(?:{t['goal_reached']})")
 
 
 _FIGURE = re.compile(r"\d")
@@ -108,7 +111,9 @@ def _sentence_end(text: str, pos: int) -> int:
     return min(ends, default=len(text))
 
 
-def estimate_year(text: str, times: list[TimeExpr], plan: re.Pattern[str]) -> int | None:
+def estimate_year(
+    text: str, times: list[TimeExpr], plan: re.Pattern[str], taxonomy_path: Path | None = None,
+) -> int | None:
     """The year a page with no publication date speaks from: the latest year it writes
     for something that has happened, and the year after a year-end it reports as
     past ("减少到2019年底的…" is written in 2020 at the earliest). A year in a sentence
@@ -122,7 +127,8 @@ def estimate_year(text: str, times: list[TimeExpr], plan: re.Pattern[str]) -> in
     ("2018年,是…的关键年" gives no figures: it is the year the page is written in)."""
     best = None
     whole_years: set[int] = set()  # "2016年," opening a sentence: a year reported whole
-    relative = taxonomy.load().lexicon["time"]["relative_years"]
+    relative = taxonomy.load(taxonomy_path).lexicon["time"]["relative_years"]
+    reached = _reached(taxonomy_path)
     says_last_year = any(t.source == "relative" and relative.get(text[t.start:t.end]) == -1
                          for t in times)
     for t in times:
@@ -135,7 +141,7 @@ def estimate_year(text: str, times: list[TimeExpr], plan: re.Pattern[str]) -> in
         lo = max(0, t.start - 200)
         a = max(lo, *(text.rfind(c, lo, t.start) + 1 for c in SENTENCE_ENDS))
         edge = _CLAUSE_EDGE.search(text, t.end)
-        if any(not _reached().match(text, m.end())
+        if any(not reached.match(text, m.end())
                for m in plan.finditer(text, a, edge.start() if edge else len(text))):
             continue
         year = max(written) + (1 if t.kind == "point" and _YEAR_END.search(text, t.start, t.end)
@@ -152,7 +158,8 @@ _COUNT = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
 
 
 def _span_from(
-    text: str, before: list[TimeExpr], at: int, span: str, pub_year: int | None
+    text: str, before: list[TimeExpr], at: int, span: str, pub_year: int | None,
+    markers: str,
 ) -> tuple[int, int] | None:
     """(first, last) year of a span of N years ("6年时间", "四年来") that counts from a
     year its sentence starts a change from ("从2012年的9899万人") or gives a stock at
@@ -164,7 +171,6 @@ def _span_from(
         _COUNT.get(c, 0) for c in span.partition("年")[0])
     if not n:
         return None
-    markers = taxonomy.load().lexicon["from_markers"]
     reached = None
     for t in reversed(before):
         if any(c in SENTENCE_ENDS for c in text[t.end : at]):
@@ -183,18 +189,19 @@ def _span_from(
     return None
 
 
-@lru_cache(maxsize=1)
-def _report_title() -> re.Pattern[str]:
-    return re.compile(taxonomy.load().lexicon["time"]["report_title"])
+@lru_cache(maxsize=2)
+def _report_title(taxonomy_path: Path | None = None) -> re.Pattern[str]:
+    words = taxonomy.load(taxonomy_path).lexicon["time"]["report_title"]
+    return re.compile(rf"(?P<y>{YEAR})\s?年(?:度)?[^\d，,。；;]{{0,24}}?(?:工作)?(?:{words})")
 
 
-def report_year(title: str) -> int | None:
+def report_year(title: str, taxonomy_path: Path | None = None) -> int | None:
     """The one year a report's title names ("某镇2020年脱贫攻坚工作汇报", "2019年度扶贫
     工作总结", "2021年政府工作报告"): the year its 今年 and present tense speak from;
     none when the title names no year or several."""
     if len(set(_WRITTEN_YEAR.findall(title))) != 1:
         return None
-    m = _report_title().search(title)
+    m = _report_title(taxonomy_path).search(title)
     return int(m["y"]) if m else None
 
 
@@ -216,7 +223,8 @@ def find_times(
     pub_year = published.year if published else year
     # the source of a year counted from the publication year, when that is an estimate
     counted = "estimated" if published is None and year is not None and estimated else None
-    time_words = taxonomy.load(taxonomy_path).lexicon["time"]
+    lexicon = taxonomy.load(taxonomy_path).lexicon
+    time_words = lexicon["time"]
     rel_years = time_words["relative_years"]
     not_now = time_words["now_not_after"]
     out: list[TimeExpr] = []
@@ -281,7 +289,8 @@ def find_times(
                                 published, source="publication"))
         elif g("span") and out and out[-1].kind == "period" and out[-1].end == s:
             continue  # "2013年至2016年四年间" names the span it follows once more
-        elif g("span") and (counted_from := _span_from(text, out, s, g("span"), pub_year)):
+        elif g("span") and (counted_from := _span_from(text, out, s, g("span"), pub_year,
+                                                          lexicon["from_markers"])):
             # "从2012年的…减少到2018年的…,6年时间减少…": the span counts from the year
             # the sentence starts from, not back from publication
             out.append(TimeExpr(s, e, "cumulative", counted_from[1], counted_from[0],
