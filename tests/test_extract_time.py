@@ -366,3 +366,23 @@ def test_a_figure_the_place_once_had_is_not_dated_by_publication() -> None:
     body = "全省原有58个贫困县,目前已有41个实现脱贫摘帽。全省现有贫困村12个。"
     assert times_of(body) == [(None, None, None), (2020, None, "point"), (2020, None, "point")]
     assert times_of("2014年全省原有58个贫困县。") == [(2014, None, "point")]
+
+
+def test_a_plan_span_opening_a_paragraph_dates_the_review_in_the_paragraphs_after() -> None:
+    body = ("县长在报告中说:“十三五”时期,全县经济社会发展取得显著成绩。\n"
+            "他说,全县易地扶贫搬迁1.2万人,改造危房3400户,38个贫困村出列。\n"
+            "今年全县贫困发生率为0.3%。")
+    facts = {f.indicator: (f.year, f.period_start)
+             for f in extract(body, title="清溪县政府工作报告", published=date(2021, 1, 15)).facts}
+    assert facts["relocated_population"] == (2020, 2016)
+    assert facts["housing_renovated"] == (2020, 2016)
+    assert facts["villages_exited"] == (2020, 2016)
+    assert facts["poverty_incidence"] == (2021, None)  # a time of its own
+
+
+def test_a_plan_span_inside_a_paragraph_frames_only_that_paragraph() -> None:
+    body = ("全县修通了村组道路。“十三五”期间,全县累计新建村道800公里。\n"
+            "全县投入产业扶贫资金2.6亿元。")
+    (fund,) = [f for f in extract(body, title="清溪县脱贫攻坚", published=None).facts
+               if f.indicator == "industry_fund"]
+    assert fund.year is None

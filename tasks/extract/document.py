@@ -160,6 +160,7 @@ class _Doc:
         self.skips: list[Skip] = []
         self.fact_keys: dict[tuple, list[int]] = {}
         self.frames: dict[int, TimeExpr] = {}  # paragraph -> latest leading time phrase
+        self.plan_frame: TimeExpr | None = None  # "“十三五”时期," framing the paragraphs after
         self.pairs: dict[int, tuple[int, int]] = {}  # sentence -> years of its first dated from-to
         self.plan_clauses: list[int] = []  # clauses of the current sentence skipped as plans
         self.plan_years: list[int] = []  # ... and the years they were dated
@@ -250,7 +251,7 @@ class _Doc:
                 if skip == "end" and pair_end is None:
                     pair_end = t
             i -= 1
-        return self.frames.get(sent.paragraph) or pair_end
+        return self.frames.get(sent.paragraph) or pair_end or self.plan_frame
 
     def _year_in_brackets_after(self, q: Quantity) -> TimeExpr | None:
         """A time in brackets right after the figure dates it: "收入达15287.6元(2019年)"."""
@@ -477,6 +478,10 @@ class _Doc:
                 return
             if opens:
                 self.frames[sent.paragraph] = t
+                # a plan's span opening a paragraph ("他在报告中说:“十三五”时期,…")
+                # heads a review that goes on in the paragraphs after it
+                opens_paragraph = self.paragraph_starts.get(sent.paragraph) == sent.start
+                self.plan_frame = t if t.plan and opens_paragraph else None
 
     def _choose(self, it: _Item, noun, cue, ev, k) -> tuple[str | None, str, int, int]:
         """(indicator, rule, evidence start, evidence end)."""

@@ -39,6 +39,7 @@ class TimeExpr:
     # explicit | relative (今年, or a date with no year) | period | publication |
     # estimated (counted from the page's estimated year: it has no publication date)
     source: str = "explicit"
+    plan: bool = False  # the span of a five-year plan ("“十三五”时期")
 
 
 @lru_cache(maxsize=2)
@@ -280,7 +281,7 @@ def find_times(
             else:
                 if pub_year and first <= pub_year < last:
                     last = pub_year
-                out.append(TimeExpr(s, e, "period", last, first, source="period"))
+                out.append(TimeExpr(s, e, "period", last, first, source="period", plan=True))
         elif g("now") and s and text[s - 1] in not_now:  # "实现剩余…", "实现有效衔接"
             continue
         elif g("now"):
