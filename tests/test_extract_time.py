@@ -386,3 +386,18 @@ def test_a_plan_span_inside_a_paragraph_frames_only_that_paragraph() -> None:
     (fund,) = [f for f in extract(body, title="清溪县脱贫攻坚", published=None).facts
                if f.indicator == "industry_fund"]
     assert fund.year is None
+
+
+@pytest.mark.parametrize("dateline", ["date 2018-09 【清溪台】", "2018年9月", "2018.09 本刊"])
+def test_a_dateline_with_a_month_but_no_day_dates_last_year_and_now(dateline: str) -> None:
+    body = "去年全省有16个贫困县脱贫摘帽。目前全省仍有贫困县40个。"
+    for page in (f"{dateline}\n{body}", body):  # as the body's first line, or read as the title
+        ex = extract(page, title=dateline if page == body else "全省脱贫攻坚")
+        assert [(f.indicator, f.year) for f in ex.facts] == [
+            ("counties_exited", 2017), ("poor_counties", 2018)]
+
+
+def test_a_first_line_that_is_a_sentence_gives_no_publication_year() -> None:
+    ex = extract("2018年9月全省又有16个贫困县脱贫摘帽\n目前全省仍有贫困县40个。")
+    assert [(f.indicator, f.year) for f in ex.facts if f.indicator == "poor_counties"] == [
+        ("poor_counties", None)]

@@ -25,7 +25,13 @@ from fupin.tasks.extract.budget import check_budget
 from fupin.tasks.extract.numbers import Quantity, find_quantities
 from fupin.tasks.extract.segment import Segmentation, tokens
 from fupin.tasks.extract.sentences import Span, clauses, sentences
-from fupin.tasks.extract.timeexpr import TimeExpr, estimate_year, find_times, report_year
+from fupin.tasks.extract.timeexpr import (
+    TimeExpr,
+    dateline_year,
+    estimate_year,
+    find_times,
+    report_year,
+)
 from fupin.tasks.models import CandidateFact, Extraction, Skip
 
 LEADING_WINDOW = 12  # a time phrase this close to a sentence start frames the paragraph
@@ -109,7 +115,10 @@ class _Doc:
         self.lx = ru.lexicon(taxonomy_path)
         self.tc = _time_cues(taxonomy_path)
         # the publication year, from the date or, without one, from the page's address
-        self.pub_year = published.year if published else published_year
+        # or a dateline that gives only a month (a text dump's first line may be read as
+        # its title)
+        self.pub_year = published.year if published else (
+            published_year or dateline_year(body) or (dateline_year(title) if title else None))
         told = report_year(title, taxonomy_path) if title else None
         if told is not None and (self.pub_year is None or told < self.pub_year):
             # "乡镇2020年脱贫攻坚工作汇报" reposted in 2024 speaks from 2020: its 今年 and

@@ -190,6 +190,22 @@ def _span_from(
     return None
 
 
+# a first line that is a dateline giving a month but no day: "date 2017-11 【某台】", "2017年11月"
+_MONTH_DATELINE = re.compile(
+    rf"[^\n\d\u3400-\u9fff]{{0,12}}(?P<y>{YEAR})\s*(?:[-/.]\s*|年\s*)(?:0?[1-9]|1[0-2])"
+    r"(?:\s*月)?(?:[\s【\[(（][^\n，,。；;！？!?\d]{0,24})?$",
+    re.MULTILINE,
+)
+
+
+def dateline_year(body: str) -> int | None:
+    """The year of a dateline that opens the body with a month but no day: a page copied
+    with it ("date 2017-11 【某台】") was published that year, as one whose address gives
+    only a month (/201711/)."""
+    m = _MONTH_DATELINE.match(body.lstrip())
+    return int(m["y"]) if m else None
+
+
 @lru_cache(maxsize=2)
 def _report_title(taxonomy_path: Path | None = None) -> re.Pattern[str]:
     words = taxonomy.load(taxonomy_path).lexicon["time"]["report_title"]
