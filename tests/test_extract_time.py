@@ -401,3 +401,14 @@ def test_a_first_line_that_is_a_sentence_gives_no_publication_year() -> None:
     ex = extract("2018年9月全省又有16个贫困县脱贫摘帽\n目前全省仍有贫困县40个。")
     assert [(f.indicator, f.year) for f in ex.facts if f.indicator == "poor_counties"] == [
         ("poor_counties", None)]
+
+
+def test_a_one_clause_sentence_opened_by_a_year_dates_only_its_own_figure() -> None:
+    def years(first: str) -> dict[str, int | None]:
+        body = f"该村辖7个村民小组。{first}按照新的识别标准,该村共有建档立卡贫困户52户160人。"
+        ex = extract(body, title="清溪县石门村脱贫纪实", published=date(2017, 10, 9))
+        return {f.indicator: f.year for f in ex.facts}
+
+    assert years("2016年底农民人均纯收入3100元。")["poor_households"] == 2017
+    # with a clause after it the year frames the paragraph, as before
+    assert years("2016年底,全村农民人均纯收入3100元。")["poor_households"] == 2016

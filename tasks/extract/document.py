@@ -36,6 +36,7 @@ from fupin.tasks.models import CandidateFact, Extraction, Skip
 
 LEADING_WINDOW = 12  # a time phrase this close to a sentence start frames the paragraph
 _CLAUSE_BREAK = re.compile(r"[,，;；)）]")
+_CLAUSE_END = re.compile(r"[,，;；:：]")
 MAX_LEFT_GAP = 8  # "由建档立卡时的" is seven characters
 PART_REACH = 6  # "惠及全县建档立卡" puts the verb this far before the cue
 # a count that follows a place as the next item of a list ("某县、14个村")
@@ -485,6 +486,8 @@ class _Doc:
                     opens = opens or self.body[start : t.start] in ("在", "于")
             if t.start >= min(first_q, start + LEADING_WINDOW + 1):
                 return
+            if opens and not _CLAUSE_END.search(self.body, t.end, sent.end):
+                return  # "2014年底农民人均纯收入2300元。": one clause, one figure's time
             if opens:
                 self.frames[sent.paragraph] = t
                 # a plan's span opening a paragraph ("他在报告中说:“十三五”时期,…")
