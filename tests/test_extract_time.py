@@ -412,3 +412,16 @@ def test_a_one_clause_sentence_opened_by_a_year_dates_only_its_own_figure() -> N
     assert years("2016年底农民人均纯收入3100元。")["poor_households"] == 2017
     # with a clause after it the year frames the paragraph, as before
     assert years("2016年底,全村农民人均纯收入3100元。")["poor_households"] == 2016
+
+
+def test_a_year_describing_the_places_of_an_earlier_clause_dates_only_them() -> None:
+    body = "加上2019年宣布退出的清溪县和石门县,全省的38个贫困县中,已有12个摘下贫困帽子。"
+    ex = extract(body, title="湖南省脱贫攻坚", published=date(2020, 5, 8))
+    assert {(f.indicator, f.value, f.year) for f in ex.facts} == {
+        ("poor_counties", 38, 2020), ("counties_exited", 12, 2020)}
+
+
+def test_a_year_heading_a_list_of_figures_dates_the_whole_list() -> None:
+    body = "目前,2019年认定的监测户6户20人,边缘户30户98人,均已消除风险。"
+    ex = extract(body, title="清溪镇脱贫攻坚", published=date(2021, 3, 2))
+    assert {f.year for f in ex.facts if f.indicator == "monitored_households"} == {2019}

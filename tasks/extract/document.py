@@ -37,6 +37,9 @@ from fupin.tasks.models import CandidateFact, Extraction, Skip
 LEADING_WINDOW = 12  # a time phrase this close to a sentence start frames the paragraph
 _CLAUSE_BREAK = re.compile(r"[,，;；)）]")
 _CLAUSE_END = re.compile(r"[,，;；:：]")
+# a verb phrase and 的 right after a year ("2017年宣布摘帽的"); not a place (2018年全县的)
+_DIGIT = re.compile(r"\d")
+_ATTRIBUTIVE = re.compile(r"(?![全我本该各])[^，,。；;：:\d的()（）]{1,8}的")
 MAX_LEFT_GAP = 8  # "由建档立卡时的" is seven characters
 PART_REACH = 6  # "惠及全县建档立卡" puts the verb this far before the cue
 # a count that follows a place as the next item of a list ("某县、14个村")
@@ -255,7 +258,8 @@ class _Doc:
             t = self.times[i]
             if t.end <= pos:
                 skip = (self._pair_year_elsewhere(t, pos) or self._annual_elsewhere(t, pos)
-                        or self._bracketed_elsewhere(t, pos) or self._baseline_elsewhere(t, pos))
+                        or self._bracketed_elsewhere(t, pos) or self._baseline_elsewhere(t, pos)
+                        or self._attributive_elsewhere(t, pos))
                 if not skip:
                     return t
                 if skip == "end" and pair_end is None:
@@ -291,6 +295,20 @@ class _Doc:
             return None
         m = closer.match(self.body, t.end)
         return "baseline" if m is not None and m.end() <= pos else None
+
+    def _attributive_elsewhere(self, t: TimeExpr, pos: int) -> str | None:
+        """"attributive" when ``t`` dates what the things an earlier clause names did
+        ("加上2017年宣布摘帽的武陵源区和洪江市,全省…已有9个摘帽"): it describes them, not
+        the figures of the clauses after it."""
+        if t.kind != "point":
+            return None
+        m = _ATTRIBUTIVE.match(self.body, t.end)
+        edge = _CLAUSE_BREAK.search(self.body, m.end(), pos) if m else None
+        # a figure in its clause ("2019年锁定的监测户8户,边缘户41户") heads a list that the
+        # year dates on through the clauses after it
+        if edge is None or _DIGIT.search(self.body, m.end(), edge.start()):
+            return None
+        return "attributive"
 
     def _annual_elsewhere(self, t: TimeExpr, pos: int) -> str | None:
         """"annual" when ``t`` is a rate word ("每年", "年均") of an earlier clause: it
