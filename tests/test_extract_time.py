@@ -30,6 +30,7 @@ def times_of(body: str, published: date | None = PUB):
         ("十三五以来", "cumulative", 2020, 2016),
         ("2014-2018年", "period", 2018, 2014),
         ("脱贫攻坚战打响以来", "cumulative", 2020, None),
+        ("近年来", "cumulative", 2020, None),
         ("目前", "point", 2020, None),
         ("每年", "annual", None, None),
     ],
@@ -425,3 +426,17 @@ def test_a_year_heading_a_list_of_figures_dates_the_whole_list() -> None:
     body = "目前,2019年认定的监测户6户20人,边缘户30户98人,均已消除风险。"
     ex = extract(body, title="清溪镇脱贫攻坚", published=date(2021, 3, 2))
     assert {f.year for f in ex.facts if f.indicator == "monitored_households"} == {2019}
+
+
+def test_a_figure_after_a_pair_whose_end_took_the_verbs_to_is_dated_by_the_sentence() -> None:
+    body = "近年来,全县农民人均纯收入从2014年的3100元增加到2019年的9800元;完成1200人易地扶贫搬迁。"
+    ex = extract(body, title="清溪县脱贫攻坚", published=date(2020, 6, 1))
+    assert {(f.indicator, f.value): f.year for f in ex.facts} == {
+        ("per_capita_income", 3100): 2014, ("per_capita_income", 9800): 2019,
+        ("relocated_population", 1200): 2020}
+
+
+def test_now_before_a_pair_stands_for_the_pairs_end() -> None:
+    body = "目前,全省贫困人口已从2012年底的520万人减少到2019年底的48万人,472万人脱贫。"
+    ex = extract(body, title="某省脱贫攻坚", published=date(2020, 3, 1))
+    assert [f.year for f in ex.facts if f.indicator == "lifted_population"] == [2019]

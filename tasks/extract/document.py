@@ -261,11 +261,16 @@ class _Doc:
                         or self._bracketed_elsewhere(t, pos) or self._baseline_elsewhere(t, pos)
                         or self._attributive_elsewhere(t, pos))
                 if not skip:
-                    return t
+                    # "目前,…已从2011年底的775万人减少到2017年底的183万人,592万人脱贫":
+                    # the pair's end is the date its sentence's now stands for
+                    return pair_end if pair_end is not None and t.source == "publication" else t
                 if skip == "end" and pair_end is None:
                     pair_end = t
             i -= 1
-        return self.frames.get(sent.paragraph) or pair_end or self.plan_frame
+        frame = self.frames.get(sent.paragraph)
+        if pair_end is not None and (frame is None or frame.source == "publication"):
+            return pair_end
+        return frame or self.plan_frame
 
     def _year_in_brackets_after(self, q: Quantity) -> TimeExpr | None:
         """A time in brackets right after the figure dates it: "收入达15287.6元(2019年)"."""
@@ -325,10 +330,12 @@ class _Doc:
         if t.kind != "point":
             return None
         body, lx = self.body, self.lx
-        if body[t.start - 1 : t.start] in lx.from_markers:
+        if t.start and body[t.start - 1 : t.start] in lx.from_markers:
             return "start" if lx.change_verb.search(body, t.end, pos) else None
-        verb = lx.change_verb.search(body, max(0, t.start - 4), t.start)
-        if verb is not None and verb.end() == t.start and body[t.end : pos].strip() not in (
+        # "增加到2019年的…": the time phrase may have taken the verb's 到 as its own
+        year_at = t.start + 1 if body[t.start : t.start + 1] in ("到", "至") else t.start
+        verb = lx.change_verb.search(body, max(0, t.start - 4), year_at)
+        if verb is not None and verb.end() == year_at and body[t.end : pos].strip() not in (
             "", "的"
         ):
             return "end"
