@@ -440,3 +440,20 @@ def test_now_before_a_pair_stands_for_the_pairs_end() -> None:
     body = "目前,全省贫困人口已从2012年底的520万人减少到2019年底的48万人,472万人脱贫。"
     ex = extract(body, title="某省脱贫攻坚", published=date(2020, 3, 1))
     assert [f.year for f in ex.facts if f.indicator == "lifted_population"] == [2019]
+
+
+def test_a_day_without_a_month_is_in_the_month_of_the_date_before_it() -> None:
+    body = ("11月20日,某省宣布最后7个贫困县退出贫困县序列。\n"
+            "加上18日另一省宣布最后6个贫困县脱贫摘帽,全国贫困县清零在即。")
+    years = [(f.value, f.year) for f in extract(body, title="脱贫攻坚").facts
+             if f.indicator == "counties_exited"]
+    assert years == [(7, None), (6, None)]  # an undated page that writes no year
+    dated = "2020年是脱贫攻坚收官之年。\n" + body
+    years = [(f.value, f.year) for f in extract(dated, title="脱贫攻坚").facts
+             if f.indicator == "counties_exited"]
+    assert years == [(7, 2020), (6, 2020)]
+
+
+@pytest.mark.parametrize("text", ["国家统计局23日公布", "在30日内完成"])
+def test_a_day_alone_with_no_month_before_it_is_no_time(text: str) -> None:
+    assert find_times(f"2019年。{text}", PUB) == find_times("2019年。", PUB)

@@ -50,6 +50,7 @@ def _pattern(taxonomy_path: Path | None = None) -> re.Pattern[str]:
         rf"(?P<ya>{YEAR})(?:{SP}年)?\s*[-—–~至到]\s*(?P<yb>{YEAR}){SP}年",
         rf"(?P<asof>{ASOF})?(?:(?P<dy>{YEAR}){SP}年{SP})?(?P<dm>\d{{1,2}}){SP}月(?P<dd>\d{{1,2}})[日号]"
         rf"(?P<dsince>{SINCE})?",
+        r"(?<![\d.月])(?P<dday>\d{1,2})日(?![内间])",
         rf"(?P<asof2>{ASOF})?(?P<y>{YEAR})(?:{SP}年(?P<part>{PART})?|(?=以来))(?P<since>{SINCE})?",
         # "比上年减少…": a comparison with last year, not a date of the value
         rf"(?P<asof3>{ASOF})?(?<!比)(?P<rel>{rel})(?P<rpart>{PART})?(?P<rsince>以来|来)?",
@@ -90,6 +91,7 @@ def _part_date(year: int, part: str | None) -> date | None:
     return None
 
 
+DAY_REACH = 300  # how far a day with no month looks back for its month
 _CLAUSE_EDGE = re.compile(r"[，,。；;！？!?：:\n]")
 SENTENCE_ENDS = "。；;！？!?\n"
 _YEAR_END = re.compile(r"年[底末]")
@@ -245,6 +247,7 @@ def find_times(
     rel_years = time_words["relative_years"]
     not_now = time_words["now_not_after"]
     out: list[TimeExpr] = []
+    last_date: TimeExpr | None = None  # the latest date written with its month
     for m in _scan(text, taxonomy_path):
         i = bisect.bisect_right(title_starts, m.start()) - 1
         if i >= 0 and m.start() < titles[i][1]:
@@ -271,6 +274,17 @@ def find_times(
                 out.append(TimeExpr(s, e, "cumulative", pub_year, year, source=counted or "period"))
             else:
                 out.append(TimeExpr(s, e, "point", year, None, as_of, source=src))
+                last_date = out[-1] if as_of else None
+        elif g("dday"):
+            # "11月23日,…加上21日…,20日…": a day with no month is in the month of the date
+            # written last before it; with none, it says nothing about the year
+            if last_date is None or last_date.as_of is None or s - last_date.end > DAY_REACH:
+                continue
+            try:
+                as_of = last_date.as_of.replace(day=int(g("dday")))
+            except ValueError:
+                continue
+            out.append(replace(last_date, start=s, end=e, as_of=as_of))
         elif g("y"):
             year = int(g("y"))
             if g("since"):
