@@ -30,6 +30,7 @@ def times_of(body: str, published: date | None = PUB):
         ("十三五以来", "cumulative", 2020, 2016),
         ("2014-2018年", "period", 2018, 2014),
         ("脱贫攻坚战打响以来", "cumulative", 2020, None),
+        ("近年来", "cumulative", 2020, None),
         ("目前", "point", 2020, None),
         ("每年", "annual", None, None),
     ],
@@ -366,3 +367,93 @@ def test_a_figure_the_place_once_had_is_not_dated_by_publication() -> None:
     body = "全省原有58个贫困县,目前已有41个实现脱贫摘帽。全省现有贫困村12个。"
     assert times_of(body) == [(None, None, None), (2020, None, "point"), (2020, None, "point")]
     assert times_of("2014年全省原有58个贫困县。") == [(2014, None, "point")]
+
+
+def test_a_plan_span_opening_a_paragraph_dates_the_review_in_the_paragraphs_after() -> None:
+    body = ("县长在报告中说:“十三五”时期,全县经济社会发展取得显著成绩。\n"
+            "他说,全县易地扶贫搬迁1.2万人,改造危房3400户,38个贫困村出列。\n"
+            "今年全县贫困发生率为0.3%。")
+    facts = {f.indicator: (f.year, f.period_start)
+             for f in extract(body, title="清溪县政府工作报告", published=date(2021, 1, 15)).facts}
+    assert facts["relocated_population"] == (2020, 2016)
+    assert facts["housing_renovated"] == (2020, 2016)
+    assert facts["villages_exited"] == (2020, 2016)
+    assert facts["poverty_incidence"] == (2021, None)  # a time of its own
+
+
+def test_a_plan_span_inside_a_paragraph_frames_only_that_paragraph() -> None:
+    body = ("全县修通了村组道路。“十三五”期间,全县累计新建村道800公里。\n"
+            "全县投入产业扶贫资金2.6亿元。")
+    (fund,) = [f for f in extract(body, title="清溪县脱贫攻坚", published=None).facts
+               if f.indicator == "industry_fund"]
+    assert fund.year is None
+
+
+@pytest.mark.parametrize("dateline", ["date 2018-09 【清溪台】", "2018年9月", "2018.09 本刊"])
+def test_a_dateline_with_a_month_but_no_day_dates_last_year_and_now(dateline: str) -> None:
+    body = "去年全省有16个贫困县脱贫摘帽。目前全省仍有贫困县40个。"
+    for page in (f"{dateline}\n{body}", body):  # as the body's first line, or read as the title
+        ex = extract(page, title=dateline if page == body else "全省脱贫攻坚")
+        assert [(f.indicator, f.year) for f in ex.facts] == [
+            ("counties_exited", 2017), ("poor_counties", 2018)]
+
+
+def test_a_first_line_that_is_a_sentence_gives_no_publication_year() -> None:
+    ex = extract("2018年9月全省又有16个贫困县脱贫摘帽\n目前全省仍有贫困县40个。")
+    assert [(f.indicator, f.year) for f in ex.facts if f.indicator == "poor_counties"] == [
+        ("poor_counties", None)]
+
+
+def test_a_one_clause_sentence_opened_by_a_year_dates_only_its_own_figure() -> None:
+    def years(first: str) -> dict[str, int | None]:
+        body = f"该村辖7个村民小组。{first}按照新的识别标准,该村共有建档立卡贫困户52户160人。"
+        ex = extract(body, title="清溪县石门村脱贫纪实", published=date(2017, 10, 9))
+        return {f.indicator: f.year for f in ex.facts}
+
+    assert years("2016年底农民人均纯收入3100元。")["poor_households"] == 2017
+    # with a clause after it the year frames the paragraph, as before
+    assert years("2016年底,全村农民人均纯收入3100元。")["poor_households"] == 2016
+
+
+def test_a_year_describing_the_places_of_an_earlier_clause_dates_only_them() -> None:
+    body = "加上2019年宣布退出的清溪县和石门县,全省的38个贫困县中,已有12个摘下贫困帽子。"
+    ex = extract(body, title="湖南省脱贫攻坚", published=date(2020, 5, 8))
+    assert {(f.indicator, f.value, f.year) for f in ex.facts} == {
+        ("poor_counties", 38, 2020), ("counties_exited", 12, 2020)}
+
+
+def test_a_year_heading_a_list_of_figures_dates_the_whole_list() -> None:
+    body = "目前,2019年认定的监测户6户20人,边缘户30户98人,均已消除风险。"
+    ex = extract(body, title="清溪镇脱贫攻坚", published=date(2021, 3, 2))
+    assert {f.year for f in ex.facts if f.indicator == "monitored_households"} == {2019}
+
+
+def test_a_figure_after_a_pair_whose_end_took_the_verbs_to_is_dated_by_the_sentence() -> None:
+    body = "近年来,全县农民人均纯收入从2014年的3100元增加到2019年的9800元;完成1200人易地扶贫搬迁。"
+    ex = extract(body, title="清溪县脱贫攻坚", published=date(2020, 6, 1))
+    assert {(f.indicator, f.value): f.year for f in ex.facts} == {
+        ("per_capita_income", 3100): 2014, ("per_capita_income", 9800): 2019,
+        ("relocated_population", 1200): 2020}
+
+
+def test_now_before_a_pair_stands_for_the_pairs_end() -> None:
+    body = "目前,全省贫困人口已从2012年底的520万人减少到2019年底的48万人,472万人脱贫。"
+    ex = extract(body, title="某省脱贫攻坚", published=date(2020, 3, 1))
+    assert [f.year for f in ex.facts if f.indicator == "lifted_population"] == [2019]
+
+
+def test_a_day_without_a_month_is_in_the_month_of_the_date_before_it() -> None:
+    body = ("11月20日,某省宣布最后7个贫困县退出贫困县序列。\n"
+            "加上18日另一省宣布最后6个贫困县脱贫摘帽,全国贫困县清零在即。")
+    years = [(f.value, f.year) for f in extract(body, title="脱贫攻坚").facts
+             if f.indicator == "counties_exited"]
+    assert years == [(7, None), (6, None)]  # an undated page that writes no year
+    dated = "2020年是脱贫攻坚收官之年。\n" + body
+    years = [(f.value, f.year) for f in extract(dated, title="脱贫攻坚").facts
+             if f.indicator == "counties_exited"]
+    assert years == [(7, 2020), (6, 2020)]
+
+
+@pytest.mark.parametrize("text", ["国家统计局23日公布", "在30日内完成"])
+def test_a_day_alone_with_no_month_before_it_is_no_time(text: str) -> None:
+    assert find_times(f"2019年。{text}", PUB) == find_times("2019年。", PUB)

@@ -1,7 +1,7 @@
 """Every word of the word lists in schemas/ can change what the extractor or cleaner does.
 
 Lists the rules and the time scanner read are checked by removing the word from a
-copy of indicators.yaml (``rules.lexicon`` and ``find_times`` take the file): the
+copy of indicators.yaml (``rules.lexicon``, ``find_times`` and ``extract`` take the file): the
 outcome for a sentence of that word must differ. The other lists are checked with a
 sentence only that word can match, next to the same sentence with an ordinary
 word in its place. The cases are read from the YAML, so a word added there is
@@ -28,7 +28,7 @@ from fupin.tasks.extract.numbers import find_quantities
 from fupin.tasks.extract.regions import WORDS_PATH, find_mentions, load_gazetteer
 from fupin.tasks.extract.rules import Noun, lexicon, quantity_unit, right_noun
 from fupin.tasks.extract.taxonomy import DEFAULT_PATH
-from fupin.tasks.extract.timeexpr import find_times
+from fupin.tasks.extract.timeexpr import estimate_year, find_times, report_year
 from fupin.tasks.wordlists import led
 
 PUBLISHED = date(2019, 6, 1)
@@ -49,10 +49,19 @@ def _get(data: dict[str, Any], keys: tuple[str, ...]) -> Any:
     return data
 
 
+# lists written as a string of single characters rather than an alternation
+CHARACTER_LISTS = {("time", "now_not_after")}
+
+
+def _split(keys: tuple[str, ...], value: Any) -> list[str]:
+    if not isinstance(value, str):
+        return list(value)
+    return list(value) if keys in CHARACTER_LISTS else value.split("|")
+
+
 def _words(keys: tuple[str, ...]) -> list[str]:
     """The words of one lexicon list (a list, or a regex that is an alternation of words)."""
-    value = _get(LEX, keys)
-    return value.split("|") if isinstance(value, str) else list(value)
+    return _split(keys, _get(LEX, keys))
 
 
 def _copy_without(tmp_path: Path, keys: tuple[str, ...], word: str | None,
@@ -61,9 +70,9 @@ def _copy_without(tmp_path: Path, keys: tuple[str, ...], word: str | None,
     data = _yaml(DEFAULT_PATH)
     parent = _get(data["lexicon"], keys[:-1])
     value = parent[keys[-1]]
-    items = value.split("|") if isinstance(value, str) else list(value)
-    items = [w for w in items if w != word] + ([add] if add else [])
-    parent[keys[-1]] = "|".join(items) if isinstance(value, str) else items
+    items = [w for w in _split(keys, value) if w != word] + ([add] if add else [])
+    joiner = "" if keys in CHARACTER_LISTS else "|"
+    parent[keys[-1]] = joiner.join(items) if isinstance(value, str) else items
     path = tmp_path / "indicators.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
@@ -117,8 +126,54 @@ def _verb_led(path: Path | None, word: str) -> object:
     return lexicon(path).verb_led.match(f"{word}减少贫困村30个") is not None
 
 
+def _now_after(path: Path | None, char: str) -> object:
+    return _times(path, f"全县{char}现有")
+
+
+def _years(path: Path | None, sentence: str) -> object:
+    ex = extract(sentence, title="清溪县脱贫攻坚", published=PUBLISHED, taxonomy_path=path)
+    return [(f.indicator, f.value, f.year) for f in ex.facts]
+
+
+def _former(path: Path | None, word: str) -> object:
+    return _years(path, f"全国{word}832个贫困县。")
+
+
+def _baseline_open(path: Path | None, word: str) -> object:
+    return _years(path, f"全县{word}2015年相比，贫困人口减少1.1万人。")
+
+
+def _baseline_close(path: Path | None, word: str) -> object:
+    return _years(path, f"全县与2015年{word}，贫困人口减少1.1万人。")
+
+
+def _estimate(path: Path | None, reached: str) -> object:
+    text = f"2019年全县脱贫目标已{reached}。2017年全县贫困人口300人。"
+    return estimate_year(text, find_times(text, None, taxonomy_path=path), lexicon(path).plan,
+                         path)
+
+
+def _goal_verb(path: Path | None, word: str) -> object:
+    return _estimate(path, word)
+
+
+def _goal_degree(path: Path | None, word: str) -> object:
+    return _estimate(path, f"{word}完成")
+
+
+def _report_title(path: Path | None, word: str) -> object:
+    return report_year(f"清溪镇2020年脱贫攻坚工作{word}", path)
+
+
 REMOVABLE: dict[tuple[str, ...], Callable[[Path | None, str], object]] = {
     ("time", "now"): _times,
+    ("time", "now_not_after"): _now_after,
+    ("time", "former"): _former,
+    ("time", "baseline_open"): _baseline_open,
+    ("time", "baseline_close"): _baseline_close,
+    ("time", "goal_reached"): _goal_verb,
+    ("time", "goal_reached_degree"): _goal_degree,
+    ("time", "report_title"): _report_title,
     ("event_blockers",): _event,
     ("event_unblocked",): _unblocked_event,
     ("scrub", "units_after_cue"): _scrubbed_after_cue,

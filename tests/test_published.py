@@ -184,3 +184,18 @@ def test_a_year_only_the_address_gives_dates_the_facts(tmp_path: Path) -> None:
     assert found >= {("lifted_households", 2018, "relative"),
                      ("poor_population", 2019, "publication"),
                      ("poor_villages", 2019, "publication")}
+
+
+@pytest.mark.parametrize("credit", [
+    "《 清溪日报 》( 2020年01月25日 01 版)",
+    "《清溪日报》（2020年1月25日 第3版）",
+])
+def test_a_print_credit_left_at_the_end_of_the_body_dates_the_page(credit: str) -> None:
+    article = [PROSE, PROSE2] * 3  # past the lines a dateline may open the body with
+    doc = clean_page("\n".join(["清溪县扶贫纪实", *article, credit, "(责编:王五、赵六)", ""]))
+    assert (doc.published, doc.published_from) == (date(2020, 1, 25), "text")
+
+
+def test_a_book_title_dated_inside_the_prose_is_no_print_credit() -> None:
+    doc = clean_page(_dump("2019年印发的《清溪县脱贫攻坚规划》(2019年5月8日)仍在执行。"))
+    assert doc.published is None

@@ -33,6 +33,12 @@ _SPEECH_DATE_RE = re.compile(
     rf"\s*[\d{_CN_NUM}]{{1,3}}\s*月\s*[\d{_CN_NUM}]{{1,3}}\s*日)\s*在"
 )
 _LEAD_DATE_LINES = 4
+# A newspaper's print credit closing an article: "《 清溪日报 》( 2020年01月25日 01 版)".
+_PRINT_CREDIT_RE = re.compile(
+    r"《[^《》]{1,20}》\s*[(（]\s*(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})"
+    r"\s*日\s*(?:第?\s*\d{1,3}\s*版)?\s*[)）]\s*$"
+)
+_CREDIT_LINES = 3
 _LEAD_DATE_MAX = 80
 _SENTENCE_OR_CLAUSE_RE = re.compile(r"[。！？!?；;，,]")
 _CN_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
@@ -155,6 +161,19 @@ def speech_date(lines: list[str]) -> date | None:
             return date(y, mo, d)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             return None
+    return None
+
+
+def print_date(lines: list[str]) -> date | None:
+    """The day a newspaper printed the article, from the credit that closes it ("《某某日
+    报》(2020年01月25日 01 版)"): a copy that kept the credit in the body is dated by it."""
+    for line in reversed(lines[-_CREDIT_LINES:]):
+        m = _PRINT_CREDIT_RE.search(line)
+        if m:
+            try:
+                return date(int(m["y"]), int(m["m"]), int(m["d"]))
+            except ValueError:
+                return None
     return None
 
 
@@ -285,6 +304,10 @@ def read_meta(header: list[str], body: list[str], *, elsewhere: list[str] | None
         if found is not None:
             (meta.published, meta.published_at), meta.published_from = found[1], origin
             return meta
+    printed = print_date(body)
+    if printed is not None:
+        meta.published, meta.published_from = printed, "text"
+        return meta
     meta.published = url_date(url)
     meta.published_from = "url" if meta.published else None
     return meta

@@ -8,6 +8,7 @@ words) and ``schemas/regions.csv`` (the gazetteer).
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from fupin.tasks.models import Extraction
 
@@ -23,6 +24,7 @@ def extract(
     source_site: str | None = None,
     budget: float | None = None,
     published_year: int | None = None,
+    taxonomy_path: Path | None = None,
 ) -> Extraction:
     """Facts, deliberate skips and top keywords of one document body.
 
@@ -30,7 +32,8 @@ def extract(
     title, when given, names the subject region that 全市/全县 refer to; the
     source site (河曲县人民政府网) names the place 我县/本县 mean when the page
     does not. ``published_year`` is the publication year of a page whose day is not
-    known (its address gives /201905/). Past ``budget`` seconds, raises
+    known (its address gives /201905/). ``taxonomy_path`` reads the indicators and
+    words from another file than ``schemas/indicators.yaml``. Past ``budget`` seconds, raises
     :class:`~tasks.extract.budget.ExtractTimeout`.
     """
     from fupin.tasks.extract.budget import deadline
@@ -38,7 +41,7 @@ def extract(
 
     with deadline(budget):
         return extract_document(body or "", title, published, top_k, source_site=source_site,
-                                published_year=published_year)
+                                published_year=published_year, taxonomy_path=taxonomy_path)
 
 
 def warm_up() -> None:

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 
 from fupin.tasks.extract import keywords as kw
 from fupin.tasks.extract import regions as rg
@@ -24,11 +25,21 @@ from fupin.tasks.extract.budget import check_budget
 from fupin.tasks.extract.numbers import Quantity, find_quantities
 from fupin.tasks.extract.segment import Segmentation, tokens
 from fupin.tasks.extract.sentences import Span, clauses, sentences
-from fupin.tasks.extract.timeexpr import TimeExpr, estimate_year, find_times, report_year
+from fupin.tasks.extract.timeexpr import (
+    TimeExpr,
+    dateline_year,
+    estimate_year,
+    find_times,
+    report_year,
+)
 from fupin.tasks.models import CandidateFact, Extraction, Skip
 
 LEADING_WINDOW = 12  # a time phrase this close to a sentence start frames the paragraph
 _CLAUSE_BREAK = re.compile(r"[,，;；)）]")
+_CLAUSE_END = re.compile(r"[,，;；:：]")
+# a verb phrase and 的 right after a year ("2017年宣布摘帽的"); not a place (2018年全县的)
+_DIGIT = re.compile(r"\d")
+_ATTRIBUTIVE = re.compile(r"(?![全我本该各])[^，,。；;：:\d的()（）]{1,8}的")
 MAX_LEFT_GAP = 8  # "由建档立卡时的" is seven characters
 PART_REACH = 6  # "惠及全县建档立卡" puts the verb this far before the cue
 # a count that follows a place as the next item of a list ("某县、14个村")
@@ -73,25 +84,27 @@ class _When:
     source: str = "none"
 
 
-@lru_cache(maxsize=1)
-def _attribution() -> re.Pattern[str]:
-    return re.compile(taxonomy.load().lexicon["time"]["attribution"])
+@dataclass(frozen=True)
+class _TimeCues:
+    """The time words a page's sentences are read with, beyond the time scan's."""
+
+    attribution: re.Pattern[str]  # who speaks before a frame ("某某介绍,")
+    cumulative: re.Pattern[str]  # a running total (累计, 全部脱贫)
+    former: re.Pattern[str]  # a state once had (原有)
+    baseline_open: re.Pattern[str]  # "与" before a year a change is compared with
+    baseline_close: re.Pattern[str]  # "…相比" after it
 
 
-@lru_cache(maxsize=1)
-def _cumulative() -> re.Pattern[str]:
-    return re.compile(taxonomy.load().lexicon["time"]["cumulative"])
-
-
-@lru_cache(maxsize=1)
-def _former() -> re.Pattern[str]:
-    return re.compile(taxonomy.load().lexicon["time"]["former"])
-
-
-@lru_cache(maxsize=1)
-def _baseline() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    t = taxonomy.load().lexicon["time"]
-    return re.compile(t["baseline_open"]), re.compile(t["baseline_close"])
+@lru_cache(maxsize=2)
+def _time_cues(taxonomy_path: Path | None = None) -> _TimeCues:
+    t = taxonomy.load(taxonomy_path).lexicon["time"]
+    return _TimeCues(
+        attribution=re.compile(t["attribution"]),
+        cumulative=re.compile(t["cumulative"]),
+        former=re.compile(t["former"]),
+        baseline_open=re.compile(rf"(?:{t['baseline_open']})$"),
+        baseline_close=re.compile(rf"[^，,。；;！？\n]{{0,12}}?(?:{t['baseline_close']})"),
+    )
 
 
 class _Doc:
@@ -100,25 +113,31 @@ class _Doc:
     def __init__(
         self, body: str, title: str | None, published: date | None,
         source_site: str | None = None, published_year: int | None = None,
+        taxonomy_path: Path | None = None,
     ) -> None:
         self.body = body
-        self.lx = ru.lexicon()
+        self.lx = ru.lexicon(taxonomy_path)
+        self.tc = _time_cues(taxonomy_path)
         # the publication year, from the date or, without one, from the page's address
-        self.pub_year = published.year if published else published_year
-        told = report_year(title) if title else None
+        # or a dateline that gives only a month (a text dump's first line may be read as
+        # its title)
+        self.pub_year = published.year if published else (
+            published_year or dateline_year(body) or (dateline_year(title) if title else None))
+        told = report_year(title, taxonomy_path) if title else None
         if told is not None and (self.pub_year is None or told < self.pub_year):
             # "乡镇2020年脱贫攻坚工作汇报" reposted in 2024 speaks from 2020: its 今年 and
             # present-tense figures are of the year it reports on
             published, self.pub_year = None, told
         self.published = published
-        self.times = find_times(body, published, self.pub_year)
+        self.times = find_times(body, published, self.pub_year, taxonomy_path=taxonomy_path)
         # a page with neither is read from the year it speaks from
         self.estimated = (None if self.pub_year else
-                          estimate_year(body, self.times, self.lx.plan))
+                          estimate_year(body, self.times, self.lx.plan, taxonomy_path))
         if self.estimated is not None and any(
             t.year is None and t.kind in ("point", "cumulative") for t in self.times
         ):  # only 今年, 去年 and running totals count from the estimate
-            self.times = find_times(body, None, self.estimated, estimated=True)
+            self.times = find_times(body, None, self.estimated, estimated=True,
+                                    taxonomy_path=taxonomy_path)
         self.time_starts = [t.start for t in self.times]
         self.time_spans = [(t.start, t.end) for t in self.times]
         qs = [q for q in find_quantities(body) if not self._in_time(q.start)]
@@ -154,6 +173,7 @@ class _Doc:
         self.skips: list[Skip] = []
         self.fact_keys: dict[tuple, list[int]] = {}
         self.frames: dict[int, TimeExpr] = {}  # paragraph -> latest leading time phrase
+        self.plan_frame: TimeExpr | None = None  # "“十三五”时期," framing the paragraphs after
         self.pairs: dict[int, tuple[int, int]] = {}  # sentence -> years of its first dated from-to
         self.plan_clauses: list[int] = []  # clauses of the current sentence skipped as plans
         self.plan_years: list[int] = []  # ... and the years they were dated
@@ -238,13 +258,19 @@ class _Doc:
             t = self.times[i]
             if t.end <= pos:
                 skip = (self._pair_year_elsewhere(t, pos) or self._annual_elsewhere(t, pos)
-                        or self._bracketed_elsewhere(t, pos) or self._baseline_elsewhere(t, pos))
+                        or self._bracketed_elsewhere(t, pos) or self._baseline_elsewhere(t, pos)
+                        or self._attributive_elsewhere(t, pos))
                 if not skip:
-                    return t
+                    # "目前,…已从2011年底的775万人减少到2017年底的183万人,592万人脱贫":
+                    # the pair's end is the date its sentence's now stands for
+                    return pair_end if pair_end is not None and t.source == "publication" else t
                 if skip == "end" and pair_end is None:
                     pair_end = t
             i -= 1
-        return self.frames.get(sent.paragraph) or pair_end
+        frame = self.frames.get(sent.paragraph)
+        if pair_end is not None and (frame is None or frame.source == "publication"):
+            return pair_end
+        return frame or self.plan_frame
 
     def _year_in_brackets_after(self, q: Quantity) -> TimeExpr | None:
         """A time in brackets right after the figure dates it: "收入达15287.6元(2019年)"."""
@@ -269,11 +295,25 @@ class _Doc:
         """"baseline" when ``t`` is what a change is measured against ("和2014年建档立卡
         初期相比,脱贫1.1万户"): the figures after it are dated by the paragraph or the
         publication, not by the year they are compared with."""
-        opener, closer = _baseline()
+        opener, closer = self.tc.baseline_open, self.tc.baseline_close
         if t.kind != "point" or not opener.search(self.body, max(0, t.start - 2), t.start):
             return None
         m = closer.match(self.body, t.end)
         return "baseline" if m is not None and m.end() <= pos else None
+
+    def _attributive_elsewhere(self, t: TimeExpr, pos: int) -> str | None:
+        """"attributive" when ``t`` dates what the things an earlier clause names did
+        ("加上2017年宣布摘帽的武陵源区和洪江市,全省…已有9个摘帽"): it describes them, not
+        the figures of the clauses after it."""
+        if t.kind != "point":
+            return None
+        m = _ATTRIBUTIVE.match(self.body, t.end)
+        edge = _CLAUSE_BREAK.search(self.body, m.end(), pos) if m else None
+        # a figure in its clause ("2019年锁定的监测户8户,边缘户41户") heads a list that the
+        # year dates on through the clauses after it
+        if edge is None or _DIGIT.search(self.body, m.end(), edge.start()):
+            return None
+        return "attributive"
 
     def _annual_elsewhere(self, t: TimeExpr, pos: int) -> str | None:
         """"annual" when ``t`` is a rate word ("每年", "年均") of an earlier clause: it
@@ -290,10 +330,12 @@ class _Doc:
         if t.kind != "point":
             return None
         body, lx = self.body, self.lx
-        if body[t.start - 1 : t.start] in lx.from_markers:
+        if t.start and body[t.start - 1 : t.start] in lx.from_markers:
             return "start" if lx.change_verb.search(body, t.end, pos) else None
-        verb = lx.change_verb.search(body, max(0, t.start - 4), t.start)
-        if verb is not None and verb.end() == t.start and body[t.end : pos].strip() not in (
+        # "增加到2019年的…": the time phrase may have taken the verb's 到 as its own
+        year_at = t.start + 1 if body[t.start : t.start + 1] in ("到", "至") else t.start
+        verb = lx.change_verb.search(body, max(0, t.start - 4), year_at)
+        if verb is not None and verb.end() == year_at and body[t.end : pos].strip() not in (
             "", "的"
         ):
             return "end"
@@ -463,14 +505,20 @@ class _Doc:
                      or self.body[t.start - 1] in ",，;；:：—")
             if not opens or t.start >= start + LEADING_WINDOW + 1:
                 # "某某介绍,在过去一年里,…": who speaks comes first, then the frame
-                lead = _attribution().match(self.body, sent.start, t.start)
+                lead = self.tc.attribution.match(self.body, sent.start, t.start)
                 if lead:
                     start = lead.end()
                     opens = opens or self.body[start : t.start] in ("在", "于")
             if t.start >= min(first_q, start + LEADING_WINDOW + 1):
                 return
+            if opens and not _CLAUSE_END.search(self.body, t.end, sent.end):
+                return  # "2014年底农民人均纯收入2300元。": one clause, one figure's time
             if opens:
                 self.frames[sent.paragraph] = t
+                # a plan's span opening a paragraph ("他在报告中说:“十三五”时期,…")
+                # heads a review that goes on in the paragraphs after it
+                opens_paragraph = self.paragraph_starts.get(sent.paragraph) == sent.start
+                self.plan_frame = t if t.plan and opens_paragraph else None
 
     def _choose(self, it: _Item, noun, cue, ev, k) -> tuple[str | None, str, int, int]:
         """(indicator, rule, evidence start, evidence end)."""
@@ -722,11 +770,11 @@ class _Doc:
         time phrase at all is as of the publication date; an annual rate
         ("年均", "每年") and a scrubbed year have none."""
         t = self._year_in_brackets_after(q) or self.time_for(sent, q.qual_start)
-        cumulative = bool(_cumulative().search(self.body, sent.start, max(q.start, ev_end)))
+        cumulative = bool(self.tc.cumulative.search(self.body, sent.start, max(q.start, ev_end)))
         pub = self.pub_year
         if t is None:
             clause = max(self.body.rfind(c, sent.start, q.start) for c in "，,；;") + 1
-            if pub is None or _former().search(self.body, max(sent.start, clause), q.start):
+            if pub is None or self.tc.former.search(self.body, max(sent.start, clause), q.start):
                 return _When()  # "全国原有832个贫困县": once, not as of publication
             if ind.measure == "flow" and cumulative:
                 return _When(pub, None, None, "cumulative", "period")
@@ -823,11 +871,12 @@ class _Doc:
 def extract_document(
     body: str, title: str | None, published: date | None, top_k: int,
     source_site: str | None = None, published_year: int | None = None,
+    taxonomy_path: Path | None = None,
 ) -> Extraction:
     view = script.matching_view(body)  # Traditional pages are matched in Simplified
     title = script.to_simplified(title) if title else title
     site = script.to_simplified(source_site) if source_site else source_site
-    doc = _Doc(view, title, published, site, published_year)
+    doc = _Doc(view, title, published, site, published_year, taxonomy_path)
     doc.run()
     if view is not body:
         script.restore_spans(body, view, doc.facts, doc.skips)

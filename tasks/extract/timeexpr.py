@@ -39,6 +39,7 @@ class TimeExpr:
     # explicit | relative (今年, or a date with no year) | period | publication |
     # estimated (counted from the page's estimated year: it has no publication date)
     source: str = "explicit"
+    plan: bool = False  # the span of a five-year plan ("“十三五”时期")
 
 
 @lru_cache(maxsize=2)
@@ -49,6 +50,7 @@ def _pattern(taxonomy_path: Path | None = None) -> re.Pattern[str]:
         rf"(?P<ya>{YEAR})(?:{SP}年)?\s*[-—–~至到]\s*(?P<yb>{YEAR}){SP}年",
         rf"(?P<asof>{ASOF})?(?:(?P<dy>{YEAR}){SP}年{SP})?(?P<dm>\d{{1,2}}){SP}月(?P<dd>\d{{1,2}})[日号]"
         rf"(?P<dsince>{SINCE})?",
+        r"(?<![\d.月])(?P<dday>\d{1,2})日(?![内间])",
         rf"(?P<asof2>{ASOF})?(?P<y>{YEAR})(?:{SP}年(?P<part>{PART})?|(?=以来))(?P<since>{SINCE})?",
         # "比上年减少…": a comparison with last year, not a date of the value
         rf"(?P<asof3>{ASOF})?(?<!比)(?P<rel>{rel})(?P<rpart>{PART})?(?P<rsince>以来|来)?",
@@ -89,15 +91,19 @@ def _part_date(year: int, part: str | None) -> date | None:
     return None
 
 
+DAY_REACH = 300  # how far a day with no month looks back for its month
 _CLAUSE_EDGE = re.compile(r"[，,。；;！？!?：:\n]")
 SENTENCE_ENDS = "。；;！？!?\n"
 _YEAR_END = re.compile(r"年[底末]")
 _WRITTEN_YEAR = re.compile(YEAR)
 
 
-@lru_cache(maxsize=1)
-def _reached() -> re.Pattern[str]:
-    return re.compile(taxonomy.load().lexicon["time"]["goal_reached"])
+@lru_cache(maxsize=2)
+def _reached(taxonomy_path: Path | None = None) -> re.Pattern[str]:
+    """"…已基本完成": after a plan word, the goal is reported as reached."""
+    t = taxonomy.load(taxonomy_path).lexicon["time"]
+    return re.compile(rf"[^，,。；;！？\n]{{0,4}}?已(?:经)?(?:{t['goal_reached_degree']})?"
+                      rf"(?:{t['goal_reached']})")
 
 
 _FIGURE = re.compile(r"\d")
@@ -108,7 +114,9 @@ def _sentence_end(text: str, pos: int) -> int:
     return min(ends, default=len(text))
 
 
-def estimate_year(text: str, times: list[TimeExpr], plan: re.Pattern[str]) -> int | None:
+def estimate_year(
+    text: str, times: list[TimeExpr], plan: re.Pattern[str], taxonomy_path: Path | None = None,
+) -> int | None:
     """The year a page with no publication date speaks from: the latest year it writes
     for something that has happened, and the year after a year-end it reports as
     past ("减少到2019年底的…" is written in 2020 at the earliest). A year in a sentence
@@ -122,7 +130,8 @@ def estimate_year(text: str, times: list[TimeExpr], plan: re.Pattern[str]) -> in
     ("2018年,是…的关键年" gives no figures: it is the year the page is written in)."""
     best = None
     whole_years: set[int] = set()  # "2016年," opening a sentence: a year reported whole
-    relative = taxonomy.load().lexicon["time"]["relative_years"]
+    relative = taxonomy.load(taxonomy_path).lexicon["time"]["relative_years"]
+    reached = _reached(taxonomy_path)
     says_last_year = any(t.source == "relative" and relative.get(text[t.start:t.end]) == -1
                          for t in times)
     for t in times:
@@ -135,7 +144,7 @@ def estimate_year(text: str, times: list[TimeExpr], plan: re.Pattern[str]) -> in
         lo = max(0, t.start - 200)
         a = max(lo, *(text.rfind(c, lo, t.start) + 1 for c in SENTENCE_ENDS))
         edge = _CLAUSE_EDGE.search(text, t.end)
-        if any(not _reached().match(text, m.end())
+        if any(not reached.match(text, m.end())
                for m in plan.finditer(text, a, edge.start() if edge else len(text))):
             continue
         year = max(written) + (1 if t.kind == "point" and _YEAR_END.search(text, t.start, t.end)
@@ -152,7 +161,8 @@ _COUNT = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
 
 
 def _span_from(
-    text: str, before: list[TimeExpr], at: int, span: str, pub_year: int | None
+    text: str, before: list[TimeExpr], at: int, span: str, pub_year: int | None,
+    markers: str,
 ) -> tuple[int, int] | None:
     """(first, last) year of a span of N years ("6年时间", "四年来") that counts from a
     year its sentence starts a change from ("从2012年的9899万人") or gives a stock at
@@ -164,7 +174,6 @@ def _span_from(
         _COUNT.get(c, 0) for c in span.partition("年")[0])
     if not n:
         return None
-    markers = taxonomy.load().lexicon["from_markers"]
     reached = None
     for t in reversed(before):
         if any(c in SENTENCE_ENDS for c in text[t.end : at]):
@@ -183,18 +192,35 @@ def _span_from(
     return None
 
 
-@lru_cache(maxsize=1)
-def _report_title() -> re.Pattern[str]:
-    return re.compile(taxonomy.load().lexicon["time"]["report_title"])
+# a first line that is a dateline giving a month but no day: "date 2017-11 【某台】", "2017年11月"
+_MONTH_DATELINE = re.compile(
+    rf"[^\n\d\u3400-\u9fff]{{0,12}}(?P<y>{YEAR})\s*(?:[-/.]\s*|年\s*)(?:0?[1-9]|1[0-2])"
+    r"(?:\s*月)?(?:[\s【\[(（][^\n，,。；;！？!?\d]{0,24})?$",
+    re.MULTILINE,
+)
 
 
-def report_year(title: str) -> int | None:
+def dateline_year(body: str) -> int | None:
+    """The year of a dateline that opens the body with a month but no day: a page copied
+    with it ("date 2017-11 【某台】") was published that year, as one whose address gives
+    only a month (/201711/)."""
+    m = _MONTH_DATELINE.match(body.lstrip())
+    return int(m["y"]) if m else None
+
+
+@lru_cache(maxsize=2)
+def _report_title(taxonomy_path: Path | None = None) -> re.Pattern[str]:
+    words = taxonomy.load(taxonomy_path).lexicon["time"]["report_title"]
+    return re.compile(rf"(?P<y>{YEAR})\s?年(?:度)?[^\d，,。；;]{{0,24}}?(?:工作)?(?:{words})")
+
+
+def report_year(title: str, taxonomy_path: Path | None = None) -> int | None:
     """The one year a report's title names ("某镇2020年脱贫攻坚工作汇报", "2019年度扶贫
     工作总结", "2021年政府工作报告"): the year its 今年 and present tense speak from;
     none when the title names no year or several."""
     if len(set(_WRITTEN_YEAR.findall(title))) != 1:
         return None
-    m = _report_title().search(title)
+    m = _report_title(taxonomy_path).search(title)
     return int(m["y"]) if m else None
 
 
@@ -216,10 +242,12 @@ def find_times(
     pub_year = published.year if published else year
     # the source of a year counted from the publication year, when that is an estimate
     counted = "estimated" if published is None and year is not None and estimated else None
-    time_words = taxonomy.load(taxonomy_path).lexicon["time"]
+    lexicon = taxonomy.load(taxonomy_path).lexicon
+    time_words = lexicon["time"]
     rel_years = time_words["relative_years"]
     not_now = time_words["now_not_after"]
     out: list[TimeExpr] = []
+    last_date: TimeExpr | None = None  # the latest date written with its month
     for m in _scan(text, taxonomy_path):
         i = bisect.bisect_right(title_starts, m.start()) - 1
         if i >= 0 and m.start() < titles[i][1]:
@@ -246,6 +274,17 @@ def find_times(
                 out.append(TimeExpr(s, e, "cumulative", pub_year, year, source=counted or "period"))
             else:
                 out.append(TimeExpr(s, e, "point", year, None, as_of, source=src))
+                last_date = out[-1] if as_of else None
+        elif g("dday"):
+            # "11月23日,…加上21日…,20日…": a day with no month is in the month of the date
+            # written last before it; with none, it says nothing about the year
+            if last_date is None or last_date.as_of is None or s - last_date.end > DAY_REACH:
+                continue
+            try:
+                as_of = last_date.as_of.replace(day=int(g("dday")))
+            except ValueError:
+                continue
+            out.append(replace(last_date, start=s, end=e, as_of=as_of))
         elif g("y"):
             year = int(g("y"))
             if g("since"):
@@ -272,7 +311,7 @@ def find_times(
             else:
                 if pub_year and first <= pub_year < last:
                     last = pub_year
-                out.append(TimeExpr(s, e, "period", last, first, source="period"))
+                out.append(TimeExpr(s, e, "period", last, first, source="period", plan=True))
         elif g("now") and s and text[s - 1] in not_now:  # "实现剩余…", "实现有效衔接"
             continue
         elif g("now"):
@@ -281,7 +320,8 @@ def find_times(
                                 published, source="publication"))
         elif g("span") and out and out[-1].kind == "period" and out[-1].end == s:
             continue  # "2013年至2016年四年间" names the span it follows once more
-        elif g("span") and (counted_from := _span_from(text, out, s, g("span"), pub_year)):
+        elif g("span") and (counted_from := _span_from(text, out, s, g("span"), pub_year,
+                                                          lexicon["from_markers"])):
             # "从2012年的…减少到2018年的…,6年时间减少…": the span counts from the year
             # the sentence starts from, not back from publication
             out.append(TimeExpr(s, e, "cumulative", counted_from[1], counted_from[0],
