@@ -231,3 +231,12 @@ def test_a_place_that_is_the_list_item_before_a_count_does_not_take_it() -> None
     got = {(f.indicator, f.value): f.region for f in found}
     assert got[("poor_villages", 21)] == "平凉市"
     assert got[("poor_population", 8300)] == "平凉市"
+
+
+@pytest.mark.parametrize("place, province", [("武乡县", "山西省"), ("新乡市", "河南省"),
+                                             ("新乡县", "河南省")])
+def test_a_county_whose_name_begins_with_a_former_township_name_is_the_county(
+        place: str, province: str) -> None:
+    # 武乡 and 新乡 are also the names towns (武镇, 新镇) went by as townships
+    body = f"截至2020年底，{place}建档立卡贫困户1050户全部脱贫。"
+    assert region_of(body) == [(place, province)]

@@ -391,11 +391,14 @@ def _with_townships(
 ) -> list[Mention]:
     """Add the township names of ``text`` that start where a token starts (the
     segmenter does not know them: 柳湖镇 comes out as 柳 + 湖镇); a mention
-    inside one (华亭 in 华亭镇) gives way to it."""
+    inside one (华亭 in 华亭镇) gives way to it, and one inside a longer mention
+    gives way to that (武乡, a former name of 武镇, inside the county 武乡县)."""
     towns = []
     for start, end, name in gaz.township_spans(text):
         i = bisect.bisect_right(tokens, start, key=_start) - 1
-        if i >= 0 and tokens[i][1] == start:
+        if i >= 0 and tokens[i][1] == start and not any(
+                m.start <= start and end <= m.end and m.end - m.start > end - start
+                for m in mentions):
             towns.append(Mention(start, end, name, tuple(gaz.lookup(name))))
     if not towns:
         return mentions
