@@ -42,11 +42,16 @@ sources:
     return path
 
 
-def _run(sources: Path, db: Path) -> dict:
+def _fupin(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    done = subprocess.run([str(FUPIN), "run", str(sources), "--db", str(db), "--json", "-q"],
-                          capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
+    done = subprocess.run([str(FUPIN), *args], capture_output=True, text=True, env=env,
+                          cwd=REPO, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def _run(sources: Path, db: Path) -> dict:
+    done = _fupin("run", str(sources), "--db", str(db), "--json", "-q")
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     print(json.dumps({k: summary[k] for k in (
         "pages_in", "pages_unchanged", "documents_loaded", "pages_rejected", "facts_candidate",
@@ -130,3 +135,14 @@ def test_two_daily_runs_load_every_allowed_article_once_then_only_what_changed(
                            "ORDER BY started_at").fetchall()
     assert [r[:2] for r in runs] == [(200, 0), (10, 2 + len(due))]
     _frontier(db)
+
+    # what is waiting, by source and kind, and in the HTML report
+    by_kind, next_up = map(json.loads, _fupin("frontier", "--db", str(db), "--json",
+                                              "--next", "5").stdout.splitlines())
+    articles = {r["source"]: r for r in by_kind if r["kind"] == "article"}
+    assert sum(r["urls"] for r in articles.values()) == 210
+    assert articles["atom"]["due"] > 0 and len(next_up) == 5
+    report = tmp_path / "report.html"
+    _fupin("report", "--db", str(db), "--out", str(report))
+    html = report.read_text(encoding="utf-8")
+    assert 'id="discovery-counts"' in html and 'id="frontier"' in html

@@ -4,6 +4,7 @@ run fetches, what it records in the frontier, and what it never touches."""
 from __future__ import annotations
 
 import gzip
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,8 +21,10 @@ from fupin.tasks.acquire.sources import (
 )
 from fupin.tasks.models import DiscoverOptions, DiscoveryEntry, Known
 from fupin.tasks.pipeline.kinds import RAW
+from fupin.tasks.pipeline.records import DiscoveryCounts, RunCounts, RunRecord
 from fupin.tasks.pipeline.stages import clean_stage
 from fupin.tasks.pipeline.staging import BatchRef
+from fupin.tasks.pipeline.summary import EXIT_NOTHING_LOADED, exit_status, summary_markdown
 from tests.http_server import Reply, always, serve
 
 NOW = datetime(2026, 11, 30, 6, 30, tzinfo=UTC)
@@ -240,3 +243,14 @@ sources:
                  "(u).discover: only a sitemap, feed, site entry",
                  "(f).discover.speed: unknown option"):
         assert part in problems
+
+
+def test_the_summary_shows_discovery_and_a_run_with_nothing_due_is_no_fault() -> None:
+    found = DiscoveryCounts(urls_discovered=210, urls_new=10, urls_due=3, urls_waiting=197,
+                            urls_robots_skipped=101, urls_offsite=2, listing_pages=20)
+    run = RunRecord("r1", None, NOW, ["sources.yaml"], RunCounts(), 1.0, discovery=found)
+    text = summary_markdown(run, {})
+    assert "## Discovery" in text and "| 210 | 10 | 3 | 197 | 101 | 2 | 20 |" in text
+    assert "## Discovery" not in summary_markdown(replace(run, discovery=DiscoveryCounts()), {})
+    assert exit_status(RunCounts(), DiscoveryCounts(urls_discovered=5, urls_waiting=5)) == 0
+    assert exit_status(RunCounts(), DiscoveryCounts()) == EXIT_NOTHING_LOADED
