@@ -145,7 +145,8 @@ def _plan_run(
     stored = stored_locations(db)
     found, rejected = expand_sources(sources, stored=stored)
     entries = discovery_entries(sources)
-    discovery = discover_urls(entries, read_frontier(db), FetchOptions(), datetime.now(UTC))
+    discovery = discover_urls(entries, read_frontier(db), FetchOptions(), datetime.now(UTC),
+                              recheck_all=reprocess)
     write_rows(run_dir / FRONTIER.file, FRONTIER, list(discovery.frontier.values()))
     named = {s.doc_key for s in found}
     found += [s for s in discovery.sources if s.doc_key not in named]

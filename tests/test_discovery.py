@@ -120,12 +120,16 @@ def test_a_second_run_fetches_only_what_is_new_due_or_moved() -> None:
                                     NOW + timedelta(days=6), fetched),  # lastmod moved
         }
         found = discover([_entry("sitemap", b + "/sm.xml")], frontier, FAST, NOW)
+        everything = discover([_entry("sitemap", b + "/sm.xml")], frontier, FAST, NOW,
+                              recheck_all=True)  # the weekly full run
     assert sorted(s.doc_key.rsplit("/", 1)[1] for s in found.sources) == [
         "2.html", "3.html", "4.html"]
     c = found.counts
     assert (c.urls_discovered, c.urls_new, c.urls_due, c.urls_waiting) == (4, 1, 2, 1)
     assert found.frontier[b + "/xw/1.html"]["next_check"] == NOW + timedelta(days=6)
     assert not found.frontier[b + "/xw/1.html"]["scheduled"]
+    assert found.frontier[b + "/xw/3.html"]["found_in"] == b + "/sm.xml"
+    assert (everything.counts.urls_due, everything.counts.urls_waiting) == (3, 0)
 
 
 def test_feeds_rss_and_atom() -> None:

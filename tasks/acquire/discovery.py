@@ -133,9 +133,10 @@ class _SitemapClient(AbstractWebClient):
     not read (another host, robots.txt) is an error answer, as is any failed fetch (the
     fetcher has retried already)."""
 
-    def __init__(self, fetcher: Fetcher, hosts: set[str], seen: list[Found],
+    def __init__(self, fetcher: Fetcher, root: str, hosts: set[str], seen: list[Found],
                  refused: list[Found]) -> None:
         self._fetcher = fetcher
+        self._root = root
         self._hosts = hosts
         self._seen = seen
         self._refused = refused
@@ -144,7 +145,7 @@ class _SitemapClient(AbstractWebClient):
         """The fetcher's own max_bytes caps every body."""
 
     def get(self, url: str) -> AbstractWebClientResponse:
-        where = self._seen[-1].url if self._seen else url
+        where = self._root  # the parser does not say which index named a child
         if host_of(url) not in self._hosts:
             self._refused.append(Found(url, where, "offsite"))
             return WebClientErrorResponse("not a host of this source", retryable=False)
@@ -206,7 +207,7 @@ def sitemap_urls(entry: DiscoveryEntry, fetcher: Fetcher, hosts: set[str]) -> li
     """The pages a sitemap (an index or a urlset, gzipped or not) lists, with lastmod."""
     seen: list[Found] = []
     refused: list[Found] = []
-    client = _SitemapClient(fetcher, hosts, seen, refused)
+    client = _SitemapClient(fetcher, entry.location, hosts, seen, refused)
     tree = SitemapFetcher(url=entry.location, recursion_level=0, web_client=client).sitemap()
     found: list[Found] = [*seen, *refused]
     for leaf in _leaves(tree):
@@ -310,10 +311,13 @@ def _row(key: str, found: Found, entry: str, now: datetime, kind: str,
             "scheduled": False, "last_status": status}
 
 
-def _due(known: Known | None, lastmod: datetime | None, now: datetime) -> str | None:
+def _due(known: Known | None, lastmod: datetime | None, now: datetime,
+         recheck_all: bool) -> str | None:
     """Why an article is fetched this run (new, due), or None to leave it waiting."""
     if known is None or known.last_fetched is None:
         return "new"
+    if recheck_all:
+        return "due"
     if lastmod is not None and (known.lastmod is None or lastmod > known.lastmod):
         return "due"
     if known.next_check is None or known.next_check <= now:
@@ -323,9 +327,13 @@ def _due(known: Known | None, lastmod: datetime | None, now: datetime) -> str | 
 
 def discover(
     entries: list[DiscoveryEntry], frontier: dict[str, Known], base: FetchOptions,
-    now: datetime,
+    now: datetime, recheck_all: bool = False,
 ) -> Discovery:
-    """Ask every discovery source for its URLs and choose what this run fetches."""
+    """Ask every discovery source for its URLs and choose what this run fetches.
+
+    ``recheck_all`` (a run that reprocesses every page) makes every known article due,
+    within the caps, so the weekly full run re-reads what discovery found too.
+    """
     out = Discovery()
     per_host: dict[str, int] = {}
     counts = {"new": 0, "due": 0, "waiting": 0, "robots": 0, "offsite": 0, "listings": 0}
@@ -363,7 +371,7 @@ def discover(
                     continue
                 articles.add(key)
                 known = frontier.get(key)
-                why = _due(known, item.lastmod, now)
+                why = _due(known, item.lastmod, now, recheck_all)
                 host = host_of(item.url)
                 capped = taken >= entry.options.max_pages or \
                     per_host.get(host, 0) >= entry.options.max_per_host
