@@ -12,7 +12,7 @@ import pytest
 
 from fupin.tasks.acquire.discovery import discover
 from fupin.tasks.acquire.fetch import FetchOptions
-from fupin.tasks.acquire.links import listing_evidence, url_key
+from fupin.tasks.acquire.links import listing_evidence, request_url, url_key
 from fupin.tasks.acquire.sources import (
     SourcesFileError,
     discovery_entries,
@@ -75,6 +75,8 @@ def test_url_variants_collapse_to_one_key() -> None:
     assert url_key("http://news.example.cn/xw/index.html") == "http://news.example.cn/xw/"
     assert url_key("http://a.cn/l?b=2&a=1&sid=9") == url_key("http://a.cn/l?a=1&b=2")
     assert url_key("http://a.cn/l?page=2") != url_key("http://a.cn/l?page=3")
+    assert request_url("http://a.cn/s?id=%E4%B8%AD&utm_medium=x#c") == "http://a.cn/s?id=%E4%B8%AD"
+    assert request_url("http://a.cn/show?123") == "http://a.cn/show?123"
 
 
 def test_sitemap_index_with_gzipped_children_robots_and_offsite() -> None:

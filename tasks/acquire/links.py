@@ -69,8 +69,10 @@ def request_url(url: str) -> str:
     parts = urlsplit(url)
     path = ";".join(seg for i, seg in enumerate(parts.path.split(";"))
                     if i == 0 or not _dropped(seg.split("=", 1)[0], r))
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                       if not _dropped(k, r)])
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if not _dropped(k, r)]
+    # rebuilt only when a parameter goes: a query the site wrote stays as written
+    query = parts.query if len(kept) == len(pairs) else urlencode(kept)
     return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
 
 
