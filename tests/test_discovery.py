@@ -4,6 +4,8 @@ run fetches, what it records in the frontier, and what it never touches."""
 from __future__ import annotations
 
 import gzip
+import threading
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from fupin.tasks.acquire.discovery import discover
-from fupin.tasks.acquire.fetch import FetchOptions
+from fupin.tasks.acquire.fetch import FetchOptions, fetch_batch
 from fupin.tasks.acquire.links import listing_evidence, request_url, url_key
 from fupin.tasks.acquire.sources import (
     SourcesFileError,
@@ -19,13 +21,13 @@ from fupin.tasks.acquire.sources import (
     expand_sources,
     read_sources_file,
 )
-from fupin.tasks.models import DiscoverOptions, DiscoveryEntry, Known
+from fupin.tasks.models import DiscoverOptions, DiscoveryEntry, Known, Source
 from fupin.tasks.pipeline.kinds import RAW
 from fupin.tasks.pipeline.records import DiscoveryCounts, RunCounts, RunRecord
 from fupin.tasks.pipeline.stages import clean_stage
 from fupin.tasks.pipeline.staging import BatchRef
 from fupin.tasks.pipeline.summary import EXIT_NOTHING_LOADED, exit_status, summary_markdown
-from tests.http_server import Reply, always, serve
+from tests.http_server import Reply, Request, always, serve, serve_handler
 
 NOW = datetime(2026, 11, 30, 6, 30, tzinfo=UTC)
 FAST = FetchOptions(retries=0, connect_timeout=2, read_timeout=2, total_timeout=5)
@@ -260,3 +262,31 @@ def test_the_summary_shows_discovery_and_a_run_with_nothing_due_is_no_fault() ->
     assert "## Discovery" not in summary_markdown(replace(run, discovery=DiscoveryCounts()), {})
     assert exit_status(RunCounts(), DiscoveryCounts(urls_discovered=5, urls_waiting=5)) == 0
     assert exit_status(RunCounts(), DiscoveryCounts()) == EXIT_NOTHING_LOADED
+
+
+def test_batches_fetched_at_once_keep_to_one_per_host_limit() -> None:
+    """A run keeps several batches in flight; a site crawled through them must still see
+    no more than ``per_host`` requests at a time."""
+    lock = threading.Lock()
+    now = {"in": 0, "most": 0}
+
+    def handle(_request: Request) -> Reply:
+        with lock:
+            now["in"] += 1
+            now["most"] = max(now["most"], now["in"])
+        time.sleep(0.2)  # long enough for a second batch's request to overlap this one
+        with lock:
+            now["in"] -= 1
+        return _article(1)
+
+    with serve_handler(handle) as base:
+        options = FetchOptions(per_host=1, retries=0)
+        batches = [[Source(f"{base}/{b}/{i}.html", "http", f"{base}/{b}/{i}.html")
+                    for i in range(3)] for b in range(2)]
+        threads = [threading.Thread(target=fetch_batch, args=(batch, options))
+                   for batch in batches]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert now["most"] == 1

@@ -400,6 +400,17 @@ class HostGate:
             return fn()
 
 
+_GATES: dict[tuple[int, float], HostGate] = {}
+_GATES_LOCK = threading.Lock()
+
+
+def shared_gate(per_host: int, politeness: float) -> HostGate:
+    """The process's gate for these limits: batches fetched at the same time (a run keeps
+    several in flight) share it, so together they still keep to a host's limits."""
+    with _GATES_LOCK:
+        return _GATES.setdefault((per_host, politeness), HostGate(per_host, politeness))
+
+
 def make_client(options: FetchOptions) -> httpx.Client:
     timeout = httpx.Timeout(options.read_timeout, connect=options.connect_timeout)
     return httpx.Client(
@@ -433,7 +444,7 @@ def _fetch_urls(
     urls: list[Source], options: FetchOptions, known: dict[str, Validators]
 ) -> dict[str, RawPage | Rejection | Source]:
     """Fetch URL sources that share options, per-host limits applying across them."""
-    gate = HostGate(options.per_host, options.politeness)
+    gate = shared_gate(options.per_host, options.politeness)
     outcomes: dict[str, RawPage | Rejection | Source] = {}
     with make_client(options) as client, ThreadPoolExecutor(options.workers) as pool:
 
