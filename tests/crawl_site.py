@@ -37,10 +37,10 @@ The URL variants, and which canonicalisation collapses them:
   ``utm_*`` by itself; ``from`` and ``spm`` go only in its strict mode (which keeps
   only an allow-list such as ``page``) or with a list of tracking names;
 * a fragment: every article links to itself as ``#comments``;
-* the default index page and the trailing slash: ``/xw``, ``/xw/`` and
-  ``/xw/index.html`` (listings only; no article has such a variant); courlan keeps
-  all three apart (``trailing_slash=False`` joins the first two), so a crawler needs
-  its own rule for ``index.html`` or fetches that page twice;
+* the default index page and the trailing slash: ``/xw`` (which the server
+  redirects), ``/xw/`` and ``/xw/index.html`` (listings only; no article has such a
+  variant); courlan keeps all three apart (``trailing_slash=False`` joins the first
+  two), so a crawler needs its own rule for ``index.html`` or fetches that page twice;
 * the session id ``sid`` of the ``/tp/list`` trap (courlan's strict mode drops it);
 * relative links with ``..`` segments (``../../2021/03/art_0002.html``), which
   joining with the page's URL resolves.
@@ -51,8 +51,20 @@ http only) and a default-port twin (its port is never 80).
 Conditional GET: every 200 reply carries an ``ETag`` (a hash of its bytes); articles,
 sitemaps and feeds also carry ``Last-Modified``. A matching ``If-None-Match``, or an
 ``If-Modified-Since`` not older than ``Last-Modified`` when no ``If-None-Match`` is
-sent, gets ``304``. ``publish`` and ``edit`` change the site for a second crawl;
-``requests`` logs what was asked for.
+sent, gets ``304``.
+
+Use (the ``crawl_site`` fixture of ``conftest.py`` is ``CrawlSite()``)::
+
+    with CrawlSite(seed=0, articles=300, crawl_delay=0.05) as site:
+        site.base_url, site.url("/rss.xml")
+        site.article_urls(), site.allowed_article_urls(), site.disallowed_article_urls()
+        site.expected_facts()          # {canonical URL: [ExpectedFact, ...]}
+        site.articles, site.article(7), site.article_at(url)   # Article records
+        site.publish(10)               # new articles in /xw/ and /tp/, newest of all
+        site.edit([4, 9])              # a figure changes; lastmod, ETag, Last-Modified move
+        site.requests, site.reset_log()   # LoggedRequest: path, query, status, validators
+
+URLs given out are canonical: ``base_url`` plus the article's path, no query.
 """
 
 from __future__ import annotations
@@ -66,7 +78,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from html import escape
@@ -382,7 +394,6 @@ class _Page:
     body: bytes
     content_type: str = HTML
     last_modified: datetime | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def _http_date(moment: datetime) -> str:
@@ -546,7 +557,7 @@ class CrawlSite:
         if page is None:
             return Reply(404, "<html><body>页面不存在</body></html>".encode())
         etag = '"' + hashlib.sha1(page.body).hexdigest()[:20] + '"'
-        headers = {"Content-Type": page.content_type, "ETag": etag, **page.extra}
+        headers = {"Content-Type": page.content_type, "ETag": etag}
         if page.last_modified is not None:
             headers["Last-Modified"] = _http_date(page.last_modified)
         if _not_modified(request, etag, page.last_modified):
