@@ -425,6 +425,8 @@ class CrawlSite:
 
     def __init__(self, seed: int = 0, articles: int = 300,
                  crawl_delay: float | None = 0.05) -> None:
+        if articles < 4:
+            raise ValueError(f"articles={articles}: each article links to three others")
         self.seed = seed
         self.crawl_delay = crawl_delay
         self.base_url = ""
@@ -440,7 +442,7 @@ class CrawlSite:
         sections = list(SECTIONS)
         for i in range(1, articles + 1):
             others = [j for j in range(1, articles + 1) if j != i]
-            related = tuple(self._rng.sample(others, min(3, len(others))))
+            related = tuple(self._rng.sample(others, 3))
             published = day + timedelta(minutes=self._rng.randrange(0, 540, 5))
             self._add(sections[(i - 1) % len(sections)], published, related)
             day += timedelta(days=self._rng.choice((1, 1, 2)))
