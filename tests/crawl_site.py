@@ -20,8 +20,9 @@ Paths (host A is the server's own ``http://127.0.0.1:PORT``):
   sections, the RSS links with tracking parameters;
 * listings of 20 articles, newest first, with page numbers, 上一页/下一页 and 末页:
   ``/xw/index.html``, ``/xw/index_1.html``, … (``/zc/`` alike) and ``/tp/list``,
-  ``/tp/list?page=2``, …; a section's front page answers at ``/xw``, ``/xw/`` and
-  ``/xw/index.html`` alike; ``/`` and ``/index.html`` list the newest articles;
+  ``/tp/list?page=2``, …; a section's front page answers at ``/xw/`` and
+  ``/xw/index.html`` alike, and ``/xw`` redirects (301) to ``/xw/``; ``/`` and
+  ``/index.html`` list the newest articles;
 * traps: ``/xw/calendar?month=2021-03`` links the month before and after, for ever;
   every link of a ``/tp/list`` page carries ``sid=<token>``, a new token on every
   request, as a session id would;
@@ -36,8 +37,10 @@ The URL variants, and which canonicalisation collapses them:
   ``utm_*`` by itself; ``from`` and ``spm`` go only in its strict mode (which keeps
   only an allow-list such as ``page``) or with a list of tracking names;
 * a fragment: every article links to itself as ``#comments``;
-* the default index page and the trailing slash: ``/xw``, ``/xw/`` and
-  ``/xw/index.html`` (listings only; no article has such a variant);
+* the default index page and the trailing slash: ``/xw`` (which the server
+  redirects), ``/xw/`` and ``/xw/index.html`` (listings only; no article has such a
+  variant); courlan keeps all three apart (``trailing_slash=False`` joins the first
+  two), so a crawler needs its own rule for ``index.html`` or fetches that page twice;
 * the session id ``sid`` of the ``/tp/list`` trap (courlan's strict mode drops it);
 * relative links with ``..`` segments (``../../2021/03/art_0002.html``), which
   joining with the page's URL resolves.
@@ -48,8 +51,20 @@ http only) and a default-port twin (its port is never 80).
 Conditional GET: every 200 reply carries an ``ETag`` (a hash of its bytes); articles,
 sitemaps and feeds also carry ``Last-Modified``. A matching ``If-None-Match``, or an
 ``If-Modified-Since`` not older than ``Last-Modified`` when no ``If-None-Match`` is
-sent, gets ``304``. ``publish`` and ``edit`` change the site for a second crawl;
-``requests`` logs what was asked for.
+sent, gets ``304``.
+
+Use (the ``crawl_site`` fixture of ``conftest.py`` is ``CrawlSite()``)::
+
+    with CrawlSite(seed=0, articles=300, crawl_delay=0.05) as site:
+        site.base_url, site.url("/rss.xml")
+        site.article_urls(), site.allowed_article_urls(), site.disallowed_article_urls()
+        site.expected_facts()          # {canonical URL: [ExpectedFact, ...]}
+        site.articles, site.article(7), site.article_at(url)   # Article records
+        site.publish(10)               # new articles in /xw/ and /tp/, newest of all
+        site.edit([4, 9])              # a figure changes; lastmod, ETag, Last-Modified move
+        site.requests, site.reset_log()   # LoggedRequest: path, query, status, validators
+
+URLs given out are canonical: ``base_url`` plus the article's path, no query.
 """
 
 from __future__ import annotations
@@ -63,7 +78,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from html import escape
@@ -77,6 +92,10 @@ REGIONS = Path(__file__).resolve().parents[1] / "schemas" / "regions.csv"
 
 SITE_NAME = "扶贫开发信息网"
 SECTIONS = {"xw": "新闻动态", "zc": "政策文件", "tp": "脱贫攻坚"}
+# Where pages link a section's front: xw is written three ways (the navigation /xw/,
+# the home page /xw, an article's breadcrumb /xw/index.html), all the same page.
+FRONT_PAGES = {"xw": "/xw/", "zc": "/zc/index.html", "tp": "/tp/list"}
+CRUMB_PAGES = {**FRONT_PAGES, "xw": "/xw/index.html"}
 DISALLOWED = ("/zc/",)
 PAGE_SIZE = 20
 FEED_SIZE = 20
@@ -88,7 +107,8 @@ OTHER = "http://other.example.cn"
 
 HTML = "text/html; charset=utf-8"
 _ARTICLE_RE = re.compile(r"^/(xw|zc|tp)/(\d{4})/(\d{2})/art_(\d+)\.html$")
-_INDEX_RE = re.compile(r"^/(xw|zc)(?:|/|/index\.html|/index_(\d+)\.html)$")
+_INDEX_RE = re.compile(r"^/(xw|zc)(?:/|/index\.html|/index_(\d+)\.html)$")
+_BARE_RE = re.compile(r"^/(xw|zc)$")
 _MONTH_RE = re.compile(r"^(-?\d+)-(\d{2})$")
 
 
@@ -230,6 +250,8 @@ _CLOSINGS = (
     "{county}乡村振兴局负责人介绍，下一步将{next}，让脱贫基础更加稳固、成效更可持续。",
     "谈及下一步打算，该县负责人说，将{next}，带领群众在致富路上越走越宽。",
 )
+# A headline is the county and what it did, often with a second half on what came of it
+# (a tail, unless the headline has two halves already).
 _TITLES = {
     "xw": ("{county}：脱贫攻坚成果持续巩固", "{county}扎实推进巩固拓展脱贫攻坚成果",
            "{county}：产业就业双轮驱动促增收", "{county}多措并举防止返贫",
@@ -239,6 +261,8 @@ _TITLES = {
     "tp": ("{county}：精准施策 稳定脱贫", "{county}念好“产业经” 走好振兴路",
            "{county}：易地搬迁群众稳得住能致富", "{county}：干群同心奔小康"),
 }
+_TITLE_TAILS = ("", "群众增收致富底气更足", "乡村面貌焕然一新", "脱贫群众日子越过越红火",
+                "为乡村振兴打下坚实基础", "帮扶政策落地见效")
 
 
 @dataclass(frozen=True)
@@ -303,7 +327,11 @@ class Article:
 
 
 def _counties() -> list[County]:
-    """Counties named 某某县 whose name is no other place's, so a fact resolves to one."""
+    """Counties named 某某县 whose name is no other place's, so a fact resolves to one.
+
+    A name holding 乡 or 镇 is left out: the extractor reads 武乡县 as the township
+    武乡镇 of another province, a fault of its own that this site is not about.
+    """
     with REGIONS.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     names: dict[str, int] = {}
@@ -313,6 +341,7 @@ def _counties() -> list[County]:
                 names[name] = names.get(name, 0) + 1
     return [County(r["code"], r["name"], r["province"], r["prefecture"]) for r in rows
             if r["level"] == "county" and r["name"].endswith("县") and r["prefecture"]
+            and not {"乡", "镇"} & set(r["name"])
             and names[r["name"]] == 1 and names.get(r["short_name"], 0) <= 1]
 
 
@@ -330,9 +359,13 @@ def _write_article(rng: random.Random, article_id: int, section: str, published:
     kinds = rng.sample(sorted(TEMPLATES), rng.randint(1, 3))
     prose = tuple(p.format(**words) + rng.choice(_FOLLOW)
                   for p in rng.sample(_PROSE, rng.randint(0, 4 - len(kinds))))
+    title = rng.choice(_TITLES[section]).format(**words)
+    tail = rng.choice(_TITLE_TAILS)
+    if tail and " " not in title:
+        title = f"{title} {tail}"
     return Article(
         id=article_id, section=section, published=published, modified=published,
-        title=rng.choice(_TITLES[section]).format(**words), county=county,
+        title=title, county=county,
         intro=rng.choice(_INTROS).format(**words),
         figures=tuple(_figure(rng, k) for k in kinds), prose=prose,
         closing=rng.choice(_CLOSINGS).format(**words), related=related)
@@ -361,7 +394,6 @@ class _Page:
     body: bytes
     content_type: str = HTML
     last_modified: datetime | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def _http_date(moment: datetime) -> str:
@@ -373,8 +405,8 @@ def _links(items: Iterable[tuple[str, str]]) -> str:
 
 
 def _document(title: str, main: str, *, head: str = "") -> bytes:
-    nav = _links([("/", "首页"), ("/xw/", "新闻动态"), ("/zc/index.html", "政策文件"),
-                  ("/tp/list", "脱贫攻坚"), ("/xw/calendar", "按月浏览"), (GOV, "中国政府网")])
+    nav = _links([("/", "首页"), *((FRONT_PAGES[s], name) for s, name in SECTIONS.items()),
+                  ("/xw/calendar", "按月浏览"), (GOV, "中国政府网")])
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(title)}</title>\n"
@@ -393,10 +425,12 @@ class CrawlSite:
 
     def __init__(self, seed: int = 0, articles: int = 300,
                  crawl_delay: float | None = 0.05) -> None:
+        if articles < 4:
+            raise ValueError(f"articles={articles}: each article links to three others")
         self.seed = seed
         self.crawl_delay = crawl_delay
         self.base_url = ""
-        self.requests: list[LoggedRequest] = []
+        self._log: list[LoggedRequest] = []
         self._rng = random.Random(seed)
         self._counties = _counties()
         self._rng.shuffle(self._counties)
@@ -408,7 +442,7 @@ class CrawlSite:
         sections = list(SECTIONS)
         for i in range(1, articles + 1):
             others = [j for j in range(1, articles + 1) if j != i]
-            related = tuple(self._rng.sample(others, min(3, len(others))))
+            related = tuple(self._rng.sample(others, 3))
             published = day + timedelta(minutes=self._rng.randrange(0, 540, 5))
             self._add(sections[(i - 1) % len(sections)], published, related)
             day += timedelta(days=self._rng.choice((1, 1, 2)))
@@ -451,9 +485,22 @@ class CrawlSite:
         """Per canonical article URL, the facts its current text states."""
         return {self.url(a.path): a.facts for a in self.articles}
 
+    def article_at(self, url: str) -> Article | None:
+        """The article a canonical URL names (None for any other URL)."""
+        m = _ARTICLE_RE.match(urlsplit(url).path)
+        with self._lock:
+            article = self._articles.get(int(m.group(4))) if m else None
+        return article if article is not None and self.url(article.path) == url else None
+
+    @property
+    def requests(self) -> list[LoggedRequest]:
+        """Every request served so far (since ``reset_log``), in order."""
+        with self._lock:
+            return list(self._log)
+
     def reset_log(self) -> None:
         with self._lock:
-            self.requests.clear()
+            self._log.clear()
 
     # -- changes ------------------------------------------------------------------
 
@@ -497,9 +544,11 @@ class CrawlSite:
     def _handle(self, request: Request) -> Reply:
         parts = urlsplit(request.path)
         with self._lock:
-            page = self._route(parts.path, parse_qs(parts.query))
-            reply = self._reply(page, request)
-            self.requests.append(LoggedRequest(
+            if _BARE_RE.match(parts.path):  # as web servers do for a folder, so relative links work
+                reply = Reply(301, b"", {"Location": parts.path + "/"})
+            else:
+                reply = self._reply(self._route(parts.path, parse_qs(parts.query)), request)
+            self._log.append(LoggedRequest(
                 request.method, parts.path, parts.query, reply.status,
                 request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since"),
                 request.headers.get("User-Agent")))
@@ -510,7 +559,7 @@ class CrawlSite:
         if page is None:
             return Reply(404, "<html><body>页面不存在</body></html>".encode())
         etag = '"' + hashlib.sha1(page.body).hexdigest()[:20] + '"'
-        headers = {"Content-Type": page.content_type, "ETag": etag, **page.extra}
+        headers = {"Content-Type": page.content_type, "ETag": etag}
         if page.last_modified is not None:
             headers["Last-Modified"] = _http_date(page.last_modified)
         if _not_modified(request, etag, page.last_modified):
@@ -554,7 +603,7 @@ class CrawlSite:
         paragraphs = "\n".join(f"<p>{escape(p)}</p>" for p in a.paragraphs)
         main = (
             f'<div class="crumb">当前位置：<a href="/">首页</a> &gt; '
-            f'<a href="/{a.section}/index.html">{SECTIONS[a.section]}</a></div>\n'
+            f'<a href="{CRUMB_PAGES[a.section]}">{SECTIONS[a.section]}</a></div>\n'
             f'<div class="article">\n<h1>{escape(a.title)}</h1>\n'
             f'<div class="info">发布时间：{stamp}　来源：{escape(a.county.name)}乡村振兴局　'
             '<a href="#comments">发表评论</a>　'
@@ -634,7 +683,8 @@ class CrawlSite:
         return _Page(self._listing(f"{SECTIONS['xw']} {name(index)}", shown, pager))
 
     def _home(self) -> _Page:
-        sections = _links((f"/{s}/", title) for s, title in SECTIONS.items())
+        fronts = {**FRONT_PAGES, "xw": "/xw"}
+        sections = _links((fronts[s], name) for s, name in SECTIONS.items())
         newest = self._newest()[:HOME_SIZE]
         pager = f'<div class="sections"><ul>{sections}</ul></div>'
         return _Page(self._listing("最新信息", newest, pager))

@@ -146,8 +146,10 @@ def test_listings_page_through_every_article_of_their_section(crawl_site: CrawlS
     assert link_to(second, site.url("/xw/index_1.html"), "上一页") == site.url("/xw/index.html")
     assert http.get(site.url("/tp/list?page=2")).status_code == 200
     assert http.get(site.url("/xw/index_99.html")).status_code == 404
-    front = {http.get(site.url(p)).content for p in ("/xw", "/xw/", "/xw/index.html")}
+    front = {http.get(site.url(p)).content for p in ("/xw/", "/xw/index.html")}
     assert len(front) == 1, "a section's front page answers with and without index.html"
+    bare = http.get(site.url("/xw"))
+    assert bare.status_code == 301 and bare.headers["Location"] == "/xw/"
 
 
 def test_a_listing_page_is_mostly_links_and_an_article_is_not(crawl_site: CrawlSite,
@@ -192,6 +194,32 @@ def test_pages_link_to_hosts_the_crawler_must_not_fetch(crawl_site: CrawlSite,
                                                       site.url(path))}
         assert {"www.gov.cn", "other.example.cn"} <= hosts, path
         assert host in hosts
+
+
+def test_a_crawl_from_the_home_page_reaches_every_article_through_working_links(
+        crawl_site: CrawlSite, http: httpx.Client) -> None:
+    """Following the site's own links, each made canonical in courlan's strict mode
+    (which drops the session id and the calendar's month), ends, every page it
+    reaches answers 200, and every article is among them."""
+    site = crawl_site
+    host = urlsplit(site.base_url).netloc
+    seen: set[str] = set()
+    queue = [site.url("/")]
+    while queue:
+        url = queue.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        assert len(seen) < 1000, "the crawl does not end"
+        reply = http.get(url, follow_redirects=True)
+        assert reply.status_code == 200, url
+        url = str(reply.url)
+        if reply.headers["Content-Type"].startswith("text/html"):
+            queue += [canonical(link) for link, _ in hrefs(reply.content, url)
+                      if urlsplit(link).scheme == "http" and urlsplit(link).netloc == host]
+    assert set(site.article_urls()) <= seen
+    assert all(site.article_at(u) is not None for u in site.article_urls())
+    assert site.article_at(site.url("/xw/index.html")) is None
 
 
 def test_the_calendar_never_ends(crawl_site: CrawlSite, http: httpx.Client) -> None:
