@@ -39,6 +39,7 @@ from fupin.tasks.pipeline.summary import (  # noqa: E402
     EXIT_PARTIAL,
     EXIT_USAGE,
     ReasonGroup,
+    discovery_text,
     exit_status,
     reasons_text,
 )
@@ -197,15 +198,18 @@ def cmd_run(args: argparse.Namespace) -> int:
             " + {facts_quarantined:,} quarantined   ({seconds:.1f}s)".format(**counts,
                                                                         seconds=seconds)
         )
+        if summary.discovery.any():
+            print(discovery_text(summary.discovery))
         if summary.data_docs:
             print(f"data docs: {summary.data_docs}")
         for line in (reasons_text("rejected pages by reason", reasons["rejected"])
                      + reasons_text("quarantined facts by expectation", reasons["quarantined"])):
             print(line)
-    status = exit_status(summary.counts)
+    status = exit_status(summary.counts, summary.discovery)
     if args.json:
         out: dict[str, Any] = {**counts, "seconds": seconds, "run_id": summary.run_id,
-                               "data_docs": summary.data_docs}
+                               "data_docs": summary.data_docs,
+                               "discovery": asdict(summary.discovery)}
         out["db"] = str(args.db)
         for key, groups in reasons.items():
             out[f"{key}_by_reason"] = [
@@ -480,6 +484,37 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+# What `fupin frontier` shows: each source's URLs by kind and state, and the next due.
+FRONTIER_COUNTS = """
+SELECT source, kind,
+       count(*) FILTER (WHERE kind = 'article' AND last_fetched IS NULL) AS never_fetched,
+       count(*) FILTER (WHERE kind = 'article' AND last_fetched IS NOT NULL
+                        AND next_check <= now()) AS due,
+       count(*) FILTER (WHERE kind = 'article' AND last_fetched IS NOT NULL
+                        AND next_check > now()) AS waiting,
+       count(*) AS urls, min(next_check) FILTER (WHERE kind = 'article') AS next_check
+FROM frontier GROUP BY source, kind ORDER BY source, kind
+"""
+FRONTIER_NEXT = """
+SELECT url, source, coalesce(last_status, 'never fetched') AS last_status, next_check
+FROM frontier WHERE kind = 'article'
+ORDER BY last_fetched IS NOT NULL, next_check, url LIMIT ?
+"""
+
+
+def cmd_frontier(args: argparse.Namespace) -> int:
+    """The frontier's URLs by source and kind, then the articles next in line."""
+    columns, rows = query_rows(Path(args.db), FRONTIER_COUNTS)
+    fmt = "json" if args.json else "table"
+    print_rows(columns, rows, fmt)
+    if args.next:
+        columns, rows = query_rows(Path(args.db), FRONTIER_NEXT, [args.next])
+        if not args.json:
+            print(f"\nnext {len(rows)} articles to fetch (never fetched first):")
+        print_rows(columns, rows, fmt)
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from fupin.evaluate import load_gold, score
     from fupin.tasks.acquire.sources import page_stem
@@ -708,6 +743,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--limit", type=int, default=1,
                        help="flow runs at a time (default 1: runs never overlap)")
     serve.set_defaults(func=cmd_serve)
+
+    frontier = sub.add_parser(
+        "frontier", help="what the sitemap, feed and site sources found, and what is waiting",
+        formatter_class=raw,
+        description=textwrap.fill(
+            "Count the frontier's URLs by source and kind (article, listing, sitemap, feed, "
+            "robots_blocked, offsite): articles never fetched, due for a re-check, or waiting "
+            "until their next_check; then list the articles next in line.", 78),
+        epilog="examples:\n  fupin frontier\n  fupin frontier --next 50\n"
+        "  fupin sql --query frontier_waiting")
+    frontier.add_argument("--db", default=str(config.db), help=db_help)
+    frontier.add_argument("--next", type=int, default=20, metavar="N",
+                          help="list the N articles next in line (default 20; 0: none)")
+    frontier.add_argument("--json", action="store_true", help="rows as JSON arrays")
+    frontier.set_defaults(func=cmd_frontier)
 
     queries = named_queries()
     sql = sub.add_parser(

@@ -56,6 +56,24 @@ RUN_COUNTS = (
     ("facts_loaded", "入库事实", "facts loaded"),
     ("facts_quarantined", "隔离事实", "facts quarantined"),
 )
+# What the discovery sources (sitemap, feed, site) of the last run found: URLs, counted
+# apart from pages (only the new and due articles were fetched, as pages in).
+DISCOVERY_COUNTS = (
+    ("urls_discovered", "发现文章", "articles found"),
+    ("urls_new", "新文章", "new"),
+    ("urls_due", "到期复查", "due"),
+    ("urls_waiting", "等待", "waiting"),
+    ("urls_robots_skipped", "robots 跳过", "skipped by robots.txt"),
+    ("urls_offsite", "站外", "off-site"),
+    ("listing_pages", "列表页", "listings, sitemaps, feeds"),
+)
+FRONTIER_SQL = """
+SELECT source, kind, count(*) AS urls,
+       count(*) FILTER (WHERE kind = 'article' AND last_fetched IS NULL) AS never_fetched,
+       count(*) FILTER (WHERE kind = 'article' AND next_check <= now()) AS due,
+       min(next_check) FILTER (WHERE kind = 'article' AND next_check > now()) AS next_check
+FROM frontier GROUP BY source, kind ORDER BY source, kind
+"""
 
 Row = dict[str, Any]
 
@@ -76,6 +94,7 @@ class ReportData:
     dq: list[Row] = field(default_factory=list)
     quarantine: list[Row] = field(default_factory=list)
     rejected: list[Row] = field(default_factory=list)
+    frontier: list[Row] = field(default_factory=list)
     unavailable: list[str] = field(default_factory=list)
     data_docs: Path | None = None  # the warehouse's Data Docs index, once a run built it
 
@@ -165,6 +184,7 @@ def read_report_data(db: Path, now: datetime | None = None) -> ReportData:
             FROM rejected_pages GROUP BY stage, reason
             ORDER BY pages DESC, stage, reason
             """, [last_id], what="rejected_pages", missing=miss)
+        data.frontier = _query(con, FRONTIER_SQL, what="frontier", missing=miss)
     return data
 
 
@@ -295,11 +315,14 @@ def _header(data: ReportData, out_dir: Path | None) -> str:
         for key, zh, en in RUN_COUNTS:
             value = run.get(key)
             warn = " warn" if key in ("pages_rejected", "facts_quarantined") and value else ""
-            parts.append(
-                f'<div class="card{warn}" data-count="{esc(key)}"><div class="n">'
-                f'{esc(full_number(value))}</div><div class="l">{esc(zh)} {esc(en)}</div></div>'
-            )
+            parts.append(_card(key, value, zh, en, warn))
         parts.append("</div>")
+        if run.get("urls_discovered"):
+            parts.append('<h3>发现 <span class="en">discovery: URLs the sitemap, feed and '
+                         'site sources found (only new and due articles are pages in)</span>'
+                         '</h3><div class="cards" id="discovery-counts">')
+            parts += [_card(key, run.get(key), zh, en, "") for key, zh, en in DISCOVERY_COUNTS]
+            parts.append("</div>")
     if data.totals and data.has_data:
         t = data.totals
         parts.append(
@@ -309,6 +332,26 @@ def _header(data: ReportData, out_dir: Path | None) -> str:
             f'{full_number(t.get("sources"))} sources · {full_number(t.get("runs"))} runs</p>'
         )
     parts.append("</header>")
+    return "".join(parts)
+
+
+def _card(key: str, value: Any, zh: str, en: str, warn: str) -> str:
+    return (f'<div class="card{warn}" data-count="{esc(key)}"><div class="n">'
+            f'{esc(full_number(value))}</div><div class="l">{esc(zh)} {esc(en)}</div></div>')
+
+
+def _frontier(data: ReportData) -> str:
+    """The frontier by source and kind: what discovery found and what waits."""
+    parts = ['<section id="frontier"><h2>抓取前沿 <span class="en">frontier: URLs the '
+             "discovery sources found</span></h2>"]
+    rows = data.frontier[:MAX_TABLE_ROWS]
+    parts.append(_table(
+        ("来源 source", "类型 kind", "网址 URLs", "未抓取 never fetched", "到期 due",
+         "下次检查 next check"),
+        [(r["source"], r["kind"], r["urls"], r["never_fetched"], r["due"], r.get("next_check"))
+         for r in rows], numeric=(2, 3, 4)))
+    parts.append(_more_note(len(rows), len(data.frontier), "rows", FRONTIER_SQL))
+    parts.append("</section>")
     return "".join(parts)
 
 
@@ -581,8 +624,12 @@ def render_report(data: ReportData, out_dir: Path | None = None) -> str:
         body.append('<nav><a href="#indicators">主要指标 indicators</a>'
                     '<a href="#disagreements">来源不一致 disagreements</a>'
                     '<a href="#coverage">来源覆盖 coverage</a>'
-                    '<a href="#quality">数据质量 data quality</a></nav>')
+                    '<a href="#quality">数据质量 data quality</a>'
+                    + ('<a href="#frontier">抓取前沿 frontier</a>' if data.frontier else "")
+                    + "</nav>")
         body += [_indicators(data), _disagreements(data), _coverage(data), _data_quality(data)]
+        if data.frontier:
+            body.append(_frontier(data))
     else:
         body.append(_empty_body(data))
     if data.unavailable:

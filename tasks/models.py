@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 SourceKind = Literal["file", "http"]
 Qualifier = Literal["exact", "approx", "at_least", "at_most"]
@@ -23,6 +23,47 @@ class Source:
     doc_key: str
     origin: str = ""  # the SOURCE argument, or the name of the sources-file entry
     options: str = ""  # fetch options of a sources-file entry, as JSON ("" = defaults)
+
+
+@dataclass(frozen=True)
+class DiscoverOptions:
+    """The ``discover`` mapping of a sources-file entry (``tasks.acquire.sources``)."""
+
+    include: tuple[str, ...] = ()  # regexes an article URL must match one of (none: any)
+    exclude: tuple[str, ...] = ()  # regexes no article URL may match
+    start: tuple[str, ...] = ()  # more start pages of a site, besides its location
+    hosts: tuple[str, ...] = ()  # more hosts the source may visit, besides its location's
+    depth: int = 10  # listing pages followed from a start page, one link after another
+    max_listing_pages: int = 100  # listing pages a site source reads per run
+    max_pages: int = 1000  # articles a source hands to fetch per run
+    max_per_host: int = 1000  # articles fetched per host per run, all sources together
+    recheck_days: float = 7.0  # days until a fetched article is worth a conditional GET
+
+    @classmethod
+    def of(cls, given: dict[str, Any]) -> DiscoverOptions:
+        """The options a checked ``discover`` mapping gives (lists become tuples)."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in given.items()})
+
+
+@dataclass(frozen=True)
+class DiscoveryEntry:
+    """A discovery source of a sources file, its fetch options merged with the defaults."""
+
+    name: str
+    kind: str  # sitemap | feed | site
+    location: str
+    fetch_options: str  # JSON, as Source.options
+    options: DiscoverOptions
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the frontier holds for a URL."""
+
+    kind: str
+    lastmod: datetime | None = None
+    next_check: datetime | None = None
+    last_fetched: datetime | None = None
 
 
 @dataclass

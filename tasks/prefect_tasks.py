@@ -21,13 +21,14 @@ from prefect.client.schemas.actions import ArtifactCreate
 from prefect.runtime import flow_run
 
 from fupin.settings import settings
-from fupin.tasks.acquire.fetch import unchanged_files
-from fupin.tasks.acquire.sources import expand_sources, legacy_renames
+from fupin.tasks.acquire.discovery import discover as discover_urls
+from fupin.tasks.acquire.fetch import FetchOptions, unchanged_files
+from fupin.tasks.acquire.sources import discovery_entries, expand_sources, legacy_renames
 from fupin.tasks.data_docs import data_docs_dir
 from fupin.tasks.extract.regions import load_gazetteer
 from fupin.tasks.extract.taxonomy import load_taxonomy
 from fupin.tasks.pipeline import stages, validation_stage
-from fupin.tasks.pipeline.kinds import REJECTED_DISCOVER
+from fupin.tasks.pipeline.kinds import FRONTIER, REJECTED_DISCOVER
 from fupin.tasks.pipeline.records import RunPlan, RunRecord, Validated
 from fupin.tasks.pipeline.run_folders import (
     claim_run_folder,
@@ -55,6 +56,7 @@ from fupin.tasks.warehouse import (
     known_pages,
     known_signatures,
     load_run,
+    read_frontier,
     stored_locations,
 )
 
@@ -142,6 +144,14 @@ def _plan_run(
 ) -> RunPlan:
     stored = stored_locations(db)
     found, rejected = expand_sources(sources, stored=stored)
+    entries = discovery_entries(sources)
+    discovery = discover_urls(entries, read_frontier(db), FetchOptions(), datetime.now(UTC),
+                              recheck_all=reprocess)
+    write_rows(run_dir / FRONTIER.file, FRONTIER, list(discovery.frontier.values()))
+    named = {s.doc_key for s in found}
+    found += [s for s in discovery.sources if s.doc_key not in named]
+    if entries:
+        get_run_logger().info("discovery: %s", discovery.counts)
     renames = legacy_renames(found, stored)
     write_rows(run_dir / REJECTED_DISCOVER.file, REJECTED_DISCOVER,
                [stages.rejection_row(r) for r in rejected])
@@ -164,7 +174,7 @@ def _plan_run(
     write_progress_plan(run_dir, ProgressPlan(_flow_run_id(), batches,
                                               str(artifact) if artifact else None))
     return RunPlan(run_id, str(run_dir), datetime.now(UTC), refs, len(rejected), len(unchanged),
-                   renames)
+                   renames, discovery.counts)
 
 
 @task(name="fetch", cache_policy=NO_CACHE, task_run_name="fetch-batch-{ref.index}")
@@ -244,7 +254,8 @@ def load(plan: RunPlan, validated: Validated, db: str, sources: list[str]) -> Ru
     """Load the whole run into DuckDB in one transaction, then drop its staging folder."""
     counts = summarize(validated.refs, plan.discover_rejected, plan.discover_unchanged)
     run = RunRecord(plan.run_id, str(flow_run.get_id() or ""), plan.started_at, sources, counts,
-                    (datetime.now(UTC) - plan.started_at).total_seconds(), validated.data_docs)
+                    (datetime.now(UTC) - plan.started_at).total_seconds(), validated.data_docs,
+                    plan.discovery)
     indicators = [asdict(i) for i in load_taxonomy()]
     regions = [asdict(r) for r in load_gazetteer().rows]
     run_dir = Path(plan.run_dir)

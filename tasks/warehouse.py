@@ -26,13 +26,14 @@ import pyarrow as pa
 
 from fupin.settings import settings
 from fupin.tasks.clean.dedupe import SIGNATURE_BYTES, body_signature
-from fupin.tasks.models import Validators
+from fupin.tasks.models import Known, Validators
 from fupin.tasks.pipeline.kinds import (
     BATCH_GLOB,
     DOCS,
     DOCS_OK,
     DQ,
     FACTS_OK,
+    FRONTIER,
     KEYWORDS,
     LOADED,
     QUARANTINE,
@@ -301,6 +302,19 @@ def known_pages(db: Path | str) -> dict[str, Validators]:
     return {key: Validators(sha, etag, modified) for key, sha, etag, modified in rows}
 
 
+def read_frontier(db: Path | str) -> dict[str, Known]:
+    """url -> what the frontier holds of it, for discover to choose what is new or due."""
+    if not Path(db).exists():
+        return {}
+    with connect(db, read_only=True) as con:
+        if "frontier" not in _columns(con):
+            return {}
+        rows = con.execute(
+            "SELECT url, kind, lastmod, next_check, last_fetched FROM frontier").fetchall()
+    return {url: Known(kind, lastmod, next_check, fetched)
+            for url, kind, lastmod, next_check, fetched in rows}
+
+
 def stored_locations(db: Path | str) -> dict[str, str]:
     """doc_key -> location of every loaded document (``tasks.acquire.sources.expand_sources``)."""
     if not Path(db).exists():
@@ -481,8 +495,10 @@ def _load_transaction(
     load_dimensions(con, indicators, regions)
     migrate_doc_keys(con, renames)
     _load_staged(con, run_dir, run.run_id, duplicates)
+    _load_frontier(con, run_dir, run)
     add_villages(con)
-    counts = asdict(run.counts)  # each count has an etl_runs column of its name
+    # each count has an etl_runs column of its name
+    counts = {**asdict(run.counts), **asdict(run.discovery)}
     con.execute(
         "INSERT INTO etl_runs BY NAME SELECT * FROM (SELECT ?::VARCHAR AS run_id, "
         "?::VARCHAR AS flow_run_id, ?::TIMESTAMPTZ AS started_at, "
@@ -491,6 +507,52 @@ def _load_transaction(
         [run.run_id, run.flow_run_id, run.started_at, datetime.now(UTC), run.sources,
          *counts.values(), run.seconds],
     )
+
+
+def _load_frontier(con: duckdb.DuckDBPyConnection, run_dir: Path, run: RunRecord) -> None:
+    """What this run's discovery saw, and how the fetch of each scheduled article went:
+    its HTTP status and validators, ``not_modified`` (a 304 or the same bytes), or the
+    stage and reason it was rejected with. A fetch that failed is due again next run;
+    a page the clean stage found to be a list of links is a listing from now on."""
+    staged = _staged(con, run_dir, FRONTIER)
+    rid = [run.run_id]
+    con.execute(
+        f"""
+        INSERT INTO frontier BY NAME
+        SELECT * EXCLUDE ({', '.join(FRONTIER.unloaded)}), ?::VARCHAR AS run_id FROM {staged}
+        ON CONFLICT (url) DO UPDATE SET
+            location = excluded.location, host = excluded.host, source = excluded.source,
+            found_in = excluded.found_in, last_seen = excluded.last_seen,
+            kind = CASE WHEN frontier.kind = 'listing' AND excluded.kind = 'article'
+                        THEN 'listing' ELSE excluded.kind END,
+            lastmod = coalesce(excluded.lastmod, frontier.lastmod),
+            next_check = excluded.next_check,
+            last_status = coalesce(excluded.last_status, frontier.last_status),
+            run_id = excluded.run_id
+        """, rid)
+    scheduled = f"url IN (SELECT url FROM {staged} WHERE scheduled)"
+    con.execute(f"UPDATE frontier SET last_fetched = ?, last_status = 'not_modified' "
+                f"WHERE {scheduled}", [run.started_at])
+    con.execute(
+        f"""
+        UPDATE frontier SET last_status = r.http_status::VARCHAR, etag = r.etag,
+               last_modified = r.last_modified
+        FROM (SELECT doc_key, any_value(http_status) AS http_status, any_value(etag) AS etag,
+                     any_value(last_modified) AS last_modified
+              FROM {_staged(con, run_dir, RAW)} GROUP BY doc_key) r
+        WHERE frontier.url = r.doc_key AND frontier.{scheduled}
+        """)
+    rejected = " UNION ALL ".join(
+        f"SELECT doc_key, stage, reason FROM {_staged(con, run_dir, kind)}" for kind in REJECTED)
+    con.execute(
+        f"""
+        UPDATE frontier SET last_status = r.stage || '/' || r.reason,
+               next_check = CASE WHEN r.stage = 'fetch' THEN ? ELSE next_check END,
+               kind = CASE WHEN r.reason = 'listing_page' THEN 'listing' ELSE kind END
+        FROM (SELECT doc_key, min(stage) AS stage, min(reason) AS reason FROM ({rejected})
+              WHERE doc_key IS NOT NULL GROUP BY doc_key) r
+        WHERE frontier.url = r.doc_key AND frontier.{scheduled}
+        """, [run.started_at])
 
 
 def _write_failure(exc: BaseException, db: Path) -> bool:

@@ -1,4 +1,5 @@
-"""Test-wide set-up: an isolated fupin home, and a real Prefect server when a test needs one."""
+"""Test-wide set-up: an isolated fupin home, a real Prefect server when a test needs one,
+and the news site the crawler tests crawl."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from crawl_site import CrawlSite
 
 from fupin.api_server import free_port, stop_process
 
@@ -114,3 +116,10 @@ class PrefectApi:
 @pytest.fixture(scope="session")
 def prefect_api(prefect_server: str) -> PrefectApi:
     return PrefectApi(prefect_server)
+
+
+@pytest.fixture
+def crawl_site() -> Iterator[CrawlSite]:
+    """The test site to crawl (tests/crawl_site.py), served on 127.0.0.1 for one test."""
+    with CrawlSite() as site:
+        yield site

@@ -2,7 +2,9 @@
 
 Besides status, headers and a delay, a reply can trickle its bytes (a server that
 sends one byte now and then never trips a read timeout) or be sent as raw bytes,
-exactly as given, for replies no well-behaved server would write.
+exactly as given, for replies no well-behaved server would write. ``serve`` answers
+from a fixed table of routes; ``serve_handler`` hands every request to one function,
+for a site that answers from its own state (``crawl_site.py``).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -46,17 +48,25 @@ class Site:
         return self.base + path
 
 
+@dataclass(frozen=True)
+class Request:
+    """What a handler sees of a request: the path as sent (query included) and its headers."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]
+
+
+Handle = Callable[[Request], Reply]
+
+
 @contextmanager
-def serve(routes: dict[str, Route]) -> Iterator[Site]:
-    site = Site("", routes)
+def serve_handler(handle: Handle) -> Iterator[str]:
+    """Serve every GET with ``handle`` on 127.0.0.1 (a free port); yields the base URL."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            path = self.path
-            count = site.hits[path]
-            site.hits[path] += 1
-            route = site.routes.get(path)
-            reply = route(count) if route else Reply(404, b"not found")
+            reply = handle(Request("GET", self.path, self.headers))
             if reply.delay:
                 time.sleep(reply.delay)
             if reply.raw is not None:
@@ -85,14 +95,31 @@ def serve(routes: dict[str, Route]) -> Iterator[Site]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    site.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # a short poll, so shutting down takes a twentieth of a second, not the default half
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
-        yield site
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def serve(routes: dict[str, Route]) -> Iterator[Site]:
+    site = Site("", routes)
+    lock = threading.Lock()
+
+    def handle(request: Request) -> Reply:
+        with lock:
+            count = site.hits[request.path]
+            site.hits[request.path] += 1
+        route = site.routes.get(request.path)
+        return route(count) if route else Reply(404, b"not found")
+
+    with serve_handler(handle) as base:
+        site.base = base
+        yield site
 
 
 def always(reply: Reply) -> Route:

@@ -16,7 +16,14 @@ CREATE TABLE IF NOT EXISTS etl_runs (
     facts_candidate   INTEGER,
     facts_loaded      INTEGER,
     facts_quarantined INTEGER,
-    seconds           DOUBLE
+    seconds           DOUBLE,
+    urls_discovered   INTEGER,
+    urls_new          INTEGER,
+    urls_due          INTEGER,
+    urls_waiting      INTEGER,
+    urls_robots_skipped INTEGER,
+    urls_offsite      INTEGER,
+    listing_pages     INTEGER
 );
 COMMENT ON TABLE etl_runs IS 'ETL 运行记录 / one row per ETL run with its counts (pages_in = pages_unchanged + documents_loaded + pages_rejected; facts_candidate = facts_loaded + facts_quarantined)';
 COMMENT ON COLUMN etl_runs.run_id IS '运行编号 / fupin run id';
@@ -33,6 +40,13 @@ COMMENT ON COLUMN etl_runs.facts_candidate IS '候选事实数 / facts the extra
 COMMENT ON COLUMN etl_runs.facts_loaded IS '入库事实数 / facts that passed validation';
 COMMENT ON COLUMN etl_runs.facts_quarantined IS '隔离事实数 / facts that failed validation';
 COMMENT ON COLUMN etl_runs.seconds IS '耗时(秒) / wall-clock seconds';
+COMMENT ON COLUMN etl_runs.urls_discovered IS '发现网址数 / distinct article URLs the sitemap, feed and site sources named on their hosts (counted apart from pages: only urls_new + urls_due are fetched, as pages_in)';
+COMMENT ON COLUMN etl_runs.urls_new IS '新网址数 / discovered article URLs never fetched before, fetched by this run';
+COMMENT ON COLUMN etl_runs.urls_due IS '到期网址数 / known article URLs whose re-check was due or whose sitemap lastmod moved, fetched with a conditional GET';
+COMMENT ON COLUMN etl_runs.urls_waiting IS '等待网址数 / discovered article URLs left for a later run (not due, or over a cap)';
+COMMENT ON COLUMN etl_runs.urls_robots_skipped IS 'robots 跳过数 / URLs robots.txt disallows: recorded in the frontier, never fetched';
+COMMENT ON COLUMN etl_runs.urls_offsite IS '站外网址数 / links to hosts the source does not name: recorded, never fetched';
+COMMENT ON COLUMN etl_runs.listing_pages IS '列表页数 / listing pages, sitemaps and feeds read to find the articles (not pages_in)';
 
 CREATE TABLE IF NOT EXISTS warehouse_meta (
     key    VARCHAR PRIMARY KEY,
@@ -230,6 +244,40 @@ COMMENT ON COLUMN fact_keyword.rank IS '排名 / 1 = strongest';
 COMMENT ON COLUMN fact_keyword.keyword IS '关键词 / keyword';
 COMMENT ON COLUMN fact_keyword.weight IS '权重 / TF-IDF weight';
 COMMENT ON COLUMN fact_keyword.run_id IS '运行编号 / run that computed it';
+
+CREATE TABLE IF NOT EXISTS frontier (
+    url          VARCHAR PRIMARY KEY,
+    location     VARCHAR NOT NULL,
+    host         VARCHAR,
+    source       VARCHAR,
+    found_in     VARCHAR,
+    kind         VARCHAR NOT NULL,
+    first_seen   TIMESTAMPTZ NOT NULL,
+    last_seen    TIMESTAMPTZ NOT NULL,
+    lastmod      TIMESTAMPTZ,
+    next_check   TIMESTAMPTZ,
+    last_fetched TIMESTAMPTZ,
+    last_status  VARCHAR,
+    etag         VARCHAR,
+    last_modified VARCHAR,
+    run_id       VARCHAR
+);
+COMMENT ON TABLE frontier IS '抓取前沿 / every URL the sitemap, feed and site sources named: where it was found, what it is, how its last fetch went and when it is worth checking again';
+COMMENT ON COLUMN frontier.url IS '规范网址 / canonical URL (tracking and session parameters, fragment and index page dropped); an article''s doc_key';
+COMMENT ON COLUMN frontier.location IS '请求网址 / the URL requested';
+COMMENT ON COLUMN frontier.host IS '主机 / host';
+COMMENT ON COLUMN frontier.source IS '数据源 / name of the sources-file entry that found it last';
+COMMENT ON COLUMN frontier.found_in IS '发现于 / the sitemap, feed or listing page that named it';
+COMMENT ON COLUMN frontier.kind IS '类型 / article, listing, sitemap, feed, robots_blocked or offsite';
+COMMENT ON COLUMN frontier.first_seen IS '首次发现 / when a run first named it';
+COMMENT ON COLUMN frontier.last_seen IS '最近发现 / when a run last named it';
+COMMENT ON COLUMN frontier.lastmod IS '站点地图修改时间 / lastmod of the sitemap (or updated time of the feed) when it last named it';
+COMMENT ON COLUMN frontier.next_check IS '下次检查 / when an article is next worth a conditional GET (listings, sitemaps and feeds: every run)';
+COMMENT ON COLUMN frontier.last_fetched IS '最近抓取 / when a run last fetched it';
+COMMENT ON COLUMN frontier.last_status IS '最近状态 / HTTP status of the last fetch, not_modified (304 or the same bytes), or the stage/reason it was rejected with';
+COMMENT ON COLUMN frontier.etag IS 'ETag / validator of the last version fetched';
+COMMENT ON COLUMN frontier.last_modified IS 'Last-Modified / validator of the last version fetched';
+COMMENT ON COLUMN frontier.run_id IS '运行编号 / run that last named it';
 
 CREATE TABLE IF NOT EXISTS rejected_pages (
     run_id    VARCHAR NOT NULL,

@@ -272,14 +272,16 @@ class _DeadlineTransport(httpx.HTTPTransport):
 
 
 def _get(
-    client: httpx.Client, source: Source, options: FetchOptions, known: Validators | None
+    client: httpx.Client, source: Source, options: FetchOptions, known: Validators | None,
+    accept: tuple[str, ...],
 ) -> RawPage:
     with _deadline(options.total_timeout):
-        return _get_within_deadline(client, source, options, known)
+        return _get_within_deadline(client, source, options, known, accept)
 
 
 def _get_within_deadline(
-    client: httpx.Client, source: Source, options: FetchOptions, known: Validators | None
+    client: httpx.Client, source: Source, options: FetchOptions, known: Validators | None,
+    accept: tuple[str, ...],
 ) -> RawPage:
     headers = _conditional_headers(known)
     with client.stream("GET", source.location, headers=headers) as response:
@@ -294,7 +296,7 @@ def _get_within_deadline(
             )
         content_type = response.headers.get("content-type")
         mime = (content_type or "").split(";")[0].strip().lower()
-        if mime and not mime.startswith(TEXT_TYPES):
+        if mime and not mime.startswith(accept):
             raise FetchFailure("not_text", f"content-type {mime}", response.status_code)
         length = response.headers.get("content-length", "")
         if re.fullmatch(r"[0-9]+", length) and int(length) > options.max_bytes:
@@ -326,16 +328,18 @@ def fetch_url(
     options: FetchOptions,
     known: Validators | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    accept: tuple[str, ...] = TEXT_TYPES,
 ) -> RawPage:
     """GET with retries on connection errors, timeouts, 429 and 5xx (exponential backoff,
     full jitter, Retry-After honoured); other 4xx fail at once, as do redirects away
     from http(s). Each attempt ends by ``total_timeout``. Sends the validators the
-    warehouse holds, so an unchanged page costs a 304 instead of a download."""
+    warehouse holds, so an unchanged page costs a 304 instead of a download. ``accept``:
+    the content types taken (discovery also takes gzipped sitemaps and feeds)."""
     attempt = 0
     while True:
         started = time.monotonic()
         try:
-            return _get(client, source, options, known)
+            return _get(client, source, options, known, accept)
         except FetchFailure as failure:
             if failure.status not in RETRY_STATUSES or attempt >= options.retries:
                 raise
@@ -363,8 +367,9 @@ def fetch_url(
         sleep(wait)
 
 
-class _HostGate:
-    """At most ``per_host`` requests in flight per host, spaced by ``politeness`` seconds."""
+class HostGate:
+    """At most ``per_host`` requests in flight per host, spaced by ``politeness`` seconds
+    (more for a host whose robots.txt asks for a longer Crawl-delay: ``slow_down``)."""
 
     def __init__(self, per_host: int, politeness: float) -> None:
         self._sems: dict[str, threading.Semaphore] = defaultdict(
@@ -373,17 +378,37 @@ class _HostGate:
         self._last: dict[str, float] = {}
         self._lock = threading.Lock()
         self._politeness = politeness
+        self._delays: dict[str, float] = {}
+
+    def slow_down(self, host: str, seconds: float) -> None:
+        with self._lock:
+            self._delays[host] = max(seconds, self._delays.get(host, 0.0))
+
+    def delay(self, host: str) -> float:
+        return max(self._politeness, self._delays.get(host, 0.0))
 
     def run(self, host: str, fn: Callable[[], RawPage]) -> RawPage:
         with self._lock:
             sem = self._sems[host]
         with sem:
-            if self._politeness:
+            pause = self.delay(host)
+            if pause:
                 with self._lock:
-                    due = self._last.get(host, 0.0) + self._politeness
+                    due = self._last.get(host, 0.0) + pause
                     self._last[host] = max(time.monotonic(), due)
                 time.sleep(max(0.0, due - time.monotonic()))
             return fn()
+
+
+_GATES: dict[tuple[int, float], HostGate] = {}
+_GATES_LOCK = threading.Lock()
+
+
+def shared_gate(per_host: int, politeness: float) -> HostGate:
+    """The process's gate for these limits: batches fetched at the same time (a run keeps
+    several in flight) share it, so together they still keep to a host's limits."""
+    with _GATES_LOCK:
+        return _GATES.setdefault((per_host, politeness), HostGate(per_host, politeness))
 
 
 def make_client(options: FetchOptions) -> httpx.Client:
@@ -419,7 +444,7 @@ def _fetch_urls(
     urls: list[Source], options: FetchOptions, known: dict[str, Validators]
 ) -> dict[str, RawPage | Rejection | Source]:
     """Fetch URL sources that share options, per-host limits applying across them."""
-    gate = _HostGate(options.per_host, options.politeness)
+    gate = shared_gate(options.per_host, options.politeness)
     outcomes: dict[str, RawPage | Rejection | Source] = {}
     with make_client(options) as client, ThreadPoolExecutor(options.workers) as pool:
 

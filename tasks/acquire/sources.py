@@ -35,8 +35,9 @@ import hashlib
 import json
 import math
 import os
+import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -44,7 +45,7 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 
 from fupin.tasks.acquire.fetch import FetchOptions
-from fupin.tasks.models import Rejection, Source
+from fupin.tasks.models import DiscoverOptions, DiscoveryEntry, Rejection, Source
 
 PAGE_SUFFIXES = (".html", ".htm", ".shtml", ".txt")
 _GLOB_CHARS = set("*?[")
@@ -263,9 +264,12 @@ def _expand_list(arg: str, scope: _Scope) -> Iterator[Source | Rejection]:
 
 # --- sources files -----------------------------------------------------------------
 
-SOURCE_KINDS = ("files", "url", "list")
+# sitemap, feed and site entries are discovery sources: their pages are found at run
+# time (tasks.acquire.discovery), not named here.
+DISCOVERY_KINDS = ("sitemap", "feed", "site")
+SOURCE_KINDS = ("files", "url", "list", *DISCOVERY_KINDS)
 _TOP_KEYS = ("defaults", "roots", "sources")
-_ENTRY_KEYS = ("name", "kind", "location", "options")
+_ENTRY_KEYS = ("name", "kind", "location", "options", "discover")
 # Fetch options: the least value that makes sense, and whether it may be reached.
 _OPTION_MINIMUM: dict[str, tuple[float, bool]] = {
     "connect_timeout": (0, False), "read_timeout": (0, False), "total_timeout": (0, False),
@@ -289,6 +293,7 @@ class SourceEntry:
     kind: str
     location: str
     options: dict[str, float | int]
+    discover: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -328,6 +333,50 @@ def _options(value: Any, where: str, problems: list[str]) -> dict[str, float | i
     return value
 
 
+def _discover_problem(name: str, value: Any) -> str | None:
+    """What is wrong with one option of a discovery entry's ``discover`` mapping, or None."""
+    defaults = {f.name: f.default for f in fields(DiscoverOptions)}
+    if name not in defaults:
+        return f"unknown option (known: {', '.join(sorted(defaults))})"
+    default = defaults[name]
+    if isinstance(default, tuple):
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            return f"expected a list of texts, got {value!r}"
+        for text in value:
+            if name in ("include", "exclude"):
+                try:
+                    re.compile(text)
+                except re.error as exc:
+                    return f"{text!r} is not a regular expression ({exc})"
+            elif name == "start" and not _is_url(text):
+                return f"expected http(s) URLs, got {text!r}"
+        return None
+    least = 0 if name in ("depth", "recheck_days") else 1
+    whole = isinstance(default, int)
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or (whole and not isinstance(value, int)) or not math.isfinite(value)
+            or value < least):
+        return f"expected {'a whole number' if whole else 'a number'} ≥ {least}, got {value!r}"
+    return None
+
+
+def _discover(raw: Any, kind: Any, where: str, problems: list[str]) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if kind not in DISCOVERY_KINDS:
+        problems.append(
+            f"{where}: only a {', '.join(DISCOVERY_KINDS)} entry takes discover options")
+        return {}
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: expected a mapping of discovery options, got {raw!r}")
+        return {}
+    for name, value in raw.items():
+        problem = _discover_problem(str(name), value)
+        if problem:
+            problems.append(f"{where}.{name}: {problem}")
+    return raw
+
+
 def _entry(raw: Any, number: int, where: str, problems: list[str]) -> SourceEntry | None:
     if not isinstance(raw, dict):
         problems.append(f"{where}: expected a mapping with kind and location, got {raw!r}")
@@ -342,14 +391,15 @@ def _entry(raw: Any, number: int, where: str, problems: list[str]) -> SourceEntr
         problems.append(f"{where}.kind: expected one of {', '.join(SOURCE_KINDS)}, got {kind!r}")
     if not isinstance(location, str) or not location.strip():
         problems.append(f"{where}.location: expected a non-empty text, got {location!r}")
-    elif kind == "url" and not _is_url(location):
+    elif kind in ("url", *DISCOVERY_KINDS) and not _is_url(location):
         problems.append(f"{where}.location: expected an http(s) URL, got {location!r}")
     elif kind in ("files", "list") and ("://" in location or location.startswith("@")):
         problems.append(f"{where}.location: expected a local path, got {location!r}")
     options = _options(raw.get("options"), f"{where}.options", problems)
+    discover = _discover(raw.get("discover"), kind, f"{where}.discover", problems)
     if len(problems) > before:
         return None
-    return SourceEntry(str(name), str(kind), str(location), options)
+    return SourceEntry(str(name), str(kind), str(location), options, discover)
 
 
 def read_sources_file(path: Path) -> SourcesSpec:
@@ -410,6 +460,8 @@ def _expand_sources_file(path: Path, scope: _Scope) -> Iterator[Source | Rejecti
         return
     inner = _Scope(path.resolve().parent, spec.roots, scope.lists)
     for entry in spec.entries:
+        if entry.kind in DISCOVERY_KINDS:  # found at run time: discovery_entries
+            continue
         arg = f"@{entry.location}" if entry.kind == "list" else entry.location
         options = json.dumps(entry.options, sort_keys=True) if entry.options else ""
         for item in _expand(arg, inner):
@@ -423,16 +475,40 @@ def sources_file_problems(args: Iterable[str], base: Path | None = None) -> list
     Checked before a run starts: a sources file with a wrong option would otherwise
     fail pages (or hang on them) only once they are fetched.
     """
-    base = base or Path.cwd()
     problems: list[str] = []
+    for path in _sources_files(args, base or Path.cwd()):
+        try:
+            read_sources_file(path)
+        except SourcesFileError as exc:
+            problems.extend(exc.problems)
+    return problems
+
+
+def _sources_files(args: Iterable[str], base: Path) -> Iterator[Path]:
     for arg in args:
         path = Path(arg) if Path(arg).is_absolute() else base / arg
         if arg.lower().endswith((".yaml", ".yml")) and "://" not in arg and path.is_file():
-            try:
-                read_sources_file(path)
-            except SourcesFileError as exc:
-                problems.extend(exc.problems)
-    return problems
+            yield path
+
+
+def discovery_entries(args: Iterable[str], base: Path | None = None) -> list[DiscoveryEntry]:
+    """The sitemap, feed and site entries of the sources files among SOURCE arguments.
+
+    A sources file that breaks its schema gives none: ``expand_sources`` records it as
+    a rejected argument (and ``fupin run`` refuses it before the run).
+    """
+    entries = []
+    for path in _sources_files(args, base or Path.cwd()):
+        try:
+            spec = read_sources_file(path)
+        except SourcesFileError:
+            continue
+        entries.extend(
+            DiscoveryEntry(e.name, e.kind, e.location,
+                           json.dumps(e.options, sort_keys=True) if e.options else "",
+                           DiscoverOptions.of(e.discover))
+            for e in spec.entries if e.kind in DISCOVERY_KINDS)
+    return entries
 
 
 def _file_source(path: Path, root: Path, origin: str, prefix: str) -> Source:

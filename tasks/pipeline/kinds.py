@@ -40,6 +40,12 @@ def _layouts() -> dict[str, pa.Schema]:
              ("origin", pa.string()), ("options", pa.string()), ("known_sha256", pa.string()),
              ("known_etag", pa.string()), ("known_last_modified", pa.string())]
         ),
+        "frontier": pa.schema(
+            [("url", pa.string()), ("location", pa.string()), ("host", pa.string()),
+             ("source", pa.string()), ("found_in", pa.string()), ("kind", pa.string()),
+             ("first_seen", ts), ("last_seen", ts), ("lastmod", ts), ("next_check", ts),
+             ("scheduled", pa.bool_()), ("last_status", pa.string())]
+        ),
         "raw": pa.schema(
             [("sha256", pa.string()), ("location", pa.string()), ("url", pa.string()),
              ("doc_key", pa.string()), ("fetched_at", ts), ("http_status", pa.int32()),
@@ -132,6 +138,10 @@ class Kind:
 SOURCES = Kind("sources", "discover", "sources")
 REJECTED_DISCOVER = Kind("rejected_discover", "discover", "rejected", table="rejected_pages",
                          per_run=True)
+# discover: every URL the discovery sources named this run, for the frontier table
+# (``scheduled``: handed to fetch this run; the load reads it, the table does not keep it)
+FRONTIER = Kind("frontier", "discover", "frontier", table="frontier", unloaded=("scheduled",),
+                per_run=True)
 # what progress is measured against: the flow run and each batch's pages
 PROGRESS = Kind("progress", "discover", suffix=".json", per_run=True)
 # the process that owns the run's folder (tasks.pipeline.run_folders)
@@ -162,8 +172,9 @@ REJECTED_VALIDATE = Kind("rejected_validate", "validate", "rejected", count="rej
 DQ = Kind("dq", "validate", "dq", table="dq_results")
 
 KINDS: tuple[Kind, ...] = (
-    SOURCES, REJECTED_DISCOVER, PROGRESS, OWNER, RAW, REJECTED_FETCH, DOCS, REJECTED_CLEAN,
-    FACTS, SKIPS, KEYWORDS, REJECTED_EXTRACT, DOCS_OK, FACTS_OK, QUARANTINE, REJECTED_VALIDATE, DQ,
+    SOURCES, REJECTED_DISCOVER, FRONTIER, PROGRESS, OWNER, RAW, REJECTED_FETCH, DOCS,
+    REJECTED_CLEAN, FACTS, SKIPS, KEYWORDS, REJECTED_EXTRACT, DOCS_OK, FACTS_OK, QUARANTINE,
+    REJECTED_VALIDATE, DQ,
 )
 
 # Every file whose rows become rejected_pages: one per stage that can refuse a page.

@@ -60,6 +60,24 @@ class RunCounts:
 
 
 @dataclass(frozen=True)
+class DiscoveryCounts:
+    """What the discovery sources (sitemap, feed, site) of a run found. Counted apart
+    from the pages: only the articles handed to fetch (new + due) are pages in, and a
+    listing page read to find them is none (``tasks.acquire.discovery``)."""
+
+    urls_discovered: int = 0  # distinct article URLs the sources named, on their hosts
+    urls_new: int = 0  # never fetched before: fetched now
+    urls_due: int = 0  # re-check due, or sitemap lastmod moved: fetched now (conditional GET)
+    urls_waiting: int = 0  # known and not due, or over a cap: left for a later run
+    urls_robots_skipped: int = 0  # disallowed by robots.txt: never fetched
+    urls_offsite: int = 0  # on a host the source does not name: never fetched
+    listing_pages: int = 0  # listing pages, sitemaps and feeds read to find the articles
+
+    def any(self) -> bool:
+        return any(getattr(self, f.name) for f in fields(self))
+
+
+@dataclass(frozen=True)
 class RunPlan:
     """What discover decided: the run's folder, its batches, and what it counted itself
     (arguments it rejected, files it found unchanged before planning batches)."""
@@ -71,6 +89,7 @@ class RunPlan:
     discover_rejected: int = 0
     discover_unchanged: int = 0
     renames: dict[str, str] = field(default_factory=dict)  # old doc key -> new (legacy keys)
+    discovery: DiscoveryCounts = field(default_factory=DiscoveryCounts)
 
 
 @dataclass(frozen=True)
@@ -92,3 +111,4 @@ class RunRecord:
     counts: RunCounts
     seconds: float
     data_docs: str | None = None
+    discovery: DiscoveryCounts = field(default_factory=DiscoveryCounts)

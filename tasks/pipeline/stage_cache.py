@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 _SHARED = ("tasks/models.py", "tasks/pipeline/kinds.py", "tasks/pipeline/records.py",
            "tasks/pipeline/staging.py", "tasks/pipeline/stages.py",
            "tasks/pipeline/stage_cache.py", "tasks/acquire/*.py", "requirements.lock")
-_CLEAN = ("tasks/clean/*.py", "tasks/wordlists.py", "schemas/chrome_cues.yaml",
+_CLEAN = ("tasks/clean/*.py", "tasks/wordlists.py", "schemas/discovery.yaml",
+          "schemas/chrome_cues.yaml",
           "schemas/mask_repairs.yaml", "schemas/script_variants.yaml")
 STAGE_FILES: dict[str, tuple[str, ...]] = {
     "clean": (*_SHARED, *_CLEAN),

@@ -16,6 +16,7 @@ from typing import Any
 from fupin.settings import settings
 from fupin.tasks.acquire.decode import DecodeError, decode_bytes
 from fupin.tasks.acquire.fetch import FetchOptions, fetch_batch
+from fupin.tasks.acquire.links import listing_evidence
 from fupin.tasks.clean import clean_page
 from fupin.tasks.clean.dedupe import body_signature, find_near_duplicates
 from fupin.tasks.clean.metadata import url_year
@@ -116,15 +117,33 @@ def clean_stage(ref: BatchRef, cache_dir: Path | None = None) -> BatchRef:
     return _cached("clean", ref, pages, lambda: _clean(ref), cache_dir)
 
 
+class _Listing(Exception):
+    """A page that is mostly links: a list of headlines, not a document (its frontier
+    row becomes a listing at load time)."""
+
+    reason = "listing_page"
+
+    def __init__(self, links: int, share: float) -> None:
+        self.detail = f"{links} links carry {share:.0%} of its text (schemas/discovery.yaml)"
+        super().__init__(self.detail)
+
+
+def _not_a_listing(text: str) -> None:
+    evidence = listing_evidence(text)
+    if evidence:
+        raise _Listing(*evidence)
+
+
 def _clean(ref: BatchRef) -> BatchRef:
     docs: list[dict[str, Any]] = []
     rejections: list[dict[str, Any]] = []
     for raw in ref.read(RAW):
         try:
             text, encoding = decode_bytes(raw["content"], raw["declared_charset"])
+            _not_a_listing(text)
             doc = clean_page(text, url=raw["url"])
         except Exception as exc:  # a decoder or cleaner bug must cost one page, not the run
-            reason, detail = ((exc.reason, exc.detail) if isinstance(exc, DecodeError)
+            reason, detail = ((exc.reason, exc.detail) if isinstance(exc, DecodeError | _Listing)
                               else ("cleaner_error", f"{type(exc).__name__}: {exc}"))
             rejections.append(rejection_row(
                 Rejection(raw["location"], raw["doc_key"], "clean", reason, detail, raw["url"])))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fupin.tasks.pipeline.kinds import DOCS, FACTS, FACTS_OK, PROGRESS, RAW, Kind
-from fupin.tasks.pipeline.records import RunCounts, RunRecord
+from fupin.tasks.pipeline.records import DiscoveryCounts, RunCounts, RunRecord
 
 if TYPE_CHECKING:  # the CLI reads progress and exit codes without loading pyarrow
     from fupin.tasks.pipeline.staging import BatchRef
@@ -97,6 +97,8 @@ def summary_markdown(
         "| " + " | ".join(number(getattr(run.counts, f.name)) for f in fields(RunCounts))
         + f" | {run.seconds:,.1f} |",
     ]
+    if run.discovery.any():
+        lines += ["", "## Discovery", "", *discovery_markdown(run.discovery)]
     if run.data_docs:
         docs = Path(run.data_docs)
         lines += ["", f"Great Expectations Data Docs: [{docs}]({docs.as_uri()})"]
@@ -116,6 +118,28 @@ def summary_markdown(
             lines += _markdown_table(header, [cells(r) for r in rows[:ARTIFACT_ROWS]],
                                      numeric, len(rows), table)
     return "\n".join(lines) + "\n"
+
+
+def discovery_text(counts: DiscoveryCounts) -> str:
+    """The discovery counts in one line, as ``fupin run`` prints them."""
+    return (f"discovery: {counts.urls_discovered:,} articles found = {counts.urls_new:,} new"
+            f" + {counts.urls_due:,} due + {counts.urls_waiting:,} waiting; "
+            f"{counts.urls_robots_skipped:,} skipped by robots.txt, {counts.urls_offsite:,} "
+            f"off-site, {counts.listing_pages:,} listing pages, sitemaps and feeds read")
+
+
+def discovery_markdown(counts: DiscoveryCounts) -> list[str]:
+    """The discovery counts as a table, and how they relate to the page counts."""
+    header = ("articles found", "new", "due", "waiting", "skipped by robots.txt", "off-site",
+              "listings, sitemaps, feeds")
+    return [
+        "| " + " | ".join(header) + " |", "|" + "---:|" * len(header),
+        "| " + " | ".join(number(getattr(counts, f.name)) for f in fields(DiscoveryCounts))
+        + " |", "",
+        "Only the new and due articles are fetched, so only they count as pages in; "
+        "listing pages, sitemaps and feeds are read to find them and are counted here alone "
+        "(the frontier table holds every URL found).",
+    ]
 
 
 def quarantine_table(
@@ -195,14 +219,18 @@ EXIT_PARTIAL = 4  # the run loaded, but some pages were rejected
 EXIT_NOTHING_LOADED = 5  # no page is in the warehouse after the run (all rejected, or none found)
 
 
-def exit_status(counts: RunCounts) -> int:
+def exit_status(counts: RunCounts, discovery: DiscoveryCounts | None = None) -> int:
     """The exit code a run's counts call for.
 
     Quarantined facts leave it at 0: holding back an implausible number is validation
     doing its job, and the bundled samples quarantine one on purpose. A rejected page
-    is a source the warehouse did not get, which someone may have to look at.
+    is a source the warehouse did not get, which someone may have to look at. A run
+    whose discovery sources found articles that are all waiting (none new, none due)
+    has nothing to fetch, and that is no fault.
     """
-    if counts.documents_loaded + counts.pages_unchanged == 0:
+    waiting = discovery is not None and discovery.urls_waiting > 0
+    if counts.documents_loaded + counts.pages_unchanged == 0 and not (
+            waiting and counts.pages_in == 0):
         return EXIT_NOTHING_LOADED
     if counts.pages_rejected:
         return EXIT_PARTIAL

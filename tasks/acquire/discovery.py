@@ -1,0 +1,400 @@
+"""Find the article URLs of ``sitemap``, ``feed`` and ``site`` sources, politely.
+
+A run reads the frontier (what earlier runs found, ``tasks.warehouse.read_frontier``),
+asks each discovery source for its URLs and hands on only what is worth fetching:
+URLs never fetched, URLs whose re-check is due, and URLs whose sitemap ``lastmod``
+moved. Everything it saw goes back to the frontier in the load transaction.
+
+Every request goes through the run's fetcher (``tasks.acquire.fetch``: timeouts, a
+total deadline, retries, size caps, per-host concurrency and delay), robots.txt is
+read once per host per run (``protego``), and only the hosts a source names are
+visited. Sitemaps are parsed by ``ultimate-sitemap-parser`` through a web client that
+is this fetcher, feeds by ``feedparser``; URL variants collapse to one key
+(``w3lib`` plus the parameter and page names of ``schemas/discovery.yaml``). A crawl
+follows only listing pages (pagination links, to a depth and a page cap), so an
+endless calendar or a session id in every link ends at the caps and at the key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import feedparser
+from protego import Protego
+from usp.fetch_parse import SitemapFetcher
+from usp.objects.sitemap import AbstractSitemap, InvalidSitemap
+from usp.web_client.abstract_client import (
+    AbstractWebClient,
+    AbstractWebClientResponse,
+    AbstractWebClientSuccessResponse,
+    WebClientErrorResponse,
+)
+
+from fupin.tasks.acquire.decode import DecodeError, decode_bytes
+from fupin.tasks.acquire.fetch import (
+    TEXT_TYPES,
+    FetchFailure,
+    FetchOptions,
+    HostGate,
+    fetch_url,
+    make_client,
+)
+from fupin.tasks.acquire.inflate import InflateError, Inflater
+from fupin.tasks.acquire.links import (
+    host_of,
+    is_pagination,
+    page_links,
+    request_url,
+    rules,
+    url_key,
+)
+from fupin.tasks.models import DiscoverOptions, DiscoveryEntry, Known, RawPage, Source
+from fupin.tasks.pipeline.records import DiscoveryCounts
+
+ROBOTS_AGENT = "fupin"
+
+
+# --- what a discovery source says ---------------------------------------------------
+
+@dataclass
+class Discovery:
+    sources: list[Source] = field(default_factory=list)
+    frontier: dict[str, dict[str, Any]] = field(default_factory=dict)
+    counts: DiscoveryCounts = field(default_factory=DiscoveryCounts)
+
+
+class Fetcher:
+    """A source's fetcher for discovery requests: one client, one per-host gate, and the
+    run's robots.txt rules (``robots``: host -> rules, shared by the run's sources, so each
+    host's robots.txt is read once per run). A robots.txt that cannot be read for a
+    reason other than a 4xx answer closes its host for the run."""
+
+    def __init__(self, options: FetchOptions, robots: dict[str, Protego | None]) -> None:
+        self.options = options
+        self._client = make_client(options)
+        self._gate = HostGate(options.per_host, options.politeness)
+        self._robots = robots
+
+    def close(self) -> None:
+        self._client.close()
+
+    def get(self, url: str, accept: tuple[str, ...] = TEXT_TYPES) -> RawPage:
+        source = Source(location=url, kind="http", doc_key=url)
+        return self._gate.run(host_of(url), lambda: fetch_url(
+            self._client, source, self.options, accept=accept))
+
+    def robots(self, url: str) -> Protego | None:
+        """The host's robots rules (None: the host is closed this run)."""
+        host = host_of(url)
+        if host not in self._robots:
+            parts = urlsplit(url)
+            robots_url = urlunsplit((parts.scheme, parts.netloc, "/robots.txt", "", ""))
+            try:
+                page = self.get(robots_url, (*TEXT_TYPES, "text/plain"))
+                text = page.content.decode("utf-8", errors="replace")
+            except FetchFailure as failure:
+                text = "" if failure.status and 400 <= failure.status < 500 else None
+            self._robots[host] = None if text is None else Protego.parse(text)
+        parsed = self._robots[host]
+        delay = parsed.crawl_delay(ROBOTS_AGENT) if parsed else None
+        if delay:
+            self._gate.slow_down(host, float(delay))
+        return parsed
+
+    def allowed(self, url: str) -> bool:
+        parsed = self.robots(url)
+        return parsed is not None and parsed.can_fetch(url, ROBOTS_AGENT)
+
+    def delay(self, url: str) -> float:
+        """The seconds between two requests to the URL's host (politeness or Crawl-delay)."""
+        self.robots(url)
+        return self._gate.delay(host_of(url))
+
+
+@dataclass(frozen=True)
+class Found:
+    """A URL a source named, where it was named, and what the source said of it."""
+
+    url: str
+    found_in: str
+    kind: str = "article"  # article | listing | sitemap | feed
+    lastmod: datetime | None = None
+    status: str | None = None  # for a page discovery fetched itself
+
+
+class _SitemapClient(AbstractWebClient):
+    """ultimate-sitemap-parser's web client, made of the run's fetcher: a sitemap it may
+    not read (another host, robots.txt) is an error answer, as is any failed fetch (the
+    fetcher has retried already)."""
+
+    def __init__(self, fetcher: Fetcher, root: str, hosts: set[str], seen: list[Found],
+                 refused: list[Found]) -> None:
+        self._fetcher = fetcher
+        self._root = root
+        self._hosts = hosts
+        self._seen = seen
+        self._refused = refused
+
+    def set_max_response_data_length(self, max_response_data_length: int | None) -> None:
+        """The fetcher's own max_bytes caps every body."""
+
+    def get(self, url: str) -> AbstractWebClientResponse:
+        where = self._root  # the parser does not say which index named a child
+        if host_of(url) not in self._hosts:
+            self._refused.append(Found(url, where, "offsite"))
+            return WebClientErrorResponse("not a host of this source", retryable=False)
+        if not self._fetcher.allowed(url):
+            self._refused.append(Found(url, where, "robots_blocked"))
+            return WebClientErrorResponse("disallowed by robots.txt", retryable=False)
+        try:
+            page = self._fetcher.get(url, (*TEXT_TYPES, *rules().discovery_types))
+            _check_inflated(page.content, self._fetcher.options.max_bytes)
+        except FetchFailure as failure:
+            self._seen.append(Found(url, where, "sitemap", status=failure.reason))
+            return WebClientErrorResponse(f"{failure.reason}: {failure.detail}", retryable=False)
+        self._seen.append(Found(url, where, "sitemap", status=str(page.http_status)))
+        return _Answer(page)
+
+
+def _check_inflated(content: bytes, max_bytes: int) -> None:
+    """A gzipped sitemap file must inflate within the fetcher's cap (the parser inflates it)."""
+    if content[:2] != b"\x1f\x8b":
+        return
+    inflater = Inflater(["gzip"], max_bytes)
+    try:
+        for start in range(0, len(content), 65536):
+            inflater.feed(content[start:start + 65536])
+        inflater.finish()
+    except InflateError as exc:
+        raise FetchFailure(exc.reason, exc.detail) from exc
+
+
+class _Answer(AbstractWebClientSuccessResponse):
+    def __init__(self, page: RawPage) -> None:
+        self._page = page
+
+    def status_code(self) -> int:
+        return self._page.http_status or 200
+
+    def status_message(self) -> str:
+        return "OK"
+
+    def header(self, case_insensitive_name: str) -> str | None:
+        return self._page.content_type if case_insensitive_name.lower() == "content-type" else None
+
+    def raw_data(self) -> bytes:
+        return self._page.content
+
+    def url(self) -> str:
+        return self._page.url or self._page.source.location
+
+
+def _leaves(sitemap: AbstractSitemap) -> Iterable[AbstractSitemap]:
+    subs = sitemap.sub_sitemaps
+    if not subs:
+        yield sitemap
+    for sub in subs:
+        yield from _leaves(sub)
+
+
+def sitemap_urls(entry: DiscoveryEntry, fetcher: Fetcher, hosts: set[str]) -> list[Found]:
+    """The pages a sitemap (an index or a urlset, gzipped or not) lists, with lastmod."""
+    seen: list[Found] = []
+    refused: list[Found] = []
+    client = _SitemapClient(fetcher, entry.location, hosts, seen, refused)
+    tree = SitemapFetcher(url=entry.location, recursion_level=0, web_client=client).sitemap()
+    found: list[Found] = [*seen, *refused]
+    for leaf in _leaves(tree):
+        if isinstance(leaf, InvalidSitemap):
+            continue
+        found.extend(Found(p.url, leaf.url, lastmod=_utc(p.last_modified)) for p in leaf.pages)
+    return found
+
+
+def _utc(when: datetime | None) -> datetime | None:
+    if when is None:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def feed_urls(entry: DiscoveryEntry, fetcher: Fetcher, hosts: set[str]) -> list[Found]:
+    """The articles an RSS or Atom feed links, with their updated time as lastmod."""
+    where = entry.location
+    if not fetcher.allowed(where):
+        return [Found(where, where, "robots_blocked")]
+    try:
+        page = fetcher.get(where, (*TEXT_TYPES, *rules().discovery_types))
+    except FetchFailure as failure:
+        return [Found(where, where, "feed", status=failure.reason)]
+    parsed = feedparser.parse(page.content, response_headers={
+        "content-location": page.url or where, "content-type": page.content_type or ""})
+    found = [Found(where, where, "feed", status=str(page.http_status))]
+    for item in parsed.entries:
+        link = item.get("link")
+        if not link:
+            continue
+        # asked for by their own names: feedparser warns when one stands in for the other
+        stamp = (dict.get(item, "updated_parsed") or dict.get(item, "published_parsed"))
+        lastmod = datetime(*stamp[:6], tzinfo=UTC) if stamp else None
+        found.append(Found(urljoin(where, link), where, lastmod=lastmod))
+    return found
+
+
+def _wanted(url: str, options: DiscoverOptions) -> bool:
+    if options.include and not any(re.search(p, url) for p in options.include):
+        return False
+    return not any(re.search(p, url) for p in options.exclude)
+
+
+def site_urls(entry: DiscoveryEntry, fetcher: Fetcher, hosts: set[str]) -> list[Found]:
+    """A crawl of listing pages from the start pages: pagination links (by their text or
+    address) are followed to ``depth`` and ``max_listing_pages``; every other link of a
+    listing is an article candidate. Articles are not fetched here."""
+    options = entry.options
+    queue = [(url, 0, url) for url in (entry.location, *options.start)]
+    visited: set[str] = set()
+    found: list[Found] = []
+    while queue:
+        url, depth, parent = queue.pop(0)
+        try:
+            key = url_key(url)
+        except ValueError:
+            continue
+        if key in visited or len(visited) >= options.max_listing_pages:
+            continue
+        if host_of(url) not in hosts:
+            found.append(Found(url, parent, "offsite"))
+            continue
+        if not fetcher.allowed(url):
+            found.append(Found(url, parent, "robots_blocked"))
+            continue
+        visited.add(key)
+        try:
+            page = fetcher.get(request_url(url))
+            html, _ = decode_bytes(page.content, page.declared_charset)
+        except FetchFailure as failure:
+            found.append(Found(url, parent, "listing", status=failure.reason))
+            continue
+        except DecodeError as exc:
+            found.append(Found(url, parent, "listing", status=exc.reason))
+            continue
+        found.append(Found(url, parent, "listing", status=str(page.http_status)))
+        for link in page_links(html, page.url or url):
+            if is_pagination(link.url, link.text) and host_of(link.url) in hosts:
+                if depth < options.depth:
+                    queue.append((link.url, depth + 1, url))
+            elif host_of(link.url) not in hosts:
+                found.append(Found(link.url, url, "offsite"))
+            elif _wanted(link.url, options):
+                found.append(Found(link.url, url))
+    return found
+
+
+FINDERS: dict[str, Callable[[DiscoveryEntry, Fetcher, set[str]], list[Found]]] = {
+    "sitemap": sitemap_urls, "feed": feed_urls, "site": site_urls,
+}
+
+
+# --- what the run fetches -------------------------------------------------------------
+
+def _row(key: str, found: Found, entry: str, now: datetime, kind: str,
+         next_check: datetime | None, status: str | None) -> dict[str, Any]:
+    return {"url": key, "location": request_url(found.url), "host": host_of(found.url),
+            "source": entry, "found_in": found.found_in, "kind": kind, "first_seen": now,
+            "last_seen": now, "lastmod": found.lastmod, "next_check": next_check,
+            "scheduled": False, "last_status": status}
+
+
+def _due(known: Known | None, lastmod: datetime | None, now: datetime,
+         recheck_all: bool) -> str | None:
+    """Why an article is fetched this run (new, due), or None to leave it waiting."""
+    if known is None or known.last_fetched is None:
+        return "new"
+    if recheck_all:
+        return "due"
+    if lastmod is not None and (known.lastmod is None or lastmod > known.lastmod):
+        return "due"
+    if known.next_check is None or known.next_check <= now:
+        return "due"
+    return None
+
+
+def discover(
+    entries: list[DiscoveryEntry], frontier: dict[str, Known], base: FetchOptions,
+    now: datetime, recheck_all: bool = False,
+) -> Discovery:
+    """Ask every discovery source for its URLs and choose what this run fetches.
+
+    ``recheck_all`` (a run that reprocesses every page) makes every known article due,
+    within the caps, so the weekly full run re-reads what discovery found too.
+    """
+    out = Discovery()
+    per_host: dict[str, int] = {}
+    counts = {"new": 0, "due": 0, "waiting": 0, "robots": 0, "offsite": 0, "listings": 0}
+    articles: set[str] = set()
+    robots: dict[str, Protego | None] = {}
+    for entry in entries:
+        options = base.merged(entry.fetch_options)
+        fetcher = Fetcher(options, robots)
+        try:
+            hosts = {host_of(u) for u in (entry.location, *entry.options.start)}
+            hosts |= {h.lower() for h in entry.options.hosts}
+            found = FINDERS[entry.kind](entry, fetcher, hosts)
+            taken = 0
+            for item in found:
+                try:
+                    key = url_key(item.url)
+                except ValueError:
+                    continue
+                if key in out.frontier and (item.kind == "article"
+                                            or out.frontier[key]["kind"] != "article"):
+                    continue  # the first mention counts (an article seen twice is one)
+                kind = item.kind
+                if kind == "article":
+                    if host_of(item.url) not in hosts:
+                        kind = "offsite"
+                    elif not _wanted(item.url, entry.options):
+                        continue
+                    elif not fetcher.allowed(item.url):
+                        kind = "robots_blocked"
+                if kind != "article":
+                    counts["listings"] += kind in ("listing", "sitemap", "feed")
+                    counts["robots"] += kind == "robots_blocked"
+                    counts["offsite"] += kind == "offsite"
+                    out.frontier[key] = _row(key, item, entry.name, now, kind, now, item.status)
+                    continue
+                articles.add(key)
+                known = frontier.get(key)
+                why = _due(known, item.lastmod, now, recheck_all)
+                host = host_of(item.url)
+                capped = taken >= entry.options.max_pages or \
+                    per_host.get(host, 0) >= entry.options.max_per_host
+                row = _row(key, item, entry.name, now, "article",
+                           known.next_check if known else now, None)
+                if why is None or capped:
+                    counts["waiting"] += 1
+                    if capped and why is not None:
+                        row["next_check"] = now  # over a cap: due on the next run
+                    out.frontier[key] = row
+                    continue
+                counts[why] += 1
+                taken += 1
+                per_host[host] = per_host.get(host, 0) + 1
+                recheck = now + timedelta(days=entry.options.recheck_days)
+                out.frontier[key] = {**row, "next_check": recheck, "scheduled": True}
+                politeness = max(options.politeness, fetcher.delay(item.url))
+                fetch_json = json.dumps({**json.loads(entry.fetch_options or "{}"),
+                                         "politeness": politeness}, sort_keys=True)
+                out.sources.append(Source(location=request_url(item.url), kind="http",
+                                          doc_key=key, origin=entry.name, options=fetch_json))
+        finally:
+            fetcher.close()
+    out.counts = DiscoveryCounts(len(articles), counts["new"], counts["due"], counts["waiting"],
+                                 counts["robots"], counts["offsite"], counts["listings"])
+    return out

@@ -1,0 +1,292 @@
+"""Discovery sources (sitemap, feed, site) on small sites served from 127.0.0.1: what a
+run fetches, what it records in the frontier, and what it never touches."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from fupin.tasks.acquire.discovery import discover
+from fupin.tasks.acquire.fetch import FetchOptions, fetch_batch
+from fupin.tasks.acquire.links import listing_evidence, request_url, url_key
+from fupin.tasks.acquire.sources import (
+    SourcesFileError,
+    discovery_entries,
+    expand_sources,
+    read_sources_file,
+)
+from fupin.tasks.models import DiscoverOptions, DiscoveryEntry, Known, Source
+from fupin.tasks.pipeline.kinds import RAW
+from fupin.tasks.pipeline.records import DiscoveryCounts, RunCounts, RunRecord
+from fupin.tasks.pipeline.stages import clean_stage
+from fupin.tasks.pipeline.staging import BatchRef
+from fupin.tasks.pipeline.summary import EXIT_NOTHING_LOADED, exit_status, summary_markdown
+from tests.http_server import Reply, Request, always, serve, serve_handler
+
+NOW = datetime(2026, 11, 30, 6, 30, tzinfo=UTC)
+FAST = FetchOptions(retries=0, connect_timeout=2, read_timeout=2, total_timeout=5)
+
+
+def _html(body: str) -> Reply:
+    return Reply(body=f"<html><body>{body}</body></html>".encode())
+
+
+def _article(n: int) -> Reply:
+    return _html(f"<h1>某县扶贫简讯{n}</h1><p>全县累计投入扶贫资金{n}亿元，退出贫困村{n}个。"
+                 "这一段文字写得比较长，让正文远多于链接的文字。</p>"
+                 "<a href='/xw/1.html'>相关</a>")
+
+
+def _listing(links: list[tuple[str, str]]) -> Reply:
+    return _html("<ul>" + "".join(f"<li><a href='{h}'>{t}</a></li>" for h, t in links) + "</ul>")
+
+
+def _xml(text: str, gz: bool = False) -> Reply:
+    if gz:
+        return Reply(body=gzip.compress(text.encode()),
+                     headers={"Content-Type": "application/gzip"})
+    return Reply(body=text.encode(), headers={"Content-Type": "application/xml"})
+
+
+ROBOTS = always(Reply(body=b"User-agent: *\nDisallow: /zc/\nCrawl-delay: 0.01\n",
+                      headers={"Content-Type": "text/plain"}))
+
+
+def _entry(kind: str, url: str, **options: object) -> DiscoveryEntry:
+    return DiscoveryEntry(f"{kind}-source", kind, url, "", DiscoverOptions.of(dict(options)))
+
+
+def _urlset(base: str, paths: list[str], lastmod: str = "2026-11-01") -> str:
+    rows = "".join(f"<url><loc>{base}{p}</loc><lastmod>{lastmod}</lastmod></url>" for p in paths)
+    return f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{rows}</urlset>'
+
+
+def test_url_variants_collapse_to_one_key() -> None:
+    key = url_key("http://news.example.cn/xw/1.html")
+    for variant in ("HTTP://News.Example.cn:80/xw/1.html#top",
+                    "http://news.example.cn/xw/1.html?utm_source=wx&from=timeline",
+                    "http://news.example.cn/xw/1.html?spm=a.b.c",
+                    "http://news.example.cn/xw/1.html;jsessionid=ABC123"):
+        assert url_key(variant) == key
+    assert url_key("http://news.example.cn/xw/index.html") == "http://news.example.cn/xw/"
+    assert url_key("http://a.cn/l?b=2&a=1&sid=9") == url_key("http://a.cn/l?a=1&b=2")
+    assert url_key("http://a.cn/l?page=2") != url_key("http://a.cn/l?page=3")
+    assert request_url("http://a.cn/s?id=%E4%B8%AD&utm_medium=x#c") == "http://a.cn/s?id=%E4%B8%AD"
+    assert request_url("http://a.cn/show?123") == "http://a.cn/show?123"
+
+
+def test_sitemap_index_with_gzipped_children_robots_and_offsite() -> None:
+    routes = {"/robots.txt": ROBOTS}
+    with serve(routes) as site:
+        b = site.base
+        routes["/sitemap.xml"] = always(_xml(
+            '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"<sitemap><loc>{b}/sm/xw.xml.gz</loc></sitemap>"
+            f"<sitemap><loc>{b}/sm/zc.xml.gz</loc></sitemap>"
+            "<sitemap><loc>http://other.example.cn/sm.xml</loc></sitemap></sitemapindex>"))
+        routes["/sm/xw.xml.gz"] = always(_xml(_urlset(b, [
+            "/xw/1.html", "/xw/2.html", "/xw/2.html?utm_source=wx"]), gz=True))
+        routes["/sm/zc.xml.gz"] = always(_xml(_urlset(b, ["/zc/1.html"]), gz=True))
+        found = discover([_entry("sitemap", b + "/sitemap.xml")], {}, FAST, NOW)
+    assert sorted(s.doc_key for s in found.sources) == [b + "/xw/1.html", b + "/xw/2.html"]
+    assert all('"politeness": 0.01' in s.options for s in found.sources)  # Crawl-delay
+    kinds = {url: row["kind"] for url, row in found.frontier.items()}
+    assert kinds[b + "/zc/1.html"] == "robots_blocked"
+    assert kinds["http://other.example.cn/sm.xml"] == "offsite"
+    assert kinds[b + "/sm/xw.xml.gz"] == "sitemap"
+    assert found.frontier[b + "/xw/1.html"]["lastmod"] == datetime(2026, 11, 1, tzinfo=UTC)
+    c = found.counts
+    assert (c.urls_discovered, c.urls_new, c.urls_robots_skipped, c.urls_offsite) == (2, 2, 1, 1)
+    assert site.hits["/zc/1.html"] == 0 and site.hits["/robots.txt"] == 1
+
+
+def test_a_second_run_fetches_only_what_is_new_due_or_moved() -> None:
+    routes = {"/robots.txt": ROBOTS}
+    with serve(routes) as site:
+        b = site.base
+        routes["/sm.xml"] = always(_xml(
+            _urlset(b, ["/xw/1.html", "/xw/2.html"]) .replace(
+                "</urlset>", f"<url><loc>{b}/xw/3.html</loc><lastmod>2026-11-29</lastmod></url>"
+                f"<url><loc>{b}/xw/4.html</loc></url></urlset>")))
+        fetched = NOW - timedelta(days=1)
+        frontier = {
+            b + "/xw/1.html": Known("article", datetime(2026, 11, 1, tzinfo=UTC),
+                                    NOW + timedelta(days=6), fetched),  # waiting
+            b + "/xw/2.html": Known("article", datetime(2026, 11, 1, tzinfo=UTC),
+                                    NOW - timedelta(hours=1), fetched),  # re-check due
+            b + "/xw/3.html": Known("article", datetime(2026, 11, 1, tzinfo=UTC),
+                                    NOW + timedelta(days=6), fetched),  # lastmod moved
+        }
+        found = discover([_entry("sitemap", b + "/sm.xml")], frontier, FAST, NOW)
+        everything = discover([_entry("sitemap", b + "/sm.xml")], frontier, FAST, NOW,
+                              recheck_all=True)  # the weekly full run
+    assert sorted(s.doc_key.rsplit("/", 1)[1] for s in found.sources) == [
+        "2.html", "3.html", "4.html"]
+    c = found.counts
+    assert (c.urls_discovered, c.urls_new, c.urls_due, c.urls_waiting) == (4, 1, 2, 1)
+    assert found.frontier[b + "/xw/1.html"]["next_check"] == NOW + timedelta(days=6)
+    assert not found.frontier[b + "/xw/1.html"]["scheduled"]
+    assert found.frontier[b + "/xw/3.html"]["found_in"] == b + "/sm.xml"
+    assert (everything.counts.urls_due, everything.counts.urls_waiting) == (3, 0)
+
+
+def test_feeds_rss_and_atom() -> None:
+    routes = {"/robots.txt": ROBOTS}
+    with serve(routes) as site:
+        b = site.base
+        routes["/rss.xml"] = always(Reply(body=(
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>新闻</title>'
+            f"<item><title>一</title><link>{b}/xw/1.html?from=rss</link>"
+            "<pubDate>Mon, 30 Nov 2026 01:00:00 +0000</pubDate></item>"
+            f"<item><title>二</title><link>{b}/zc/2.html</link></item>"
+            "</channel></rss>").encode(), headers={"Content-Type": "application/rss+xml"}))
+        routes["/atom.xml"] = always(Reply(body=(
+            '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+            f"<title>新闻</title><entry><title>三</title><link href='{b}/tp/3.html'/>"
+            "<updated>2026-11-29T08:00:00Z</updated></entry></feed>").encode(),
+            headers={"Content-Type": "application/atom+xml"}))
+        found = discover([_entry("feed", b + "/rss.xml"), _entry("feed", b + "/atom.xml")],
+                         {}, FAST, NOW)
+        assert site.hits["/robots.txt"] == 1  # once per host per run, for both sources
+    assert [s.doc_key for s in found.sources] == [b + "/xw/1.html", b + "/tp/3.html"]
+    assert found.frontier[b + "/tp/3.html"]["lastmod"] == datetime(2026, 11, 29, 8, tzinfo=UTC)
+    assert found.frontier[b + "/zc/2.html"]["kind"] == "robots_blocked"
+
+
+def test_site_follows_pagination_only_within_depth_and_page_cap() -> None:
+    routes = {"/robots.txt": ROBOTS}
+    with serve(routes) as site:
+        b = site.base
+        routes["/xw/index.html"] = always(_listing(
+            [("/xw/a1.html?utm_source=x", "一"), ("/xw/a2.html", "二"),
+             ("/xw/index_1.html", "下一页"), ("/xw/calendar?month=1", "日历"),
+             ("http://other.example.cn/x.html", "外站"),
+             ("/zc/p.html", "政策")]))
+        routes["/xw/index_1.html"] = always(_listing(
+            [("/xw/a3.html", "三"), ("/xw/a1.html", "一"), ("/xw/index_2.html", "下一页"),
+             ("/xw/index.html;jsessionid=42", "首页")]))
+        routes["/xw/index_2.html"] = always(_listing([("/xw/a4.html", "四")]))
+        entry = _entry("site", b + "/xw/index.html", include=[r"/xw/a\d+\.html"], depth=1)
+        found = discover([entry], {}, FAST, NOW)
+        assert site.hits["/xw/index_2.html"] == 0  # past the depth
+        assert site.hits["/xw/calendar?month=1"] == 0  # not a listing, not an article
+        assert site.hits["/xw/index.html;jsessionid=42"] == 0  # the same listing
+        capped = discover([_entry("site", b + "/xw/index.html", max_listing_pages=1,
+                                  max_pages=1)], {}, FAST, NOW)
+    assert sorted(s.doc_key.rsplit("/", 1)[1] for s in found.sources) == [
+        "a1.html", "a2.html", "a3.html"]
+    assert found.frontier[b + "/xw/"]["kind"] == "listing"
+    assert found.frontier[b + "/xw/index_1.html"]["kind"] == "listing"
+    assert found.frontier["http://other.example.cn/x.html"]["kind"] == "offsite"
+    assert found.counts.listing_pages == 2 and found.counts.urls_offsite == 1
+    assert len(capped.sources) == 1 and capped.counts.urls_waiting > 0
+    assert capped.counts.listing_pages == 1
+
+
+def test_a_closed_robots_txt_closes_its_host() -> None:
+    routes = {"/robots.txt": always(Reply(503, b"down"))}
+    with serve(routes) as site:
+        routes["/sm.xml"] = always(_xml(_urlset(site.base, ["/xw/1.html"])))
+        found = discover([_entry("sitemap", site.base + "/sm.xml")], {}, FAST, NOW)
+        assert site.hits["/sm.xml"] == 0
+    assert found.sources == [] and found.counts.urls_robots_skipped == 1
+
+
+def test_a_page_of_links_is_a_listing_not_a_document(tmp_path: Path) -> None:
+    heads = [(f"/xw/{i}.html", f"某县召开第{i}次脱贫攻坚推进会") for i in range(20)]
+    listing = _listing(heads).body
+    article = _article(3).body
+    assert listing_evidence(listing.decode()) is not None
+    assert listing_evidence(article.decode()) is None
+    ref = BatchRef(0, str(tmp_path / "batch-00000"))
+    rows = [{"sha256": str(i), "location": f"http://a.cn/{i}", "url": f"http://a.cn/{i}",
+             "doc_key": f"http://a.cn/{i}", "fetched_at": NOW, "http_status": 200,
+             "content_type": "text/html", "declared_charset": "utf-8", "etag": None,
+             "last_modified": None, "size_bytes": len(body), "content": body}
+            for i, body in enumerate([listing, article])]
+    out = clean_stage(ref.write(RAW, rows))
+    assert (out.counts.cleaned, out.counts.rejected_clean) == (1, 1)
+
+
+def _yaml(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "sources.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_sources_file_takes_discovery_entries_and_refuses_bad_options(tmp_path: Path) -> None:
+    good = _yaml(tmp_path, """
+defaults: {politeness: 0.5}
+sources:
+  - {name: map, kind: sitemap, location: "http://a.cn/sitemap.xml"}
+  - name: section
+    kind: site
+    location: http://a.cn/xw/index.html
+    discover: {include: ['/xw/\\d+'], depth: 3, max_pages: 50, recheck_days: 0.5}
+""")
+    entries = discovery_entries([str(good)])
+    assert [(e.name, e.kind) for e in entries] == [("map", "sitemap"), ("section", "site")]
+    assert entries[1].options.include == (r"/xw/\d+",) and entries[1].options.depth == 3
+    assert '"politeness": 0.5' in entries[0].fetch_options
+    assert expand_sources([str(good)]) == ([], [])  # found at run time, not named
+    bad = _yaml(tmp_path, """
+sources:
+  - {name: m, kind: sitemap, location: a.cn/sitemap.xml}
+  - {name: s, kind: site, location: "http://a.cn/", discover: {depth: -1, include: ['(']}}
+  - {name: u, kind: url, location: "http://a.cn/1.html", discover: {depth: 1}}
+  - {name: f, kind: feed, location: "http://a.cn/rss", discover: {speed: 3}}
+""")
+    with pytest.raises(SourcesFileError) as err:
+        read_sources_file(bad)
+    problems = "\n".join(err.value.problems)
+    assert len(err.value.problems) == 5
+    for part in ("(m).location: expected an http(s) URL", "(s).discover.depth: expected a whole",
+                 "(s).discover.include: '(' is not a regular expression",
+                 "(u).discover: only a sitemap, feed, site entry",
+                 "(f).discover.speed: unknown option"):
+        assert part in problems
+
+
+def test_the_summary_shows_discovery_and_a_run_with_nothing_due_is_no_fault() -> None:
+    found = DiscoveryCounts(urls_discovered=210, urls_new=10, urls_due=3, urls_waiting=197,
+                            urls_robots_skipped=101, urls_offsite=2, listing_pages=20)
+    run = RunRecord("r1", None, NOW, ["sources.yaml"], RunCounts(), 1.0, discovery=found)
+    text = summary_markdown(run, {})
+    assert "## Discovery" in text and "| 210 | 10 | 3 | 197 | 101 | 2 | 20 |" in text
+    assert "## Discovery" not in summary_markdown(replace(run, discovery=DiscoveryCounts()), {})
+    assert exit_status(RunCounts(), DiscoveryCounts(urls_discovered=5, urls_waiting=5)) == 0
+    assert exit_status(RunCounts(), DiscoveryCounts()) == EXIT_NOTHING_LOADED
+
+
+def test_batches_fetched_at_once_keep_to_one_per_host_limit() -> None:
+    """A run keeps several batches in flight; a site crawled through them must still see
+    no more than ``per_host`` requests at a time."""
+    lock = threading.Lock()
+    now = {"in": 0, "most": 0}
+
+    def handle(_request: Request) -> Reply:
+        with lock:
+            now["in"] += 1
+            now["most"] = max(now["most"], now["in"])
+        time.sleep(0.2)  # long enough for a second batch's request to overlap this one
+        with lock:
+            now["in"] -= 1
+        return _article(1)
+
+    with serve_handler(handle) as base:
+        options = FetchOptions(per_host=1, retries=0)
+        batches = [[Source(f"{base}/{b}/{i}.html", "http", f"{base}/{b}/{i}.html")
+                    for i in range(3)] for b in range(2)]
+        threads = [threading.Thread(target=fetch_batch, args=(batch, options))
+                   for batch in batches]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert now["most"] == 1
