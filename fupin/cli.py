@@ -30,6 +30,7 @@ from fupin.settings import (  # noqa: E402
     settings,
     work_root,
 )
+from fupin.tasks.pipeline import storage  # noqa: E402
 from fupin.tasks.pipeline.records import RunRecord  # noqa: E402
 from fupin.tasks.pipeline.summary import (  # noqa: E402
     EXIT_BUSY,
@@ -84,7 +85,8 @@ def run_pipeline(
     from fupin.flows.etl import etl
 
     api.ready()
-    watching = follow(config.staging_dir / run_id) if follow and run_id else nullcontext()
+    watching = (follow(storage.join(config.staging_dir, run_id)) if follow and run_id
+                else nullcontext())
     with watching:
         return etl(sources=sources, db=str(db), batch_size=batch_size, reprocess=reprocess,
                    run_id=run_id, task_runner=task_runner or config.task_runner,
@@ -166,7 +168,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if server:
             print(f"flow run: {flow_run_url(flow_run_id)}", file=notes, flush=True)
 
-    def follow(run_dir: Path) -> AbstractContextManager[object]:
+    def follow(run_dir: str) -> AbstractContextManager[object]:
         from fupin.progress import RunWatcher
 
         return RunWatcher(run_dir, show=not args.quiet, on_flow_run=on_flow_run)

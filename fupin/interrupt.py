@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from fupin.lifeline import RUN_SIGNALS
+from fupin.tasks.pipeline import storage
 from fupin.tasks.pipeline.run_folders import folders_in_use, loaded_runs, remove_tree
 
 
@@ -90,7 +91,7 @@ def _wait_for_signal(wake_read: int, spared: set[int]) -> None:
 
 def _stop(signum: int, spared: set[int]) -> NoReturn:
     name = signal.Signals(signum).name
-    runs = [folder.name for folder in folders_in_use()]
+    runs = [storage.name(folder) for folder in folders_in_use()]
     loaded = loaded_runs()
     if loaded:
         line = f"fupin: interrupted by {name} after run {loaded[-1]} was loaded"

@@ -13,7 +13,6 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
@@ -48,7 +47,7 @@ class RunWatcher:
     recorded it (the CLI prints the Prefect UI link then).
     """
 
-    def __init__(self, run_dir: Path, *, show: bool,
+    def __init__(self, run_dir: str, *, show: bool,
                  on_flow_run: Callable[[str], None] | None = None,
                  stream: TextIO | None = None) -> None:
         self.run_dir = run_dir

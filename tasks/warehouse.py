@@ -27,6 +27,7 @@ import pyarrow as pa
 from fupin.settings import settings
 from fupin.tasks.clean.dedupe import SIGNATURE_BYTES, body_signature
 from fupin.tasks.models import Validators
+from fupin.tasks.pipeline import storage
 from fupin.tasks.pipeline.kinds import (
     BATCH_GLOB,
     DOCS,
@@ -417,20 +418,28 @@ def add_villages(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _staged(con: duckdb.DuckDBPyConnection, run_dir: Path, kind: Kind) -> str:
+def _staged(con: duckdb.DuckDBPyConnection, run_dir: str, kind: Kind) -> str:
     """A relation over every batch's file of ``kind`` (or the run's own file of it); an
-    empty one with the kind's schema when there is none."""
+    empty one with the kind's schema when there is none. In object storage DuckDB reads
+    through the fsspec filesystem registered on ``con`` (``_read_staged_from``)."""
     pattern = kind.file if kind.per_run else f"{BATCH_GLOB}/{kind.file}"
-    if any(run_dir.glob(pattern)):
-        return f"read_parquet('{run_dir / pattern}')"
+    if storage.glob(run_dir, pattern):
+        return f"read_parquet('{storage.join(run_dir, pattern)}')"
     name = f"staged_empty_{kind.name}"
     con.register(name, kind.schema.empty_table())
     return name
 
 
+def _read_staged_from(con: duckdb.DuckDBPyConnection, run_dir: str) -> None:
+    """Let DuckDB read a run staged in object storage: through the fsspec filesystem,
+    since DuckDB's own S3 support is an extension it may not be able to download."""
+    if storage.is_remote(run_dir):
+        con.register_filesystem(storage.filesystem(run_dir)[0])
+
+
 def load_run(
     db: Path | str,
-    run_dir: Path,
+    run_dir: str,
     run: RunRecord,
     indicators: list[dict[str, Any]],
     regions: list[dict[str, Any]],
@@ -449,6 +458,7 @@ def load_run(
     failure = None
     with connect(db, wait_seconds=wait_seconds) as con:
         require_warehouse(con, db, empty_ok=True)
+        _read_staged_from(con, run_dir)
         con.execute("BEGIN TRANSACTION")
         try:
             _load_transaction(con, run_dir, run, indicators, regions, duplicates or {},
@@ -469,7 +479,7 @@ def load_run(
 
 def _load_transaction(
     con: duckdb.DuckDBPyConnection,
-    run_dir: Path,
+    run_dir: str,
     run: RunRecord,
     indicators: list[dict[str, Any]],
     regions: list[dict[str, Any]],
@@ -509,7 +519,7 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _load_staged(
-    con: duckdb.DuckDBPyConnection, run_dir: Path, run_id: str, duplicates: dict[str, str]
+    con: duckdb.DuckDBPyConnection, run_dir: str, run_id: str, duplicates: dict[str, str]
 ) -> None:
     rid = [run_id]
     src = {kind: _staged(con, run_dir, kind) for kind in LOADED}
