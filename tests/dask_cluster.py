@@ -1,7 +1,8 @@
 """A Dask cluster of real processes, started from the `dask` command line as on machines
 that share nothing: a scheduler, and workers each in an empty working directory of its
 own with a FUPIN_HOME of its own. Everything it starts, it stops (each process leads a
-process group of its own, and only those groups are signalled)."""
+process group of its own, and only those groups are signalled). Also: two warehouses
+compared by what they hold rather than by ids or times."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import duckdb
 
 from fupin.api_server import free_port
 
@@ -101,3 +104,29 @@ def dask_cluster(root: Path, workers: int, env: Mapping[str, str],
     finally:
         for proc in reversed(cluster.started):
             _stop(proc)
+
+
+# Compared by content: every column a row's meaning rests on, no run ids or times.
+CONTENT = {
+    "dim_document": "SELECT doc_key, location, title, published_date, source_site, author, "
+                    "content_sha256, encoding, body, flags, duplicate_of FROM dim_document",
+    "fact_indicator": "SELECT doc_key, indicator, region_code, year, period_start, value, "
+                      "unit, qualifier, evidence, char_start, char_end, rule, subset_of "
+                      "FROM fact_indicator",
+    "quarantined_facts": "SELECT doc_key, indicator, value, unit, char_start, expectation, "
+                         "expectations FROM quarantined_facts",
+    "rejected_pages": "SELECT location, stage, reason FROM rejected_pages",
+    "fact_keyword": "SELECT doc_key, rank, keyword FROM fact_keyword",
+    "raw_pages": "SELECT sha256, size_bytes FROM raw_pages",
+    "counts": "SELECT pages_in, pages_unchanged, documents_loaded, pages_rejected, "
+              "facts_candidate, facts_loaded, facts_quarantined FROM etl_runs",
+}
+
+
+def contents(db: Path) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {name: sorted(con.execute(sql).fetchall(), key=repr)
+                for name, sql in CONTENT.items()}
+    finally:
+        con.close()

@@ -21,7 +21,7 @@ import duckdb
 import pytest
 
 from fupin.tasks.pipeline import storage
-from tests.dask_cluster import Cluster, dask_cluster
+from tests.dask_cluster import Cluster, contents, dask_cluster
 from tests.s3_server import S3, s3_server
 
 pytestmark = pytest.mark.slow
@@ -32,32 +32,6 @@ SAMPLES = REPO / "samples" / "pages"
 SYNTH_PAGES = 160
 BATCH = 8  # many small batches: a worker dies holding some of them
 RUN_S = 900  # a hang fails; a busy machine does not
-
-# Compared by content: every column a row's meaning rests on, no run ids or times.
-CONTENT = {
-    "dim_document": "SELECT doc_key, location, title, published_date, source_site, author, "
-                    "content_sha256, encoding, body, flags, duplicate_of FROM dim_document",
-    "fact_indicator": "SELECT doc_key, indicator, region_code, year, period_start, value, "
-                      "unit, qualifier, evidence, char_start, char_end, rule, subset_of "
-                      "FROM fact_indicator",
-    "quarantined_facts": "SELECT doc_key, indicator, value, unit, char_start, expectation, "
-                         "expectations FROM quarantined_facts",
-    "rejected_pages": "SELECT location, stage, reason FROM rejected_pages",
-    "fact_keyword": "SELECT doc_key, rank, keyword FROM fact_keyword",
-    "raw_pages": "SELECT sha256, size_bytes FROM raw_pages",
-    "counts": "SELECT pages_in, pages_unchanged, documents_loaded, pages_rejected, "
-              "facts_candidate, facts_loaded, facts_quarantined FROM etl_runs",
-}
-
-
-def contents(db: Path) -> dict[str, list[tuple]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return {name: sorted(con.execute(sql).fetchall(), key=repr)
-                for name, sql in CONTENT.items()}
-    finally:
-        con.close()
-
 
 def _env(home: Path, **extra: str) -> dict[str, str]:
     """This process's environment for a run of its own: its own home, no outside API."""
@@ -168,11 +142,42 @@ def _when_busy(cluster: Cluster, name: str, run: subprocess.Popen[str]) -> list[
     raise AssertionError("the worker never held a batch while the run went on")
 
 
+def _task_runs(api: str, flow_run_id: str) -> dict[str, list[str]]:
+    """Each task run's name and the state the Prefect API ended up recording for it."""
+    import httpx
+
+    found: dict[str, list[str]] = {}
+    offset = 0
+    while True:
+        page = httpx.post(f"{api}/task_runs/filter", timeout=30, json={
+            "flow_runs": {"id": {"any_": [flow_run_id]}}, "offset": offset, "limit": 200,
+        }).json()
+        for run in page:
+            found.setdefault(run["name"], []).append(run["state_type"])
+        if len(page) < 200:
+            return found
+        offset += len(page)
+
+
+def _recorded(api: str, flow_run_id: str) -> dict[str, list[str]]:
+    """The task runs once the API has recorded every state the run sent (events arrive
+    a little after the flow ends)."""
+    deadline = time.monotonic() + 120
+    while True:
+        runs = _task_runs(api, flow_run_id)
+        if all(states == ["COMPLETED"] for states in runs.values()) or (
+                time.monotonic() > deadline):
+            return runs
+        time.sleep(1)
+
+
 def test_a_worker_killed_mid_run_is_survived_with_nothing_lost_or_twice(
     corpus: list[Path], threads_warehouse: Path, s3: S3, cluster: Cluster, tmp_path: Path,
+    prefect_server: str,
 ) -> None:
     db = tmp_path / "cluster.duckdb"
-    run = fupin_run(corpus, db, _coordinator_env(tmp_path, s3),
+    run = fupin_run(corpus, db, {**_coordinator_env(tmp_path, s3),
+                                 "PREFECT_API_URL": prefect_server},
                     runner=f"dask:{cluster.address}")
     killed: list[list[str]] = []
     watcher = threading.Thread(target=lambda: killed.append(_when_busy(cluster, "worker-1", run)))
@@ -187,3 +192,11 @@ def test_a_worker_killed_mid_run_is_survived_with_nothing_lost_or_twice(
     assert counts["facts_candidate"] == counts["facts_loaded"] + counts["facts_quarantined"]
     assert contents(db) == contents(threads_warehouse)
     assert _left_in(s3, "fupin", "staging") == []
+    # Dask ran the dead worker's batches again under the same task run ids: Prefect shows
+    # one task run per batch and stage, each completed, none left running
+    with duckdb.connect(str(db), read_only=True) as con:
+        (flow_run_id,), = con.execute("SELECT flow_run_id FROM etl_runs").fetchall()
+    runs = _recorded(prefect_server, flow_run_id)
+    batches = -(-summary["pages_in"] // BATCH)
+    assert sum(name.startswith("extract-batch-") for name in runs) == batches
+    assert {name: states for name, states in runs.items() if states != ["COMPLETED"]} == {}
