@@ -18,8 +18,10 @@ import io
 import os
 import posixpath
 import shutil
+import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -193,3 +195,23 @@ def remove_tree(location: Location, attempts: int = 20) -> None:
         shutil.rmtree(folder, ignore_errors=True)
         if not folder.exists():
             return
+
+
+@contextmanager
+def local_copy(location: Location, beside: Path) -> Iterator[str]:
+    """``location`` as a local folder: itself, or for object storage a copy of every file
+    under it, downloaded concurrently into a temporary folder in ``beside`` and removed
+    afterwards. DuckDB reads a local copy of a run ~25 times faster than the same
+    objects through an fsspec filesystem registered on it (many small reads through
+    Python), and ``beside`` (the warehouse's folder) has room, where /tmp may be memory.
+    """
+    if not is_remote(location):
+        yield local(location)
+        return
+    fs, path = filesystem(location)
+    with tempfile.TemporaryDirectory(prefix=".fupin-load-", dir=beside) as tmp:
+        files = fs.find(path.rstrip("/") + "/")
+        if files:
+            root = path.rstrip("/") + "/"
+            fs.get(files, [os.path.join(tmp, f[len(root):]) for f in files])
+        yield tmp
