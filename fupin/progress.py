@@ -25,10 +25,13 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from fupin.tasks.pipeline import storage
 from fupin.tasks.pipeline.summary import Progress as RunProgress
 from fupin.tasks.pipeline.summary import batch_progress
 
 POLL_SECONDS = 0.25
+# A look at a run in object storage is a GET and a listing of every staged object
+REMOTE_POLL_SECONDS = 2.0
 STAGES = ("fetched", "cleaned", "extracted", "validated")  # a row each, in the flow's order
 
 
@@ -79,7 +82,8 @@ class RunWatcher:
         flow_run_told = False
         last: RunProgress | None = None
         while True:
-            stopping = self._stop.wait(POLL_SECONDS)
+            stopping = self._stop.wait(
+                REMOTE_POLL_SECONDS if storage.is_remote(self.run_dir) else POLL_SECONDS)
             progress = batch_progress(self.run_dir)
             if progress is None:  # not started, or loaded and gone: keep the last view
                 progress = last

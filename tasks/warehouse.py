@@ -447,7 +447,7 @@ def load_run(
     ``renames`` (old key -> new key, see ``tasks.acquire.sources.legacy_renames``) are
     applied first. A run staged in object storage is read from a local copy
     (``storage.local_copy``): DuckDB's own S3 support is an extension it may not be
-    able to download, and reading through fsspec was ~25 times slower.
+    able to download, and reading through fsspec was about 20 times slower.
     """
     failure = None
     with (storage.local_copy(run_dir, Path(db).resolve().parent) as staged,

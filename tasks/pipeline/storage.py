@@ -201,7 +201,7 @@ def remove_tree(location: Location, attempts: int = 20) -> None:
 def local_copy(location: Location, beside: Path) -> Iterator[str]:
     """``location`` as a local folder: itself, or for object storage a copy of every file
     under it, downloaded concurrently into a temporary folder in ``beside`` and removed
-    afterwards. DuckDB reads a local copy of a run ~25 times faster than the same
+    afterwards. DuckDB reads a local copy of a run about 20 times faster than the same
     objects through an fsspec filesystem registered on it (many small reads through
     Python), and ``beside`` (the warehouse's folder) has room, where /tmp may be memory.
     """
