@@ -25,6 +25,7 @@ from typing import IO, Any  # noqa: E402
 from fupin.settings import (  # noqa: E402
     CHECKOUT,
     SQL_DIR,
+    SettingError,
     configure_environment,
     parse_task_runner,
     settings,
@@ -67,7 +68,7 @@ def run_pipeline(
     workers: int | None = None,
     run_id: str | None = None,
     on_start: Callable[[], None] | None = None,
-    follow: Callable[[Path], AbstractContextManager[object]] | None = None,
+    follow: Callable[[str], AbstractContextManager[object]] | None = None,
 ) -> RunRecord:
     """Run the flow in this process. ``task_runner`` and ``workers`` (default: the
     settings) go to the flow as parameters, so the flow run records them. ``on_start``
@@ -79,6 +80,10 @@ def run_pipeline(
 
     config = settings()
     check_writable(db)  # before any page is pulled, not after the work is done
+    problem = storage.problem_writing(config.staging_dir)
+    if problem:
+        raise SettingError(f"cannot write the staging area {config.staging_dir} "
+                           f"(FUPIN_STORAGE): {problem}")
     api = run_scoped_api()
     if on_start:
         on_start()

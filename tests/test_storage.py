@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -139,3 +140,20 @@ def test_the_storage_setting_takes_a_folder_or_a_url_fsspec_can_open(tmp_path: P
         "s3://archive/fupin/cache")
     with pytest.raises(SettingError, match=r"^FUPIN_STORAGE='nosuch://x' cannot be opened"):
         Settings.from_env({**home, "FUPIN_STORAGE": "nosuch://x"})
+
+
+def test_a_run_whose_storage_cannot_be_written_stops_before_any_work_naming_it(
+    s3: S3, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.update(FUPIN_HOME=str(tmp_path / "home"), FUPIN_STORAGE="s3://no-such-bucket/fupin",
+               PYTHONPATH=str(REPO))
+    db = tmp_path / "fupin.duckdb"
+    run = subprocess.run([str(Path(sys.executable).with_name("fupin")), "run",
+                          str(REPO / "samples" / "pages"), "--db", str(db), "-q"],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2
+    assert run.stderr.splitlines() == [
+        "fupin: cannot write the staging area s3://no-such-bucket/fupin/staging "
+        "(FUPIN_STORAGE): The specified bucket does not exist"]
+    assert not db.exists()

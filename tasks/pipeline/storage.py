@@ -127,6 +127,27 @@ def write_bytes(location: Location, data: bytes) -> None:
                else Path(target).write_bytes(data))
 
 
+def problem_writing(location: Location) -> str | None:
+    """Why a file cannot be written and removed under ``location`` (a missing bucket, no
+    permission), or None: asked before a run does any work, not found out mid-run."""
+    probe = join(location, f".fupin-probe-{os.getpid()}-{threading.get_ident()}")
+    try:
+        make_folder(location)
+        write_bytes(probe, b"")
+        remove_file(probe)
+    except Exception as exc:  # any backend's error: its first line is the reason
+        return (str(exc).splitlines() or [type(exc).__name__])[0]
+    return None
+
+
+def remove_file(location: Location) -> None:
+    if is_remote(location):
+        fs, path = filesystem(location)
+        fs.rm_file(path)
+    else:
+        os.remove(local(location))
+
+
 def exists(location: Location) -> bool:
     if is_remote(location):
         fs, path = filesystem(location)
