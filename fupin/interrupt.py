@@ -25,7 +25,7 @@ from typing import NoReturn
 
 from fupin.lifeline import RUN_SIGNALS
 from fupin.tasks.pipeline import storage
-from fupin.tasks.pipeline.run_folders import folders_in_use, loaded_runs, remove_tree
+from fupin.tasks.pipeline.run_folders import folders_in_use, loaded_runs
 
 
 def _noted(signum: int, frame: object) -> None:
@@ -102,7 +102,7 @@ def _stop(signum: int, spared: set[int]) -> NoReturn:
     _to_devnull(1, 2)  # the flow's threads may still log their batches' errors meanwhile
     end_children(spared)
     for folder in folders_in_use():
-        remove_tree(folder)
+        storage.remove_tree(folder)
     end_children(spared)  # a worker a thread started meanwhile
     os._exit(128 + signum)  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
 

@@ -73,7 +73,7 @@ def release_run_folder(folder: storage.Location, loaded_run: str | None = None) 
     """Remove a run's staging folder: loaded, failed or stopped, nothing reads it again."""
     if loaded_run:
         _LOADED.append(loaded_run)
-    remove_tree(folder)
+    storage.remove_tree(folder)
     _IN_USE.discard(folder)  # only now: a signal meanwhile still removes the rest
 
 
@@ -83,9 +83,6 @@ def folders_in_use() -> list[storage.Location]:
 
 def loaded_runs() -> list[str]:
     return list(_LOADED)
-
-
-remove_tree = storage.remove_tree
 
 
 def remove_orphaned_run_folders(root: storage.Location) -> list[str]:
@@ -103,6 +100,6 @@ def remove_orphaned_run_folders(root: storage.Location) -> list[str]:
             continue
         if _owner_gone(recorded):
             folder = storage.parent(owner)
-            remove_tree(folder)
+            storage.remove_tree(folder)
             removed.append(folder)
     return removed
