@@ -12,8 +12,6 @@ one transaction.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fupin.settings import configure_environment, settings
 
 configure_environment()
@@ -56,7 +54,7 @@ def etl(
     runner_spec = task_runner or config.task_runner
     count = workers or config.workers
     with Runtime(local_workers(runner_spec, count)) as runtime:
-        plan = t.discover(sources, db, str(config.staging_dir),
+        plan = t.discover(sources, db, config.staging_dir,
                           batch_size or config.batch_size, reprocess, run_id, runtime)
         refs = plan.refs
         try:
@@ -74,5 +72,5 @@ def etl(
             validated = t.validate(groups, db, runtime)  # and ends the run's processes
             run = t.load(plan, validated, db, sources)
         finally:  # loaded or failed, the run's staging folder goes
-            release_run_folder(Path(plan.run_dir))
+            release_run_folder(plan.run_dir)
     return t.report(run, db)

@@ -25,11 +25,13 @@ from typing import IO, Any  # noqa: E402
 from fupin.settings import (  # noqa: E402
     CHECKOUT,
     SQL_DIR,
+    SettingError,
     configure_environment,
     parse_task_runner,
     settings,
     work_root,
 )
+from fupin.tasks.pipeline import storage  # noqa: E402
 from fupin.tasks.pipeline.records import RunRecord  # noqa: E402
 from fupin.tasks.pipeline.summary import (  # noqa: E402
     EXIT_BUSY,
@@ -67,7 +69,7 @@ def run_pipeline(
     workers: int | None = None,
     run_id: str | None = None,
     on_start: Callable[[], None] | None = None,
-    follow: Callable[[Path], AbstractContextManager[object]] | None = None,
+    follow: Callable[[str], AbstractContextManager[object]] | None = None,
 ) -> RunRecord:
     """Run the flow in this process. ``task_runner`` and ``workers`` (default: the
     settings) go to the flow as parameters, so the flow run records them. ``on_start``
@@ -79,13 +81,18 @@ def run_pipeline(
 
     config = settings()
     check_writable(db)  # before any page is pulled, not after the work is done
+    problem = storage.problem_writing(config.staging_dir)
+    if problem:
+        raise SettingError(f"cannot write the staging area {config.staging_dir} "
+                           f"(FUPIN_STORAGE): {problem}")
     api = run_scoped_api()
     if on_start:
         on_start()
     from fupin.flows.etl import etl
 
     api.ready()
-    watching = follow(config.staging_dir / run_id) if follow and run_id else nullcontext()
+    watching = (follow(storage.join(config.staging_dir, run_id)) if follow and run_id
+                else nullcontext())
     with watching:
         return etl(sources=sources, db=str(db), batch_size=batch_size, reprocess=reprocess,
                    run_id=run_id, task_runner=task_runner or config.task_runner,
@@ -167,7 +174,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if server:
             print(f"flow run: {flow_run_url(flow_run_id)}", file=notes, flush=True)
 
-    def follow(run_dir: Path) -> AbstractContextManager[object]:
+    def follow(run_dir: str) -> AbstractContextManager[object]:
         from fupin.progress import RunWatcher
 
         return RunWatcher(run_dir, show=not args.quiet, on_flow_run=on_flow_run)

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from fupin.lifeline import RUN_SIGNALS
-from fupin.tasks.pipeline.run_folders import folders_in_use, loaded_runs, remove_tree
+from fupin.tasks.pipeline import storage
+from fupin.tasks.pipeline.run_folders import folders_in_use, loaded_runs
 
 
 def _noted(signum: int, frame: object) -> None:
@@ -90,7 +91,7 @@ def _wait_for_signal(wake_read: int, spared: set[int]) -> None:
 
 def _stop(signum: int, spared: set[int]) -> NoReturn:
     name = signal.Signals(signum).name
-    runs = [folder.name for folder in folders_in_use()]
+    runs = [storage.name(folder) for folder in folders_in_use()]
     loaded = loaded_runs()
     if loaded:
         line = f"fupin: interrupted by {name} after run {loaded[-1]} was loaded"
@@ -101,7 +102,7 @@ def _stop(signum: int, spared: set[int]) -> NoReturn:
     _to_devnull(1, 2)  # the flow's threads may still log their batches' errors meanwhile
     end_children(spared)
     for folder in folders_in_use():
-        remove_tree(folder)
+        storage.remove_tree(folder)
     end_children(spared)  # a worker a thread started meanwhile
     os._exit(128 + signum)  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
 

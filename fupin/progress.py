@@ -13,7 +13,6 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
@@ -26,10 +25,13 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from fupin.tasks.pipeline import storage
 from fupin.tasks.pipeline.summary import Progress as RunProgress
 from fupin.tasks.pipeline.summary import batch_progress
 
 POLL_SECONDS = 0.25
+# A look at a run in object storage is a GET and a listing of every staged object
+REMOTE_POLL_SECONDS = 2.0
 STAGES = ("fetched", "cleaned", "extracted", "validated")  # a row each, in the flow's order
 
 
@@ -48,7 +50,7 @@ class RunWatcher:
     recorded it (the CLI prints the Prefect UI link then).
     """
 
-    def __init__(self, run_dir: Path, *, show: bool,
+    def __init__(self, run_dir: str, *, show: bool,
                  on_flow_run: Callable[[str], None] | None = None,
                  stream: TextIO | None = None) -> None:
         self.run_dir = run_dir
@@ -80,7 +82,8 @@ class RunWatcher:
         flow_run_told = False
         last: RunProgress | None = None
         while True:
-            stopping = self._stop.wait(POLL_SECONDS)
+            stopping = self._stop.wait(
+                REMOTE_POLL_SECONDS if storage.is_remote(self.run_dir) else POLL_SECONDS)
             progress = batch_progress(self.run_dir)
             if progress is None:  # not started, or loaded and gone: keep the last view
                 progress = last

@@ -69,7 +69,10 @@ class Settings:
     are only defaults here: the flow takes them as parameters.
     """
 
-    home: Path  # FUPIN_HOME: Prefect's home, the stage cache, staged batches
+    home: Path  # FUPIN_HOME: Prefect's home, and the default storage
+    # FUPIN_STORAGE: staged batches and the stage cache; a folder (default FUPIN_HOME) or
+    # an fsspec URL (s3://bucket/prefix) that Dask workers on other machines share
+    storage: str
     db: Path  # FUPIN_DB: the default warehouse
     workers: int  # FUPIN_WORKERS: worker processes, one per core unless set
     task_runner: str  # FUPIN_TASK_RUNNER: threads (default), processes[:N], dask[:ADDRESS]
@@ -79,19 +82,21 @@ class Settings:
     extract_timeout: float  # FUPIN_EXTRACT_TIMEOUT: seconds one page's extraction may take
 
     @property
-    def staging_dir(self) -> Path:
-        """Where runs stage their batches; ``staging_dir / run_id`` is one run's folder."""
-        return self.home / "staging"
+    def staging_dir(self) -> str:
+        """Where runs stage their batches; ``staging_dir/<run_id>`` is one run's folder."""
+        return _join(self.storage, "staging")
 
     @property
-    def cache_dir(self) -> Path:
+    def cache_dir(self) -> str:
         """Clean and extract results by content hash and code version (tasks.stage_cache)."""
-        return self.home / "cache"
+        return _join(self.storage, "cache")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
+        home = _home(env)
         return cls(
-            home=_home(env),
+            home=home,
+            storage=_storage(env, home),
             db=Path(_value(env, "FUPIN_DB") or work_root() / "warehouse" / "fupin.duckdb"),
             workers=_count(env, "FUPIN_WORKERS", os.cpu_count() or 1, "worker processes"),
             task_runner=_task_runner(env),
@@ -141,6 +146,27 @@ def _count(env: Mapping[str, str], name: str, default: int, what: str) -> int:
         return max(1, int(raw))
     except ValueError:
         raise SettingError(f"{name}={raw!r} is not a whole number of {what}") from None
+
+
+def _join(location: str, part: str) -> str:
+    from fupin.tasks.pipeline.storage import join
+
+    return join(location, part)
+
+
+def _storage(env: Mapping[str, str], home: Path) -> str:
+    """A folder (made absolute: workers must find the same one) or a URL fsspec can open."""
+    from fupin.tasks.pipeline.storage import check_location, is_remote
+
+    raw = _value(env, "FUPIN_STORAGE")
+    if raw is None:
+        return str(home)
+    if not is_remote(raw):
+        return str(Path(raw.removeprefix("file://")).expanduser().resolve())
+    problem = check_location(raw)
+    if problem:
+        raise SettingError(f"FUPIN_STORAGE={raw!r} cannot be opened: {problem}")
+    return raw.rstrip("/")
 
 
 def _task_runner(env: Mapping[str, str]) -> str:

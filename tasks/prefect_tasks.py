@@ -27,7 +27,7 @@ from fupin.tasks.acquire.sources import discovery_entries, expand_sources, legac
 from fupin.tasks.data_docs import data_docs_dir
 from fupin.tasks.extract.regions import load_gazetteer
 from fupin.tasks.extract.taxonomy import load_taxonomy
-from fupin.tasks.pipeline import stages, validation_stage
+from fupin.tasks.pipeline import stages, storage, validation_stage
 from fupin.tasks.pipeline.kinds import FRONTIER, REJECTED_DISCOVER
 from fupin.tasks.pipeline.records import RunPlan, RunRecord, Validated
 from fupin.tasks.pipeline.run_folders import (
@@ -94,7 +94,7 @@ def _run_artifact(kind: str, key: str, description: str, data: Any) -> uuid.UUID
         )).id
 
 
-def _progress(run_dir: Path, done_marker: str) -> None:
+def _progress(run_dir: str, done_marker: str) -> None:
     """Advance the run's progress artifact: half for fetched batches, half for extracted."""
     plan = read_progress_plan(run_dir)
     progress = batch_progress(run_dir)
@@ -121,11 +121,11 @@ def discover(
     caller that names the run before it starts (``fupin run`` prints it and follows
     the run's progress file).
     """
-    orphans = remove_orphaned_run_folders(Path(staging_root))
+    orphans = remove_orphaned_run_folders(staging_root)
     if orphans:
         get_run_logger().info("removed the staging folders of %d killed runs", len(orphans))
     run_id = run_id or new_run_id()
-    run_dir = claim_run_folder(Path(staging_root) / run_id)
+    run_dir = claim_run_folder(storage.join(staging_root, run_id))
     try:
         write_progress_plan(run_dir, ProgressPlan(_flow_run_id()))
         return _plan_run(sources, db, run_id, run_dir, batch_size, reprocess, runtime)
@@ -139,7 +139,7 @@ def _flow_run_id() -> str | None:
 
 
 def _plan_run(
-    sources: list[str], db: str, run_id: str, run_dir: Path, batch_size: int, reprocess: bool,
+    sources: list[str], db: str, run_id: str, run_dir: str, batch_size: int, reprocess: bool,
     runtime: Runtime,
 ) -> RunPlan:
     stored = stored_locations(db)
@@ -147,13 +147,13 @@ def _plan_run(
     entries = discovery_entries(sources)
     discovery = discover_urls(entries, read_frontier(db), FetchOptions(), datetime.now(UTC),
                               recheck_all=reprocess)
-    write_rows(run_dir / FRONTIER.file, FRONTIER, list(discovery.frontier.values()))
+    write_rows(storage.join(run_dir, FRONTIER.file), FRONTIER, list(discovery.frontier.values()))
     named = {s.doc_key for s in found}
     found += [s for s in discovery.sources if s.doc_key not in named]
     if entries:
         get_run_logger().info("discovery: %s", discovery.counts)
     renames = legacy_renames(found, stored)
-    write_rows(run_dir / REJECTED_DISCOVER.file, REJECTED_DISCOVER,
+    write_rows(storage.join(run_dir, REJECTED_DISCOVER.file), REJECTED_DISCOVER,
                [stages.rejection_row(r) for r in rejected])
     known = {} if reprocess else known_pages(db)
     for old, new in renames.items():  # a document keyed the old way is this source's
@@ -169,11 +169,11 @@ def _plan_run(
     _tag_flow_run(_source_tags(sorted({s.origin for s in found} | {r.location for r in rejected})))
     artifact = _run_artifact("progress", "fupin-progress", f"{len(refs)} batches to process",
                              0.0) if refs else None
-    batches = [(Path(ref.folder).name, min(batch_size, len(todo) - ref.index * batch_size))
+    batches = [(storage.name(ref.folder), min(batch_size, len(todo) - ref.index * batch_size))
                for ref in refs]
     write_progress_plan(run_dir, ProgressPlan(_flow_run_id(), batches,
                                               str(artifact) if artifact else None))
-    return RunPlan(run_id, str(run_dir), datetime.now(UTC), refs, len(rejected), len(unchanged),
+    return RunPlan(run_id, run_dir, datetime.now(UTC), refs, len(rejected), len(unchanged),
                    renames, discovery.counts)
 
 
@@ -181,7 +181,7 @@ def _plan_run(
 def fetch(ref: BatchRef) -> BatchRef:
     """Not retried as a task: each request is retried with backoff (``tasks.acquire.fetch``)."""
     out = stages.fetch_stage(ref)
-    _progress(Path(ref.folder).parent, "fetch")
+    _progress(storage.parent(ref.folder), "fetch")
     _log_batch("fetch", out)
     return out
 
@@ -192,7 +192,7 @@ def _log_batch(stage: str, ref: BatchRef) -> None:
                           ref.counts.shown() or "nothing to do")
 
 
-def _on_worker_if(pages: int, stage: Callable[[BatchRef, Path], BatchRef],
+def _on_worker_if(pages: int, stage: Callable[[BatchRef, str], BatchRef],
                   ref: BatchRef, runtime: Runtime) -> BatchRef:
     """A batch with pages goes to a worker process; an empty one (all unchanged) stays here,
     so a re-run never waits for workers to start."""
@@ -211,7 +211,7 @@ def clean(ref: BatchRef, runtime: Runtime) -> BatchRef:
 @task(name="extract", cache_policy=NO_CACHE, task_run_name="extract-batch-{ref.index}")
 def extract(ref: BatchRef, runtime: Runtime) -> BatchRef:
     out = _on_worker_if(ref.counts.cleaned, stages.extract_stage, ref, runtime)
-    _progress(Path(ref.folder).parent, "extract")
+    _progress(storage.parent(ref.folder), "extract")
     _log_batch("extract", out)
     return out
 
@@ -258,7 +258,7 @@ def load(plan: RunPlan, validated: Validated, db: str, sources: list[str]) -> Ru
                     plan.discovery)
     indicators = [asdict(i) for i in load_taxonomy()]
     regions = [asdict(r) for r in load_gazetteer().rows]
-    run_dir = Path(plan.run_dir)
+    run_dir = plan.run_dir
     renames = plan.renames
     duplicates = stages.find_duplicates(
         run_dir, lambda: [(renames.get(k, k), sig) for k, sig in known_signatures(db)])

@@ -29,7 +29,7 @@ def test_a_table_that_lacks_a_declared_column_is_refused_naming_the_file_and_col
     with pytest.raises(StagedFileError, match=r"batch-00000/keywords\.parquet lacks the column "
                                               r"weight .*tasks/pipeline/kinds\.py"):
         ref.write_table(kinds.KEYWORDS, short)
-    assert not ref.path(kinds.KEYWORDS).exists()
+    assert not Path(ref.path(kinds.KEYWORDS)).exists()
 
 
 def test_rows_with_a_column_too_few_or_too_many_are_refused(tmp_path: Path) -> None:
@@ -45,7 +45,7 @@ def test_rows_with_a_column_too_few_or_too_many_are_refused(tmp_path: Path) -> N
 def test_a_staged_file_of_other_columns_is_refused_when_read(tmp_path: Path) -> None:
     # e.g. a file an older version wrote, with a column since retyped
     ref = BatchRef(0, str(tmp_path / "batch-00000"))
-    ref.path(kinds.KEYWORDS).parent.mkdir()
+    Path(ref.path(kinds.KEYWORDS)).parent.mkdir()
     stale = pa.table({"doc_key": ["p"], "rank": ["1"], "keyword": ["扶贫"], "weight": [0.5]})
     pq.write_table(stale, ref.path(kinds.KEYWORDS))
     with pytest.raises(StagedFileError, match="its column rank is string, not int32"):

@@ -320,7 +320,7 @@ def test_only_folders_of_runs_whose_process_is_gone_count_as_orphans(tmp_path: P
     mine = claim_run_folder(tmp_path / "run-mine")
     older = tmp_path / "run-older"  # staged by a version that recorded no owner
     older.mkdir()
-    assert remove_orphaned_run_folders(tmp_path) == [killed]
+    assert remove_orphaned_run_folders(tmp_path) == [str(killed)]
     assert sorted(tmp_path.iterdir()) == [mine, older]
     release_run_folder(mine)
     assert not mine.exists()

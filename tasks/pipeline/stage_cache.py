@@ -4,18 +4,21 @@ A stage's output for a batch is a pure function of the pages' content and of the
 code and data files that implement the stage, so it is cached under a key made of
 both. A full re-validation over unchanged pages (or a re-run after a failed load)
 then skips the expensive work. Any edit to a stage's code or schema files changes
-its version and so misses the cache.
+its version and so misses the cache. The cache is a location of
+``tasks.pipeline.storage`` (``$FUPIN_STORAGE/cache``), so workers that share object
+storage share it too.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import threading
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
+
+from fupin.tasks.pipeline import storage
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,7 +29,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # checks that every module the stages import and every data file they name is here.
 _SHARED = ("tasks/models.py", "tasks/pipeline/kinds.py", "tasks/pipeline/records.py",
            "tasks/pipeline/staging.py", "tasks/pipeline/stages.py",
-           "tasks/pipeline/stage_cache.py", "tasks/acquire/*.py", "requirements.lock")
+           "tasks/pipeline/stage_cache.py", "tasks/pipeline/storage.py", "tasks/acquire/*.py",
+           "requirements.lock")
 _CLEAN = ("tasks/clean/*.py", "tasks/wordlists.py", "schemas/discovery.yaml",
           "schemas/chrome_cues.yaml",
           "schemas/mask_repairs.yaml", "schemas/script_variants.yaml")
@@ -61,29 +65,39 @@ def cache_key(stage: str, pages: Iterable[tuple[str, str]]) -> str:
 _COMPLETE = "complete"
 
 
-def restore(cache_dir: Path, key: str, folder: Path, files: tuple[str, ...]) -> bool:
+def restore(cache_dir: storage.Location, key: str, folder: storage.Location,
+            files: tuple[str, ...]) -> bool:
     """Copy a cached result into ``folder``; False on a miss."""
-    entry = cache_dir / key[:2] / key
-    if not (entry / _COMPLETE).exists():
+    entry = storage.join(cache_dir, key[:2], key)
+    if not storage.exists(storage.join(entry, _COMPLETE)):
         return False
     for name in files:
-        shutil.copyfile(entry / name, folder / name)
+        storage.copy(storage.join(entry, name), storage.join(folder, name))
     return True
 
 
-def store(cache_dir: Path, key: str, folder: Path, files: tuple[str, ...]) -> None:
-    """Save a batch's result; written to a temporary folder first so readers never see half."""
-    entry = cache_dir / key[:2] / key
-    if entry.exists():
+def store(cache_dir: storage.Location, key: str, folder: storage.Location,
+          files: tuple[str, ...]) -> None:
+    """Save a batch's result, its completion marker last, so readers never see half.
+
+    On a local disk the entry is written in a folder of its own and renamed (two
+    workers may store the same batch: two empty batches do); in object storage each
+    object is put whole, and two writers of one entry write the same bytes.
+    """
+    entry = storage.join(cache_dir, key[:2], key)
+    if storage.exists(storage.join(entry, _COMPLETE)):
         return
-    # A folder of its own: two workers may store the same batch (two empty batches do).
-    tmp = entry.with_name(f"{entry.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    remote = storage.is_remote(entry)
+    target = entry if remote else f"{entry}.{os.getpid()}.{threading.get_ident()}.tmp"
+    if not remote:
+        storage.remove_tree(target)
+        Path(target).mkdir(parents=True)
     for name in files:
-        shutil.copyfile(folder / name, tmp / name)
-    (tmp / _COMPLETE).touch()
+        storage.copy(storage.join(folder, name), storage.join(target, name))
+    storage.write_bytes(storage.join(target, _COMPLETE), b"")
+    if remote:
+        return
     try:
-        tmp.rename(entry)
+        Path(target).rename(entry)
     except OSError:  # another worker stored the same batch first
-        shutil.rmtree(tmp, ignore_errors=True)
+        storage.remove_tree(target)

@@ -10,7 +10,6 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 from fupin.settings import settings
@@ -23,7 +22,7 @@ from fupin.tasks.clean.metadata import url_year
 from fupin.tasks.extract import extract, warm_up
 from fupin.tasks.extract.budget import ExtractTimeout
 from fupin.tasks.models import CandidateFact, RawPage, Rejection, Source, Validators
-from fupin.tasks.pipeline import stage_cache
+from fupin.tasks.pipeline import stage_cache, storage
 from fupin.tasks.pipeline.kinds import (
     BATCH_GLOB,
     DOCS,
@@ -90,7 +89,7 @@ def fetch_stage(ref: BatchRef, options: FetchOptions | None = None) -> BatchRef:
 
 def _cached(
     stage: Stage, ref: BatchRef, pages: list[tuple[str, str]],
-    compute: Callable[[], BatchRef], cache_dir: Path | None,
+    compute: Callable[[], BatchRef], cache_dir: storage.Location | None,
 ) -> BatchRef:
     """Run ``compute`` for the batch, or restore the files it writes from the stage cache.
 
@@ -101,15 +100,16 @@ def _cached(
     kinds = written_by(stage)
     files = tuple(k.file for k in kinds)
     key = stage_cache.cache_key(stage, pages)
-    if stage_cache.restore(cache_dir / stage, key, Path(ref.folder), files):
+    entries = storage.join(cache_dir, stage)
+    if stage_cache.restore(entries, key, ref.folder, files):
         return ref.recount(kinds)
     out = compute()
     if not out.counts.rejected_extract:  # a timeout says more about the load than the page
-        stage_cache.store(cache_dir / stage, key, Path(ref.folder), files)
+        stage_cache.store(entries, key, ref.folder, files)
     return out
 
 
-def clean_stage(ref: BatchRef, cache_dir: Path | None = None) -> BatchRef:
+def clean_stage(ref: BatchRef, cache_dir: storage.Location | None = None) -> BatchRef:
     """Decode and strip chrome; undecodable pages become rejections."""
     # The location is part of the key: the documents it writes carry it.
     pages = [(r["doc_key"], f"{r['sha256']}\x1f{r['location']}\x1f{r['url']}")
@@ -189,7 +189,7 @@ def fact_row(
     return row
 
 
-def extract_stage(ref: BatchRef, cache_dir: Path | None = None,
+def extract_stage(ref: BatchRef, cache_dir: storage.Location | None = None,
                   budget: float | None = None) -> BatchRef:
     """Read indicator facts, deliberate skips and keywords from every document.
 
@@ -240,14 +240,15 @@ def _extract(ref: BatchRef, budget: float) -> BatchRef:
 
 
 def plan_batches(
-    sources: list[Source], known: dict[str, Validators], run_dir: Path, batch_size: int
+    sources: list[Source], known: dict[str, Validators], run_dir: storage.Location,
+    batch_size: int,
 ) -> list[BatchRef]:
     """Write each batch's sources, with what is already loaded for each key, to its folder."""
-    run_dir.mkdir(parents=True, exist_ok=True)  # later writes make only batch folders
+    storage.make_folder(run_dir)  # later writes make only batch folders
     refs = []
     for start in range(0, len(sources), batch_size):
         index = start // batch_size
-        ref = BatchRef(index, str(run_dir / batch_folder_name(index)))
+        ref = BatchRef(index, storage.join(run_dir, batch_folder_name(index)))
         rows = []
         for s in sources[start : start + batch_size]:
             seen = known.get(s.doc_key, Validators())
@@ -258,7 +259,7 @@ def plan_batches(
 
 
 def find_duplicates(
-    run_dir: Path, known: Callable[[], list[tuple[str, bytes]]]
+    run_dir: storage.Location, known: Callable[[], list[tuple[str, bytes]]]
 ) -> dict[str, str]:
     """doc_key -> original doc_key for this run's documents that copy another story.
 
@@ -268,8 +269,8 @@ def find_duplicates(
     """
     docs = [
         row
-        for folder in sorted(run_dir.glob(BATCH_GLOB))
-        for row in read_table(folder / DOCS_OK.file, DOCS_OK,
+        for folder in storage.glob(run_dir, BATCH_GLOB)
+        for row in read_table(storage.join(folder, DOCS_OK.file), DOCS_OK,
                               ["doc_key", "published_date", "minhash"]).to_pylist()
     ]
     if not docs:

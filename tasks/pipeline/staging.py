@@ -2,20 +2,23 @@
 
 Stages pass small ``BatchRef`` records (a folder and counts) instead of page
 contents, so orchestration stays cheap, memory stays flat as the corpus grows,
-and the final load reads every batch with one ``read_parquet`` glob. Every file
+and the final load reads every batch with one ``read_parquet`` glob. A batch's
+folder is a location of ``tasks.pipeline.storage``: a local folder or a prefix in
+object storage, so workers on other machines read and write the same batches. Every file
 follows its entry in ``tasks.pipeline.kinds``: one whose columns differ is refused
 here, when it is written and when it is read, naming the file and the column.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from fupin.tasks.pipeline import storage
 from fupin.tasks.pipeline.kinds import Kind
 from fupin.tasks.pipeline.records import BatchCounts
 
@@ -36,9 +39,9 @@ class BatchRef:
     folder: str
     counts: BatchCounts = field(default_factory=BatchCounts)
 
-    def path(self, kind: Kind) -> Path:
-        folder = Path(self.folder)
-        return (folder.parent if kind.per_run else folder) / kind.file
+    def path(self, kind: Kind) -> str:
+        return storage.join(storage.parent(self.folder) if kind.per_run else self.folder,
+                            kind.file)
 
     def read(self, kind: Kind, columns: list[str] | None = None) -> list[dict[str, Any]]:
         """The kind's rows (none when the stage wrote no file)."""
@@ -63,11 +66,11 @@ class BatchRef:
         """The batch with the counts of files put in place by other means (the stage cache)."""
         ref = self
         for kind in kinds:
-            ref = ref.counted(kind, pq.read_metadata(self.path(kind)).num_rows)
+            ref = ref.counted(kind, pq.read_metadata(_opened(self.path(kind))).num_rows)
         return ref
 
 
-def table_of(kind: Kind, rows: list[dict[str, Any]], path: Path) -> pa.Table:
+def table_of(kind: Kind, rows: list[dict[str, Any]], path: str) -> pa.Table:
     """Rows as a table of the kind's schema; a row with a column too many or too few is
     refused rather than losing the column or leaving it empty."""
     schema = kind.schema
@@ -84,35 +87,38 @@ def table_of(kind: Kind, rows: list[dict[str, Any]], path: Path) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=schema) if rows else schema.empty_table()
 
 
-def write_table(path: Path, kind: Kind, table: pa.Table) -> None:
-    """Write through a temporary file, so a reader never sees half a batch.
-
-    The batch folder is made here, but never the run's folder above it: a run stopped
-    by a signal removes that folder while a thread may still be writing a batch, and
-    the write must fail rather than bring the folder back.
-    """
+def write_table(path: str, kind: Kind, table: pa.Table) -> None:
+    """Write whole or not at all (``storage.write_file``), so a reader never sees half a
+    batch."""
     _check(path, kind, table.schema)
-    path.parent.mkdir(exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    tmp.replace(path)
+    storage.write_file(path, lambda target: pq.write_table(table, target, compression="zstd"))
 
 
-def write_rows(path: Path, kind: Kind, rows: list[dict[str, Any]]) -> None:
+def write_rows(path: str, kind: Kind, rows: list[dict[str, Any]]) -> None:
     write_table(path, kind, table_of(kind, rows, path))
 
 
-def read_table(path: Path, kind: Kind, columns: list[str] | None = None) -> pa.Table:
+def read_table(path: str, kind: Kind, columns: list[str] | None = None) -> pa.Table:
     """A staged file as Arrow (empty with the kind's schema when the stage wrote none)."""
-    if not path.exists():
+    source = _opened(path)
+    if source is None:
         empty = kind.schema.empty_table()
         return empty.select(columns) if columns else empty
-    with pq.ParquetFile(path) as file:
+    with pq.ParquetFile(source) as file:
         _check(path, kind, file.schema_arrow)
         return file.read(columns=columns)
 
 
-def _check(path: Path, kind: Kind, found: pa.Schema) -> None:
+def _opened(path: str) -> str | pa.BufferReader | None:
+    """What pyarrow reads a staged file from: a local path as it is (pyarrow maps it),
+    an object's bytes fetched with one GET; None when there is no such file."""
+    if not storage.is_remote(path):
+        return path if os.path.exists(path) else None
+    data = storage.read_bytes(path)
+    return None if data is None else pa.BufferReader(data)
+
+
+def _check(path: str, kind: Kind, found: pa.Schema) -> None:
     """Refuse a table whose columns or types are not the kind's."""
     wanted = kind.schema
     if found.equals(wanted):
@@ -130,6 +136,6 @@ def _check(path: Path, kind: Kind, found: pa.Schema) -> None:
                           f"(its kind {kind.name} is declared in tasks/pipeline/kinds.py)")
 
 
-def _shown(path: Path) -> str:
+def _shown(path: str) -> str:
     """A staged file as a person finds it: its batch folder and its name."""
-    return f"{path.parent.name}/{path.name}"
+    return f"{storage.name(storage.parent(path))}/{storage.name(path)}"

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fupin.tasks.pipeline import storage
 from fupin.tasks.pipeline.kinds import DOCS, FACTS, FACTS_OK, PROGRESS, RAW, Kind
 from fupin.tasks.pipeline.records import DiscoveryCounts, RunCounts, RunRecord
 
@@ -284,15 +285,13 @@ class ProgressPlan:
     artifact_id: str | None = None  # the flow run's progress artifact
 
 
-def write_progress_plan(run_dir: Path, plan: ProgressPlan) -> None:
-    tmp = run_dir / f".{PROGRESS.file}"
-    tmp.write_text(json.dumps(asdict(plan)))
-    tmp.replace(run_dir / PROGRESS.file)  # a reader never sees half of it
+def write_progress_plan(run_dir: storage.Location, plan: ProgressPlan) -> None:
+    storage.write_bytes(storage.join(run_dir, PROGRESS.file), json.dumps(asdict(plan)).encode())
 
 
-def read_progress_plan(run_dir: Path) -> ProgressPlan | None:
+def read_progress_plan(run_dir: storage.Location) -> ProgressPlan | None:
     try:
-        state = json.loads((run_dir / PROGRESS.file).read_text())
+        state = json.loads(storage.read_bytes(storage.join(run_dir, PROGRESS.file)) or b"")
     except (OSError, ValueError):  # not written yet, or the run's folder is gone
         return None
     batches = state.get("batches")
@@ -301,21 +300,21 @@ def read_progress_plan(run_dir: Path) -> ProgressPlan | None:
                         state.get("artifact_id"))
 
 
-def batch_progress(run_dir: Path) -> Progress | None:
+def batch_progress(run_dir: storage.Location) -> Progress | None:
     """Batches fetched, cleaned, extracted and validated so far: a stage's output file
-    exists once it is whole."""
+    exists once it is whole. One listing of the run's folder answers for every batch."""
     plan = read_progress_plan(run_dir)
     if plan is None:
         return None
     if plan.batches is None:
         return Progress(None, 0, 0, 0, 0, plan.flow_run_id)
     batches = plan.batches
+    written = storage.files_under(run_dir)
 
     def done(kind: Kind) -> int:
-        return sum((run_dir / folder / kind.file).exists() for folder, _ in batches)
+        return sum(f"{folder}/{kind.file}" in written for folder, _ in batches)
 
-    extracted = [pages for folder, pages in batches
-                 if (run_dir / folder / FACTS.file).exists()]
+    extracted = [pages for folder, pages in batches if f"{folder}/{FACTS.file}" in written]
     return Progress(len(batches), done(RAW), len(extracted), sum(p for _, p in batches),
                     sum(extracted), plan.flow_run_id, cleaned=done(DOCS),
                     validated=done(FACTS_OK))
