@@ -4,6 +4,7 @@ run fetches, what it records in the frontier, and what it never touches."""
 from __future__ import annotations
 
 import gzip
+import json
 import threading
 import time
 from dataclasses import replace
@@ -12,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from fupin.tasks.acquire.discovery import discover
+from fupin.tasks.acquire.discovery import Discovery, discover
 from fupin.tasks.acquire.fetch import FetchOptions, fetch_batch
 from fupin.tasks.acquire.links import listing_evidence, request_url, url_key
 from fupin.tasks.acquire.sources import (
     SourcesFileError,
     discovery_entries,
     expand_sources,
+    legacy_renames,
     read_sources_file,
 )
 from fupin.tasks.models import DiscoverOptions, DiscoveryEntry, Known, Source
@@ -290,3 +292,156 @@ def test_batches_fetched_at_once_keep_to_one_per_host_limit() -> None:
         for thread in threads:
             thread.join(timeout=60)
     assert now["most"] == 1
+
+
+# --- what a hostile or careless site does -------------------------------------------
+
+def _rows(found: Discovery) -> dict[str, tuple[str, str | None]]:
+    return {url: (row["kind"], row["last_status"]) for url, row in found.frontier.items()}
+
+
+def test_a_robots_txt_that_fails_is_recorded_and_read_again_next_run() -> None:
+    answers = iter([Reply(503, b"down"), Reply(body=b"User-agent: *\nDisallow:\n",
+                                                headers={"Content-Type": "text/plain"})])
+    routes = {"/robots.txt": lambda _n: next(answers)}
+    with serve(routes) as site:
+        b = site.base
+        routes["/sm.xml"] = always(_xml(_urlset(b, ["/xw/1.html"])))
+        closed = discover([_entry("sitemap", b + "/sm.xml")], {}, FAST, NOW)
+        reopened = discover([_entry("sitemap", b + "/sm.xml")], {}, FAST, NOW)
+    rows = _rows(closed)
+    assert rows[b + "/sm.xml"] == ("robots_blocked", "robots_unavailable")
+    assert rows[b + "/robots.txt"] == ("robots", "http_503: host closed this run")
+    assert [s.doc_key for s in reopened.sources] == [b + "/xw/1.html"]
+    assert _rows(reopened)[b + "/robots.txt"] == ("robots", "200")
+
+
+def test_a_huge_crawl_delay_is_capped_and_noted() -> None:
+    routes = {"/robots.txt": always(Reply(body=b"User-agent: *\nCrawl-delay: 3600\n",
+                                          headers={"Content-Type": "text/plain"}))}
+    with serve(routes) as site:
+        b = site.base
+        routes["/sm.xml"] = always(_xml(_urlset(b, ["/xw/1.html", "/xw/2.html"])))
+        done: list[Discovery] = []
+        worker = threading.Thread(target=lambda: done.append(
+            discover([_entry("sitemap", b + "/sm.xml")], {}, FAST, NOW)), daemon=True)
+        worker.start()
+        worker.join(timeout=60)  # an uncapped delay would hold the sitemap's request an hour
+        assert done, "discovery waited out the Crawl-delay"
+    found = done[0]
+    assert {json.loads(s.options)["politeness"] for s in found.sources} == {10.0}
+    assert _rows(found)[b + "/robots.txt"] == ("robots", "200; Crawl-delay 3600 s capped at 10 s")
+
+
+def test_robots_rules_for_our_agent_with_wildcards_apply_to_the_url_requested() -> None:
+    robots = ("User-agent: *\nDisallow: /\n\nUser-agent: fupin\nDisallow: /xw/\n"
+              "Allow: /xw/open/\nDisallow: /*.shtml$\nDisallow: /tp/1.html$\n")
+    routes = {"/robots.txt": always(Reply(body=robots.encode(),
+                                          headers={"Content-Type": "text/plain"}))}
+    with serve(routes) as site:
+        b = site.base
+        routes["/sm.xml"] = always(_xml(_urlset(b, [
+            "/xw/1.html", "/xw/open/2.html", "/tp/3.shtml", "/tp/4.html",
+            "/tp/1.html?utm_source=wx"])))  # requested as /tp/1.html, which is disallowed
+        found = discover([_entry("sitemap", b + "/sm.xml")], {}, FAST, NOW)
+    assert sorted(s.doc_key for s in found.sources) == [b + "/tp/4.html", b + "/xw/open/2.html"]
+    rows = _rows(found)
+    for path in ("/xw/1.html", "/tp/3.shtml", "/tp/1.html"):
+        assert rows[b + path] == ("robots_blocked", "disallowed")
+
+
+def test_sitemaps_that_name_each_other_are_read_once_and_capped() -> None:
+    routes = {"/robots.txt": ROBOTS}
+    with serve(routes) as site:
+        b = site.base
+        children = [f"/sm/{i}.xml" for i in range(5)]
+        index = _xml('<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                     + "".join(f"<sitemap><loc>{b}{c}</loc></sitemap>" for c in children)
+                     + "</sitemapindex>")
+        routes["/sitemap.xml"] = always(index)
+        for child in children:  # every child is the index again: a loop through siblings
+            routes[child] = always(index)
+        found = discover([_entry("sitemap", b + "/sitemap.xml")], {}, FAST, NOW)
+        assert all(site.hits[p] == 1 for p in ("/sitemap.xml", *children))
+        capped = discover([_entry("sitemap", b + "/sitemap.xml", max_listing_pages=3)],
+                          {}, FAST, NOW)
+    assert found.counts.listing_pages == 6
+    rows = _rows(capped)
+    assert capped.counts.listing_pages == 6
+    assert sum(status.startswith("not_read: over max_listing_pages 3")
+               for kind, status in rows.values() if kind == "sitemap") == 3
+
+
+def test_what_is_no_sitemap_or_feed_says_so_in_the_frontier() -> None:
+    routes = {"/robots.txt": ROBOTS}
+    with serve(routes) as site:
+        b = site.base
+        routes["/broken.xml"] = always(_xml("<urlset><url><loc>" + b + "/xw/1.ht"))
+        routes["/page.xml"] = always(_html("<p>站点地图</p>"))
+        routes["/page-feed"] = always(_listing([("/xw/2.html", "二")]))
+        routes["/cut.rss"] = always(Reply(body=(
+            f"<rss version='2.0'><channel><item><link>{b}/xw/3.html</link></item>"
+            "<item><link>/xw/4.ht").encode(), headers={"Content-Type": "application/rss+xml"}))
+        found = discover([_entry("sitemap", b + "/broken.xml"), _entry("sitemap", b + "/page.xml"),
+                          _entry("feed", b + "/page-feed"), _entry("feed", b + "/cut.rss")],
+                         {}, FAST, NOW)
+    rows = _rows(found)
+    assert rows[b + "/broken.xml"] == ("sitemap", "200; lists no pages")
+    assert rows[b + "/page.xml"][1].startswith("invalid_sitemap: ")
+    assert rows[b + "/page-feed"] == ("feed", "not_a_feed: neither RSS nor Atom")
+    assert rows[b + "/cut.rss"][1].startswith("malformed_feed: ")
+    assert [s.doc_key for s in found.sources] == [b + "/xw/3.html"]  # what could be read
+
+
+def test_redirects_off_the_source_hosts_are_not_followed() -> None:
+    routes = {"/robots.txt": ROBOTS}
+    with serve(routes) as site:
+        b = site.base
+        elsewhere = b.replace("127.0.0.1", "localhost")  # the same server, another host
+        routes["/xw/index.html"] = always(Reply(301, b"", {"Location": elsewhere + "/o/list"}))
+        routes["/sm.xml"] = always(Reply(302, b"", {"Location": elsewhere + "/o/sm.xml"}))
+        routes["/o/list"] = always(_listing([("/xw/1.html", "一")]))
+        routes["/o/sm.xml"] = always(_xml(_urlset(b, ["/xw/2.html"])))
+        found = discover([_entry("site", b + "/xw/index.html"), _entry("sitemap", b + "/sm.xml")],
+                         {}, FAST, NOW)
+        assert site.hits["/o/list"] == site.hits["/o/sm.xml"] == 0
+    assert found.sources == []
+    rows = _rows(found)
+    assert rows[b + "/xw/"] == ("listing", "offsite_redirect")
+    assert rows[b + "/sm.xml"] == ("sitemap", "offsite_redirect")
+
+
+def test_a_site_crawl_skips_attachments_and_stops_where_pages_repeat() -> None:
+    routes = {"/robots.txt": ROBOTS}
+    with serve(routes) as site:
+        b = site.base
+        links = [("/tp/1.html", "一"), ("/tp/notice.pdf", "附件"), ("/tp/chart.PNG", "图"),
+                 ("/tp/list?page=2", "下一页")]
+        routes["/tp/list"] = always(_listing(links))
+        for n in range(2, 12):  # every page past the last answers with the last list
+            routes[f"/tp/list?page={n}"] = always(_listing([("/tp/2.html", "二"), (
+                f"/tp/list?page={n + 1}", "下一页")]))
+        found = discover([_entry("site", b + "/tp/list")], {}, FAST, NOW)
+        assert site.hits["/tp/list?page=4"] == 0 and site.hits["/tp/notice.pdf"] == 0
+    assert sorted(s.doc_key for s in found.sources) == [b + "/tp/1.html", b + "/tp/2.html"]
+    rows = _rows(found)
+    assert rows[b + "/tp/notice.pdf"][0] == rows[b + "/tp/chart.PNG"][0] == "attachment"
+    assert rows[b + "/tp/list?page=3"] == (
+        "listing", "200; no new links, its pagination not followed")
+
+
+def test_a_page_named_by_url_and_by_a_sitemap_has_one_key() -> None:
+    spellings = {  # as a sources file or list names it: as a sitemap or feed does
+        "http://A.cn:80/xw/扶贫.html": "http://a.cn/xw/%E6%89%B6%E8%B4%AB.html",
+        "http://a.cn/xw/%e6%89%b6.html?utm_source=wx#top": "http://a.cn/xw/%E6%89%B6.html",
+        "http://a.cn/xw/index.html": "http://a.cn/xw/",
+        "http://a.cn/show?b=2&a=1&spm=x": "http://a.cn/show?a=1&b=2",
+        "http://a.cn/xw/./a/../1.html": "http://a.cn/xw/1.html",
+    }
+    for named, mapped in spellings.items():
+        sources, _ = expand_sources([named])
+        assert sources[0].doc_key == url_key(mapped), named
+    # a document an earlier run keyed by the old canonical form keeps its facts
+    old = "http://a.cn/xw/扶贫.html"
+    sources, _ = expand_sources([old])
+    assert legacy_renames(sources, {old: old}) == {old: url_key(old)}
