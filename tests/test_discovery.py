@@ -7,6 +7,7 @@ import gzip
 import json
 import threading
 import time
+from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -445,3 +446,39 @@ def test_a_page_named_by_url_and_by_a_sitemap_has_one_key() -> None:
     old = "http://a.cn/xw/扶贫.html"
     sources, _ = expand_sources([old])
     assert legacy_renames(sources, {old: old}) == {old: url_key(old)}
+
+
+def _reconciles(found: Discovery) -> None:
+    kinds = Counter(row["kind"] for row in found.frontier.values())
+    c = found.counts
+    assert c.urls_discovered == kinds["article"] == c.urls_new + c.urls_due + c.urls_waiting
+    assert c.urls_new + c.urls_due == len(found.sources) == sum(
+        row["scheduled"] for row in found.frontier.values())
+    assert (c.urls_offsite, c.urls_robots_skipped) == (kinds["offsite"], kinds["robots_blocked"])
+
+
+def test_what_one_source_reads_as_a_listing_or_another_names_on_its_host_is_counted_once() -> None:
+    routes = {"/robots.txt": ROBOTS}
+    with serve(routes) as site:
+        b = site.base
+        there = b.replace("127.0.0.1", "localhost")  # the same server, another host
+        routes["/sm.xml"] = always(_xml(_urlset(b, ["/xw/index.html", "/xw/1.html"])))
+        routes["/xw/index.html"] = always(_listing([("/xw/2.html", "二"),
+                                                    (there + "/tp/3.html", "三")]))
+        routes["/there.xml"] = always(_xml(_urlset(there, ["/tp/3.html"])))
+        entries = [_entry("sitemap", b + "/sm.xml"), _entry("site", b + "/xw/index.html"),
+                   _entry("sitemap", there + "/there.xml")]
+        found = discover(entries, {}, FAST, NOW)
+        # a page the clean stage rejected as a list of links is not fetched again
+        learnt = {b + "/xw/1.html": Known("listing", None, NOW - timedelta(days=1),
+                                          NOW - timedelta(days=8))}
+        again = discover(entries[:1], learnt, FAST, NOW)
+    assert sorted(s.doc_key for s in found.sources) == [
+        b + "/xw/1.html", b + "/xw/2.html", there + "/tp/3.html"]
+    assert found.frontier[b + "/xw/"]["kind"] == "listing"
+    assert found.frontier[there + "/tp/3.html"]["kind"] == "article"
+    _reconciles(found)
+    assert found.counts.urls_offsite == 0
+    assert again.frontier[b + "/xw/1.html"]["kind"] == "listing"
+    assert [s.doc_key for s in again.sources] == [b + "/xw/"]
+    _reconciles(again)

@@ -417,8 +417,20 @@ def discover(
     out = Discovery()
     per_host: dict[str, int] = {}
     counts = {"new": 0, "due": 0, "waiting": 0, "robots": 0, "offsite": 0, "listings": 0}
-    articles: set[str] = set()
+    articles: dict[str, str] = {}  # key -> how it was counted: new, due or waiting
     robots: dict[str, Robots] = {}
+
+    def forget(key: str) -> None:
+        """Take back a row a later mention overrules, with what it counted."""
+        row = out.frontier.pop(key)
+        if row["kind"] == "offsite":
+            counts["offsite"] -= 1
+            return
+        counts[articles.pop(key)] -= 1
+        if row["scheduled"]:
+            per_host[row["host"]] -= 1
+            out.sources[:] = [s for s in out.sources if s.doc_key != key]
+
     for entry in entries:
         options = base.merged(entry.fetch_options)
         hosts = {host_of(u) for u in (entry.location, *entry.options.start)}
@@ -432,10 +444,17 @@ def discover(
                     key = url_key(item.url)
                 except ValueError:
                     continue
-                if key in out.frontier and (item.kind == "article"
-                                            or out.frontier[key]["kind"] != "article"):
-                    continue  # the first mention counts (an article seen twice is one)
+                prior = out.frontier.get(key, {}).get("kind")
+                # The first mention counts (an article seen twice is one), but a page one
+                # source reads as a listing, sitemap or feed is no article, and a URL off
+                # one source's hosts is an article of a source whose host it is.
+                if (prior == "article" and item.kind in ("listing", "sitemap", "feed")) or (
+                        prior == "offsite" and item.kind == "article"):
+                    forget(key)
+                elif prior is not None:
+                    continue
                 kind = item.kind
+                known = frontier.get(key)
                 if kind == "article":
                     if host_of(item.url) not in hosts:
                         kind = "offsite"
@@ -445,20 +464,21 @@ def discover(
                         kind = "attachment"
                     elif refusal := fetcher.refusal(item.url):
                         kind, item = "robots_blocked", replace(item, status=refusal)
+                    elif known is not None and known.kind == "listing":
+                        kind = "listing"  # the clean stage found it to be a list of links
                 if kind != "article":
-                    counts["listings"] += kind in ("listing", "sitemap", "feed")
+                    counts["listings"] += item.kind in ("listing", "sitemap", "feed")
                     counts["robots"] += kind == "robots_blocked"
                     counts["offsite"] += kind == "offsite"
                     out.frontier[key] = _row(key, item, entry.name, now, kind, now, item.status)
                     continue
-                articles.add(key)
-                known = frontier.get(key)
                 why = _due(known, item.lastmod, now, recheck_all)
                 host = host_of(item.url)
                 capped = taken >= entry.options.max_pages or \
                     per_host.get(host, 0) >= entry.options.max_per_host
                 row = _row(key, item, entry.name, now, "article",
                            known.next_check if known else now, None)
+                articles[key] = "waiting" if why is None or capped else why
                 if why is None or capped:
                     counts["waiting"] += 1
                     if capped and why is not None:
