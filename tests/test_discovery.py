@@ -482,3 +482,24 @@ def test_what_one_source_reads_as_a_listing_or_another_names_on_its_host_is_coun
     assert again.frontier[b + "/xw/1.html"]["kind"] == "listing"
     assert [s.doc_key for s in again.sources] == [b + "/xw/"]
     _reconciles(again)
+
+
+def test_odd_lastmods_never_stop_the_run() -> None:
+    routes = {"/robots.txt": ROBOTS}
+    with serve(routes) as site:
+        b = site.base
+        odd = _urlset(b, ["/xw/1.html"], lastmod="2026/11/01").replace("</urlset>", "".join(
+            f"<url><loc>{b}/xw/{n}.html</loc><lastmod>{when}</lastmod></url>"
+            for n, when in ((2, ""), (3, " "), (4, "昨天"), (5, "2026-11-01T08:00+08:00")))
+            + "</urlset>")
+        routes["/odd.xml"] = always(_xml(odd))
+        routes["/hostile.xml"] = always(_xml(_urlset(b, ["/tp/1.html"], lastmod="9" * 30)))
+        found = discover([_entry("sitemap", b + "/hostile.xml"), _entry("sitemap", b + "/odd.xml")],
+                         {}, FAST, NOW)
+    assert sorted(s.doc_key.rsplit("/", 1)[1] for s in found.sources) == [
+        "1.html", "2.html", "3.html", "4.html", "5.html"]
+    lastmods = {k.rsplit("/", 1)[1]: row["lastmod"] for k, row in found.frontier.items()}
+    assert lastmods["2.html"] is None and lastmods["4.html"] is None
+    assert lastmods["5.html"] == datetime(2026, 11, 1, tzinfo=UTC)
+    kind, status = _rows(found)[b + "/hostile.xml"]
+    assert kind == "sitemap" and status.startswith("discovery_error: ")

@@ -266,8 +266,9 @@ def sitemap_urls(entry: DiscoveryEntry, fetcher: Fetcher) -> list[Found]:
     return [*client.read.values(), *pages]
 
 
-def _utc(when: datetime | None) -> datetime | None:
-    if when is None:
+def _utc(when: object) -> datetime | None:
+    """A lastmod in UTC; None for none (the parser hands an empty ``<lastmod>`` on as text)."""
+    if not isinstance(when, datetime):
         return None
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
@@ -379,6 +380,8 @@ def _key(url: str) -> str | None:
 FINDERS: dict[str, Callable[[DiscoveryEntry, Fetcher], list[Found]]] = {
     "sitemap": sitemap_urls, "feed": feed_urls, "site": site_urls,
 }
+# the frontier kind of a source's own location
+READ_AS = {"sitemap": "sitemap", "feed": "feed", "site": "listing"}
 
 
 # --- what the run fetches -------------------------------------------------------------
@@ -437,7 +440,11 @@ def discover(
         hosts |= {h.lower() for h in entry.options.hosts}
         fetcher = Fetcher(options, robots, hosts)
         try:
-            found = FINDERS[entry.kind](entry, fetcher)
+            try:
+                found = FINDERS[entry.kind](entry, fetcher)
+            except Exception as exc:  # a parser failing on a hostile file costs this source
+                found = [Found(entry.location, entry.location, READ_AS[entry.kind],
+                               status=f"discovery_error: {type(exc).__name__}: {exc}")]
             taken = 0
             for item in found:
                 try:
