@@ -503,3 +503,40 @@ def test_odd_lastmods_never_stop_the_run() -> None:
     assert lastmods["5.html"] == datetime(2026, 11, 1, tzinfo=UTC)
     kind, status = _rows(found)[b + "/hostile.xml"]
     assert kind == "sitemap" and status.startswith("discovery_error: ")
+
+
+def test_http_and_https_or_a_final_slash_of_one_page_are_one_frontier_row() -> None:
+    routes = {"/robots.txt": ROBOTS}
+    with serve(routes) as site:
+        b = site.base
+        secure = b.replace("http://", "https://")
+        routes["/sm.xml"] = always(_xml(_urlset(b, ["/xw/1.html", "/xw/2/"])))
+        routes["/rss.xml"] = always(Reply(body=(
+            "<rss version='2.0'><channel>"
+            f"<item><link>{secure}/xw/1.html</link></item><item><link>{b}/xw/2</link></item>"
+            "</channel></rss>").encode(), headers={"Content-Type": "application/rss+xml"}))
+        both = discover([_entry("sitemap", b + "/sm.xml"), _entry("feed", b + "/rss.xml")],
+                        {}, FAST, NOW)
+        known = {secure + "/xw/1.html": Known("article", datetime(2026, 11, 1, tzinfo=UTC),
+                                              NOW + timedelta(days=3),
+                                              NOW - timedelta(days=1))}
+        later = discover([_entry("sitemap", b + "/sm.xml")], known, FAST, NOW)
+    assert sorted(both.frontier) == [b + "/robots.txt", b + "/rss.xml", b + "/sm.xml",
+                                     b + "/xw/1.html", b + "/xw/2/"]
+    assert both.counts.urls_discovered == 2
+    assert secure + "/xw/1.html" in later.frontier and b + "/xw/1.html" not in later.frontier
+    assert [s.doc_key for s in later.sources] == [b + "/xw/2/"]  # 1.html waits, as known
+
+
+def test_links_resolve_against_the_pages_base_href() -> None:
+    routes = {"/robots.txt": ROBOTS}
+    with serve(routes) as site:
+        b = site.base
+        routes["/xw/index.html"] = always(Reply(body=(
+            "<html><head><base href='/xw/2020/'></head><body><a href='a.html'>一</a>"
+            "<a href='./b.html'>二</a><a href='//other.example.cn/c.html'>三</a>"
+            "</body></html>").encode()))
+        found = discover([_entry("site", b + "/xw/index.html")], {}, FAST, NOW)
+    assert sorted(s.doc_key for s in found.sources) == [b + "/xw/2020/a.html",
+                                                       b + "/xw/2020/b.html"]
+    assert found.frontier["http://other.example.cn/c.html"]["kind"] == "offsite"

@@ -51,6 +51,7 @@ from fupin.tasks.acquire.links import (
     host_of,
     is_attachment,
     is_pagination,
+    key_twins,
     page_links,
     request_url,
     rules,
@@ -451,6 +452,9 @@ def discover(
                     key = url_key(item.url)
                 except ValueError:
                     continue
+                if key not in out.frontier and key not in frontier:  # http/https, slash
+                    key = next((t for t in key_twins(key) if t in out.frontier or t in frontier),
+                               key)
                 prior = out.frontier.get(key, {}).get("kind")
                 # The first mention counts (an article seen twice is one), but a page one
                 # source reads as a listing, sitemap or feed is no article, and a URL off

@@ -107,6 +107,18 @@ def url_key(url: str) -> str:
     return key
 
 
+def key_twins(key: str) -> list[str]:
+    """The other spellings of a key that name the same page on most sites: the other of
+    http and https, and the path with or without its final slash."""
+    parts = urlsplit(key)
+    schemes = (parts.scheme, "https" if parts.scheme == "http" else "http")
+    paths = [parts.path]
+    if parts.path != "/":
+        paths.append(parts.path[:-1] if parts.path.endswith("/") else parts.path + "/")
+    spellings = [urlunsplit((s, parts.netloc, p, parts.query, "")) for p in paths for s in schemes]
+    return spellings[1:]
+
+
 def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
@@ -141,11 +153,15 @@ def _tree(html: str) -> Any:
 
 
 def page_links(html: str, base: str) -> list[Link]:
-    """Every http(s) link of a page, made absolute."""
+    """Every http(s) link of a page, made absolute (against its ``<base href>`` if it has
+    one, as a browser does)."""
     try:
         doc = _tree(html)
     except (ValueError, lxml.etree.ParserError):  # an empty or unparsable page has none
         return []
+    declared = doc.xpath("//base[@href]/@href")
+    if declared:
+        base = urljoin(base, declared[0].strip())
     links = []
     for a in doc.iter("a"):
         href = (a.get("href") or "").strip()
