@@ -540,3 +540,14 @@ def test_links_resolve_against_the_pages_base_href() -> None:
     assert sorted(s.doc_key for s in found.sources) == [b + "/xw/2020/a.html",
                                                        b + "/xw/2020/b.html"]
     assert found.frontier["http://other.example.cn/c.html"]["kind"] == "offsite"
+
+
+def test_a_robots_txt_served_as_bytes_is_still_read() -> None:
+    routes = {"/robots.txt": always(Reply(body=b"User-agent: *\nDisallow: /zc/\n",
+                                          headers={"Content-Type": "application/octet-stream"}))}
+    with serve(routes) as site:
+        b = site.base
+        routes["/sm.xml"] = always(_xml(_urlset(b, ["/xw/1.html", "/zc/2.html"])))
+        found = discover([_entry("sitemap", b + "/sm.xml")], {}, FAST, NOW)
+    assert [s.doc_key for s in found.sources] == [b + "/xw/1.html"]
+    assert _rows(found)[b + "/zc/2.html"] == ("robots_blocked", "disallowed")

@@ -135,7 +135,8 @@ class Fetcher:
     def robots(self, url: str) -> Robots:
         host = host_of(url)
         if host not in self._robots:
-            self._robots[host] = read_robots(url, lambda u: self.get(u, (*TEXT_TYPES,)))
+            self._robots[host] = read_robots(
+                url, lambda u: self.get(u, (*TEXT_TYPES, *rules().discovery_types)))
         robots = self._robots[host]
         if robots.delay:
             self._gate.slow_down(host, robots.delay)
