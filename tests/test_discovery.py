@@ -551,3 +551,27 @@ def test_a_robots_txt_served_as_bytes_is_still_read() -> None:
         found = discover([_entry("sitemap", b + "/sm.xml")], {}, FAST, NOW)
     assert [s.doc_key for s in found.sources] == [b + "/xw/1.html"]
     assert _rows(found)[b + "/zc/2.html"] == ("robots_blocked", "disallowed")
+
+
+def test_a_discovered_article_that_redirects_off_site_is_not_followed(tmp_path: Path) -> None:
+    routes = {"/robots.txt": ROBOTS}
+    with serve(routes) as site:
+        b = site.base
+        elsewhere = b.replace("127.0.0.1", "localhost")  # the same server, another host
+        routes["/sm.xml"] = always(_xml(_urlset(b, ["/xw/1.html", "/xw/2.html"])))
+        routes["/xw/1.html"] = always(Reply(302, b"", {"Location": elsewhere + "/spam.html"}))
+        routes["/xw/2.html"] = always(_article(2))
+        routes["/spam.html"] = always(_article(9))
+        found = discover([_entry("sitemap", b + "/sm.xml")], {}, FAST, NOW)
+        fetched = fetch_batch(found.sources, FAST)
+        assert site.hits["/spam.html"] == 0
+    assert [p.source.doc_key for p in fetched.pages] == [b + "/xw/2.html"]
+    assert [(r.doc_key, r.reason) for r in fetched.rejections] == [
+        (b + "/xw/1.html", "offsite_redirect")]
+    # the same option keeps a url entry's redirects on the hosts its sources file names
+    path = _yaml(tmp_path, 'sources:\n  - {name: u, kind: url, location: "http://a.cn/1.html",'
+                 ' options: {hosts: [a.cn, www.a.cn]}}\n')
+    assert read_sources_file(path).entries[0].options == {"hosts": ["a.cn", "www.a.cn"]}
+    with pytest.raises(SourcesFileError, match=r"\(u\).options.hosts: expected a list of host"):
+        read_sources_file(_yaml(tmp_path, 'sources:\n  - {name: u, kind: url, location: '
+                                '"http://a.cn/1.html", options: {hosts: a.cn}}\n'))

@@ -26,7 +26,6 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import feedparser
-import httpx
 from protego import Protego
 from usp.fetch_parse import SitemapFetcher
 from usp.objects.sitemap import AbstractSitemap, InvalidSitemap
@@ -113,16 +112,11 @@ class Fetcher:
 
     def __init__(self, options: FetchOptions, robots: dict[str, Robots],
                  hosts: set[str]) -> None:
-        self.options = options
+        self.options = replace(options, hosts=tuple(sorted(hosts)))
         self.hosts = hosts
-        self._client = make_client(options)
-        self._client.event_hooks = {"request": [self._stay_on_site]}
+        self._client = make_client(self.options)
         self._gate = HostGate(options.per_host, options.politeness)
         self._robots = robots
-
-    def _stay_on_site(self, request: httpx.Request) -> None:
-        if (request.url.host or "").lower() not in self.hosts:
-            raise FetchFailure("offsite_redirect", f"redirected to {request.url}")
 
     def close(self) -> None:
         self._client.close()
@@ -504,7 +498,8 @@ def discover(
                 out.frontier[key] = {**row, "next_check": recheck, "scheduled": True}
                 politeness = max(options.politeness, fetcher.delay(item.url))
                 fetch_json = json.dumps({**json.loads(entry.fetch_options or "{}"),
-                                         "politeness": politeness}, sort_keys=True)
+                                         "politeness": politeness, "hosts": sorted(hosts)},
+                                        sort_keys=True)
                 out.sources.append(Source(location=request_url(item.url), kind="http",
                                           doc_key=key, origin=entry.name, options=fetch_json))
         finally:

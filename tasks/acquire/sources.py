@@ -279,7 +279,7 @@ class SourceEntry:
     name: str
     kind: str
     location: str
-    options: dict[str, float | int]
+    options: dict[str, Any]
     discover: dict[str, Any] = field(default_factory=dict)
 
 
@@ -294,6 +294,10 @@ def _option_problem(name: str, value: Any) -> str | None:
     kinds = {f.name: type(f.default) for f in fields(FetchOptions)}
     if name not in kinds:
         return f"unknown option (known: {', '.join(sorted(kinds))})"
+    if kinds[name] is tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            return f"expected a list of host names, got {value!r}"
+        return None
     whole = kinds[name] is int
     least, reachable = _OPTION_MINIMUM[name]
     bound = f"{'≥' if reachable else '>'} {least:g}"
@@ -307,7 +311,7 @@ def _option_problem(name: str, value: Any) -> str | None:
     return None
 
 
-def _options(value: Any, where: str, problems: list[str]) -> dict[str, float | int]:
+def _options(value: Any, where: str, problems: list[str]) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
