@@ -575,3 +575,53 @@ def test_a_discovered_article_that_redirects_off_site_is_not_followed(tmp_path: 
     with pytest.raises(SourcesFileError, match=r"\(u\).options.hosts: expected a list of host"):
         read_sources_file(_yaml(tmp_path, 'sources:\n  - {name: u, kind: url, location: '
                                 '"http://a.cn/1.html", options: {hosts: a.cn}}\n'))
+
+
+def test_an_unchanged_sitemap_or_feed_is_asked_for_conditionally() -> None:
+    """A urlset and a feed that answer 304 name what they named last time; an index is
+    always read (its children may have changed behind it). A page a feed named first
+    belongs to the sitemap that lists it too, so it stays found when the feed moves on."""
+    bodies: dict[str, bytes] = {}
+    asked: list[tuple[str, str | None]] = []
+
+    def handle(request: Request) -> Reply:
+        asked.append((request.path, request.headers.get("If-None-Match")))
+        if request.path == "/robots.txt":
+            return Reply(body=b"User-agent: *\nDisallow: /zc/\n",
+                         headers={"Content-Type": "text/plain"})
+        body = bodies.get(request.path)
+        if body is None:
+            return Reply(404)
+        tag = f'"{len(body)}-{hash(body) & 0xffff}"'
+        if request.headers.get("If-None-Match") == tag:
+            return Reply(304, headers={"ETag": tag})
+        return Reply(body=body, headers={"Content-Type": "application/xml", "ETag": tag})
+
+    with serve_handler(handle) as b:
+        bodies["/index.xml"] = ('<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                                f"<sitemap><loc>{b}/sm/a.xml</loc></sitemap></sitemapindex>").encode()
+        bodies["/sm/a.xml"] = _urlset(b, ["/xw/1.html", "/zc/2.html"]).encode()
+        rss = "<rss version='2.0'><channel>{}</channel></rss>"
+        bodies["/rss.xml"] = rss.format("".join(f"<item><link>{b}{p}</link></item>"
+                                                for p in ("/xw/1.html", "/tp/3.html"))).encode()
+        entries = [_entry("feed", b + "/rss.xml"), _entry("sitemap", b + "/index.xml")]
+        first = discover(entries, {}, FAST, NOW)
+        frontier = {key: Known(row["kind"], row["lastmod"], row["next_check"],
+                               NOW if row["scheduled"] else None, row["found_in"], row["etag"],
+                               row["last_modified"]) for key, row in first.frontier.items()}
+        asked.clear()
+        second = discover(entries, frontier, FAST, NOW + timedelta(days=1))
+        bodies["/rss.xml"] = rss.format(f"<item><link>{b}/tp/4.html</link></item>").encode()
+        asked.clear()
+        third = discover(entries, frontier, FAST, NOW + timedelta(days=1))
+    assert {path for path, tag in asked if tag} == {"/sm/a.xml", "/rss.xml"}
+    rows = _rows(second)
+    assert rows[b + "/sm/a.xml"] == ("sitemap", "not_modified")
+    assert rows[b + "/rss.xml"] == ("feed", "not_modified")
+    assert rows[b + "/zc/2.html"] == ("robots_blocked", "disallowed")
+    assert (second.counts.urls_discovered, second.counts.urls_waiting) == (2, 2)
+    assert second.sources == []
+    assert _rows(third)[b + "/rss.xml"] == ("feed", "200")
+    assert third.frontier[b + "/xw/1.html"]["found_in"] == b + "/sm/a.xml"
+    assert (third.counts.urls_discovered, third.counts.urls_waiting) == (2, 1)
+    assert [s.doc_key for s in third.sources] == [b + "/tp/4.html"]

@@ -42,6 +42,7 @@ from fupin.tasks.acquire.fetch import (
     FetchFailure,
     FetchOptions,
     HostGate,
+    NotModified,
     fetch_url,
     make_client,
 )
@@ -56,10 +57,18 @@ from fupin.tasks.acquire.links import (
     rules,
     url_key,
 )
-from fupin.tasks.models import DiscoverOptions, DiscoveryEntry, Known, RawPage, Source
+from fupin.tasks.models import (
+    DiscoverOptions,
+    DiscoveryEntry,
+    Known,
+    RawPage,
+    Source,
+    Validators,
+)
 from fupin.tasks.pipeline.records import DiscoveryCounts
 
 ROBOTS_AGENT = "fupin"
+NOT_MODIFIED = "not_modified"  # the frontier's status of a 304 (tasks.warehouse too)
 
 
 # --- what a discovery source says ---------------------------------------------------
@@ -110,21 +119,42 @@ class Fetcher:
     each host's robots.txt is read once per run). It visits only ``hosts``: a redirect to
     any other host fails as ``offsite_redirect`` before its request is sent."""
 
-    def __init__(self, options: FetchOptions, robots: dict[str, Robots],
-                 hosts: set[str]) -> None:
+    def __init__(self, options: FetchOptions, robots: dict[str, Robots], hosts: set[str],
+                 frontier: dict[str, Known] | None = None) -> None:
         self.options = replace(options, hosts=tuple(sorted(hosts)))
         self.hosts = hosts
         self._client = make_client(self.options)
         self._gate = HostGate(options.per_host, options.politeness)
         self._robots = robots
+        self._frontier = frontier or {}
+        self._listed: dict[str, list[str]] = {}
+        for key, known in self._frontier.items():
+            if known.found_in and known.kind not in ("sitemap", "feed", "robots"):
+                self._listed.setdefault(known.found_in, []).append(key)
 
     def close(self) -> None:
         self._client.close()
 
-    def get(self, url: str, accept: tuple[str, ...] = TEXT_TYPES) -> RawPage:
+    def get(self, url: str, accept: tuple[str, ...] = TEXT_TYPES,
+            known: Validators | None = None) -> RawPage:
         source = Source(location=url, kind="http", doc_key=url)
         return self._gate.run(host_of(url), lambda: fetch_url(
-            self._client, source, self.options, accept=accept))
+            self._client, source, self.options, known, accept=accept))
+
+    def get_list(self, url: str) -> RawPage:
+        """A sitemap or feed, asked for with the validators of its last answer when what it
+        listed then is in the frontier; raises NotModified when it is unchanged."""
+        known = self._frontier.get(url_key(url))
+        conditional = known is not None and url in self._listed and (
+            known.etag or known.last_modified)
+        return self.get(url, (*TEXT_TYPES, *rules().discovery_types),
+                        Validators(None, known.etag, known.last_modified)
+                        if conditional and known else None)
+
+    def listed(self, url: str) -> list[Found]:
+        """What an unchanged sitemap or feed named the last time it was read."""
+        return [Found(key, url, lastmod=self._frontier[key].lastmod)
+                for key in self._listed.get(url, [])]
 
     def robots(self, url: str) -> Robots:
         host = host_of(url)
@@ -159,6 +189,13 @@ class Found:
     kind: str = "article"  # article | listing | sitemap | feed | robots_blocked | offsite
     lastmod: datetime | None = None
     status: str | None = None  # for a page discovery fetched itself
+    etag: str | None = None  # validators of a sitemap or feed, for the next run's request
+    last_modified: str | None = None
+
+
+def _read(url: str, where: str, kind: str, page: RawPage) -> Found:
+    return Found(url, where, kind, status=str(page.http_status), etag=page.etag,
+                 last_modified=page.last_modified)
 
 
 class _SitemapClient(AbstractWebClient):
@@ -194,11 +231,13 @@ class _SitemapClient(AbstractWebClient):
             return self._refuse(Found(url, where, "sitemap",
                                       status=f"not_read: over max_listing_pages {self._limit}"))
         try:
-            page = self._fetcher.get(url, (*TEXT_TYPES, *rules().discovery_types))
+            page = self._fetcher.get_list(url)
             _check_inflated(page.content, self._fetcher.options.max_bytes)
+        except NotModified:
+            return self._refuse(Found(url, where, "sitemap", status=NOT_MODIFIED))
         except FetchFailure as failure:
             return self._refuse(Found(url, where, "sitemap", status=failure.reason))
-        self.read[url] = Found(url, where, "sitemap", status=str(page.http_status))
+        self.read[url] = _read(url, where, "sitemap", page)
         return _Answer(page)
 
 
@@ -259,6 +298,9 @@ def sitemap_urls(entry: DiscoveryEntry, fetcher: Fetcher) -> list[Found]:
         if answered and not leaf.pages:  # the parser keeps what it could read of broken XML
             client.read[leaf.url] = replace(read, status=f"{read.status}; lists no pages")
         pages.extend(Found(p.url, leaf.url, lastmod=_utc(p.last_modified)) for p in leaf.pages)
+    for url, read in client.read.items():
+        if read.status == NOT_MODIFIED:
+            pages.extend(fetcher.listed(url))
     return [*client.read.values(), *pages]
 
 
@@ -286,12 +328,15 @@ def feed_urls(entry: DiscoveryEntry, fetcher: Fetcher) -> list[Found]:
     if refusal:
         return [Found(where, where, "robots_blocked", status=refusal)]
     try:
-        page = fetcher.get(where, (*TEXT_TYPES, *rules().discovery_types))
+        page = fetcher.get_list(where)
+    except NotModified:
+        return [Found(where, where, "feed", status=NOT_MODIFIED), *fetcher.listed(where)]
     except FetchFailure as failure:
         return [Found(where, where, "feed", status=failure.reason)]
     parsed = feedparser.parse(page.content, response_headers={
         "content-location": page.url or where, "content-type": page.content_type or ""})
-    found = [Found(where, where, "feed", status=_feed_status(parsed, page.http_status))]
+    found = [replace(_read(where, where, "feed", page),
+                     status=_feed_status(parsed, page.http_status))]
     for item in parsed.entries:
         link = item.get("link")
         if not link:
@@ -387,7 +432,8 @@ def _row(key: str, found: Found, entry: str, now: datetime, kind: str,
     return {"url": key, "location": request_url(found.url), "host": host_of(found.url),
             "source": entry, "found_in": found.found_in, "kind": kind, "first_seen": now,
             "last_seen": now, "lastmod": found.lastmod, "next_check": next_check,
-            "scheduled": False, "last_status": status}
+            "scheduled": False, "last_status": status, "etag": found.etag,
+            "last_modified": found.last_modified}
 
 
 def _due(known: Known | None, lastmod: datetime | None, now: datetime,
@@ -417,6 +463,7 @@ def discover(
     per_host: dict[str, int] = {}
     counts = {"new": 0, "due": 0, "waiting": 0, "robots": 0, "offsite": 0, "listings": 0}
     articles: dict[str, str] = {}  # key -> how it was counted: new, due or waiting
+    in_sitemaps: set[str] = set()  # keys whose row names the sitemap that lists them
     robots: dict[str, Robots] = {}
 
     def forget(key: str) -> None:
@@ -434,7 +481,7 @@ def discover(
         options = base.merged(entry.fetch_options)
         hosts = {host_of(u) for u in (entry.location, *entry.options.start)}
         hosts |= {h.lower() for h in entry.options.hosts}
-        fetcher = Fetcher(options, robots, hosts)
+        fetcher = Fetcher(options, robots, hosts, frontier)
         try:
             try:
                 found = FINDERS[entry.kind](entry, fetcher)
@@ -458,7 +505,15 @@ def discover(
                         prior == "offsite" and item.kind == "article"):
                     forget(key)
                 elif prior is not None:
+                    if entry.kind == "sitemap" and item.kind == "article" \
+                            and key not in in_sitemaps:
+                        # a sitemap is where a page stays listed (feeds and listings roll
+                        # on), so an unchanged sitemap (a 304) names it again next run
+                        out.frontier[key]["found_in"] = item.found_in
+                        in_sitemaps.add(key)
                     continue
+                if entry.kind == "sitemap":
+                    in_sitemaps.add(key)
                 kind = item.kind
                 known = frontier.get(key)
                 if kind == "article":
