@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import threading
 import time
 from collections import Counter
@@ -625,3 +626,17 @@ def test_an_unchanged_sitemap_or_feed_is_asked_for_conditionally() -> None:
     assert third.frontier[b + "/xw/1.html"]["found_in"] == b + "/sm/a.xml"
     assert (third.counts.urls_discovered, third.counts.urls_waiting) == (2, 1)
     assert [s.doc_key for s in third.sources] == [b + "/tp/4.html"]
+
+
+def test_sitemaps_that_fail_are_told_by_the_frontier_not_by_log_lines(
+        caplog: pytest.LogCaptureFixture) -> None:
+    routes = {"/robots.txt": ROBOTS}
+    with serve(routes) as site:
+        b = site.base
+        routes["/page.xml"] = always(_html("<p>站点地图</p>"))
+        with caplog.at_level(logging.DEBUG):
+            found = discover([_entry("sitemap", b + "/gone.xml"),
+                              _entry("sitemap", b + "/page.xml")], {}, FAST, NOW)
+    assert _rows(found)[b + "/gone.xml"] == ("sitemap", "http_404")
+    assert not [r.getMessage() for r in caplog.records
+                if r.name.startswith("usp") and r.levelno >= logging.WARNING]

@@ -18,6 +18,7 @@ endless calendar or a session id in every link ends at the caps and at the key.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -68,6 +69,9 @@ from fupin.tasks.models import (
 from fupin.tasks.pipeline.records import DiscoveryCounts
 
 ROBOTS_AGENT = "fupin"
+# ultimate-sitemap-parser logs every sitemap it could not read or parse, a 304 too; each
+# of those is a status in the frontier, so its lines would only repeat them on stderr.
+logging.getLogger("usp").setLevel(logging.CRITICAL)
 NOT_MODIFIED = "not_modified"  # the frontier's status of a 304 (tasks.warehouse too)
 
 
