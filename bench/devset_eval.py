@@ -39,7 +39,8 @@ sys.path.insert(0, str(HERE.parent))
 
 from fupin.cli import query_rows, run_pipeline  # noqa: E402
 from fupin.evaluate import EvalReport, load_gold, score  # noqa: E402
-from fupin.tasks.acquire.sources import canonical_url, page_stem  # noqa: E402
+from fupin.tasks.acquire.links import url_key  # noqa: E402
+from fupin.tasks.acquire.sources import page_stem  # noqa: E402
 from tests.http_server import Reply, always, serve  # noqa: E402
 
 
@@ -66,7 +67,7 @@ def _served(pages: dict[str, dict], cache: Path) -> Iterator[tuple[list[str], di
         routes[_original_path(meta["url"])] = always(reply)
     with serve(routes) as site:
         urls = {pid: site.url(_original_path(m["url"])) for pid, m in pages.items()}
-        yield list(urls.values()), {canonical_url(u): pid for pid, u in urls.items()}
+        yield list(urls.values()), {url_key(u): pid for pid, u in urls.items()}
 
 
 def _run(pages: dict[str, dict], cache: Path, by_url: bool) -> tuple[list[dict], dict]:

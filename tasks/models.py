@@ -64,6 +64,9 @@ class Known:
     lastmod: datetime | None = None
     next_check: datetime | None = None
     last_fetched: datetime | None = None
+    found_in: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 @dataclass

@@ -310,10 +310,9 @@ def read_frontier(db: Path | str) -> dict[str, Known]:
     with connect(db, read_only=True) as con:
         if "frontier" not in _columns(con):
             return {}
-        rows = con.execute(
-            "SELECT url, kind, lastmod, next_check, last_fetched FROM frontier").fetchall()
-    return {url: Known(kind, lastmod, next_check, fetched)
-            for url, kind, lastmod, next_check, fetched in rows}
+        rows = con.execute("SELECT url, kind, lastmod, next_check, last_fetched, found_in, etag, "
+                           "last_modified FROM frontier").fetchall()
+    return {url: Known(*known) for url, *known in rows}
 
 
 def stored_locations(db: Path | str) -> dict[str, str]:
@@ -532,6 +531,8 @@ def _load_frontier(con: duckdb.DuckDBPyConnection, run_dir: str, run: RunRecord)
             lastmod = coalesce(excluded.lastmod, frontier.lastmod),
             next_check = excluded.next_check,
             last_status = coalesce(excluded.last_status, frontier.last_status),
+            etag = coalesce(excluded.etag, frontier.etag),
+            last_modified = coalesce(excluded.last_modified, frontier.last_modified),
             run_id = excluded.run_id
         """, rid)
     scheduled = f"url IN (SELECT url FROM {staged} WHERE scheduled)"

@@ -117,11 +117,16 @@ def test_two_daily_runs_load_every_allowed_article_once_then_only_what_changed(
     assert due == from_atom - {site.url(p) for p in changed} and len(due) > 5
     assert all(r.if_none_match for r in site.requests if r.status == 304)
     assert set(fetched.values()) == {1}
+    # a sitemap whose section did not change is asked for with its validators: a 304
+    sitemaps = {r.path: r.status for r in site.requests if r.path.startswith("/sitemaps/")}
+    assert sitemaps == {"/sitemaps/zc.xml.gz": 304, "/sitemaps/xw.xml.gz": 200,
+                        "/sitemaps/tp.xml.gz": 200}
     assert second["documents_loaded"] == 12 and second["pages_unchanged"] == len(due)
     assert second["pages_in"] == 12 + len(due) and second["pages_rejected"] == 0
     again = second["discovery"]
     assert (again["urls_new"], again["urls_due"]) == (10, 2 + len(due))
     assert again["urls_discovered"] == len(allowed) + 10
+    assert again["urls_robots_skipped"] == found["urls_robots_skipped"]
     assert again["urls_waiting"] == again["urls_discovered"] - second["pages_in"]
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM dim_document").fetchall()[0][0] == 210

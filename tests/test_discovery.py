@@ -4,21 +4,25 @@ run fetches, what it records in the frontier, and what it never touches."""
 from __future__ import annotations
 
 import gzip
+import json
+import logging
 import threading
 import time
+from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from fupin.tasks.acquire.discovery import discover
+from fupin.tasks.acquire.discovery import Discovery, discover
 from fupin.tasks.acquire.fetch import FetchOptions, fetch_batch
 from fupin.tasks.acquire.links import listing_evidence, request_url, url_key
 from fupin.tasks.acquire.sources import (
     SourcesFileError,
     discovery_entries,
     expand_sources,
+    legacy_renames,
     read_sources_file,
 )
 from fupin.tasks.models import DiscoverOptions, DiscoveryEntry, Known, Source
@@ -290,3 +294,349 @@ def test_batches_fetched_at_once_keep_to_one_per_host_limit() -> None:
         for thread in threads:
             thread.join(timeout=60)
     assert now["most"] == 1
+
+
+# --- what a hostile or careless site does -------------------------------------------
+
+def _rows(found: Discovery) -> dict[str, tuple[str, str | None]]:
+    return {url: (row["kind"], row["last_status"]) for url, row in found.frontier.items()}
+
+
+def test_a_robots_txt_that_fails_is_recorded_and_read_again_next_run() -> None:
+    answers = iter([Reply(503, b"down"), Reply(body=b"User-agent: *\nDisallow:\n",
+                                                headers={"Content-Type": "text/plain"})])
+    routes = {"/robots.txt": lambda _n: next(answers)}
+    with serve(routes) as site:
+        b = site.base
+        routes["/sm.xml"] = always(_xml(_urlset(b, ["/xw/1.html"])))
+        closed = discover([_entry("sitemap", b + "/sm.xml")], {}, FAST, NOW)
+        reopened = discover([_entry("sitemap", b + "/sm.xml")], {}, FAST, NOW)
+    rows = _rows(closed)
+    assert rows[b + "/sm.xml"] == ("robots_blocked", "robots_unavailable")
+    assert rows[b + "/robots.txt"] == ("robots", "http_503: host closed this run")
+    assert [s.doc_key for s in reopened.sources] == [b + "/xw/1.html"]
+    assert _rows(reopened)[b + "/robots.txt"] == ("robots", "200")
+
+
+def test_a_huge_crawl_delay_is_capped_and_noted() -> None:
+    routes = {"/robots.txt": always(Reply(body=b"User-agent: *\nCrawl-delay: 3600\n",
+                                          headers={"Content-Type": "text/plain"}))}
+    with serve(routes) as site:
+        b = site.base
+        routes["/sm.xml"] = always(_xml(_urlset(b, ["/xw/1.html", "/xw/2.html"])))
+        done: list[Discovery] = []
+        worker = threading.Thread(target=lambda: done.append(
+            discover([_entry("sitemap", b + "/sm.xml")], {}, FAST, NOW)), daemon=True)
+        worker.start()
+        worker.join(timeout=60)  # an uncapped delay would hold the sitemap's request an hour
+        assert done, "discovery waited out the Crawl-delay"
+    found = done[0]
+    assert {json.loads(s.options)["politeness"] for s in found.sources} == {10.0}
+    assert _rows(found)[b + "/robots.txt"] == ("robots", "200; Crawl-delay 3600 s capped at 10 s")
+
+
+def test_robots_rules_for_our_agent_with_wildcards_apply_to_the_url_requested() -> None:
+    robots = ("User-agent: *\nDisallow: /\n\nUser-agent: fupin\nDisallow: /xw/\n"
+              "Allow: /xw/open/\nDisallow: /*.shtml$\nDisallow: /tp/1.html$\n")
+    routes = {"/robots.txt": always(Reply(body=robots.encode(),
+                                          headers={"Content-Type": "text/plain"}))}
+    with serve(routes) as site:
+        b = site.base
+        routes["/sm.xml"] = always(_xml(_urlset(b, [
+            "/xw/1.html", "/xw/open/2.html", "/tp/3.shtml", "/tp/4.html",
+            "/tp/1.html?utm_source=wx"])))  # requested as /tp/1.html, which is disallowed
+        found = discover([_entry("sitemap", b + "/sm.xml")], {}, FAST, NOW)
+    assert sorted(s.doc_key for s in found.sources) == [b + "/tp/4.html", b + "/xw/open/2.html"]
+    rows = _rows(found)
+    for path in ("/xw/1.html", "/tp/3.shtml", "/tp/1.html"):
+        assert rows[b + path] == ("robots_blocked", "disallowed")
+
+
+def test_sitemaps_that_name_each_other_are_read_once_and_capped() -> None:
+    routes = {"/robots.txt": ROBOTS}
+    with serve(routes) as site:
+        b = site.base
+        children = [f"/sm/{i}.xml" for i in range(5)]
+        index = _xml('<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                     + "".join(f"<sitemap><loc>{b}{c}</loc></sitemap>" for c in children)
+                     + "</sitemapindex>")
+        routes["/sitemap.xml"] = always(index)
+        for child in children:  # every child is the index again: a loop through siblings
+            routes[child] = always(index)
+        found = discover([_entry("sitemap", b + "/sitemap.xml")], {}, FAST, NOW)
+        assert all(site.hits[p] == 1 for p in ("/sitemap.xml", *children))
+        capped = discover([_entry("sitemap", b + "/sitemap.xml", max_listing_pages=3)],
+                          {}, FAST, NOW)
+    assert found.counts.listing_pages == 6
+    rows = _rows(capped)
+    assert capped.counts.listing_pages == 6
+    assert sum(status.startswith("not_read: over max_listing_pages 3")
+               for kind, status in rows.values() if kind == "sitemap") == 3
+
+
+def test_what_is_no_sitemap_or_feed_says_so_in_the_frontier() -> None:
+    routes = {"/robots.txt": ROBOTS}
+    with serve(routes) as site:
+        b = site.base
+        routes["/broken.xml"] = always(_xml("<urlset><url><loc>" + b + "/xw/1.ht"))
+        routes["/page.xml"] = always(_html("<p>站点地图</p>"))
+        routes["/page-feed"] = always(_listing([("/xw/2.html", "二")]))
+        routes["/cut.rss"] = always(Reply(body=(
+            f"<rss version='2.0'><channel><item><link>{b}/xw/3.html</link></item>"
+            "<item><link>/xw/4.ht").encode(), headers={"Content-Type": "application/rss+xml"}))
+        found = discover([_entry("sitemap", b + "/broken.xml"), _entry("sitemap", b + "/page.xml"),
+                          _entry("feed", b + "/page-feed"), _entry("feed", b + "/cut.rss")],
+                         {}, FAST, NOW)
+    rows = _rows(found)
+    assert rows[b + "/broken.xml"] == ("sitemap", "200; lists no pages")
+    assert rows[b + "/page.xml"][1].startswith("invalid_sitemap: ")
+    assert rows[b + "/page-feed"] == ("feed", "not_a_feed: neither RSS nor Atom")
+    assert rows[b + "/cut.rss"][1].startswith("malformed_feed: ")
+    assert [s.doc_key for s in found.sources] == [b + "/xw/3.html"]  # what could be read
+
+
+def test_redirects_off_the_source_hosts_are_not_followed() -> None:
+    routes = {"/robots.txt": ROBOTS}
+    with serve(routes) as site:
+        b = site.base
+        elsewhere = b.replace("127.0.0.1", "localhost")  # the same server, another host
+        routes["/xw/index.html"] = always(Reply(301, b"", {"Location": elsewhere + "/o/list"}))
+        routes["/sm.xml"] = always(Reply(302, b"", {"Location": elsewhere + "/o/sm.xml"}))
+        routes["/o/list"] = always(_listing([("/xw/1.html", "一")]))
+        routes["/o/sm.xml"] = always(_xml(_urlset(b, ["/xw/2.html"])))
+        found = discover([_entry("site", b + "/xw/index.html"), _entry("sitemap", b + "/sm.xml")],
+                         {}, FAST, NOW)
+        assert site.hits["/o/list"] == site.hits["/o/sm.xml"] == 0
+    assert found.sources == []
+    rows = _rows(found)
+    assert rows[b + "/xw/"] == ("listing", "offsite_redirect")
+    assert rows[b + "/sm.xml"] == ("sitemap", "offsite_redirect")
+
+
+def test_a_site_crawl_skips_attachments_and_stops_where_pages_repeat() -> None:
+    routes = {"/robots.txt": ROBOTS}
+    with serve(routes) as site:
+        b = site.base
+        links = [("/tp/1.html", "一"), ("/tp/notice.pdf", "附件"), ("/tp/chart.PNG", "图"),
+                 ("/tp/list?page=2", "下一页")]
+        routes["/tp/list"] = always(_listing(links))
+        for n in range(2, 12):  # every page past the last answers with the last list
+            routes[f"/tp/list?page={n}"] = always(_listing([("/tp/2.html", "二"), (
+                f"/tp/list?page={n + 1}", "下一页")]))
+        found = discover([_entry("site", b + "/tp/list")], {}, FAST, NOW)
+        assert site.hits["/tp/list?page=4"] == 0 and site.hits["/tp/notice.pdf"] == 0
+    assert sorted(s.doc_key for s in found.sources) == [b + "/tp/1.html", b + "/tp/2.html"]
+    rows = _rows(found)
+    assert rows[b + "/tp/notice.pdf"][0] == rows[b + "/tp/chart.PNG"][0] == "attachment"
+    assert rows[b + "/tp/list?page=3"] == (
+        "listing", "200; no new links, its pagination not followed")
+
+
+def test_a_page_named_by_url_and_by_a_sitemap_has_one_key() -> None:
+    spellings = {  # as a sources file or list names it: as a sitemap or feed does
+        "http://A.cn:80/xw/扶贫.html": "http://a.cn/xw/%E6%89%B6%E8%B4%AB.html",
+        "http://a.cn/xw/%e6%89%b6.html?utm_source=wx#top": "http://a.cn/xw/%E6%89%B6.html",
+        "http://a.cn/xw/index.html": "http://a.cn/xw/",
+        "http://a.cn/show?b=2&a=1&spm=x": "http://a.cn/show?a=1&b=2",
+        "http://a.cn/xw/./a/../1.html": "http://a.cn/xw/1.html",
+    }
+    for named, mapped in spellings.items():
+        sources, _ = expand_sources([named])
+        assert sources[0].doc_key == url_key(mapped), named
+    # a document an earlier run keyed by the old canonical form keeps its facts
+    old = "http://a.cn/xw/扶贫.html"
+    sources, _ = expand_sources([old])
+    assert legacy_renames(sources, {old: old}) == {old: url_key(old)}
+
+
+def _reconciles(found: Discovery) -> None:
+    kinds = Counter(row["kind"] for row in found.frontier.values())
+    c = found.counts
+    assert c.urls_discovered == kinds["article"] == c.urls_new + c.urls_due + c.urls_waiting
+    assert c.urls_new + c.urls_due == len(found.sources) == sum(
+        row["scheduled"] for row in found.frontier.values())
+    assert (c.urls_offsite, c.urls_robots_skipped) == (kinds["offsite"], kinds["robots_blocked"])
+
+
+def test_what_one_source_reads_as_a_listing_or_another_names_on_its_host_is_counted_once() -> None:
+    routes = {"/robots.txt": ROBOTS}
+    with serve(routes) as site:
+        b = site.base
+        there = b.replace("127.0.0.1", "localhost")  # the same server, another host
+        routes["/sm.xml"] = always(_xml(_urlset(b, ["/xw/index.html", "/xw/1.html"])))
+        routes["/xw/index.html"] = always(_listing([("/xw/2.html", "二"),
+                                                    (there + "/tp/3.html", "三")]))
+        routes["/there.xml"] = always(_xml(_urlset(there, ["/tp/3.html"])))
+        entries = [_entry("sitemap", b + "/sm.xml"), _entry("site", b + "/xw/index.html"),
+                   _entry("sitemap", there + "/there.xml")]
+        found = discover(entries, {}, FAST, NOW)
+        # a page the clean stage rejected as a list of links is not fetched again
+        learnt = {b + "/xw/1.html": Known("listing", None, NOW - timedelta(days=1),
+                                          NOW - timedelta(days=8))}
+        again = discover(entries[:1], learnt, FAST, NOW)
+    assert sorted(s.doc_key for s in found.sources) == [
+        b + "/xw/1.html", b + "/xw/2.html", there + "/tp/3.html"]
+    assert found.frontier[b + "/xw/"]["kind"] == "listing"
+    assert found.frontier[there + "/tp/3.html"]["kind"] == "article"
+    _reconciles(found)
+    assert found.counts.urls_offsite == 0
+    assert again.frontier[b + "/xw/1.html"]["kind"] == "listing"
+    assert [s.doc_key for s in again.sources] == [b + "/xw/"]
+    _reconciles(again)
+
+
+def test_odd_lastmods_never_stop_the_run() -> None:
+    routes = {"/robots.txt": ROBOTS}
+    with serve(routes) as site:
+        b = site.base
+        odd = _urlset(b, ["/xw/1.html"], lastmod="2026/11/01").replace("</urlset>", "".join(
+            f"<url><loc>{b}/xw/{n}.html</loc><lastmod>{when}</lastmod></url>"
+            for n, when in ((2, ""), (3, " "), (4, "昨天"), (5, "2026-11-01T08:00+08:00")))
+            + "</urlset>")
+        routes["/odd.xml"] = always(_xml(odd))
+        routes["/hostile.xml"] = always(_xml(_urlset(b, ["/tp/1.html"], lastmod="9" * 30)))
+        found = discover([_entry("sitemap", b + "/hostile.xml"), _entry("sitemap", b + "/odd.xml")],
+                         {}, FAST, NOW)
+    assert sorted(s.doc_key.rsplit("/", 1)[1] for s in found.sources) == [
+        "1.html", "2.html", "3.html", "4.html", "5.html"]
+    lastmods = {k.rsplit("/", 1)[1]: row["lastmod"] for k, row in found.frontier.items()}
+    assert lastmods["2.html"] is None and lastmods["4.html"] is None
+    assert lastmods["5.html"] == datetime(2026, 11, 1, tzinfo=UTC)
+    kind, status = _rows(found)[b + "/hostile.xml"]
+    assert kind == "sitemap" and status.startswith("discovery_error: ")
+
+
+def test_http_and_https_or_a_final_slash_of_one_page_are_one_frontier_row() -> None:
+    routes = {"/robots.txt": ROBOTS}
+    with serve(routes) as site:
+        b = site.base
+        secure = b.replace("http://", "https://")
+        routes["/sm.xml"] = always(_xml(_urlset(b, ["/xw/1.html", "/xw/2/"])))
+        routes["/rss.xml"] = always(Reply(body=(
+            "<rss version='2.0'><channel>"
+            f"<item><link>{secure}/xw/1.html</link></item><item><link>{b}/xw/2</link></item>"
+            "</channel></rss>").encode(), headers={"Content-Type": "application/rss+xml"}))
+        both = discover([_entry("sitemap", b + "/sm.xml"), _entry("feed", b + "/rss.xml")],
+                        {}, FAST, NOW)
+        known = {secure + "/xw/1.html": Known("article", datetime(2026, 11, 1, tzinfo=UTC),
+                                              NOW + timedelta(days=3),
+                                              NOW - timedelta(days=1))}
+        later = discover([_entry("sitemap", b + "/sm.xml")], known, FAST, NOW)
+    assert sorted(both.frontier) == [b + "/robots.txt", b + "/rss.xml", b + "/sm.xml",
+                                     b + "/xw/1.html", b + "/xw/2/"]
+    assert both.counts.urls_discovered == 2
+    assert secure + "/xw/1.html" in later.frontier and b + "/xw/1.html" not in later.frontier
+    assert [s.doc_key for s in later.sources] == [b + "/xw/2/"]  # 1.html waits, as known
+
+
+def test_links_resolve_against_the_pages_base_href() -> None:
+    routes = {"/robots.txt": ROBOTS}
+    with serve(routes) as site:
+        b = site.base
+        routes["/xw/index.html"] = always(Reply(body=(
+            "<html><head><base href='/xw/2020/'></head><body><a href='a.html'>一</a>"
+            "<a href='./b.html'>二</a><a href='//other.example.cn/c.html'>三</a>"
+            "</body></html>").encode()))
+        found = discover([_entry("site", b + "/xw/index.html")], {}, FAST, NOW)
+    assert sorted(s.doc_key for s in found.sources) == [b + "/xw/2020/a.html",
+                                                       b + "/xw/2020/b.html"]
+    assert found.frontier["http://other.example.cn/c.html"]["kind"] == "offsite"
+
+
+def test_a_robots_txt_served_as_bytes_is_still_read() -> None:
+    routes = {"/robots.txt": always(Reply(body=b"User-agent: *\nDisallow: /zc/\n",
+                                          headers={"Content-Type": "application/octet-stream"}))}
+    with serve(routes) as site:
+        b = site.base
+        routes["/sm.xml"] = always(_xml(_urlset(b, ["/xw/1.html", "/zc/2.html"])))
+        found = discover([_entry("sitemap", b + "/sm.xml")], {}, FAST, NOW)
+    assert [s.doc_key for s in found.sources] == [b + "/xw/1.html"]
+    assert _rows(found)[b + "/zc/2.html"] == ("robots_blocked", "disallowed")
+
+
+def test_a_discovered_article_that_redirects_off_site_is_not_followed(tmp_path: Path) -> None:
+    routes = {"/robots.txt": ROBOTS}
+    with serve(routes) as site:
+        b = site.base
+        elsewhere = b.replace("127.0.0.1", "localhost")  # the same server, another host
+        routes["/sm.xml"] = always(_xml(_urlset(b, ["/xw/1.html", "/xw/2.html"])))
+        routes["/xw/1.html"] = always(Reply(302, b"", {"Location": elsewhere + "/spam.html"}))
+        routes["/xw/2.html"] = always(_article(2))
+        routes["/spam.html"] = always(_article(9))
+        found = discover([_entry("sitemap", b + "/sm.xml")], {}, FAST, NOW)
+        fetched = fetch_batch(found.sources, FAST)
+        assert site.hits["/spam.html"] == 0
+    assert [p.source.doc_key for p in fetched.pages] == [b + "/xw/2.html"]
+    assert [(r.doc_key, r.reason) for r in fetched.rejections] == [
+        (b + "/xw/1.html", "offsite_redirect")]
+    # the same option keeps a url entry's redirects on the hosts its sources file names
+    path = _yaml(tmp_path, 'sources:\n  - {name: u, kind: url, location: "http://a.cn/1.html",'
+                 ' options: {hosts: [a.cn, www.a.cn]}}\n')
+    assert read_sources_file(path).entries[0].options == {"hosts": ["a.cn", "www.a.cn"]}
+    with pytest.raises(SourcesFileError, match=r"\(u\).options.hosts: expected a list of host"):
+        read_sources_file(_yaml(tmp_path, 'sources:\n  - {name: u, kind: url, location: '
+                                '"http://a.cn/1.html", options: {hosts: a.cn}}\n'))
+
+
+def test_an_unchanged_sitemap_or_feed_is_asked_for_conditionally() -> None:
+    """A urlset and a feed that answer 304 name what they named last time; an index is
+    always read (its children may have changed behind it). A page a feed named first
+    belongs to the sitemap that lists it too, so it stays found when the feed moves on."""
+    bodies: dict[str, bytes] = {}
+    asked: list[tuple[str, str | None]] = []
+
+    def handle(request: Request) -> Reply:
+        asked.append((request.path, request.headers.get("If-None-Match")))
+        if request.path == "/robots.txt":
+            return Reply(body=b"User-agent: *\nDisallow: /zc/\n",
+                         headers={"Content-Type": "text/plain"})
+        body = bodies.get(request.path)
+        if body is None:
+            return Reply(404)
+        tag = f'"{len(body)}-{hash(body) & 0xffff}"'
+        if request.headers.get("If-None-Match") == tag:
+            return Reply(304, headers={"ETag": tag})
+        return Reply(body=body, headers={"Content-Type": "application/xml", "ETag": tag})
+
+    with serve_handler(handle) as b:
+        bodies["/index.xml"] = ('<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                                f"<sitemap><loc>{b}/sm/a.xml</loc></sitemap></sitemapindex>").encode()
+        bodies["/sm/a.xml"] = _urlset(b, ["/xw/1.html", "/zc/2.html"]).encode()
+        rss = "<rss version='2.0'><channel>{}</channel></rss>"
+        bodies["/rss.xml"] = rss.format("".join(f"<item><link>{b}{p}</link></item>"
+                                                for p in ("/xw/1.html", "/tp/3.html"))).encode()
+        entries = [_entry("feed", b + "/rss.xml"), _entry("sitemap", b + "/index.xml")]
+        first = discover(entries, {}, FAST, NOW)
+        frontier = {key: Known(row["kind"], row["lastmod"], row["next_check"],
+                               NOW if row["scheduled"] else None, row["found_in"], row["etag"],
+                               row["last_modified"]) for key, row in first.frontier.items()}
+        asked.clear()
+        second = discover(entries, frontier, FAST, NOW + timedelta(days=1))
+        bodies["/rss.xml"] = rss.format(f"<item><link>{b}/tp/4.html</link></item>").encode()
+        asked.clear()
+        third = discover(entries, frontier, FAST, NOW + timedelta(days=1))
+    assert {path for path, tag in asked if tag} == {"/sm/a.xml", "/rss.xml"}
+    rows = _rows(second)
+    assert rows[b + "/sm/a.xml"] == ("sitemap", "not_modified")
+    assert rows[b + "/rss.xml"] == ("feed", "not_modified")
+    assert rows[b + "/zc/2.html"] == ("robots_blocked", "disallowed")
+    assert (second.counts.urls_discovered, second.counts.urls_waiting) == (2, 2)
+    assert second.sources == []
+    assert _rows(third)[b + "/rss.xml"] == ("feed", "200")
+    assert third.frontier[b + "/xw/1.html"]["found_in"] == b + "/sm/a.xml"
+    assert (third.counts.urls_discovered, third.counts.urls_waiting) == (2, 1)
+    assert [s.doc_key for s in third.sources] == [b + "/tp/4.html"]
+
+
+def test_sitemaps_that_fail_are_told_by_the_frontier_not_by_log_lines(
+        caplog: pytest.LogCaptureFixture) -> None:
+    routes = {"/robots.txt": ROBOTS}
+    with serve(routes) as site:
+        b = site.base
+        routes["/page.xml"] = always(_html("<p>站点地图</p>"))
+        with caplog.at_level(logging.DEBUG):
+            found = discover([_entry("sitemap", b + "/gone.xml"),
+                              _entry("sitemap", b + "/page.xml")], {}, FAST, NOW)
+    assert _rows(found)[b + "/gone.xml"] == ("sitemap", "http_404")
+    assert not [r.getMessage() for r in caplog.records
+                if r.name.startswith("usp") and r.levelno >= logging.WARNING]

@@ -1,7 +1,8 @@
 import json
 from pathlib import Path
 
-from fupin.tasks.acquire.sources import canonical_url, expand_sources
+from fupin.tasks.acquire.links import canonical_url
+from fupin.tasks.acquire.sources import expand_sources
 
 
 def _touch(path: Path, text: str = "正文") -> Path:

@@ -59,6 +59,9 @@ class FetchOptions:
     per_host: int = 2
     politeness: float = 0.0
     workers: int = 8
+    # the hosts a request may lead to (none: any): a redirect elsewhere fails as
+    # offsite_redirect before it is sent (discovery keeps its articles on the source's hosts)
+    hosts: tuple[str, ...] = ()
 
     def merged(self, options_json: str) -> FetchOptions:
         """These options overridden by a sources-file entry's ``options`` (JSON)."""
@@ -69,6 +72,8 @@ class FetchOptions:
         unknown = set(given) - known
         if unknown:
             raise ValueError(f"unknown fetch options: {', '.join(sorted(unknown))}")
+        if "hosts" in given:
+            given["hosts"] = tuple(str(h).lower() for h in given["hosts"])
         return replace(self, **given)
 
 
@@ -413,13 +418,21 @@ def shared_gate(per_host: int, politeness: float) -> HostGate:
 
 def make_client(options: FetchOptions) -> httpx.Client:
     timeout = httpx.Timeout(options.read_timeout, connect=options.connect_timeout)
+    hooks = {"request": [partial(_stay_on, frozenset(options.hosts))]} if options.hosts else {}
     return httpx.Client(
         transport=_DeadlineTransport(),
         timeout=timeout,
         follow_redirects=True,
         max_redirects=10,
         headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
+        event_hooks=hooks,
     )
+
+
+def _stay_on(hosts: frozenset[str], request: httpx.Request) -> None:
+    """Called before every request, redirects included: none leaves ``hosts``."""
+    if (request.url.host or "").lower() not in hosts:
+        raise FetchFailure("offsite_redirect", f"redirected to {request.url}")
 
 
 def _rejection(source: Source, failure: FetchFailure) -> Rejection:

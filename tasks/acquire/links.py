@@ -20,9 +20,8 @@ import lxml.html
 import yaml
 from w3lib.url import canonicalize_url
 
-from fupin.tasks.acquire.sources import canonical_url
-
 RULES_FILE = Path(__file__).resolve().parents[2] / "schemas" / "discovery.yaml"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True)
@@ -37,6 +36,8 @@ class Rules:
     min_links: int
     min_link_share: float
     discovery_types: tuple[str, ...]
+    max_crawl_delay: float
+    attachment_suffixes: tuple[str, ...]
 
 
 @cache
@@ -52,6 +53,8 @@ def rules() -> Rules:
         min_links=int(raw["listing"]["min_links"]),
         min_link_share=float(raw["listing"]["min_link_share"]),
         discovery_types=tuple(raw["discovery_types"]),
+        max_crawl_delay=float(raw["max_crawl_delay"]),
+        attachment_suffixes=tuple(str(x).lower() for x in raw["attachment_suffixes"]),
     )
 
 
@@ -60,6 +63,21 @@ def rules() -> Rules:
 def _dropped(name: str, r: Rules) -> bool:
     name = name.lower()
     return name in r.dropped_parameters or name.startswith(r.dropped_prefixes)
+
+
+def canonical_url(url: str) -> str:
+    """The URL with scheme and host lower-cased, a default port, fragment and user info
+    dropped and an empty path written ``/``; raises ValueError if malformed."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = parts.hostname
+    if not host:
+        raise ValueError("no host")
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
+    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
 
 
 def request_url(url: str) -> str:
@@ -77,8 +95,9 @@ def request_url(url: str) -> str:
 
 
 def url_key(url: str) -> str:
-    """One key for every spelling of a page: the request URL with its query sorted and
-    escapes normalised (w3lib), host and port canonical, a folder's index page dropped.
+    """One key for every spelling of a page, whoever names it (a ``url`` source, a sitemap,
+    a feed, a listing): the request URL with its query sorted and escapes normalised
+    (w3lib), host and port canonical, a folder's index page dropped.
     Raises ValueError for a URL that is not one."""
     key = canonical_url(canonicalize_url(request_url(url)))
     parts = urlsplit(key)
@@ -88,8 +107,26 @@ def url_key(url: str) -> str:
     return key
 
 
+def key_twins(key: str) -> list[str]:
+    """The other spellings of a key that name the same page on most sites: the other of
+    http and https, and the path with or without its final slash."""
+    parts = urlsplit(key)
+    schemes = (parts.scheme, "https" if parts.scheme == "http" else "http")
+    paths = [parts.path]
+    if parts.path != "/":
+        paths.append(parts.path[:-1] if parts.path.endswith("/") else parts.path + "/")
+    spellings = [urlunsplit((s, parts.netloc, p, parts.query, "")) for p in paths for s in schemes]
+    return spellings[1:]
+
+
 def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
+
+
+def is_attachment(url: str) -> bool:
+    """A link to a file that is no web page (a PDF, a picture, a spreadsheet): never
+    fetched as an article."""
+    return urlsplit(url).path.lower().endswith(rules().attachment_suffixes)
 
 
 def is_pagination(url: str, text: str) -> bool:
@@ -116,11 +153,15 @@ def _tree(html: str) -> Any:
 
 
 def page_links(html: str, base: str) -> list[Link]:
-    """Every http(s) link of a page, made absolute."""
+    """Every http(s) link of a page, made absolute (against its ``<base href>`` if it has
+    one, as a browser does)."""
     try:
         doc = _tree(html)
     except (ValueError, lxml.etree.ParserError):  # an empty or unparsable page has none
         return []
+    declared = doc.xpath("//base[@href]/@href")
+    if declared:
+        base = urljoin(base, declared[0].strip())
     links = []
     for a in doc.iter("a"):
         href = (a.get("href") or "").strip()

@@ -9,8 +9,10 @@ so the run can report them; only a sources file that breaks its schema stops a r
 
 Document keys (``dim_document.doc_key``) must name the same page in every run:
 
-* an http(s) page: its canonical URL (scheme and host lower-cased, default port,
-  fragment and user info dropped, an empty path written ``/``);
+* an http(s) page: its canonical URL (``tasks.acquire.links.url_key``: scheme and host
+  lower-cased, default port, fragment, user info, tracking and session parameters
+  dropped, query sorted, escapes normalised, a folder's index page dropped), the same
+  key a sitemap, feed or listing that names the page gives it;
 * a local file: the name of the folder the SOURCE named, then the file's path inside
   it (``pages/2020/a.html``). A directory names itself, a file or a glob the folder
   it sits in. ``pages``, ``./pages/`` and ``/abs/pages`` are the same folder, and a
@@ -40,11 +42,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
 from fupin.tasks.acquire.fetch import FetchOptions
+from fupin.tasks.acquire.links import url_key
 from fupin.tasks.models import DiscoverOptions, DiscoveryEntry, Rejection, Source
 
 PAGE_SUFFIXES = (".html", ".htm", ".shtml", ".txt")
@@ -52,7 +54,6 @@ _GLOB_CHARS = set("*?[")
 # Longer than any path (PATH_MAX) or URL a browser keeps: not a source anyone meant.
 MAX_SOURCE_CHARS = 4096
 _SHOWN_CHARS = 200
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def is_page_file(path: Path) -> bool:
@@ -80,22 +81,8 @@ def _below(path: Path, root: Path) -> str:
     return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(root))).as_posix()
 
 
-def canonical_url(url: str) -> str:
-    """The URL as one page has it however it is spelled; raises ValueError if malformed."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    host = parts.hostname
-    if not host:
-        raise ValueError("no host")
-    if ":" in host:
-        host = f"[{host}]"
-    port = parts.port
-    netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
-    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
-
-
 def _is_url(arg: str) -> bool:
-    return arg.split("://", 1)[0].lower() in _DEFAULT_PORTS and "://" in arg
+    return arg.split("://", 1)[0].lower() in ("http", "https") and "://" in arg
 
 
 def _shown(text: str) -> str:
@@ -141,7 +128,7 @@ def _expand_one(arg: str, scope: _Scope) -> Iterator[Source | Rejection]:
         return
     if _is_url(arg):
         try:
-            key = canonical_url(arg)
+            key = url_key(arg)
         except ValueError as exc:
             yield _reject(arg, "bad_url", str(exc))
             return
@@ -292,7 +279,7 @@ class SourceEntry:
     name: str
     kind: str
     location: str
-    options: dict[str, float | int]
+    options: dict[str, Any]
     discover: dict[str, Any] = field(default_factory=dict)
 
 
@@ -307,6 +294,10 @@ def _option_problem(name: str, value: Any) -> str | None:
     kinds = {f.name: type(f.default) for f in fields(FetchOptions)}
     if name not in kinds:
         return f"unknown option (known: {', '.join(sorted(kinds))})"
+    if kinds[name] is tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            return f"expected a list of host names, got {value!r}"
+        return None
     whole = kinds[name] is int
     least, reachable = _OPTION_MINIMUM[name]
     bound = f"{'≥' if reachable else '>'} {least:g}"
@@ -320,7 +311,7 @@ def _option_problem(name: str, value: Any) -> str | None:
     return None
 
 
-def _options(value: Any, where: str, problems: list[str]) -> dict[str, float | int]:
+def _options(value: Any, where: str, problems: list[str]) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -565,13 +556,16 @@ def legacy_renames(sources: list[Source], stored: dict[str, str]) -> dict[str, s
     """Old key -> this run's key, for documents an earlier version keyed differently.
 
     Earlier versions keyed a file by its stem and a URL by host and hash (keys without
-    ``/``), so ``A/index.html`` and ``B/index.html`` shared ``index``. A source of this
-    run at the same location takes such a document over under its own key
-    (``tasks.warehouse.migrate_doc_keys``), so nothing is loaded twice.
+    ``/``), so ``A/index.html`` and ``B/index.html`` shared ``index``, and later a URL by a
+    canonical form that kept tracking parameters, escapes and index pages as written. A
+    source of this run at the same location takes such a document over under its own
+    key (``tasks.warehouse.migrate_doc_keys``), so nothing is loaded twice.
     """
-    legacy = {location: key for key, location in stored.items() if "/" not in key}
+    legacy = {location: key for key, location in stored.items()
+              if "/" not in key or "://" in key}
     return {legacy[s.location]: s.doc_key for s in sources
-            if s.location in legacy and legacy[s.location] != s.doc_key}
+            if s.location in legacy and legacy[s.location] != s.doc_key
+            and ("/" not in legacy[s.location] or s.kind == "http")}
 
 
 def batched(items: list[Source], size: int) -> list[list[Source]]:

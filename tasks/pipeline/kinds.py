@@ -44,7 +44,8 @@ def _layouts() -> dict[str, pa.Schema]:
             [("url", pa.string()), ("location", pa.string()), ("host", pa.string()),
              ("source", pa.string()), ("found_in", pa.string()), ("kind", pa.string()),
              ("first_seen", ts), ("last_seen", ts), ("lastmod", ts), ("next_check", ts),
-             ("scheduled", pa.bool_()), ("last_status", pa.string())]
+             ("scheduled", pa.bool_()), ("last_status", pa.string()), ("etag", pa.string()),
+             ("last_modified", pa.string())]
         ),
         "raw": pa.schema(
             [("sha256", pa.string()), ("location", pa.string()), ("url", pa.string()),
