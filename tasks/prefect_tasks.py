@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,6 @@ from fupin.settings import settings
 from fupin.tasks.acquire.fetch import unchanged_files
 from fupin.tasks.acquire.sources import expand_sources, legacy_renames
 from fupin.tasks.data_docs import data_docs_dir
-from fupin.tasks.extract.regions import load_gazetteer
 from fupin.tasks.extract.taxonomy import load_taxonomy
 from fupin.tasks.pipeline import stages, validation_stage
 from fupin.tasks.pipeline.kinds import REJECTED_DISCOVER
@@ -55,6 +54,7 @@ from fupin.tasks.warehouse import (
     known_pages,
     known_signatures,
     load_run,
+    packaged_dimensions,
     stored_locations,
 )
 
@@ -245,15 +245,13 @@ def load(plan: RunPlan, validated: Validated, db: str, sources: list[str]) -> Ru
     counts = summarize(validated.refs, plan.discover_rejected, plan.discover_unchanged)
     run = RunRecord(plan.run_id, str(flow_run.get_id() or ""), plan.started_at, sources, counts,
                     (datetime.now(UTC) - plan.started_at).total_seconds(), validated.data_docs)
-    indicators = [asdict(i) for i in load_taxonomy()]
-    regions = [asdict(r) for r in load_gazetteer().rows]
     run_dir = Path(plan.run_dir)
     renames = plan.renames
     duplicates = stages.find_duplicates(
         run_dir, lambda: [(renames.get(k, k), sig) for k, sig in known_signatures(db)])
     get_run_logger().info("loading run %s into %s: %d documents, %d facts", run.run_id, db,
                           counts.documents_loaded, counts.facts_loaded)
-    load_run(db, run_dir, run, indicators, regions, duplicates, renames=renames)
+    load_run(db, run_dir, run, packaged_dimensions(), duplicates, renames=renames)
     release_run_folder(run_dir, loaded_run=run.run_id)
     return run
 

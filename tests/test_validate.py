@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -11,14 +10,12 @@ from typing import Any
 import duckdb
 import pytest
 
-from fupin.tasks.extract.regions import load_gazetteer
-from fupin.tasks.extract.taxonomy import load_taxonomy
 from fupin.tasks.pipeline import kinds
 from fupin.tasks.pipeline.records import RunCounts, RunRecord
 from fupin.tasks.pipeline.staging import BatchRef
 from fupin.tasks.pipeline.validation_stage import validate_group
 from fupin.tasks.validate import get_validator
-from fupin.tasks.warehouse import load_run
+from fupin.tasks.warehouse import load_run, packaged_dimensions
 
 PINGLIANG = {"region": "平凉市", "region_code": "620800000000", "province": "甘肃省"}
 BODY = "2014年全市有建档立卡贫困户10.11万户40.6万人,贫困发生率为20.87%。" * 3
@@ -130,8 +127,7 @@ def test_quarantine_and_dq_results_land_in_the_warehouse(verdict, tmp_path: Path
         facts_loaded=ref.counts.facts_loaded, facts_quarantined=ref.counts.facts_quarantined),
         seconds=1.0)
     db = tmp_path / "w.duckdb"
-    load_run(db, Path(ref.folder).parent, run, [asdict(i) for i in load_taxonomy()],
-             [asdict(r) for r in load_gazetteer().rows])
+    load_run(db, Path(ref.folder).parent, run, packaged_dimensions())
     con = duckdb.connect(str(db), read_only=True)
     quarantined = dict(con.execute(
         "SELECT fact_id, expectation FROM quarantined_facts WHERE run_id = 'r1'").fetchall())
