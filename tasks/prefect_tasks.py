@@ -152,7 +152,8 @@ def _plan_run(
     unchanged = unchanged_files(found, known)
     todo = [s for s in found if s.doc_key not in unchanged]
     refs = stages.plan_batches(todo, known, run_dir, batch_size)
-    runtime.prepare(len(refs), new_pages=any(s.doc_key not in known for s in todo))
+    runtime.prepare(len(refs), new_pages=any(s.doc_key not in known for s in todo),
+                    pages=len(todo))
     get_run_logger().info("%d pages: %d unchanged files, the rest in %d batches; "
                           "%d arguments rejected", len(found), len(unchanged), len(refs),
                           len(rejected))
