@@ -16,8 +16,8 @@ the work folder on first use and reused afterwards):
   d. re-run    the same command over the unchanged pages into the same db.
   e. start-up  ``fupin run`` into a fresh db over one page (the one-batch path), once ad
                hoc (the run boots its own Prefect API) and once against a running
-               ``prefect server``; and over three small batches (workers, validation
-               process).
+               ``prefect server``; and over three small batches (the validation
+               process starts; too few pages for worker processes).
   f. accuracy  ``fupin eval`` against the corpus's gold (only with --eval: it runs the
                pipeline once more).
 
@@ -423,7 +423,7 @@ def print_report(r: dict[str, Any]) -> None:
     print(f"            {r['startup_server_s']:8.1f} s  (the same against a running "
           f"prefect server)")
     print(f"            {r['startup_batches_s']:8.1f} s  ({STARTUP_BATCHES} batches of "
-          f"{STARTUP_BATCH_SIZE} pages, fresh db: workers and validation process)")
+          f"{STARTUP_BATCH_SIZE} pages, fresh db: validation process)")
     if r.get("f1") is not None:
         print(f"accuracy    P {r['precision']:.3f}  R {r['recall']:.3f}  F1 {r['f1']:.3f}  "
               f"year {r['year_accuracy']:.3f}  (eval wall {r['eval_s']:.0f} s)")

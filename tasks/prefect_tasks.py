@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,6 @@ from fupin.tasks.acquire.discovery import discover as discover_urls
 from fupin.tasks.acquire.fetch import FetchOptions, unchanged_files
 from fupin.tasks.acquire.sources import discovery_entries, expand_sources, legacy_renames
 from fupin.tasks.data_docs import data_docs_dir
-from fupin.tasks.extract.regions import load_gazetteer
 from fupin.tasks.extract.taxonomy import load_taxonomy
 from fupin.tasks.pipeline import stages, storage, validation_stage
 from fupin.tasks.pipeline.kinds import FRONTIER, REJECTED_DISCOVER
@@ -56,6 +55,7 @@ from fupin.tasks.warehouse import (
     known_pages,
     known_signatures,
     load_run,
+    packaged_dimensions,
     read_frontier,
     stored_locations,
 )
@@ -162,7 +162,8 @@ def _plan_run(
     unchanged = unchanged_files(found, known)
     todo = [s for s in found if s.doc_key not in unchanged]
     refs = stages.plan_batches(todo, known, run_dir, batch_size)
-    runtime.prepare(len(refs), new_pages=any(s.doc_key not in known for s in todo))
+    runtime.prepare(len(refs), new_pages=any(s.doc_key not in known for s in todo),
+                    pages=len(todo))
     get_run_logger().info("%d pages: %d unchanged files, the rest in %d batches; "
                           "%d arguments rejected", len(found), len(unchanged), len(refs),
                           len(rejected))
@@ -256,18 +257,15 @@ def load(plan: RunPlan, validated: Validated, db: str, sources: list[str]) -> Ru
     run = RunRecord(plan.run_id, str(flow_run.get_id() or ""), plan.started_at, sources, counts,
                     (datetime.now(UTC) - plan.started_at).total_seconds(), validated.data_docs,
                     plan.discovery)
-    indicators = [asdict(i) for i in load_taxonomy()]
-    regions = [asdict(r) for r in load_gazetteer().rows]
     run_dir = plan.run_dir
     renames = plan.renames
     duplicates = stages.find_duplicates(
         run_dir, lambda: [(renames.get(k, k), sig) for k, sig in known_signatures(db)])
     get_run_logger().info("loading run %s into %s: %d documents, %d facts", run.run_id, db,
                           counts.documents_loaded, counts.facts_loaded)
-    load_run(db, run_dir, run, indicators, regions, duplicates, renames=renames)
+    load_run(db, run_dir, run, packaged_dimensions(), duplicates, renames=renames)
     release_run_folder(run_dir, loaded_run=run.run_id)
     return run
-
 
 
 @task(name="report", cache_policy=NO_CACHE)

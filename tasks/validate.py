@@ -96,18 +96,14 @@ def add_cross_check_columns(facts: pd.DataFrame) -> pd.DataFrame:
     config = cross_checks()
     out = facts.copy()
     keyed = out[out["year"].notna() & out["region_code"].notna()]
+    key = ["doc_key", "region_code", "year"]
     for pair in config["pairs"]:
-        larger = (
-            keyed[keyed["indicator"] == pair["larger"]]
-            .groupby(["doc_key", "region_code", "year"])["value"].max()
-        )
-        ok = pd.Series(True, index=out.index)
+        larger = (keyed[keyed["indicator"] == pair["larger"]]
+                  .groupby(key)["value"].max().rename("limit"))
         smaller = keyed[keyed["indicator"] == pair["smaller"]]
-        for idx, row in smaller.iterrows():
-            limit = larger.get((row["doc_key"], row["region_code"], row["year"]))
-            if limit is not None and row["value"] > limit * 1.0005:
-                ok[idx] = False
-        out[f"chk_{pair['name']}"] = ok
+        # joined, not looked up row by row (iterrows was a fifth of the frame's cost)
+        over = smaller["value"] > smaller.join(larger, on=key)["limit"] * 1.0005
+        out[f"chk_{pair['name']}"] = ~over.reindex(out.index, fill_value=False)
     parents = out["subset_of"].map(out.set_index("fact_id")["value"])
     out[f"chk_{config['subset_check']}"] = ~(parents.notna() & (out["value"] > parents * 1.0005))
     out["parent_value"] = parents  # what the subset check compared with, kept in ``observed``

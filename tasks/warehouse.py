@@ -13,9 +13,9 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -376,25 +376,79 @@ _DIM_COLUMNS = {
 }
 
 
-def load_dimensions(
-    con: duckdb.DuckDBPyConnection,
-    indicators: list[dict[str, Any]],
-    regions: list[dict[str, Any]],
-) -> None:
+@dataclass(frozen=True)
+class Dimensions:
+    """The rows of dim_indicator and dim_region, built only when a load needs them.
+
+    Building the gazetteer's rows and hashing them cost about a second of every run,
+    re-runs included, though the rows change only with the files they are read
+    from. ``version`` names those files (None: unknown, the rows are always built
+    and compared); a warehouse that stored it with the digest of its current rows
+    keeps them without building them again.
+    """
+
+    indicators: Callable[[], list[dict[str, Any]]]
+    regions: Callable[[], list[dict[str, Any]]]
+    version: str | None = None
+
+
+def packaged_dimensions() -> Dimensions:
+    """The taxonomy's and the gazetteer's rows, versioned by everything that shapes them:
+    the extract stage's files (``tasks.pipeline.stage_cache``) and this module."""
+    from fupin.tasks.extract.regions import load_gazetteer
+    from fupin.tasks.extract.taxonomy import load_taxonomy
+    from fupin.tasks.pipeline.stage_cache import code_version
+
+    def rows(items: list[Any], table: str) -> list[dict[str, Any]]:
+        return [{c: getattr(item, c) for c in _DIM_COLUMNS[table]} for item in items]
+
+    version = hashlib.sha256(code_version("extract").encode()
+                             + Path(__file__).read_bytes()).hexdigest()[:16]
+    return Dimensions(lambda: rows(load_taxonomy(), "dim_indicator"),
+                      lambda: rows(load_gazetteer().rows, "dim_region"), version)
+
+
+_DIMENSION_KEYS = ("dimensions_sha256", "dimensions_version")
+
+
+def load_dimensions(con: duckdb.DuckDBPyConnection, dimensions: Dimensions) -> None:
     """Refresh the reference dimensions when the schema files changed since the last load."""
+    # fetchall, not fetchone: a half-read result blocks the connection's next register()
+    stored = dict(con.execute("SELECT key, value FROM warehouse_meta WHERE key IN (?, ?)",
+                              list(_DIMENSION_KEYS)).fetchall())
+    digest = stored.get("dimensions_sha256")
+    # The digest is stored with the version: a load by a fupin that does not know
+    # versions changes the digest, so the rows are built and compared again.
+    if dimensions.version is None or stored.get("dimensions_version") != (
+            f"{dimensions.version} {digest}"):
+        digest = _refresh_dimensions(con, dimensions, digest)
+        if dimensions.version is not None:
+            con.execute("INSERT OR REPLACE INTO warehouse_meta VALUES (?, ?)",
+                        [_DIMENSION_KEYS[1], f"{dimensions.version} {digest}"])
+    if con.execute("SELECT count(*) FROM dim_date").fetchall()[0][0] == 0:
+        con.execute(
+            """
+            INSERT INTO dim_date
+            SELECT d::DATE, year(d), quarter(d), month(d), day(d)
+            FROM generate_series(DATE '1949-01-01', DATE '2040-12-31', INTERVAL 1 DAY) t(d)
+            """
+        )
+
+
+def _refresh_dimensions(
+    con: duckdb.DuckDBPyConnection, dimensions: Dimensions, stored: str | None
+) -> str:
+    """Replace the dimensions' rows when their digest differs from ``stored``; the digest."""
     rows = {
         "dim_indicator": [{c: i.get(c) for c in _DIM_COLUMNS["dim_indicator"]}
-                          for i in indicators],
+                          for i in dimensions.indicators()],
         "dim_region": [{c: (r.get(c) or None) for c in _DIM_COLUMNS["dim_region"]}
-                       for r in regions],
+                       for r in dimensions.regions()],
     }
     digest = hashlib.sha256(
         json.dumps(rows, sort_keys=True, ensure_ascii=False, default=str).encode()
     ).hexdigest()
-    # fetchall, not fetchone: a half-read result blocks the connection's next register()
-    stored = con.execute(
-        "SELECT value FROM warehouse_meta WHERE key = 'dimensions_sha256'").fetchall()
-    if not stored or stored[0][0] != digest:
+    if stored != digest:
         for table, table_rows in rows.items():
             # villages come from facts (add_villages), not from the schema files
             con.execute(f"DELETE FROM {table}"
@@ -404,14 +458,7 @@ def load_dimensions(
             con.unregister("dimension_rows")
         con.execute("INSERT OR REPLACE INTO warehouse_meta VALUES ('dimensions_sha256', ?)",
                     [digest])
-    if con.execute("SELECT count(*) FROM dim_date").fetchall()[0][0] == 0:
-        con.execute(
-            """
-            INSERT INTO dim_date
-            SELECT d::DATE, year(d), quarter(d), month(d), day(d)
-            FROM generate_series(DATE '1949-01-01', DATE '2040-12-31', INTERVAL 1 DAY) t(d)
-            """
-        )
+    return digest
 
 
 def add_villages(con: duckdb.DuckDBPyConnection) -> None:
@@ -446,8 +493,7 @@ def load_run(
     db: Path | str,
     run_dir: str,
     run: RunRecord,
-    indicators: list[dict[str, Any]],
-    regions: list[dict[str, Any]],
+    dimensions: Dimensions,
     duplicates: dict[str, str] | None = None,
     wait_seconds: float | None = None,
     renames: dict[str, str] | None = None,
@@ -468,8 +514,7 @@ def load_run(
         require_warehouse(con, db, empty_ok=True)
         con.execute("BEGIN TRANSACTION")
         try:
-            _load_transaction(con, staged, run, indicators, regions, duplicates or {},
-                              renames or {})
+            _load_transaction(con, staged, run, dimensions, duplicates or {}, renames or {})
             con.execute("COMMIT")
         except BaseException as exc:
             _rollback(con)
@@ -488,14 +533,13 @@ def _load_transaction(
     con: duckdb.DuckDBPyConnection,
     run_dir: str,
     run: RunRecord,
-    indicators: list[dict[str, Any]],
-    regions: list[dict[str, Any]],
+    dimensions: Dimensions,
     duplicates: dict[str, str],
     renames: dict[str, str],
 ) -> None:
     # Schema changes too: a failed load leaves no added column behind.
     ensure_schema(con)
-    load_dimensions(con, indicators, regions)
+    load_dimensions(con, dimensions)
     migrate_doc_keys(con, renames)
     _load_staged(con, run_dir, run.run_id, duplicates)
     _load_frontier(con, run_dir, run)

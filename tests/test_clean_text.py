@@ -299,3 +299,16 @@ def test_list_markers_are_not_digits_of_the_number_after_them() -> None:
            for f in extract(doc.body, published=date(2020, 12, 1)).facts}
     assert ("counties_exited", 58, 2020) in got or ("poor_counties", 58, 2020) in got
     assert ("poor_villages", 1200, 2018) in got
+
+
+@pytest.mark.parametrize(("han", "dropped"), [(60, 1), (59, 0)])
+def test_the_chinese_that_makes_a_body_chinese_is_counted_over_all_its_lines(
+    han: int, dropped: int,
+) -> None:
+    words = ("全村发展养殖和林果产业人均收入逐年提高该村土地贫瘠群众生活困难"
+             "结对帮扶以来变化很大县里修通了进村道路还建起了新的学校和卫生室")
+    assert len(words) >= han
+    lines = [words[:20] + "。", words[20:40] + "。", words[40:han] + "。"]
+    english = VILLAGE_ABSTRACT.split("\n")[2]
+    doc = clean_page("\n".join([*lines, english]) + "\n")
+    assert doc.flags["foreign_paragraphs"] == dropped

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 
 from fupin.tasks.extract import extract
-from fupin.tasks.extract.regions import load_gazetteer
-from fupin.tasks.extract.taxonomy import load_taxonomy
 from fupin.tasks.pipeline import kinds
 from fupin.tasks.pipeline.records import RunCounts, RunRecord
 from fupin.tasks.pipeline.stages import extract_stage
 from fupin.tasks.pipeline.staging import BatchRef
 from fupin.tasks.pipeline.validation_stage import validate_group
 from fupin.tasks.validate import get_validator
-from fupin.tasks.warehouse import load_run
+from fupin.tasks.warehouse import load_run, packaged_dimensions
 
 PUB = date(2019, 3, 1)
 NATIONAL = "100000000000"
@@ -94,8 +91,7 @@ def test_national_and_village_facts_load_with_their_level(tmp_path: Path) -> Non
     run = RunRecord("r1", None, datetime(2026, 1, 1, tzinfo=UTC), [], RunCounts(
         pages_in=2, documents_loaded=2, facts_candidate=4, facts_loaded=4), seconds=1.0)
     db = tmp_path / "w.duckdb"
-    load_run(db, folder.parent, run, [asdict(i) for i in load_taxonomy()],
-             [asdict(r) for r in load_gazetteer().rows])
+    load_run(db, folder.parent, run, packaged_dimensions())
     with duckdb.connect(str(db), read_only=True) as con:
         levels = con.execute(
             "SELECT doc_key, region, region_level FROM v_facts ORDER BY doc_key, char_start"

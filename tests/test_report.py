@@ -25,7 +25,7 @@ import pytest
 from fupin.report import MAX_TABLE_ROWS, build_report, read_report_data, render_report
 from fupin.report_charts import compact_number, nice_ticks, svg_bar_chart, svg_line_chart
 from fupin.tasks.data_docs import data_docs_dir
-from fupin.tasks.warehouse import connect, ensure_schema, load_dimensions
+from fupin.tasks.warehouse import Dimensions, connect, ensure_schema, load_dimensions
 
 RUN_1 = "20240301T010000Z-aaaaaa"
 RUN_2 = "20240302T010000Z-bbbbbb"
@@ -108,7 +108,7 @@ def make_warehouse(db: Path) -> Path:
     now = datetime(2024, 3, 2, 1, 0, tzinfo=UTC)
     with connect(db) as con:
         ensure_schema(con)
-        load_dimensions(con, INDICATORS, REGIONS)
+        load_dimensions(con, Dimensions(lambda: INDICATORS, lambda: REGIONS))
         for key, site, published, title in DOCUMENTS:
             con.execute(
                 "INSERT INTO dim_document (doc_key, location, title, published_date, source_site,"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -11,14 +10,12 @@ from typing import Any
 import duckdb
 import pytest
 
-from fupin.tasks.extract.regions import load_gazetteer
-from fupin.tasks.extract.taxonomy import load_taxonomy
 from fupin.tasks.pipeline import kinds
 from fupin.tasks.pipeline.records import RunCounts, RunRecord
 from fupin.tasks.pipeline.staging import BatchRef
-from fupin.tasks.pipeline.validation_stage import validate_group
+from fupin.tasks.pipeline.validation_stage import cjk_share, validate_group
 from fupin.tasks.validate import get_validator
-from fupin.tasks.warehouse import load_run
+from fupin.tasks.warehouse import load_run, packaged_dimensions
 
 PINGLIANG = {"region": "平凉市", "region_code": "620800000000", "province": "甘肃省"}
 BODY = "2014年全市有建档立卡贫困户10.11万户40.6万人,贫困发生率为20.87%。" * 3
@@ -130,8 +127,7 @@ def test_quarantine_and_dq_results_land_in_the_warehouse(verdict, tmp_path: Path
         facts_loaded=ref.counts.facts_loaded, facts_quarantined=ref.counts.facts_quarantined),
         seconds=1.0)
     db = tmp_path / "w.duckdb"
-    load_run(db, Path(ref.folder).parent, run, [asdict(i) for i in load_taxonomy()],
-             [asdict(r) for r in load_gazetteer().rows])
+    load_run(db, Path(ref.folder).parent, run, packaged_dimensions())
     con = duckdb.connect(str(db), read_only=True)
     quarantined = dict(con.execute(
         "SELECT fact_id, expectation FROM quarantined_facts WHERE run_id = 'r1'").fetchall())
@@ -184,3 +180,24 @@ def test_a_failed_subset_check_records_the_parent_value_it_was_checked_against(v
     seen = json.loads(rows["only_bad-9"]["observed"])
     assert "subset_le_parent" in seen["failed"]
     assert seen["value"] == 200 and seen["parent_value"] == 100
+
+
+@pytest.mark.parametrize(("body", "share"), [
+    ("", 0.0),
+    ("脱贫攻坚 news", 4 / 8),  # a space is not a visible character
+    ("\u3000\u3000全县\t\n\xa0\u2028\u202f\x1c脱贫", 4 / 4),  # nor any other kind of space
+    ("㐀䶿一鿿ꀀabc", 4 / 8),  # both CJK blocks counted to their last code point, Yi not
+    ("𠀀村", 1 / 2),  # a character beyond the basic plane is visible, not counted
+    ("\ud800中", 1 / 2),  # a lone surrogate from a damaged page is one visible character
+])
+def test_the_cjk_share_counts_cjk_among_visible_characters(body: str, share: float) -> None:
+    assert cjk_share(body) == share
+
+
+def test_a_body_mostly_in_another_script_is_rejected(tmp_path: Path) -> None:
+    latin = "The county reported its figures for the year in this text. " * 4
+    ref = BatchRef(0, str(tmp_path / "batch-00000")).write(
+        kinds.DOCS, [_doc("latin", body=latin + "全县脱贫。"), _doc("chinese")])
+    (out,) = validate_group([ref], get_validator)
+    assert {r["doc_key"]: r["reason"] for r in out.read(kinds.REJECTED_VALIDATE)} == {
+        "latin": "body_mostly_chinese"}

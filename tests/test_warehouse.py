@@ -14,7 +14,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from fupin.tasks.warehouse import connect, ensure_schema
+from fupin.tasks.extract.regions import load_gazetteer
+from fupin.tasks.extract.taxonomy import load_taxonomy
+from fupin.tasks.warehouse import (
+    Dimensions,
+    connect,
+    ensure_schema,
+    load_dimensions,
+    packaged_dimensions,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples" / "pages"
@@ -161,3 +169,56 @@ def test_the_duckdb_command_line_of_the_registries_opens_the_warehouse(
     with connect(sample_warehouse, read_only=True) as con:
         assert facts == con.execute("SELECT count(*) FROM v_facts").fetchone()[0] > 0
         assert docs > 0 and runs == 1
+
+
+def _indicator(name_en: str) -> list[dict]:
+    return [{"code": "poor_villages", "name_zh": "贫困村", "name_en": name_en, "unit": "个",
+             "measure": "count", "min_value": 0, "max_value": 100000}]
+
+
+REGION_ROWS = [{"code": "620000", "name": "甘肃省", "level": "province", "parent_code": None,
+                "province": "甘肃省", "prefecture": None}]
+
+
+def _names(db: Path) -> list[str]:
+    with connect(db, read_only=True) as con:
+        return [r[0] for r in con.execute("SELECT name_en FROM dim_indicator").fetchall()]
+
+
+def _load(db: Path, dimensions: Dimensions) -> None:
+    with connect(db) as con:
+        ensure_schema(con)
+        load_dimensions(con, dimensions)
+
+
+def test_dimensions_of_a_known_version_are_kept_without_being_built(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    _load(db, Dimensions(lambda: _indicator("Poor villages"), lambda: REGION_ROWS, "v1"))
+
+    def unbuildable() -> list[dict]:
+        raise AssertionError("rows of a version the warehouse holds were built again")
+
+    _load(db, Dimensions(unbuildable, unbuildable, "v1"))
+    assert _names(db) == ["Poor villages"]
+    _load(db, Dimensions(lambda: _indicator("Villages in poverty"), lambda: REGION_ROWS, "v2"))
+    assert _names(db) == ["Villages in poverty"]
+
+
+def test_rows_changed_by_a_load_without_a_version_are_built_again(tmp_path: Path) -> None:
+    """A fupin that keeps only the rows' digest may load the same warehouse in between."""
+    db = tmp_path / "w.duckdb"
+    _load(db, Dimensions(lambda: _indicator("Poor villages"), lambda: REGION_ROWS, "v1"))
+    _load(db, Dimensions(lambda: _indicator("Villages in poverty"), lambda: REGION_ROWS))
+    assert _names(db) == ["Villages in poverty"]
+    _load(db, Dimensions(lambda: _indicator("Poor villages"), lambda: REGION_ROWS, "v1"))
+    assert _names(db) == ["Poor villages"]
+
+
+def test_the_packaged_dimensions_load_the_taxonomy_and_the_gazetteer(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    _load(db, packaged_dimensions())
+    with connect(db, read_only=True) as con:
+        indicators, regions = con.execute(
+            "SELECT (SELECT count(*) FROM dim_indicator), (SELECT count(*) FROM dim_region)"
+        ).fetchall()[0]
+    assert indicators == len(load_taxonomy()) and regions == len(load_gazetteer().rows)

@@ -35,23 +35,28 @@ def gone(pid: int) -> bool:
 def test_stages_run_on_worker_processes_once_the_run_has_batches_for_them() -> None:
     with Runtime(2) as runtime:
         assert runtime.call(os.getpid) == os.getpid()  # nothing runs elsewhere before prepare
-        runtime.prepare(batches=3, new_pages=False)
+        runtime.prepare(batches=3, new_pages=False, pages=600)
         inside = {runtime.call(os.getpid) for _ in range(4)}
     assert os.getpid() not in inside and 1 <= len(inside) <= 2
     assert all(gone(pid) for pid in inside)  # closed: the workers have ended
 
 
-@pytest.mark.parametrize(("workers", "batches"), [(1, 5), (4, 1)])
-def test_one_worker_or_one_batch_means_this_process(workers: int, batches: int) -> None:
+@pytest.mark.parametrize(("workers", "batches", "pages"), [(1, 5, 1000), (4, 1, 200), (2, 3, 15)])
+def test_one_worker_one_batch_or_few_pages_mean_this_process(
+    workers: int, batches: int, pages: int,
+) -> None:
+    """A worker's start would cost more than a few pages' clean and extract."""
+    before = children()
     with Runtime(workers) as runtime:
-        runtime.prepare(batches, new_pages=False)
+        runtime.prepare(batches, new_pages=False, pages=pages)
         assert runtime.call(os.getpid) == os.getpid()
+        assert children() == before
 
 
 def test_new_pages_start_the_validation_process_at_once_and_it_is_reused() -> None:
     before = children()
     with Runtime(0) as runtime:  # 0: the stages run elsewhere, nothing to warm here
-        runtime.prepare(batches=2, new_pages=True)
+        runtime.prepare(batches=2, new_pages=True, pages=400)
         started = children() - before
         first = runtime.validate(os.getpid)
         assert runtime.validate(os.getpid) == first != os.getpid()
@@ -62,7 +67,7 @@ def test_new_pages_start_the_validation_process_at_once_and_it_is_reused() -> No
 def test_a_run_over_known_pages_starts_no_process_until_it_has_rows_to_validate() -> None:
     before = children()
     with Runtime(2) as runtime:
-        runtime.prepare(batches=3, new_pages=False)
+        runtime.prepare(batches=3, new_pages=False, pages=600)
         assert children() == before
         checked_in = runtime.validate(os.getpid)  # a page that changed: validated all the same
         assert checked_in != os.getpid()
@@ -75,7 +80,7 @@ def _where_it_runs(runtime: Runtime) -> tuple[int, int, int]:
 def test_a_runtime_sent_to_another_process_runs_everything_there() -> None:
     """As on a Dask worker or a process-pool task: that process starts nothing of its own."""
     with Runtime(2) as runtime:
-        runtime.prepare(batches=3, new_pages=False)
+        runtime.prepare(batches=3, new_pages=False, pages=600)
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(1, mp_context=spawn) as other:
             there, called, validated = other.submit(_where_it_runs, runtime).result()
@@ -116,13 +121,16 @@ def test_processes_a_run_starts_get_the_lean_allocators_unless_the_user_chose() 
 def test_worker_processes_build_the_same_warehouse_as_one_process(
     prefect_server: str, tmp_path: Path
 ) -> None:
+    from bench.synth import generate_corpus
     from fupin.flows.etl import etl
 
+    generate_corpus(tmp_path / "corpus", 200, seed=3)  # enough pages for two workers
+    sources = [str(SAMPLES), str(tmp_path / "corpus" / "pages")]
     results = {}
     for n in (1, 2):
         db = tmp_path / f"workers-{n}.duckdb"
-        summary = etl(sources=[str(SAMPLES)], db=str(db), batch_size=1, workers=n)
-        assert summary.counts.documents_loaded == 3
+        summary = etl(sources=sources, db=str(db), batch_size=100, workers=n)
+        assert summary.counts.documents_loaded == 203
         results[n] = contents(db)
     assert results[1]["fact_indicator"] and results[1] == results[2]
 

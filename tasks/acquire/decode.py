@@ -13,6 +13,8 @@ import re
 from functools import cache
 from pathlib import Path
 
+import numpy as np
+
 from fupin.tasks.acquire.inflate import DEFAULT_MAX_BYTES, InflateError, read_capped
 
 __all__ = ["DecodeError", "decode_bytes", "read_page_bytes"]
@@ -150,23 +152,39 @@ def _common_han() -> frozenset[str]:
     return frozenset(chars)
 
 
-_HAN_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_NON_TEXT_RE = re.compile(r"[\u3040-\u30ff\u0400-\u04ff\u2500-\u257f\ue000-\uf8ff]")
+_HAN_RANGES = ((0x3400, 0x9FFF), (0xF900, 0xFAFF))
+# Kana, Cyrillic, box drawing, private use: what GB bytes become when read as Big5
+_ODD_RANGES = ((0x3040, 0x30FF), (0x0400, 0x04FF), (0x2500, 0x257F), (0xE000, 0xF8FF))
+_OTHER, _HAN, _COMMON_HAN, _ODD = range(4)
+
+
+@cache
+def _char_classes() -> np.ndarray:
+    """The class of every code point of the basic plane, for ``_plausibility``."""
+    classes = np.full(0x10000, _OTHER, dtype=np.uint8)  # U+FFFF stands for every code above
+    for lo, hi in _ODD_RANGES:
+        classes[lo:hi + 1] = _ODD
+    for lo, hi in _HAN_RANGES:
+        classes[lo:hi + 1] = _HAN
+    common = np.array([ord(ch) for ch in _common_han()])
+    classes[common[classes[common] == _HAN]] = _COMMON_HAN
+    return classes
 
 
 def _plausibility(text: str) -> float:
     """Share of Han characters that are common ones (1.0 when there is no Han text).
 
     Kana, Cyrillic, box drawing and private-use characters count against a decoding:
-    they are what GB bytes become when read as Big5 and vice versa.
+    they are what GB bytes become when read as Big5 and vice versa. Counted on the
+    text's code points as one array (a list of every Han character was 40 % of
+    decoding a GB page).
     """
-    han = _HAN_RE.findall(text)
-    odd = len(_NON_TEXT_RE.findall(text))
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    counts = np.bincount(_char_classes()[np.minimum(codes, 0xFFFF)], minlength=4)
+    han, odd = int(counts[_HAN] + counts[_COMMON_HAN]), int(counts[_ODD])
     if not han and not odd:
         return 1.0
-    common = _common_han()
-    good = sum(1 for ch in han if ch in common)
-    return good / (len(han) + odd)
+    return int(counts[_COMMON_HAN]) / (han + odd)
 
 
 def _try(data: bytes, codec: str) -> tuple[str, float] | None:

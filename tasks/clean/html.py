@@ -197,11 +197,12 @@ def _block_value(block: Block) -> float:
     if n <= 200 and classify(block.text) is not None:
         return -float(n)
     punct = len(_PUNCT_RE.findall(block.text))
-    han = len(HAN_RE.findall(block.text))
     if punct == 0:
         if n < _SHORT_BLOCK and not block.heading:
             return -0.5 * n
-        if han < n * _LATIN_SHARE:
+        # Han counted only here: listing every Han character of every block was a
+        # tenth of the cleaner's time
+        if len(HAN_RE.findall(block.text)) < n * _LATIN_SHARE:
             return -0.5 * n
     return (n - link) - _LINK_PENALTY * link + 3.0 * punct
 

@@ -7,12 +7,12 @@ which an empty group never asks for.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from fupin.tasks.models import Rejection
@@ -135,16 +135,24 @@ def _document_rows(ref: BatchRef) -> list[dict[str, Any]]:
     return [row for row in rows if row["doc_key"] not in rejected]
 
 
-_SPACES_RE = re.compile(r"\s+")
-_CJK_RUN_RE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]+")
+# Code points Python's ``\s`` matches (all below U+3001), and the CJK blocks counted.
+_SPACE_AT = np.zeros(0x3002, dtype=np.uint8)
+_SPACE_AT[[c for c in range(0x3001) if chr(c).isspace()]] = 1
+_CJK_BLOCKS = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF))
 
 
 def cjk_share(text: str) -> float:
-    """Share of CJK among the visible characters, counted in runs by the regex engine."""
+    """Share of CJK among the visible characters.
+
+    Counted on the body's code points as one array (a regex pass per body was a
+    fifth of the validation process's time).
+    """
     if not text:
         return 0.0
-    visible = len(text) - sum(map(len, _SPACES_RE.findall(text)))
-    return sum(map(len, _CJK_RUN_RE.findall(text))) / max(1, visible)
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    spaces = int(_SPACE_AT[np.minimum(codes, len(_SPACE_AT) - 1)].sum())
+    cjk = sum(int(np.count_nonzero((codes >= lo) & (codes <= hi))) for lo, hi in _CJK_BLOCKS)
+    return cjk / max(1, len(text) - spaces)
 
 
 def _quarantine_row(
