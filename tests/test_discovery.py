@@ -238,7 +238,7 @@ sources:
     assert [(e.name, e.kind) for e in entries] == [("map", "sitemap"), ("section", "site")]
     assert entries[1].options.include == (r"/xw/\d+",) and entries[1].options.depth == 3
     assert '"politeness": 0.5' in entries[0].fetch_options
-    assert expand_sources([str(good)]) == ([], [])  # found at run time, not named
+    assert list(expand_sources([str(good)])) == []  # found at run time, not named
     bad = _yaml(tmp_path, """
 sources:
   - {name: m, kind: sitemap, location: a.cn/sitemap.xml}
