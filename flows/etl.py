@@ -18,6 +18,8 @@ from fupin.settings import configure_environment, settings
 
 configure_environment()
 
+import contextvars  # noqa: E402
+import functools  # noqa: E402
 from collections.abc import Generator, Iterator  # noqa: E402
 from typing import Generic, TypeVar  # noqa: E402
 
@@ -67,30 +69,35 @@ def etl(
         planning = _Yields(t.discover(sources, db, config.staging_dir,
                                       batch_size or config.batch_size, reprocess, run_id,
                                       runtime))
+        # While discover is suspended at a yield, its task run's context (and transaction)
+        # is still the current one; the batch tasks are submitted in the flow's own, so
+        # they are not children of discover (fetch depends on it through its batch).
+        flow_context = contextvars.copy_context()
         try:
             with make_task_runner(runner_spec, count) as runner:
+                run = functools.partial(flow_context.run, submit, runner)
                 checked: list[PrefectFuture[list[BatchRef]]] = []
                 extracted: list[PrefectFuture[BatchRef]] = []
                 for ref in planning:  # each batch as soon as discover has written it
-                    fetched = submit(runner, t.fetch, ref=ref)
-                    cleaned = submit(runner, t.clean, ref=fetched, runtime=runtime)
-                    extracted.append(submit(runner, t.extract, ref=cleaned, runtime=runtime))
+                    fetched = run(t.fetch, ref=ref)
+                    cleaned = run(t.clean, ref=fetched, runtime=runtime)
+                    extracted.append(run(t.extract, ref=cleaned, runtime=runtime))
                     if len(extracted) == VALIDATE_EVERY:
-                        checked.append(submit(runner, t.validate_batches, refs=extracted,
-                                              group=len(checked), runtime=runtime))
+                        checked.append(run(t.validate_batches, refs=extracted,
+                                           group=len(checked), runtime=runtime))
                         extracted = []
                 if extracted:
-                    checked.append(submit(runner, t.validate_batches, refs=extracted,
-                                          group=len(checked), runtime=runtime))
+                    checked.append(run(t.validate_batches, refs=extracted,
+                                       group=len(checked), runtime=runtime))
                 groups = [c.result() for c in checked]  # a failed batch fails the run
             plan = planning.returned
             validated = t.validate(groups, db, runtime)  # and ends the run's processes
-            run = t.load(plan, validated, db, sources)
+            loaded = t.load(plan, validated, db, sources)
         finally:  # loaded or failed, the run's staging folder goes
             planning.close()  # a discover stopped midway removes the folder itself
             if planning.returned is not None:
                 release_run_folder(planning.returned.run_dir)
-    return t.report(run, db)
+    return t.report(loaded, db)
 
 
 class _Yields(Generic[Y, R]):
