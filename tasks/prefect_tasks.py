@@ -217,6 +217,7 @@ def _plan_run(
     sources: list[str], db: str, run_id: str, run_dir: str, batch_size: int, reprocess: bool,
     runtime: Runtime,
 ) -> Generator[BatchRef, None, RunPlan]:
+    started_at = datetime.now(UTC)  # batches are under way long before discover ends
     stored = stored_locations(db)
     known = {} if reprocess else known_pages(db)
     walk = _Walk()
@@ -246,11 +247,11 @@ def _plan_run(
                           "%d arguments rejected", walk.found, walk.unchanged, len(batches),
                           len(walk.rejected))
     _tag_flow_run(_source_tags(sorted(walk.origins | {r.location for r in walk.rejected})))
-    write_progress_plan(run_dir, ProgressPlan(_flow_run_id(), batches if batches else None,
+    write_progress_plan(run_dir, ProgressPlan(_flow_run_id(), batches,
                                               str(artifact) if artifact else None))
     if artifact:
         _progress(run_dir, "discover")
-    return RunPlan(run_id, run_dir, datetime.now(UTC), len(batches), len(walk.rejected),
+    return RunPlan(run_id, run_dir, started_at, len(batches), len(walk.rejected),
                    walk.unchanged, walk.renames, walk.discovery)
 
 

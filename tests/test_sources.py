@@ -31,6 +31,20 @@ def test_directory_walks_recursively_and_keeps_page_files_only(tmp_path: Path) -
     assert rejected == []
 
 
+def test_a_folder_is_read_in_path_order_one_page_at_a_time(tmp_path: Path) -> None:
+    names = ["b/z.html", "b.html", "a/y/x.html", "a/w.html", "c.txt", "a.html"]
+    for name in names:
+        _touch(tmp_path / name)
+    pages = expand_sources([str(tmp_path)])
+    first = next(pages)
+    # added once the walk began, to a folder it has not reached: a lazy walk finds it
+    _touch(tmp_path / "b" / "late.html")
+    keys = [s.doc_key for s in [first, *pages] if isinstance(s, Source)]
+    top = tmp_path.name
+    assert keys == [f"{top}/{n}" for n in sorted([*names, "b/late.html"],
+                                                 key=lambda n: Path(n).parts)]
+
+
 def test_glob_list_file_and_url(tmp_path: Path) -> None:
     _touch(tmp_path / "p1.htm")
     _touch(tmp_path / "p2.htm")

@@ -187,35 +187,39 @@ def _link_rejection(path: Path) -> Rejection:
 
 
 def _expand_dir(folder: Path, origin: str) -> Iterator[Source | Rejection]:
-    files: list[Path] = []
-    problems: list[Rejection] = []
-
-    def unreadable(exc: OSError) -> None:
-        problems.append(_reject(str(exc.filename or folder), "unreadable", str(exc)))
-
-    for dirpath, dirnames, filenames in os.walk(folder, onerror=unreadable):
-        here = Path(dirpath)
-        dirnames.sort()
-        for name in dirnames:  # os.walk lists links to directories but does not enter them
-            if (here / name).is_symlink():
-                problems.append(Rejection(
-                    str(here / name), "", "discover", "symlinked_directory",
-                    f"not followed (it points to {os.readlink(here / name)}); "
-                    "name its target as a SOURCE to include it"))
-        for name in filenames:
-            path = here / name
-            if not is_page_file(path):
-                continue
-            if path.is_file():
-                files.append(path)
-            elif path.is_symlink():
-                problems.append(_link_rejection(path))
-    if not files and not problems:
-        problems.append(_reject(origin, "no_match", "the directory holds no page files"))
-    yield from problems
+    """The folder's page files in the order of their paths, yielded as the walk reaches
+    them: a tree of a million files is never listed whole."""
     prefix = _key_prefix(folder)
-    for path in sorted(files):
-        yield _file_source(path, folder, origin, prefix)
+    found = False
+    for item in _walk(folder):
+        found = True
+        yield item if isinstance(item, Rejection) else _file_source(item, folder, origin, prefix)
+    if not found:
+        yield _reject(origin, "no_match", "the directory holds no page files")
+
+
+def _walk(folder: Path) -> Iterator[Path | Rejection]:
+    """Page files below ``folder``, depth first with each folder's entries by name (the
+    order of their sorted paths); links to folders are not entered but recorded."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError as exc:
+        yield _reject(str(exc.filename or folder), "unreadable", str(exc))
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(path)
+        elif entry.is_symlink() and path.is_dir():
+            yield Rejection(str(path), "", "discover", "symlinked_directory",
+                            f"not followed (it points to {os.readlink(path)}); "
+                            "name its target as a SOURCE to include it")
+        elif is_page_file(path):
+            if path.is_file():
+                yield path
+            elif path.is_symlink():
+                yield _link_rejection(path)
 
 
 def _expand_list(arg: str, scope: _Scope) -> Iterator[Source | Rejection]:
