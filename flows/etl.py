@@ -20,21 +20,16 @@ configure_environment()
 
 import contextvars  # noqa: E402
 import functools  # noqa: E402
-from collections.abc import Generator, Iterator  # noqa: E402
-from typing import Generic, TypeVar  # noqa: E402
 
 from prefect import flow  # noqa: E402
 from prefect.futures import PrefectFuture  # noqa: E402
 
-from fupin.flows.runners import local_workers, make_task_runner, submit  # noqa: E402
+from fupin.flows.runners import Yields, local_workers, make_task_runner, submit  # noqa: E402
 from fupin.tasks import prefect_tasks as t  # noqa: E402
 from fupin.tasks.pipeline.records import RunRecord  # noqa: E402
 from fupin.tasks.pipeline.run_folders import release_run_folder  # noqa: E402
 from fupin.tasks.pipeline.runtime import Runtime  # noqa: E402
 from fupin.tasks.pipeline.staging import BatchRef  # noqa: E402
-
-Y = TypeVar("Y")
-R = TypeVar("R")
 
 # Batches validated together, while the next ones are still being extracted. GE's
 # cost is mostly per call and its memory per row: every 2 batches saved ≈ 100 MB in
@@ -66,15 +61,16 @@ def etl(
     runner_spec = task_runner or config.task_runner
     count = workers or config.workers
     with Runtime(local_workers(runner_spec, count)) as runtime:
-        planning = _Yields(t.discover(sources, db, config.staging_dir,
+        planning = Yields(t.discover(sources, db, config.staging_dir,
                                       batch_size or config.batch_size, reprocess, run_id,
                                       runtime))
-        # While discover is suspended at a yield, its task run's context (and transaction)
-        # is still the current one; the batch tasks are submitted in the flow's own, so
-        # they are not children of discover (fetch depends on it through its batch).
-        flow_context = contextvars.copy_context()
         try:
             with make_task_runner(runner_spec, count) as runner:
+                # While discover is suspended at a yield, its task run's context (and
+                # transaction) is still the current one; the batch tasks are submitted in
+                # the flow's own, so they are not children of discover (fetch depends on
+                # it through its batch).
+                flow_context = contextvars.copy_context()
                 run = functools.partial(flow_context.run, submit, runner)
                 checked: list[PrefectFuture[list[BatchRef]]] = []
                 extracted: list[PrefectFuture[BatchRef]] = []
@@ -98,17 +94,3 @@ def etl(
             if planning.returned is not None:
                 release_run_folder(planning.returned.run_dir)
     return t.report(loaded, db)
-
-
-class _Yields(Generic[Y, R]):
-    """A generator task's yields for a for loop, then the value it returned."""
-
-    def __init__(self, gen: Generator[Y, None, R]) -> None:
-        self._gen = gen
-        self.returned: R | None = None
-
-    def __iter__(self) -> Iterator[Y]:
-        self.returned = yield from self._gen
-
-    def close(self) -> None:
-        self._gen.close()
