@@ -1,10 +1,12 @@
 """The fupin-etl flow: discover → fetch → clean → extract → validate → load → report.
 
-Pages move in batches. Each batch is submitted as fetch → clean → extract, batch
-after batch, so batches stream through the stages: the thread runner's bounded
-pool keeps a few batches in flight (memory does not grow with the corpus) and a
-batch is cleaned while the next one is fetched. Clean and extract hand their
-batch to warm local worker processes (tasks.pipeline.runtime), so every core is used.
+Pages move in batches. Discover is a generator task: each batch is submitted as
+fetch → clean → extract as soon as discover has written it, while discover walks
+on, so a large run starts fetching at once and batches stream through the stages:
+the thread runner's bounded pool keeps a few batches in flight (memory does not
+grow with the corpus) and a batch is cleaned while the next one is fetched. Clean
+and extract hand their batch to warm local worker processes (tasks.pipeline.runtime),
+so every core is used.
 Every VALIDATE_EVERY batches are validated together as soon as they are extracted;
 the final validate task sums up and builds Data Docs, then load writes the run in
 one transaction.
@@ -16,13 +18,18 @@ from fupin.settings import configure_environment, settings
 
 configure_environment()
 
-from prefect import flow  # noqa: E402
+import contextvars  # noqa: E402
+import functools  # noqa: E402
 
-from fupin.flows.runners import local_workers, make_task_runner, submit  # noqa: E402
+from prefect import flow  # noqa: E402
+from prefect.futures import PrefectFuture  # noqa: E402
+
+from fupin.flows.runners import Yields, local_workers, make_task_runner, submit  # noqa: E402
 from fupin.tasks import prefect_tasks as t  # noqa: E402
 from fupin.tasks.pipeline.records import RunRecord  # noqa: E402
 from fupin.tasks.pipeline.run_folders import release_run_folder  # noqa: E402
 from fupin.tasks.pipeline.runtime import Runtime  # noqa: E402
+from fupin.tasks.pipeline.staging import BatchRef  # noqa: E402
 
 # Batches validated together, while the next ones are still being extracted. GE's
 # cost is mostly per call and its memory per row: every 2 batches saved ≈ 100 MB in
@@ -54,23 +61,36 @@ def etl(
     runner_spec = task_runner or config.task_runner
     count = workers or config.workers
     with Runtime(local_workers(runner_spec, count)) as runtime:
-        plan = t.discover(sources, db, config.staging_dir,
-                          batch_size or config.batch_size, reprocess, run_id, runtime)
-        refs = plan.refs
+        planning = Yields(t.discover(sources, db, config.staging_dir,
+                                      batch_size or config.batch_size, reprocess, run_id,
+                                      runtime))
         try:
             with make_task_runner(runner_spec, count) as runner:
-                checked = []
-                for group, first in enumerate(range(0, len(refs), VALIDATE_EVERY)):
-                    extracted = []
-                    for ref in refs[first:first + VALIDATE_EVERY]:
-                        fetched = submit(runner, t.fetch, ref=ref)
-                        cleaned = submit(runner, t.clean, ref=fetched, runtime=runtime)
-                        extracted.append(submit(runner, t.extract, ref=cleaned, runtime=runtime))
-                    checked.append(submit(runner, t.validate_batches, refs=extracted,
-                                          group=group, runtime=runtime))
+                # While discover is suspended at a yield, its task run's context (and
+                # transaction) is still the current one; the batch tasks are submitted in
+                # the flow's own, so they are not children of discover (fetch depends on
+                # it through its batch).
+                flow_context = contextvars.copy_context()
+                run = functools.partial(flow_context.run, submit, runner)
+                checked: list[PrefectFuture[list[BatchRef]]] = []
+                extracted: list[PrefectFuture[BatchRef]] = []
+                for ref in planning:  # each batch as soon as discover has written it
+                    fetched = run(t.fetch, ref=ref)
+                    cleaned = run(t.clean, ref=fetched, runtime=runtime)
+                    extracted.append(run(t.extract, ref=cleaned, runtime=runtime))
+                    if len(extracted) == VALIDATE_EVERY:
+                        checked.append(run(t.validate_batches, refs=extracted,
+                                           group=len(checked), runtime=runtime))
+                        extracted = []
+                if extracted:
+                    checked.append(run(t.validate_batches, refs=extracted,
+                                       group=len(checked), runtime=runtime))
                 groups = [c.result() for c in checked]  # a failed batch fails the run
+            plan = planning.returned
             validated = t.validate(groups, db, runtime)  # and ends the run's processes
-            run = t.load(plan, validated, db, sources)
+            loaded = t.load(plan, validated, db, sources)
         finally:  # loaded or failed, the run's staging folder goes
-            release_run_folder(plan.run_dir)
-    return t.report(run, db)
+            planning.close()  # a discover stopped midway removes the folder itself
+            if planning.returned is not None:
+                release_run_folder(planning.returned.run_dir)
+    return t.report(loaded, db)

@@ -19,13 +19,17 @@ single writer.
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Generator, Iterator
+from typing import Any, Generic, TypeVar
 
 from prefect.futures import PrefectFuture
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 from prefect.tasks import Task
 
 from fupin.settings import parse_task_runner
+
+Y = TypeVar("Y")
+R = TypeVar("R")
 
 
 def local_workers(spec: str, workers: int) -> int:
@@ -55,3 +59,22 @@ def make_task_runner(spec: str, workers: int) -> TaskRunner[Any]:
 def submit(runner: TaskRunner[Any], task: Task[..., Any], **parameters: Any) -> PrefectFuture[Any]:
     """Submit a task run to the run's own runner (``Task.submit`` would use the flow's)."""
     return runner.submit(task, parameters)
+
+
+class Yields(Generic[Y, R]):
+    """A generator task's yields for a for loop, then the value it returned.
+
+    Kept here rather than in the flow's module: a flow a deployment loads from its file
+    travels by value with the batch tasks, and with this class defined beside it a Dask
+    scheduler in another process failed to deserialize the task graph.
+    """
+
+    def __init__(self, gen: Generator[Y, None, R]) -> None:
+        self._gen = gen
+        self.returned: R | None = None
+
+    def __iter__(self) -> Iterator[Y]:
+        self.returned = yield from self._gen
+
+    def close(self) -> None:
+        self._gen.close()

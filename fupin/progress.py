@@ -3,7 +3,9 @@
 The flow writes nothing for the terminal; this watcher reads the run's staging folder
 (``tasks.pipeline.summary.batch_progress``) from a thread of its own. On a terminal it draws a
 live display with rich (a row per stage: batches fetched, cleaned, extracted and
-validated; pages and pages per second; elapsed time and ETA). Off a terminal (a log
+validated; pages and pages per second; elapsed time and ETA). Discover hands batches
+on as it writes them, so until it ends the total is the batches known so far, shown
+as "discovering…" with no ETA. Off a terminal (a log
 file, a cron mail) it stays quiet: the run id before and the summary after say enough.
 """
 
@@ -90,7 +92,7 @@ class RunWatcher:
             if stopping and self._completed and progress and progress.batches:
                 n = progress.batches
                 progress = replace(progress, fetched=n, cleaned=n, extracted=n, validated=n,
-                                   pages_extracted=progress.pages)
+                                   pages_extracted=progress.pages, discovering=False)
             if progress is not None:
                 if progress.flow_run_id and not flow_run_told and self.on_flow_run:
                     self.on_flow_run(progress.flow_run_id)
@@ -119,19 +121,26 @@ class RunWatcher:
                 TimeElapsedColumn(),
                 TextColumn("ETA"),
                 TimeRemainingColumn(),
+                TextColumn("{task.fields[note]}"),
                 console=_CursorKeepingConsole(file=self.stream),
                 refresh_per_second=4,
                 redirect_stdout=False,  # stdout may be a pipe to a program, never the display
             )
-            self._tasks = {stage: self._display.add_task(stage, total=p.batches, pages="",
-                                                         rate="")
+            self._tasks = {stage: self._display.add_task(stage, total=None, pages="", rate="",
+                                                         note="")
                            for stage in STAGES}
             self._display.start()
+        # While discover still writes batches the total is unknown: no total, so no ETA
+        # (rich shows ?), and the batches known so far beside "discovering…".
+        total = None if p.discovering else p.batches
         for stage in STAGES:
-            self._display.update(self._tasks[stage], completed=getattr(p, stage))
+            self._display.update(self._tasks[stage], completed=getattr(p, stage), total=total)
+        self._display.update(self._tasks[STAGES[0]], note=(
+            f"discovering… {p.batches:,} batches so far" if p.discovering else ""))
         task = next(t for t in self._display.tasks if t.id == self._tasks["extracted"])
         elapsed = task.elapsed or 0.0
         rate = f"{p.pages_extracted / elapsed:,.1f} pages/s" if elapsed and p.pages_extracted \
             else ""
+        more = "+" if p.discovering else ""
         self._display.update(self._tasks["extracted"], rate=rate,
-                             pages=f"{p.pages_extracted:,}/{p.pages:,} pages")
+                             pages=f"{p.pages_extracted:,}/{p.pages:,}{more} pages")

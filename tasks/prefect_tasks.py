@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,12 +23,18 @@ from prefect.runtime import flow_run
 from fupin.settings import settings
 from fupin.tasks.acquire.discovery import discover as discover_urls
 from fupin.tasks.acquire.fetch import FetchOptions, unchanged_files
-from fupin.tasks.acquire.sources import discovery_entries, expand_sources, legacy_renames
+from fupin.tasks.acquire.sources import (
+    discovery_entries,
+    expand_sources,
+    legacy_key,
+    legacy_keys,
+)
 from fupin.tasks.data_docs import data_docs_dir
 from fupin.tasks.extract.taxonomy import load_taxonomy
+from fupin.tasks.models import Rejection, Source, Validators
 from fupin.tasks.pipeline import stages, storage, validation_stage
 from fupin.tasks.pipeline.kinds import FRONTIER, REJECTED_DISCOVER
-from fupin.tasks.pipeline.records import RunPlan, RunRecord, Validated
+from fupin.tasks.pipeline.records import DiscoveryCounts, RunPlan, RunRecord, Validated
 from fupin.tasks.pipeline.run_folders import (
     claim_run_folder,
     new_run_id,
@@ -95,17 +101,19 @@ def _run_artifact(kind: str, key: str, description: str, data: Any) -> uuid.UUID
 
 
 def _progress(run_dir: str, done_marker: str) -> None:
-    """Advance the run's progress artifact: half for fetched batches, half for extracted."""
+    """Advance the run's progress artifact: half for fetched batches, half for extracted
+    (of the batches known so far while discover still writes them)."""
     plan = read_progress_plan(run_dir)
     progress = batch_progress(run_dir)
     if not plan or not plan.artifact_id or progress is None or not progress.batches:
         return
     total = progress.batches
+    more = " (discovering…)" if progress.discovering else ""
     update_progress_artifact(
         artifact_id=uuid.UUID(plan.artifact_id),
         progress=round(100 * (progress.fetched + progress.extracted) / (2 * total), 1),
         description=f"{done_marker}: {progress.fetched}/{total} batches fetched, "
-        f"{progress.extracted}/{total} extracted",
+        f"{progress.extracted}/{total} extracted{more}",
     )
 
 
@@ -113,13 +121,15 @@ def _progress(run_dir: str, done_marker: str) -> None:
 def discover(
     sources: list[str], db: str, staging_root: str, batch_size: int, reprocess: bool,
     run_id: str | None, runtime: Runtime,
-) -> RunPlan:
-    """Expand the SOURCE arguments and write the batches the rest of the run maps over.
+) -> Generator[BatchRef, None, RunPlan]:
+    """Expand the SOURCE arguments and yield each batch as soon as it is written.
 
-    As soon as the batches are known, the run's processes start (``Runtime.prepare``).
-    Staging folders left by killed runs are removed first. ``run_id`` is given by a
-    caller that names the run before it starts (``fupin run`` prints it and follows
-    the run's progress file).
+    A generator task: the flow hands each batch to fetch while discover walks on, so a
+    large run starts fetching at once; the task run ends when the sources do, and
+    returns the RunPlan. At the first batch the run's processes start
+    (``Runtime.prepare``). Staging folders left by killed runs are removed first.
+    ``run_id`` is given by a caller that names the run before it starts (``fupin run``
+    prints it and follows the run's progress file).
     """
     orphans = remove_orphaned_run_folders(staging_root)
     if orphans:
@@ -127,9 +137,10 @@ def discover(
     run_id = run_id or new_run_id()
     run_dir = claim_run_folder(storage.join(staging_root, run_id))
     try:
-        write_progress_plan(run_dir, ProgressPlan(_flow_run_id()))
-        return _plan_run(sources, db, run_id, run_dir, batch_size, reprocess, runtime)
-    except BaseException:
+        write_progress_plan(run_dir, ProgressPlan(_flow_run_id(), discovering=True))
+        return (yield from _plan_run(sources, db, run_id, run_dir, batch_size, reprocess,
+                                     runtime))
+    except BaseException:  # a failure, or the flow stopped asking for batches
         release_run_folder(run_dir)
         raise
 
@@ -138,44 +149,110 @@ def _flow_run_id() -> str | None:
     return str(flow_run.get_id() or "") or None
 
 
-def _plan_run(
-    sources: list[str], db: str, run_id: str, run_dir: str, batch_size: int, reprocess: bool,
-    runtime: Runtime,
-) -> RunPlan:
-    stored = stored_locations(db)
-    found, rejected = expand_sources(sources, stored=stored)
+@dataclass
+class _Walk:
+    """What discover counts while the sources stream past it."""
+
+    found: int = 0
+    unchanged: int = 0
+    new_pages: bool = False
+    rejected: list[Rejection] = field(default_factory=list)
+    origins: set[str] = field(default_factory=set)
+    renames: dict[str, str] = field(default_factory=dict)
+    discovery: DiscoveryCounts = field(default_factory=DiscoveryCounts)
+
+
+def _pages_to_fetch(
+    sources: list[str], db: str, run_dir: str, reprocess: bool, stored: dict[str, str],
+    known: dict[str, Validators], walk: _Walk,
+) -> Iterator[Source]:
+    """The run's pages as they are found, less the files whose bytes are loaded already.
+
+    Legacy keys are renamed per source (``legacy_keys`` is built from the warehouse,
+    not from the run), so ``known`` follows a renamed document before its file is
+    compared. Discovery runs after the named arguments, when the batches before it
+    are already on their way.
+    """
+    legacy = legacy_keys(stored)
+    for item in expand_sources(sources, stored=stored,
+                               more=_discovered(sources, db, run_dir, reprocess, walk)):
+        if isinstance(item, Rejection):
+            walk.rejected.append(item)
+            continue
+        walk.found += 1
+        walk.origins.add(item.origin)
+        old = legacy_key(item, legacy)
+        if old is not None:  # a document keyed the old way is this one
+            walk.renames[old] = item.doc_key
+            if old in known:
+                known[item.doc_key] = known.pop(old)
+        if unchanged_files([item], known):
+            walk.unchanged += 1
+            continue
+        walk.new_pages = walk.new_pages or item.doc_key not in known
+        yield item
+
+
+def _discovered(sources: list[str], db: str, run_dir: str, reprocess: bool,
+                walk: _Walk) -> Iterator[Source]:
+    """The articles the sources file's discovery entries find, asked for only when the
+    named arguments are done; everything seen is staged for the frontier table."""
     entries = discovery_entries(sources)
     discovery = discover_urls(entries, read_frontier(db), FetchOptions(), datetime.now(UTC),
                               recheck_all=reprocess)
     write_rows(storage.join(run_dir, FRONTIER.file), FRONTIER, list(discovery.frontier.values()))
-    named = {s.doc_key for s in found}
-    found += [s for s in discovery.sources if s.doc_key not in named]
     if entries:
         get_run_logger().info("discovery: %s", discovery.counts)
-    renames = legacy_renames(found, stored)
-    write_rows(storage.join(run_dir, REJECTED_DISCOVER.file), REJECTED_DISCOVER,
-               [stages.rejection_row(r) for r in rejected])
+    walk.discovery = discovery.counts
+    yield from discovery.sources
+
+
+def _progress_due(batches: int) -> bool:
+    """Whether the progress file is rewritten after this many batches: at 1, 2, 4, 8, …
+    and every 64th, so a long run rewrites it a few dozen times, not once per batch."""
+    return batches & (batches - 1) == 0 or batches % 64 == 0
+
+
+def _plan_run(
+    sources: list[str], db: str, run_id: str, run_dir: str, batch_size: int, reprocess: bool,
+    runtime: Runtime,
+) -> Generator[BatchRef, None, RunPlan]:
+    started_at = datetime.now(UTC)  # batches are under way long before discover ends
+    stored = stored_locations(db)
     known = {} if reprocess else known_pages(db)
-    for old, new in renames.items():  # a document keyed the old way is this source's
-        if old in known:
-            known[new] = known.pop(old)
-    unchanged = unchanged_files(found, known)
-    todo = [s for s in found if s.doc_key not in unchanged]
-    refs = stages.plan_batches(todo, known, run_dir, batch_size)
-    runtime.prepare(len(refs), new_pages=any(s.doc_key not in known for s in todo),
-                    pages=len(todo))
+    walk = _Walk()
+    todo = _pages_to_fetch(sources, db, run_dir, reprocess, stored, known, walk)
+    batches: list[tuple[str, int]] = []
+    artifact = None
+    planned = 0  # pages handed to batches so far
+    prepared = False
+    for ref in stages.plan_batches(todo, known, run_dir, batch_size):
+        pages = walk.found - walk.unchanged - planned  # the sources it took
+        planned += pages
+        batches.append((storage.name(ref.folder), pages))
+        if not prepared and runtime.full_with(len(batches), planned):
+            runtime.prepare(len(batches), walk.new_pages, planned)
+            prepared = True
+        if ref.index == 0:
+            artifact = _run_artifact("progress", "fupin-progress", "discovering batches…", 0.0)
+        if _progress_due(len(batches)):
+            write_progress_plan(run_dir, ProgressPlan(_flow_run_id(), batches, str(artifact),
+                                                      discovering=True))
+        yield ref
+    if not prepared:
+        runtime.prepare(len(batches), walk.new_pages, planned)
+    write_rows(storage.join(run_dir, REJECTED_DISCOVER.file), REJECTED_DISCOVER,
+               [stages.rejection_row(r) for r in walk.rejected])
     get_run_logger().info("%d pages: %d unchanged files, the rest in %d batches; "
-                          "%d arguments rejected", len(found), len(unchanged), len(refs),
-                          len(rejected))
-    _tag_flow_run(_source_tags(sorted({s.origin for s in found} | {r.location for r in rejected})))
-    artifact = _run_artifact("progress", "fupin-progress", f"{len(refs)} batches to process",
-                             0.0) if refs else None
-    batches = [(storage.name(ref.folder), min(batch_size, len(todo) - ref.index * batch_size))
-               for ref in refs]
+                          "%d arguments rejected", walk.found, walk.unchanged, len(batches),
+                          len(walk.rejected))
+    _tag_flow_run(_source_tags(sorted(walk.origins | {r.location for r in walk.rejected})))
     write_progress_plan(run_dir, ProgressPlan(_flow_run_id(), batches,
                                               str(artifact) if artifact else None))
-    return RunPlan(run_id, run_dir, datetime.now(UTC), refs, len(rejected), len(unchanged),
-                   renames, discovery.counts)
+    if artifact:
+        _progress(run_dir, "discover")
+    return RunPlan(run_id, run_dir, started_at, len(batches), len(walk.rejected),
+                   walk.unchanged, walk.renames, walk.discovery)
 
 
 @task(name="fetch", cache_policy=NO_CACHE, task_run_name="fetch-batch-{ref.index}")

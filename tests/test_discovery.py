@@ -22,7 +22,8 @@ from fupin.tasks.acquire.sources import (
     SourcesFileError,
     discovery_entries,
     expand_sources,
-    legacy_renames,
+    legacy_key,
+    legacy_keys,
     read_sources_file,
 )
 from fupin.tasks.models import DiscoverOptions, DiscoveryEntry, Known, Source
@@ -238,7 +239,7 @@ sources:
     assert [(e.name, e.kind) for e in entries] == [("map", "sitemap"), ("section", "site")]
     assert entries[1].options.include == (r"/xw/\d+",) and entries[1].options.depth == 3
     assert '"politeness": 0.5' in entries[0].fetch_options
-    assert expand_sources([str(good)]) == ([], [])  # found at run time, not named
+    assert list(expand_sources([str(good)])) == []  # found at run time, not named
     bad = _yaml(tmp_path, """
 sources:
   - {name: m, kind: sitemap, location: a.cn/sitemap.xml}
@@ -441,12 +442,12 @@ def test_a_page_named_by_url_and_by_a_sitemap_has_one_key() -> None:
         "http://a.cn/xw/./a/../1.html": "http://a.cn/xw/1.html",
     }
     for named, mapped in spellings.items():
-        sources, _ = expand_sources([named])
-        assert sources[0].doc_key == url_key(mapped), named
+        (source,) = expand_sources([named])
+        assert source.doc_key == url_key(mapped), named
     # a document an earlier run keyed by the old canonical form keeps its facts
     old = "http://a.cn/xw/扶贫.html"
-    sources, _ = expand_sources([old])
-    assert legacy_renames(sources, {old: old}) == {old: url_key(old)}
+    (source,) = expand_sources([old])
+    assert legacy_key(source, legacy_keys({old: old})) == old != source.doc_key == url_key(old)
 
 
 def _reconciles(found: Discovery) -> None:

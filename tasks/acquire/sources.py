@@ -34,6 +34,7 @@ from __future__ import annotations
 import errno
 import glob
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -186,35 +187,39 @@ def _link_rejection(path: Path) -> Rejection:
 
 
 def _expand_dir(folder: Path, origin: str) -> Iterator[Source | Rejection]:
-    files: list[Path] = []
-    problems: list[Rejection] = []
-
-    def unreadable(exc: OSError) -> None:
-        problems.append(_reject(str(exc.filename or folder), "unreadable", str(exc)))
-
-    for dirpath, dirnames, filenames in os.walk(folder, onerror=unreadable):
-        here = Path(dirpath)
-        dirnames.sort()
-        for name in dirnames:  # os.walk lists links to directories but does not enter them
-            if (here / name).is_symlink():
-                problems.append(Rejection(
-                    str(here / name), "", "discover", "symlinked_directory",
-                    f"not followed (it points to {os.readlink(here / name)}); "
-                    "name its target as a SOURCE to include it"))
-        for name in filenames:
-            path = here / name
-            if not is_page_file(path):
-                continue
-            if path.is_file():
-                files.append(path)
-            elif path.is_symlink():
-                problems.append(_link_rejection(path))
-    if not files and not problems:
-        problems.append(_reject(origin, "no_match", "the directory holds no page files"))
-    yield from problems
+    """The folder's page files in the order of their paths, yielded as the walk reaches
+    them: a tree of a million files is never listed whole."""
     prefix = _key_prefix(folder)
-    for path in sorted(files):
-        yield _file_source(path, folder, origin, prefix)
+    found = False
+    for item in _walk(folder):
+        found = True
+        yield item if isinstance(item, Rejection) else _file_source(item, folder, origin, prefix)
+    if not found:
+        yield _reject(origin, "no_match", "the directory holds no page files")
+
+
+def _walk(folder: Path) -> Iterator[Path | Rejection]:
+    """Page files below ``folder``, depth first with each folder's entries by name (the
+    order of their sorted paths); links to folders are not entered but recorded."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError as exc:
+        yield _reject(str(exc.filename or folder), "unreadable", str(exc))
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(path)
+        elif entry.is_symlink() and path.is_dir():
+            yield Rejection(str(path), "", "discover", "symlinked_directory",
+                            f"not followed (it points to {os.readlink(path)}); "
+                            "name its target as a SOURCE to include it")
+        elif is_page_file(path):
+            if path.is_file():
+                yield path
+            elif path.is_symlink():
+                yield _link_rejection(path)
 
 
 def _expand_list(arg: str, scope: _Scope) -> Iterator[Source | Rejection]:
@@ -509,9 +514,15 @@ def _file_source(path: Path, root: Path, origin: str, prefix: str) -> Source:
 
 
 def expand_sources(
-    args: Iterable[str], base: Path | None = None, stored: dict[str, str] | None = None
-) -> tuple[list[Source], list[Rejection]]:
-    """Expand SOURCE arguments; the same file or page named twice is pulled once.
+    args: Iterable[str], base: Path | None = None, stored: dict[str, str] | None = None,
+    more: Iterable[Source] = (),
+) -> Iterator[Source | Rejection]:
+    """Expand SOURCE arguments lazily; the same file or page named twice is pulled once.
+
+    Each page is yielded as soon as its argument's walk reaches it, so a run can batch
+    and fetch the first pages while later arguments are still being read; what is kept
+    is only the keys and locations seen so far (for de-duplication). ``more``: sources
+    found otherwise (discovery), read after the arguments, de-duplicated with them.
 
     Keys are unique within the run and across runs: ``stored`` maps the warehouse's
     keys to their locations. A file whose key another file holds (folders of the same
@@ -521,24 +532,21 @@ def expand_sources(
     """
     scope = _Scope(base or Path.cwd())
     stored = stored or {}
-    sources: list[Source] = []
-    rejections: list[Rejection] = []
     seen: set[str] = set()
     seen_keys: set[str] = set()
-    for arg in args:
-        for item in _expand(arg, scope):
-            if isinstance(item, Rejection):
-                rejections.append(item)
-                continue
-            same = item.doc_key if item.kind == "http" else item.location
-            if same in seen:
-                continue
-            seen.add(same)
-            if item.kind == "file" and _key_taken(item, seen_keys, stored):
-                item = replace(item, doc_key=_second_key(item))
-            seen_keys.add(item.doc_key)
-            sources.append(item)
-    return sources, rejections
+    named = (item for arg in args for item in _expand(arg, scope))
+    for item in itertools.chain(named, more):
+        if isinstance(item, Rejection):
+            yield item
+            continue
+        same = item.doc_key if item.kind == "http" else item.location
+        if same in seen:
+            continue
+        seen.add(same)
+        if item.kind == "file" and _key_taken(item, seen_keys, stored):
+            item = replace(item, doc_key=_second_key(item))
+        seen_keys.add(item.doc_key)
+        yield item
 
 
 def _second_key(source: Source) -> str:
@@ -552,20 +560,27 @@ def _key_taken(source: Source, run_keys: set[str], stored: dict[str, str]) -> bo
     return holder not in (None, source.location) and os.path.isfile(str(holder))
 
 
-def legacy_renames(sources: list[Source], stored: dict[str, str]) -> dict[str, str]:
-    """Old key -> this run's key, for documents an earlier version keyed differently.
+def legacy_keys(stored: dict[str, str]) -> dict[str, str]:
+    """Location -> old key, for documents an earlier version keyed differently.
 
     Earlier versions keyed a file by its stem and a URL by host and hash (keys without
     ``/``), so ``A/index.html`` and ``B/index.html`` shared ``index``, and later a URL by a
-    canonical form that kept tracking parameters, escapes and index pages as written. A
-    source of this run at the same location takes such a document over under its own
-    key (``tasks.warehouse.migrate_doc_keys``), so nothing is loaded twice.
+    canonical form that kept tracking parameters, escapes and index pages as written.
+    Built from the warehouse once, it answers each source as the sources stream past
+    (``legacy_key``).
     """
-    legacy = {location: key for key, location in stored.items()
-              if "/" not in key or "://" in key}
-    return {legacy[s.location]: s.doc_key for s in sources
-            if s.location in legacy and legacy[s.location] != s.doc_key
-            and ("/" not in legacy[s.location] or s.kind == "http")}
+    return {location: key for key, location in stored.items()
+            if "/" not in key or "://" in key}
+
+
+def legacy_key(source: Source, legacy: dict[str, str]) -> str | None:
+    """The old key of the document at this source's location, when the source takes it
+    over under its own key (``tasks.warehouse.migrate_doc_keys``), so nothing is loaded
+    twice; None when there is none to take over."""
+    old = legacy.get(source.location)
+    if old is None or old == source.doc_key or ("/" in old and source.kind != "http"):
+        return None
+    return old
 
 
 def batched(items: list[Source], size: int) -> list[list[Source]]:

@@ -79,13 +79,14 @@ class DiscoveryCounts:
 
 @dataclass(frozen=True)
 class RunPlan:
-    """What discover decided: the run's folder, its batches, and what it counted itself
-    (arguments it rejected, files it found unchanged before planning batches)."""
+    """What discover decided: the run's folder, how many batches it wrote (each was
+    handed on as it was written), and what it counted itself (arguments it rejected,
+    files it found unchanged before planning batches)."""
 
     run_id: str
     run_dir: str
     started_at: datetime
-    refs: list[BatchRef]
+    batches: int
     discover_rejected: int = 0
     discover_unchanged: int = 0
     renames: dict[str, str] = field(default_factory=dict)  # old doc key -> new (legacy keys)

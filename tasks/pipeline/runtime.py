@@ -70,12 +70,23 @@ class Runtime:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def full_with(self, batches: int, pages: int) -> bool:
+        """Whether this many batches and pages already call for every worker, so that
+        discover, which streams its batches, need not wait for more to ``prepare``."""
+        return min(self.workers, batches, pages // PAGES_PER_WORKER) >= self.workers
+
     def prepare(self, batches: int, new_pages: bool, pages: int) -> None:
-        """Start what the run will need, as soon as discover knows its batches.
+        """Start what the run will need, as soon as discover knows enough of its batches.
+
+        Discover streams its batches and calls this once: when the batches written so
+        far call for every worker (``full_with``), else when it ends; a batch whose
+        stages run before then runs them here. ``new_pages``: a page of those batches
+        is new to the warehouse.
 
         The rule: the validation process starts at the first moment the run knows it
         has rows to validate, here when some page is new to the warehouse (a page
-        that only changed is known after clean, by ``validate``), so Great
+        that only changed, or a new one only in a later batch, is known after clean,
+        by ``validate``), so Great
         Expectations imports while the batches are fetched; a re-run over known pages
         never starts it. Worker processes: ``min(workers, batches, pages //
         PAGES_PER_WORKER)`` when that is more than one (each starts on the first

@@ -7,7 +7,7 @@ thread, or on a Dask worker; ``tasks.prefect_tasks`` wraps them as tasks.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -240,22 +240,31 @@ def _extract(ref: BatchRef, budget: float) -> BatchRef:
 
 
 def plan_batches(
-    sources: list[Source], known: dict[str, Validators], run_dir: storage.Location,
+    sources: Iterable[Source], known: dict[str, Validators], run_dir: storage.Location,
     batch_size: int,
-) -> list[BatchRef]:
-    """Write each batch's sources, with what is already loaded for each key, to its folder."""
+) -> Iterator[BatchRef]:
+    """Write each batch's sources, with what is already loaded for each key, to its folder.
+
+    A batch is written and yielded as soon as it is full (the last one when the sources
+    end), before the next source is asked for: a slow source later in the run does not
+    hold back the batches before it.
+    """
     storage.make_folder(run_dir)  # later writes make only batch folders
-    refs = []
-    for start in range(0, len(sources), batch_size):
-        index = start // batch_size
-        ref = BatchRef(index, storage.join(run_dir, batch_folder_name(index)))
-        rows = []
-        for s in sources[start : start + batch_size]:
-            seen = known.get(s.doc_key, Validators())
-            rows.append({**asdict(s), "known_sha256": seen.sha256, "known_etag": seen.etag,
-                         "known_last_modified": seen.last_modified})
-        refs.append(ref.write(SOURCES, rows))
-    return refs
+    rows: list[dict[str, Any]] = []
+    index = 0
+    for s in sources:
+        seen = known.get(s.doc_key, Validators())
+        rows.append({**asdict(s), "known_sha256": seen.sha256, "known_etag": seen.etag,
+                     "known_last_modified": seen.last_modified})
+        if len(rows) == batch_size:
+            yield _batch(index, rows, run_dir)
+            rows, index = [], index + 1
+    if rows:
+        yield _batch(index, rows, run_dir)
+
+
+def _batch(index: int, rows: list[dict[str, Any]], run_dir: storage.Location) -> BatchRef:
+    return BatchRef(index, storage.join(run_dir, batch_folder_name(index))).write(SOURCES, rows)
 
 
 def find_duplicates(

@@ -265,7 +265,7 @@ def reasons_text(title: str, groups: Sequence[ReasonGroup]) -> list[str]:
 class Progress:
     """How far a run's batches have got, read from its staging folder."""
 
-    batches: int | None  # None until discover has planned them
+    batches: int | None  # None until discover has written the first; then those known so far
     fetched: int
     extracted: int
     pages: int
@@ -273,16 +273,19 @@ class Progress:
     flow_run_id: str | None
     cleaned: int = 0
     validated: int = 0
+    discovering: bool = False  # discover is still writing batches: the total may grow
 
 
 @dataclass(frozen=True)
 class ProgressPlan:
     """What progress is measured against: the flow run, and each batch's folder and
-    number of pages (None until discover has planned them)."""
+    number of pages (None until discover has written the first batch). Batches stream
+    out of discover, so while ``discovering`` the list holds those written so far."""
 
     flow_run_id: str | None
     batches: list[tuple[str, int]] | None = None
     artifact_id: str | None = None  # the flow run's progress artifact
+    discovering: bool = False
 
 
 def write_progress_plan(run_dir: storage.Location, plan: ProgressPlan) -> None:
@@ -297,7 +300,7 @@ def read_progress_plan(run_dir: storage.Location) -> ProgressPlan | None:
     batches = state.get("batches")
     return ProgressPlan(state.get("flow_run_id"),
                         None if batches is None else [(str(f), int(n)) for f, n in batches],
-                        state.get("artifact_id"))
+                        state.get("artifact_id"), bool(state.get("discovering")))
 
 
 def batch_progress(run_dir: storage.Location) -> Progress | None:
@@ -307,7 +310,7 @@ def batch_progress(run_dir: storage.Location) -> Progress | None:
     if plan is None:
         return None
     if plan.batches is None:
-        return Progress(None, 0, 0, 0, 0, plan.flow_run_id)
+        return Progress(None, 0, 0, 0, 0, plan.flow_run_id, discovering=plan.discovering)
     batches = plan.batches
     written = storage.files_under(run_dir)
 
@@ -317,4 +320,4 @@ def batch_progress(run_dir: storage.Location) -> Progress | None:
     extracted = [pages for folder, pages in batches if f"{folder}/{FACTS.file}" in written]
     return Progress(len(batches), done(RAW), len(extracted), sum(p for _, p in batches),
                     sum(extracted), plan.flow_run_id, cleaned=done(DOCS),
-                    validated=done(FACTS_OK))
+                    validated=done(FACTS_OK), discovering=plan.discovering)
