@@ -581,7 +581,3 @@ def legacy_key(source: Source, legacy: dict[str, str]) -> str | None:
     if old is None or old == source.doc_key or ("/" in old and source.kind != "http"):
         return None
     return old
-
-
-def batched(items: list[Source], size: int) -> list[list[Source]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
