@@ -106,7 +106,8 @@ def dask_cluster(root: Path, workers: int, env: Mapping[str, str],
             _stop(proc)
 
 
-# Compared by content: every column a row's meaning rests on, no run ids or times.
+# Compared by content (here and in test_task_runners): every column a row's meaning
+# rests on, no run ids or times.
 CONTENT = {
     "dim_document": "SELECT doc_key, location, title, published_date, source_site, author, "
                     "content_sha256, encoding, body, flags, duplicate_of FROM dim_document",

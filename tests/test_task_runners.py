@@ -4,32 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
+
+from tests.dask_cluster import contents
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples" / "pages"
 
 pytestmark = pytest.mark.slow
-
-CONTENT = {
-    "dim_document": "SELECT doc_key, title, published_date, source_site, author, "
-                    "content_sha256, body, duplicate_of FROM dim_document",
-    "fact_indicator": "SELECT fact_id, doc_key, indicator, region_code, year, period_start, "
-                      "value, unit, qualifier, char_start, char_end, subset_of "
-                      "FROM fact_indicator",
-    "quarantined_facts": "SELECT fact_id, expectation FROM quarantined_facts",
-    "fact_keyword": "SELECT doc_key, rank, keyword FROM fact_keyword",
-}
-
-
-def contents(db: Path) -> dict[str, list[tuple]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return {name: sorted(con.execute(sql).fetchall(), key=repr)
-                for name, sql in CONTENT.items()}
-    finally:
-        con.close()
 
 
 def test_a_dask_local_cluster_builds_the_same_warehouse_as_threads(

@@ -39,7 +39,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -316,17 +316,25 @@ def _option_problem(name: str, value: Any) -> str | None:
     return None
 
 
-def _options(value: Any, where: str, problems: list[str]) -> dict[str, Any]:
-    if value is None:
-        return {}
+def _checked_mapping(
+    value: Any, where: str, problems: list[str], what: str,
+    problem_of: Callable[[str, Any], str | None],
+) -> dict[str, Any]:
+    """``value`` when it is a mapping (else {}), each key's fault added to ``problems``."""
     if not isinstance(value, dict):
-        problems.append(f"{where}: expected a mapping of fetch options, got {value!r}")
+        problems.append(f"{where}: expected a mapping of {what}, got {value!r}")
         return {}
     for name, option in value.items():
-        problem = _option_problem(str(name), option)
+        problem = problem_of(str(name), option)
         if problem:
             problems.append(f"{where}.{name}: {problem}")
     return value
+
+
+def _options(value: Any, where: str, problems: list[str]) -> dict[str, Any]:
+    if value is None:
+        return {}
+    return _checked_mapping(value, where, problems, "fetch options", _option_problem)
 
 
 def _discover_problem(name: str, value: Any) -> str | None:
@@ -363,14 +371,7 @@ def _discover(raw: Any, kind: Any, where: str, problems: list[str]) -> dict[str,
         problems.append(
             f"{where}: only a {', '.join(DISCOVERY_KINDS)} entry takes discover options")
         return {}
-    if not isinstance(raw, dict):
-        problems.append(f"{where}: expected a mapping of discovery options, got {raw!r}")
-        return {}
-    for name, value in raw.items():
-        problem = _discover_problem(str(name), value)
-        if problem:
-            problems.append(f"{where}.{name}: {problem}")
-    return raw
+    return _checked_mapping(raw, where, problems, "discovery options", _discover_problem)
 
 
 def _entry(raw: Any, number: int, where: str, problems: list[str]) -> SourceEntry | None:
