@@ -93,10 +93,11 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, required=True, help="folder of pages")
     parser.add_argument("--batch-size", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2, help="Dask workers")
-    parser.add_argument("--logs", type=Path, default=Path("."),
+    parser.add_argument("--logs", type=Path, default=REPO / "bench" / "out" / "logs",
                         help="folder for each run's log lines (threads.log, dask.log)")
     args = parser.parse_args()
     pages = sum(1 for p in args.corpus.iterdir() if p.is_file())
+    args.logs.mkdir(parents=True, exist_ok=True)
     rows = []
     with tempfile.TemporaryDirectory(prefix="fupin-cluster-bench-") as tmp:
         root = Path(tmp)
