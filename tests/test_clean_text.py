@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import date, datetime
 
 import pytest
@@ -10,7 +11,7 @@ from shared_data import shared_path
 
 from fupin.tasks.clean import clean_page, looks_like_html
 from fupin.tasks.clean.lines import Chrome, classify, ends_like_sentence
-from fupin.tasks.clean.normalize import clean_line
+from fupin.tasks.clean.normalize import clean_line, nfkc
 
 PROSE = "村里建起了食用菌大棚,二十多户贫困户在家门口就业,每人每月增收一千二百元。"
 PROSE2 = "合作社负责人说,明年还要再建五个大棚,带动更多农户一起种植。"
@@ -312,3 +313,25 @@ def test_the_chinese_that_makes_a_body_chinese_is_counted_over_all_its_lines(
     english = VILLAGE_ABSTRACT.split("\n")[2]
     doc = clean_page("\n".join([*lines, english]) + "\n")
     assert doc.flags["foreign_paragraphs"] == dropped
+
+
+def _nfkc_by_definition(text: str) -> str:
+    """NFKC of every stretch between protected characters, the protected ones kept."""
+    from fupin.tasks.clean.normalize import _PROTECTED_RE
+
+    parts = _PROTECTED_RE.split(text)
+    return "".join(part if i % 2 else unicodedata.normalize("NFKC", part)
+                   for i, part in enumerate(parts))
+
+
+def test_nfkc_equals_plain_nfkc_for_every_character_in_every_neighbourhood() -> None:
+    """Whatever shortcut nfkc takes, every BMP character next to full-width forms, Han,
+    combining marks and protected characters comes out as plain NFKC would make it."""
+    contexts = ("{}", "扶贫{}资金", "１２{}％", "A{}\u0301", "{}\u0301，", "？{}①",
+                "\u00a0{}\u3000", "e{}", "ｅ\u0301{}", "\u1100{}\u1161")
+    for code in range(0x20, 0x10000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        for context in contexts:
+            text = context.format(chr(code))
+            assert nfkc(text) == _nfkc_by_definition(text), (hex(code), context)
