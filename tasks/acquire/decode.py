@@ -199,12 +199,11 @@ def _try(data: bytes, codec: str) -> tuple[str, float] | None:
     return text, text.count("\ufffd") / len(text)
 
 
-def _is_utf8(data: bytes) -> bool:
+def _as_utf8(data: bytes) -> str | None:
     try:
-        data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
-        return False
-    return True
+        return None
 
 
 def _display_name(codec: str) -> str:
@@ -232,7 +231,11 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
 
     if data.isascii():
         return data.decode("ascii"), "ascii"
-    utf8_ok = _is_utf8(data)
+    utf8 = _as_utf8(data)
+    if utf8 is not None:
+        # Valid multi-byte UTF-8 is UTF-8 whatever the labels say: a GB/Big5/Latin label
+        # on such bytes is a lie, and a UTF-8 label decodes them to this same text.
+        return utf8, "utf-8"
 
     labels = [declared, *_declared_in_document(data)]
     candidates: list[str] = []
@@ -242,9 +245,6 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
             candidates.append(codec)
 
     for codec in candidates:
-        if utf8_ok and codec != "utf-8":
-            # A GB/Big5/Latin label on bytes that are valid UTF-8 is a lie.
-            break
         result = _try(data, codec)
         if result is None:
             continue
@@ -260,8 +260,6 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
                 return gb
         return text, _display_name(codec)
 
-    if utf8_ok:
-        return data.decode("utf-8"), "utf-8"
     detected = _detect_cjk(data)
     if detected is not None:
         return detected
