@@ -160,3 +160,39 @@ def test_char_f1_rule(pred: str, ref: str, f1: float) -> None:
     assert char_f1(pred, ref).f1 == pytest.approx(f1)
     assert char_f1("甲乙丙丁", "甲乙").precision == pytest.approx(0.5)
     assert char_f1("甲乙", "甲乙丙丁").recall == pytest.approx(0.5)
+
+
+def test_markup_inside_noframes_and_title_is_text_with_its_line_breaks() -> None:
+    """The parser reads <noframes> and <title> as plain text: the tags and line breaks
+    written inside them stay as written."""
+    frames = ("<html><head><title>某县扶贫办</title></head>\n<frameset cols='20%,80%'>"
+              "<frame src='menu.html'><frame src='main.html'></frameset>\n<noframes>\n<div>\n"
+              "<p>全县累计投入扶贫资金3.2亿元，</p>\n<p>带动贫困户1200户增收。</p>\n</div>\n</noframes>"
+              "</html>")
+    doc = clean_page(frames)
+    assert doc.body == ("<div>\n<p>全县累计投入扶贫资金3.2亿元,</p>\n"
+                        "<p>带动贫困户1200户增收。</p>\n</div>")
+    titled = ("<html><head><title>扶贫>\n<p>简讯 - 某县人民政府</title></head><body>\n<div>\n"
+              "<p>全县累计投入扶贫资金3.2亿元，带动贫困户1200户增收。</p>\n</div></body></html>")
+    doc = clean_page(titled)
+    assert doc.title == "扶贫>\n<p>简讯"
+    assert doc.body == "全县累计投入扶贫资金3.2亿元,带动贫困户1200户增收。"
+
+
+def test_deeply_nested_markup_keeps_the_line_breaks_between_its_parts() -> None:
+    deep = ("<html><body>" + "<div>\n" * 160 + "全县累计投入扶贫资金3.2亿元，\n"
+            "<p>带动贫困户1200户增收。</p>\n<div>贫困发生率降至0.5%。</div>\n"
+            + "</div>\n" * 160 + "</body></html>")
+    assert clean_page(deep).body == ("全县累计投入扶贫资金3.2亿元,\n 带动贫困户1200户增收。 \n "
+                                     "贫困发生率降至0.5%。")
+
+
+def test_line_breaks_between_blocks_and_inside_links_change_nothing() -> None:
+    lines = ["全县累计投入扶贫资金3.2亿元，带动贫困户1200户增收。", "贫困发生率由12.5%降至0.5%。"]
+    links = "".join(f"<li><a href='/x/{i}.html'>\r\n<div>相关新闻{i}</div>\r\n</a></li>"
+                    for i in range(8))
+    for gap in ("", "\n", "\r\n  ", " "):
+        page = (f"<html><body>{gap}<div class='main'>{gap}"
+                + "".join(f"<p>{line}</p>{gap}" for line in lines)
+                + f"</div>{gap}<ul>{gap}{links}</ul>{gap}<br>{gap}</body></html>")
+        assert clean_page(page).body == "\n".join(lines).replace("，", ","), repr(gap)

@@ -27,6 +27,19 @@ _PRE_STRIP_RE = re.compile(
     r"|<noscript\b[^>]*>.*?</noscript\s*>",
     re.IGNORECASE | re.DOTALL,
 )
+# Spaces and line breaks between a tag and the start of a block-level tag: the walker
+# would take them as the last text before a block boundary, which clean_line strips, so
+# they are dropped before parsing (a quarter of a page's nodes are such gaps). Only
+# " ", "\n" and "\r" (which the parser turns into "\n"): they never count as link
+# characters, whereas a tab does. <html>, <body> and <form> are left out: the parser
+# ignores a repeated one, and text after it would then join the text before it.
+_GAP_BLOCK_TAGS = ("address|article|blockquote|caption|center|dd|details|dialog|dir|div|dl|dt"
+                   "|fieldset|figcaption|figure|h[1-6]|li|main|marquee|menu|ol|p|pre|section"
+                   "|summary|table|tbody|td|text|tfoot|th|thead|tr|ul|br|hr")
+_BLOCK_GAP_RE = re.compile(rf">[ \n\r]+(?=<(?:{_GAP_BLOCK_TAGS})[\s/>])", re.IGNORECASE)
+# Elements whose content the parser reads as plain text: a gap inside them is text.
+_RAW_TEXT_RE = re.compile(r"<(title|textarea|xmp|iframe|noembed|noframes|plaintext)[\s/>]",
+                          re.IGNORECASE)
 _CLEANEVAL_RE = re.compile(r"^\s*<text\b([^>]*)>", re.IGNORECASE)
 _ATTR_RE = re.compile(r"""(\w+)\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))""")
 
@@ -92,6 +105,19 @@ class HtmlParts:
     meta: dict[str, str] = field(default_factory=dict)
 
 
+def _drop_block_gaps(html: str) -> str:
+    """``html`` without the gaps of ``_BLOCK_GAP_RE``, raw-text elements kept whole."""
+    pieces = []
+    pos = 0
+    while (raw := _RAW_TEXT_RE.search(html, pos)) is not None:
+        pieces.append(_BLOCK_GAP_RE.sub(">", html[pos:raw.start()]))
+        close = re.compile(rf"</{raw.group(1)}[\s/>]", re.IGNORECASE).search(html, raw.end())
+        pos = len(html) if close is None or raw.group(1).lower() == "plaintext" else close.end()
+        pieces.append(html[raw.start():pos])
+    pieces.append(_BLOCK_GAP_RE.sub(">", html[pos:]))
+    return "".join(pieces)
+
+
 class _Walker:
     """Cut a soup into Blocks in one recursive pass, skipping chrome elements.
 
@@ -111,6 +137,7 @@ class _Walker:
         self._link = 0
         self._path: list[int] = []
         self._heading = 0
+        self.too_deep = False
 
     def flush(self) -> None:
         if not self._parts:
@@ -144,6 +171,7 @@ class _Walker:
                 elif len(self._path) >= _MAX_DEPTH:
                     # Pathologically deep markup: take the subtree's text as one block
                     # rather than recurse further (get_text walks iteratively).
+                    self.too_deep = True
                     self.flush()
                     self._parts.append(child.get_text(" "))
                     self.flush()
@@ -256,15 +284,21 @@ def _first_listing_item(blocks: list[Block], chosen: int,
     return groups[same[0]]
 
 
+def _walk(html: str) -> _Walker:
+    walker = _Walker()
+    walker.walk(BeautifulSoup(html, "lxml"))
+    walker.flush()
+    walker.drop_small_forms()
+    return walker
+
+
 def extract_html(text: str) -> HtmlParts:
     """Parse ``text`` and return the article's paragraphs plus title and metadata hints."""
     cleaneval_title = _cleaneval_title(text)
     stripped = _PRE_STRIP_RE.sub(" ", text)
-    soup = BeautifulSoup(stripped, "lxml")
-    walker = _Walker()
-    walker.walk(soup)
-    walker.flush()
-    walker.drop_small_forms()
+    walker = _walk(_drop_block_gaps(stripped))
+    if walker.too_deep:  # get_text joins the deep subtree's strings, gaps included
+        walker = _walk(stripped)
     meta, h1 = walker.meta, walker.h1
     title = walker.title or meta.get("og:title") or cleaneval_title
     blocks = walker.blocks
