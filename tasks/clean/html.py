@@ -181,7 +181,7 @@ class _Walker:
                     self._path.append(key)
                     self.depth_of[key] = len(self._path)
                     cls = child.get("class")
-                    self.shape[key] = (name, " ".join(cls) if isinstance(cls, list) else "")
+                    self.shape[key] = (name, " ".join(cls.split()) if isinstance(cls, str) else "")
                     if name == "form":
                         self.forms.append(key)
                     is_heading = name in _HEADING_TAGS
@@ -286,7 +286,9 @@ def _first_listing_item(blocks: list[Block], chosen: int,
 
 def _walk(html: str) -> _Walker:
     walker = _Walker()
-    walker.walk(BeautifulSoup(html, "lxml"))
+    # multi_valued_attributes=None: the class is read as written, not split into a list
+    # for every tag (only block shapes use it)
+    walker.walk(BeautifulSoup(html, "lxml", multi_valued_attributes=None))
     walker.flush()
     walker.drop_small_forms()
     return walker
