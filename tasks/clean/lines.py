@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from functools import lru_cache
 
 from fupin.tasks.clean.cues import chrome_cues
 
@@ -134,8 +135,13 @@ def is_meta_line(line: str) -> bool:
     return labels == 1 and (bool(DATE_RE.search(line)) or len(line) <= 40)
 
 
+@lru_cache(maxsize=4096)
 def classify(line: str) -> Chrome | None:
-    """Return the kind of chrome ``line`` is, or None when it may be body text."""
+    """Return the kind of chrome ``line`` is, or None when it may be body text.
+
+    Cached: the HTML cleaner asks once to value a block and again to filter the
+    article's lines, and a site's chrome lines recur on every page of it.
+    """
     if not line:
         return Chrome.NOISE
     cues = chrome_cues()
