@@ -161,7 +161,7 @@ class _Walker:
             self.meta.setdefault(key.strip().lower(), value.strip())
 
     def walk(self, node: Tag, in_link: bool = False) -> None:
-        for child in node.children:
+        for child in node.contents:  # a list; .children wraps it in a generator
             if isinstance(child, Tag):
                 name = child.name
                 if name in _DROP_TAGS:
