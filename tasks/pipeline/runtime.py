@@ -142,8 +142,9 @@ def _warm_stages() -> None:
 
 
 def _warm_validator() -> None:
-    from fupin.tasks.validate import get_validator
+    from fupin.tasks.validate import get_validator, skip_unused_backends
 
+    skip_unused_backends()  # this process validates and nothing else
     get_validator()
 
 
