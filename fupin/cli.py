@@ -77,6 +77,7 @@ def run_pipeline(
     (a run that cannot start announces nothing); ``follow`` watches the run's staging
     folder (given ``run_id``) while the flow runs."""
     from fupin.api_server import run_scoped_api
+    from fupin.tasks.pipeline.runtime import validation_ahead
     from fupin.tasks.warehouse import check_writable
 
     config = settings()
@@ -86,17 +87,20 @@ def run_pipeline(
         raise SettingError(f"cannot write the staging area {config.staging_dir} "
                            f"(FUPIN_STORAGE): {problem}")
     api = run_scoped_api()
+    new_warehouse = not db.exists()  # every page the run finds is new to it
     if on_start:
         on_start()
-    from fupin.flows.etl import etl
+    with validation_ahead(new_warehouse):
+        from fupin.flows.etl import etl
 
-    api.ready()
-    watching = (follow(storage.join(config.staging_dir, run_id)) if follow and run_id
-                else nullcontext())
-    with watching:
-        return etl(sources=sources, db=str(db), batch_size=batch_size, reprocess=reprocess,
-                   run_id=run_id, task_runner=task_runner or config.task_runner,
-                   workers=workers or config.workers)
+        api.ready()
+        watching = (follow(storage.join(config.staging_dir, run_id)) if follow and run_id
+                    else nullcontext())
+        with watching:
+            return etl(sources=sources, db=str(db), batch_size=batch_size,
+                       reprocess=reprocess, run_id=run_id,
+                       task_runner=task_runner or config.task_runner,
+                       workers=workers or config.workers)
 
 
 def task_runner_choice(text: str) -> str:
