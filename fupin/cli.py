@@ -77,6 +77,7 @@ def run_pipeline(
     (a run that cannot start announces nothing); ``follow`` watches the run's staging
     folder (given ``run_id``) while the flow runs."""
     from fupin.api_server import run_scoped_api
+    from fupin.tasks.pipeline.runtime import validation_ahead
     from fupin.tasks.warehouse import check_writable
 
     config = settings()
@@ -86,17 +87,20 @@ def run_pipeline(
         raise SettingError(f"cannot write the staging area {config.staging_dir} "
                            f"(FUPIN_STORAGE): {problem}")
     api = run_scoped_api()
+    new_warehouse = not db.exists()  # every page the run finds is new to it
     if on_start:
         on_start()
-    from fupin.flows.etl import etl
+    with validation_ahead(new_warehouse):
+        from fupin.flows.etl import etl
 
-    api.ready()
-    watching = (follow(storage.join(config.staging_dir, run_id)) if follow and run_id
-                else nullcontext())
-    with watching:
-        return etl(sources=sources, db=str(db), batch_size=batch_size, reprocess=reprocess,
-                   run_id=run_id, task_runner=task_runner or config.task_runner,
-                   workers=workers or config.workers)
+        api.ready()
+        watching = (follow(storage.join(config.staging_dir, run_id)) if follow and run_id
+                    else nullcontext())
+        with watching:
+            return etl(sources=sources, db=str(db), batch_size=batch_size,
+                       reprocess=reprocess, run_id=run_id,
+                       task_runner=task_runner or config.task_runner,
+                       workers=workers or config.workers)
 
 
 def task_runner_choice(text: str) -> str:
@@ -177,13 +181,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     def follow(run_dir: str) -> AbstractContextManager[object]:
         from fupin.progress import RunWatcher
 
-        return RunWatcher(run_dir, show=not args.quiet, on_flow_run=on_flow_run)
+        return RunWatcher(run_dir, show=display, on_flow_run=on_flow_run)
+
+    # The watcher lists the run's folder four times a second: only worth it for the
+    # live display, drawn on a terminal alone, or for the flow run's link to a server.
+    # Off a terminal it had nothing to show, for about 2 CPU-seconds of a 10,000-page run
+    # (0.66 CPU-s per 20 s over 50 batches' files).
+    display = not args.quiet and sys.stderr.isatty()
 
     try:
         with stop_on_signals():  # SIGINT/SIGTERM: children ended, staging removed, exit 130/143
             summary = run_pipeline(args.sources, Path(args.db), args.batch_size, args.reprocess,
                                    task_runner=args.task_runner, workers=args.workers,
-                                   run_id=run_id, on_start=on_start, follow=follow)
+                                   run_id=run_id, on_start=on_start,
+                                   follow=follow if display or server else None)
     except ApiStartError as exc:
         print(f"fupin: {exc}", file=sys.stderr)
         return EXIT_FAILED

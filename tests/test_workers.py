@@ -13,7 +13,7 @@ import pytest
 from test_signals import run_processes, wait_until_gone
 from test_task_runners import SAMPLES, contents
 
-from fupin.tasks.pipeline.runtime import Runtime
+from fupin.tasks.pipeline.runtime import Runtime, validation_ahead
 
 REPO = Path(__file__).resolve().parents[1]
 FUPIN = REPO / ".venv" / "bin" / "fupin"
@@ -71,6 +71,28 @@ def test_a_run_over_known_pages_starts_no_process_until_it_has_rows_to_validate(
         assert children() == before
         checked_in = runtime.validate(os.getpid)  # a page that changed: validated all the same
         assert checked_in != os.getpid()
+
+
+def test_a_validation_process_started_before_the_flow_is_the_one_the_run_uses() -> None:
+    before = children()
+    with validation_ahead(True):
+        ahead = children() - before
+        with Runtime(0) as runtime:
+            runtime.prepare(batches=1, new_pages=True, pages=1)
+            assert {runtime.validate(os.getpid)} == ahead
+            assert children() - before == ahead  # no second one
+    assert len(ahead) == 1 and all(gone(pid) for pid in ahead)
+
+
+def test_a_validation_process_started_ahead_and_never_needed_ends_with_the_run() -> None:
+    before = children()
+    with validation_ahead(True):
+        ahead = children() - before
+        with Runtime(2) as runtime:
+            runtime.prepare(batches=0, new_pages=False, pages=0)  # no page was found
+    assert len(ahead) == 1 and all(gone(pid) for pid in ahead)
+    with validation_ahead(False):  # a warehouse that exists: nothing known yet
+        assert children() == before
 
 
 def _where_it_runs(runtime: Runtime) -> tuple[int, int, int]:

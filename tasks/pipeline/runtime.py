@@ -22,8 +22,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from fupin.lifeline import live_with_parent
@@ -121,8 +122,7 @@ class Runtime:
     def _validation_process(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._validator is None:
-                self._validator = _spawn(1, _warm_validator)
-                self._validator.submit(int)  # start it now, so it warms up meanwhile
+                self._validator = _AHEAD.pop() if _AHEAD else _validation_pool()
             return self._validator
 
     def close(self) -> None:
@@ -134,6 +134,37 @@ class Runtime:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _validation_pool() -> ProcessPoolExecutor:
+    pool = _spawn(1, _warm_validator)
+    pool.submit(int)  # start it now, so it warms up meanwhile
+    return pool
+
+
+# A validation process started before the flow (``validation_ahead``), which the first
+# runtime of this process that needs one takes over.
+_AHEAD: list[ProcessPoolExecutor] = []
+
+
+@contextmanager
+def validation_ahead(needed: bool) -> Iterator[None]:
+    """Start the validation process now, before the flow, when the run is known to need it.
+
+    The same rule as ``Runtime.prepare``: it starts as soon as the run knows it has
+    rows to validate. A run into a warehouse that does not exist yet knows that
+    before Prefect's API is up (every page it finds is new), so Great Expectations
+    imports while that server boots and the flow imports, rather than after discover
+    (a one-page run waited ~5 s for it there). The run's runtime takes it over and
+    ends it; one left untaken (no page was found) ends here.
+    """
+    if needed:
+        _AHEAD.append(_validation_pool())
+    try:
+        yield
+    finally:
+        while _AHEAD:
+            _AHEAD.pop().shutdown(wait=True, cancel_futures=True)
+
+
 def _warm_stages() -> None:
     from fupin.tasks.extract import warm_up
     from fupin.tasks.pipeline import stages  # noqa: F401  (imports bs4, lxml, pyarrow once)
@@ -142,8 +173,9 @@ def _warm_stages() -> None:
 
 
 def _warm_validator() -> None:
-    from fupin.tasks.validate import get_validator
+    from fupin.tasks.validate import get_validator, skip_unused_backends
 
+    skip_unused_backends()  # this process validates and nothing else
     get_validator()
 
 

@@ -26,7 +26,6 @@ from fupin.tasks.pipeline.kinds import (
     REJECTED_EXTRACT,
     REJECTED_VALIDATE,
 )
-from fupin.tasks.pipeline.stages import rejection_row
 from fupin.tasks.pipeline.staging import BatchRef
 from fupin.tasks.validate import Validator, document_frame, fact_frame, get_validator, observed
 
@@ -88,6 +87,9 @@ def validate_group(refs: list[BatchRef], get: Callable[[], Validator]) -> list[B
         for doc in docs_by[n]:
             failed = bad_docs.get(doc["doc_key"])
             if failed:
+                # here only: the validation process needs none of the stages' imports
+                from fupin.tasks.pipeline.stages import rejection_row
+
                 rejected.append(rejection_row(Rejection(
                     doc["location"], doc["doc_key"], "validate", failed[0],
                     observed(doc_frame.iloc[doc_at], failed), doc["url"])))
