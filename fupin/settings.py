@@ -245,8 +245,32 @@ def use_lean_allocators() -> None:
     """
     for key, value in LEAN_ALLOCATORS.items():
         os.environ.setdefault(key, value)
+    libc = _glibc()
     try:
         arenas = int(os.environ["MALLOC_ARENA_MAX"])
-        ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, arenas)
-    except (OSError, AttributeError, ValueError):  # not glibc, or a value glibc ignores too
+    except ValueError:  # a value glibc ignores too
         return
+    if libc is not None:
+        libc.mallopt(_M_ARENA_MAX, arenas)
+
+
+def release_free_memory() -> None:
+    """Hand the heap's free pages back to the system (glibc keeps them otherwise).
+
+    A stage worker calls it after each batch: the batch's pages, bodies and Arrow
+    buffers are freed by then, and without it each worker grew by about 15 MB more
+    over a long run. The call takes about a millisecond.
+    """
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+@cache
+def _glibc() -> ctypes.CDLL | None:
+    """glibc, or None on a system without it (its malloc tuning then does not apply)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None

@@ -12,14 +12,15 @@ of following them; it ends after the run's validation, so its memory is free aga
 when the load starts.
 
 The flow makes one ``Runtime`` per run, hands it to the tasks and closes it however
-the run ends; nothing here is global. A runtime sent to another process (a task on
-Dask or a process pool) arrives there empty, and that process runs the stages and
-the validation itself.
+the run ends. Nothing here is global but the hand-over of a validation process the
+CLI starts before the flow (``validation_ahead``): the flow's parameters cannot carry
+a process pool, so the run's runtime takes it from this module. A runtime sent to
+another process (a task on Dask or a process pool) arrives there empty, and that
+process runs the stages and the validation itself.
 """
 
 from __future__ import annotations
 
-import ctypes
 import importlib.abc
 import multiprocessing
 import os
@@ -31,6 +32,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from fupin.lifeline import live_with_parent
+from fupin.settings import release_free_memory
 
 R = TypeVar("R")
 
@@ -206,23 +208,11 @@ def _arrow_without_pandas() -> None:
 
 
 def _then_trim(fn: Callable[..., R], *args: Any) -> R:
-    """``fn(*args)`` in a worker, then the heap's free pages go back to the system.
-
-    A batch's pages, bodies and Arrow buffers are freed when it ends, but glibc keeps
-    the pages; over a long run each worker grew by about 15 MB more than with a trim
-    after each batch (a call of about a millisecond, next to a batch's seconds).
-    """
+    """``fn(*args)`` in a worker, then the batch's freed memory goes back to the system."""
     try:
         return fn(*args)
     finally:
-        _malloc_trim()
-
-
-def _malloc_trim() -> None:
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to hand back this way
-        return
+        release_free_memory()
 
 
 def _warm_validator() -> None:
