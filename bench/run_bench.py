@@ -375,8 +375,10 @@ def verdicts(r: dict[str, Any]) -> list[tuple[str, str, bool]]:
          r["run_over_floor"] <= TARGET_RUN_OVER_FLOOR),
         ("run CPU ≤ 1.2 × floor CPU", f"{r['cpu_over_floor']:.2f}×",
          r["cpu_over_floor"] <= TARGET_CPU_OVER_FLOOR),
-        ("re-run ≤ 5 % of first run", f"{100 * r['rerun_share']:.1f} %",
+        ("re-run ≤ 5 % of first run (ad hoc)", f"{100 * r['rerun_share']:.1f} %",
          r["rerun_share"] <= TARGET_RERUN_SHARE and "re-run" not in errors),
+        ("re-run ≤ 5 % of first run (running server)", f"{100 * r['rerun_server_share']:.1f} %",
+         r["rerun_server_share"] <= TARGET_RERUN_SHARE and "re-run (server)" not in errors),
         ("start-up ≤ 10 s (one page, ad hoc)", f"{r['startup_s']:.1f} s",
          r["startup_s"] <= TARGET_STARTUP_S and "start-up" not in errors),
         ("start-up ≤ 10 s (one page, running server)", f"{r['startup_server_s']:.1f} s",
@@ -417,7 +419,9 @@ def print_report(r: dict[str, Any]) -> None:
     print(f"peak RSS    {r['peak_tree_mb']:8.0f} MB process tree "
           f"(largest single process {r['peak_proc_mb']:.0f} MB)")
     print(f"re-run      {r['rerun_s']:8.1f} s  = {100 * r['rerun_share']:.1f} % of the first run "
-          f"({r['rerun_unchanged']} unchanged)")
+          f"({r['rerun_unchanged']} unchanged; the run boots its own Prefect API)")
+    print(f"            {r['rerun_server_s']:8.1f} s  = {100 * r['rerun_server_share']:.1f} % "
+          f"against a running prefect server ({r['rerun_server_unchanged']} unchanged)")
     print(f"start-up    {r['startup_s']:8.1f} s  (one page, fresh db; the run boots its own "
           f"Prefect API)")
     print(f"            {r['startup_server_s']:8.1f} s  (the same against a running "
@@ -447,8 +451,8 @@ processes; run: its whole tree), corpus with number-dense filler (template versi
 
 | date | commit | machine | pages | run args | N | numbers corpus / seeds | floor s \
 | floor CPU s | run s | run CPU s | run/floor wall | run/floor CPU | peak RSS MB | re-run s \
-| re-run/run | start-up 1 page s | with server s | 3 batches s | F1 |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
+| re-run/run | re-run with server s | start-up 1 page s | with server s | 3 batches s | F1 |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 """
 
 
@@ -476,7 +480,8 @@ def append_results(r: dict[str, Any], path: Path) -> None:
         f"{r['floor_s']:.1f} | {r['floor_cpu_s']:.1f} | {r['run_s']:.1f} | "
         f"{r['run_cpu_s']:.1f} | {r['run_over_floor']:.2f} | {r['cpu_over_floor']:.2f} | "
         f"{r['peak_tree_mb']:.0f} | {_or_failed(r, 're-run', 'rerun_s')} | "
-        f"{r['rerun_share']:.3f} | {_or_failed(r, 'start-up', 'startup_s')} | "
+        f"{r['rerun_share']:.3f} | {_or_failed(r, 're-run (server)', 'rerun_server_s')} | "
+        f"{_or_failed(r, 'start-up', 'startup_s')} | "
         f"{_or_failed(r, 'start-up (server)', 'startup_server_s')} | "
         f"{_or_failed(r, 'start-up (batches)', 'startup_batches_s')} | {f1} |\n"
     )
@@ -530,6 +535,8 @@ def bench(pages: int, seed: int, workdir: Path, do_eval: bool, run_args: list[st
     with prefect_server(workdir, env) as api_url:
         start_api = startup(one, [], {**env, "PREFECT_API_URL": api_url},
                             "startup-server.log")
+        # how a deployment's scheduled run finds it: a server already up, nothing new
+        again_api = _step(cmd, {**env, "PREFECT_API_URL": api_url}, logs / "rerun-server.log")
 
     s = first["summary"]
     r: dict[str, Any] = {
@@ -562,7 +569,11 @@ def bench(pages: int, seed: int, workdir: Path, do_eval: bool, run_args: list[st
         "rerun_s": again["wall_s"],
         "rerun_share": again["wall_s"] / first["wall_s"],
         "rerun_unchanged": again["summary"].get("pages_unchanged"),
-        "errors": {k: v["error"] for k, v in (("re-run", again), ("start-up", start),
+        "rerun_server_s": again_api["wall_s"],
+        "rerun_server_share": again_api["wall_s"] / first["wall_s"],
+        "rerun_server_unchanged": again_api["summary"].get("pages_unchanged"),
+        "errors": {k: v["error"] for k, v in (("re-run", again), ("re-run (server)", again_api),
+                                               ("start-up", start),
                                                ("start-up (server)", start_api),
                                                ("start-up (batches)", batches))
                    if "error" in v},
