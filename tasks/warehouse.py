@@ -627,15 +627,18 @@ def _load_staged(
     con.execute("CREATE OR REPLACE TEMP TABLE run_duplicates (doc_key VARCHAR, original VARCHAR)")
     if duplicates:
         con.executemany("INSERT INTO run_duplicates VALUES (?, ?)", list(duplicates.items()))
+    # Pages with the same bytes share one raw row: the whole row of the smallest key, so
+    # its location, address and headers belong together and the same input always
+    # stores the same row (any_value per column mixed sources and varied between runs).
     con.execute(
         f"""
         INSERT INTO raw_pages
-        SELECT r.sha256, any_value(r.location), any_value(r.url), any_value(r.fetched_at),
-               any_value(r.http_status), any_value(r.content_type), any_value(d.encoding),
-               any_value(r.etag), any_value(r.last_modified), any_value(r.size_bytes),
-               any_value(r.content)
-        FROM {src[RAW]} r LEFT JOIN {src[DOCS]} d ON d.content_sha256 = r.sha256
-        GROUP BY r.sha256
+        SELECT r.sha256, r.location, r.url, r.fetched_at, r.http_status, r.content_type,
+               d.encoding, r.etag, r.last_modified, r.size_bytes, r.content
+        FROM {src[RAW]} r
+        JOIN (SELECT sha256, min(doc_key) AS doc_key FROM {src[RAW]} GROUP BY sha256) first
+          USING (sha256, doc_key)
+        LEFT JOIN (SELECT doc_key, encoding FROM {src[DOCS]}) d ON d.doc_key = r.doc_key
         ON CONFLICT DO NOTHING
         """
     )
