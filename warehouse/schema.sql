@@ -69,7 +69,7 @@ CREATE TABLE IF NOT EXISTS raw_pages (
     size_bytes    INTEGER NOT NULL,
     content       BLOB NOT NULL
 );
-COMMENT ON TABLE raw_pages IS '原始页面 / raw layer: every pulled page once, addressed by the sha256 of its bytes';
+COMMENT ON TABLE raw_pages IS '原始页面 / raw layer: every pulled page once, addressed by the sha256 of its bytes (for copies, the row of the smallest doc_key)';
 COMMENT ON COLUMN raw_pages.sha256 IS '内容哈希 / sha256 of the bytes';
 COMMENT ON COLUMN raw_pages.location IS '位置 / file path or URL as given';
 COMMENT ON COLUMN raw_pages.url IS '最终网址 / final URL after redirects (HTTP only)';
