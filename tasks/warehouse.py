@@ -630,18 +630,28 @@ def _load_staged(
     # Pages with the same bytes share one raw row: the whole row of the smallest key, so
     # its location, address and headers belong together and the same input always
     # stores the same row (any_value per column mixed sources and varied between runs).
+    # The choice is made on keys alone; the bytes then only stream through a semi-join
+    # into a plain append, which DuckDB can spill. A join or ON CONFLICT that carried
+    # them held every page's bytes in memory (out of memory at 100,000 pages).
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE run_raw_rows AS
+        SELECT f.sha256, f.doc_key, d.encoding
+        FROM (SELECT sha256, min(doc_key) AS doc_key FROM {src[RAW]}
+              WHERE sha256 NOT IN (SELECT sha256 FROM raw_pages) GROUP BY sha256) f
+        LEFT JOIN (SELECT doc_key, encoding FROM {src[DOCS]}) d USING (doc_key)
+        """
+    )
     con.execute(
         f"""
         INSERT INTO raw_pages
-        SELECT r.sha256, r.location, r.url, r.fetched_at, r.http_status, r.content_type,
-               d.encoding, r.etag, r.last_modified, r.size_bytes, r.content
-        FROM {src[RAW]} r
-        JOIN (SELECT sha256, min(doc_key) AS doc_key FROM {src[RAW]} GROUP BY sha256) first
-          USING (sha256, doc_key)
-        LEFT JOIN (SELECT doc_key, encoding FROM {src[DOCS]}) d ON d.doc_key = r.doc_key
-        ON CONFLICT DO NOTHING
+        SELECT sha256, location, url, fetched_at, http_status, content_type, NULL, etag,
+               last_modified, size_bytes, content
+        FROM {src[RAW]} WHERE doc_key IN (SELECT doc_key FROM run_raw_rows)
         """
     )
+    con.execute("UPDATE raw_pages SET encoding = r.encoding FROM run_raw_rows r "
+                "WHERE raw_pages.sha256 = r.sha256 AND r.encoding IS NOT NULL")
     docs = src[DOCS_OK]
     for kind in (FACTS_OK, KEYWORDS, SKIPS):
         con.execute(f"DELETE FROM {kind.table} WHERE doc_key IN (SELECT doc_key FROM {docs})")
