@@ -118,6 +118,16 @@ def test_word_counts_take_off_occurrences_inside_longer_words() -> None:
     assert keywords.word_counts(text, ["脱贫", "扶贫", "贫脱", "精准扶贫"]) == {"脱贫": 3}
 
 
+def test_keywords_stay_the_same_when_the_idf_memo_overflows(monkeypatch) -> None:
+    body = "易地扶贫搬迁让群众住上了新房。\n" + PROSE * 3 + "驻村工作队帮扶贫困户建档立卡。" * 4
+    keywords._IDF_SEEN.clear()
+    expected = extract(body, published=PUB).keywords
+    # a memo of three words is full at every page: it is emptied and refilled
+    monkeypatch.setattr(keywords, "MEMO_WORDS", 3)
+    for _ in range(2):
+        assert extract(body, published=PUB).keywords == expected
+
+
 def test_name_starts_cover_every_mention_on_the_seed_pages() -> None:
     require_shared()
     gaz = regions.load_gazetteer()

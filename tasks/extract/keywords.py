@@ -26,6 +26,8 @@ from fupin.tasks.extract.segment import ensure_jieba
 
 NOT_A_WORD = re.compile(r"^[\d\W_a-zA-Z]+$")
 _ELIGIBLE: dict[str, bool] = {}  # word -> counts as a keyword (memo across pages)
+_IDF_SEEN: dict[str, float] = {}  # word -> IDF, for the words pages have used so far
+MEMO_WORDS = 500_000  # bound on each memo: pages' vocabulary, not the IDF table's 270k
 
 
 @lru_cache(maxsize=1)
@@ -62,13 +64,27 @@ _IDF_ROW = np.dtype([("hash", np.int64), ("idf", np.float64)])
 
 
 def _idf_of(words: list[str]) -> list[float]:
-    """The IDF of each word; the table's median for a word it lacks, as jieba does."""
-    rows, median = _idf()
-    if not len(rows) or not words:
-        return [median] * len(words)
-    wanted = np.fromiter((hash(w) for w in words), dtype=np.int64, count=len(words))
-    at = np.minimum(np.searchsorted(rows["hash"], wanted), len(rows) - 1)
-    return np.where(rows["hash"][at] == wanted, rows["idf"][at], median).tolist()
+    """The IDF of each word; the table's median for a word it lacks, as jieba does.
+
+    Pages share most of their vocabulary, so each word is searched in the table
+    once per process and remembered: a numpy search per page costs more than the
+    dictionary lookups for its few hundred words.
+    """
+    seen = _IDF_SEEN
+    new = [w for w in dict.fromkeys(words) if w not in seen]
+    if len(seen) + len(new) > MEMO_WORDS:
+        seen.clear()
+        new = list(dict.fromkeys(words))
+    if new:
+        rows, median = _idf()
+        if len(rows):
+            wanted = np.fromiter((hash(w) for w in new), dtype=np.int64, count=len(new))
+            at = np.minimum(np.searchsorted(rows["hash"], wanted), len(rows) - 1)
+            found = np.where(rows["hash"][at] == wanted, rows["idf"][at], median).tolist()
+        else:
+            found = [median] * len(new)
+        seen.update(zip(new, found, strict=True))
+    return [seen[w] for w in words]
 
 
 def _eligible(w: str) -> bool:
@@ -76,7 +92,7 @@ def _eligible(w: str) -> bool:
     ok = _ELIGIBLE.get(w)
     if ok is None:
         ok = len(w.strip()) >= 2 and w.lower() not in stop_words() and not NOT_A_WORD.match(w)
-        if len(_ELIGIBLE) < 500_000:
+        if len(_ELIGIBLE) < MEMO_WORDS:
             _ELIGIBLE[w] = ok
     return ok
 
@@ -91,10 +107,15 @@ def _rank(counts: dict[str, int], k: int) -> list[tuple[str, float]]:
     return [(w, round(s, 6)) for w, s in scored[:k]]
 
 
+def _eligible_counts(words: Iterable[str]) -> dict[str, int]:
+    """How often each keyword-eligible word occurs (counted first, then each word
+    checked once: a page repeats its words)."""
+    return {w: n for w, n in Counter(words).items() if _eligible(w)}
+
+
 def top_keywords(words: Sequence[str], k: int = 10) -> list[tuple[str, float]]:
     """The ``k`` best (word, weight) pairs; weights sum-normalised like jieba's."""
-    counts = Counter(w for w in words if _eligible(w))
-    return _rank(counts, k)
+    return _rank(_eligible_counts(words), k)
 
 
 def word_counts(body: str, words: Iterable[str]) -> dict[str, int]:
@@ -134,7 +155,7 @@ def page_keywords(
     ``rest`` is the text never segmented, where the same vocabulary (plus
     ``extra``, such as the title's words) is counted by :func:`word_counts`.
     """
-    counts = Counter(w for w in words if _eligible(w))
+    counts = _eligible_counts(words)
     for w, n in word_counts(rest, [*counts, *extra]).items():
-        counts[w] += n
+        counts[w] = counts.get(w, 0) + n
     return _rank(counts, k)
