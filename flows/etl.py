@@ -24,11 +24,11 @@ import functools  # noqa: E402
 from prefect import flow  # noqa: E402
 from prefect.futures import PrefectFuture  # noqa: E402
 
-from fupin.flows.runners import Yields, local_workers, make_task_runner, submit  # noqa: E402
+from fupin.flows.runners import Yields, make_task_runner, submit  # noqa: E402
 from fupin.tasks import prefect_tasks as t  # noqa: E402
 from fupin.tasks.pipeline.records import RunRecord  # noqa: E402
 from fupin.tasks.pipeline.run_folders import release_run_folder  # noqa: E402
-from fupin.tasks.pipeline.runtime import Runtime  # noqa: E402
+from fupin.tasks.pipeline.runtime import Runtime, local_workers  # noqa: E402
 from fupin.tasks.pipeline.staging import BatchRef  # noqa: E402
 
 # Batches validated together, while the next ones are still being extracted. GE's

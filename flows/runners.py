@@ -32,12 +32,6 @@ Y = TypeVar("Y")
 R = TypeVar("R")
 
 
-def local_workers(spec: str, workers: int) -> int:
-    """Worker processes the flow's own process starts: only the thread runner uses them;
-    0 when another runner's processes run the stages."""
-    return max(1, workers) if parse_task_runner(spec)[0] == "threads" else 0
-
-
 def make_task_runner(spec: str, workers: int) -> TaskRunner[Any]:
     """The runner ``spec`` names; ``workers`` sizes the thread runner's pool."""
     kind, arg = parse_task_runner(spec)

@@ -77,7 +77,8 @@ def run_pipeline(
     (a run that cannot start announces nothing); ``follow`` watches the run's staging
     folder (given ``run_id``) while the flow runs."""
     from fupin.api_server import run_scoped_api
-    from fupin.tasks.pipeline.runtime import validation_ahead
+    from fupin.tasks.acquire.sources import pages_named
+    from fupin.tasks.pipeline.runtime import LOOK_AHEAD_PAGES, local_workers, processes_ahead
     from fupin.tasks.warehouse import check_writable
 
     config = settings()
@@ -90,7 +91,9 @@ def run_pipeline(
     new_warehouse = not db.exists()  # every page the run finds is new to it
     if on_start:
         on_start()
-    with validation_ahead(new_warehouse):
+    runner, count = task_runner or config.task_runner, workers or config.workers
+    pages = pages_named(sources, LOOK_AHEAD_PAGES) if new_warehouse else None
+    with processes_ahead(new_warehouse, local_workers(runner, count), pages):
         from fupin.flows.etl import etl
 
         api.ready()
@@ -98,9 +101,7 @@ def run_pipeline(
                     else nullcontext())
         with watching:
             return etl(sources=sources, db=str(db), batch_size=batch_size,
-                       reprocess=reprocess, run_id=run_id,
-                       task_runner=task_runner or config.task_runner,
-                       workers=workers or config.workers)
+                       reprocess=reprocess, run_id=run_id, task_runner=runner, workers=count)
 
 
 def task_runner_choice(text: str) -> str:

@@ -198,7 +198,10 @@ def _discovered(sources: list[str], db: str, run_dir: str, reprocess: bool,
     """The articles the sources file's discovery entries find, asked for only when the
     named arguments are done; everything seen is staged for the frontier table."""
     entries = discovery_entries(sources)
-    discovery = discover_urls(entries, read_frontier(db), FetchOptions(), datetime.now(UTC),
+    # only entries read the frontier: a run without them opens the warehouse no more
+    # after its first batches (the load may find another writer then, and waits)
+    known = read_frontier(db) if entries else {}
+    discovery = discover_urls(entries, known, FetchOptions(), datetime.now(UTC),
                               recheck_all=reprocess)
     write_rows(storage.join(run_dir, FRONTIER.file), FRONTIER, list(discovery.frontier.values()))
     if entries:

@@ -112,6 +112,23 @@ def test_sources_file_names_entries_carries_options_and_keeps_to_its_roots(
     assert [r.reason for r in rejected] == ["outside_roots"]
 
 
+def test_pages_named_counts_pages_across_arguments_and_stops_past_the_limit(
+    tmp_path: Path,
+) -> None:
+    from fupin.tasks.acquire.sources import pages_named
+
+    for name in ("a.html", "b.html", "c.txt"):
+        _touch(tmp_path / "dir" / name)
+    args = [str(tmp_path / "dir"), "https://example.org/x", str(tmp_path / "missing.html")]
+    assert pages_named(args, 4) == 4  # rejections are no pages
+    assert pages_named(args, 3) is None
+    assert pages_named([str(tmp_path / "missing.html")], 0) == 0
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("sources:\n  - {name: s, kind: sitemap, location: https://example.org/s.xml}\n",
+                       encoding="utf-8")
+    assert pages_named([str(sources)], 100) is None  # found only at run time
+
+
 def test_an_entry_whose_key_is_taken_keeps_its_fetch_options(tmp_path: Path) -> None:
     _touch(tmp_path / "east" / "pages" / "a.html")
     _touch(tmp_path / "west" / "pages" / "a.html")

@@ -13,7 +13,7 @@ import pytest
 from test_signals import run_processes, wait_until_gone
 from test_task_runners import SAMPLES, contents
 
-from fupin.tasks.pipeline.runtime import Runtime, validation_ahead
+from fupin.tasks.pipeline.runtime import LOOK_AHEAD_PAGES, Runtime, processes_ahead
 
 REPO = Path(__file__).resolve().parents[1]
 FUPIN = REPO / ".venv" / "bin" / "fupin"
@@ -75,7 +75,7 @@ def test_a_run_over_known_pages_starts_no_process_until_it_has_rows_to_validate(
 
 def test_a_validation_process_started_before_the_flow_is_the_one_the_run_uses() -> None:
     before = children()
-    with validation_ahead(True):
+    with processes_ahead(True, 0, None):
         ahead = children() - before
         with Runtime(0) as runtime:
             runtime.prepare(batches=1, new_pages=True, pages=1)
@@ -86,13 +86,38 @@ def test_a_validation_process_started_before_the_flow_is_the_one_the_run_uses() 
 
 def test_a_validation_process_started_ahead_and_never_needed_ends_with_the_run() -> None:
     before = children()
-    with validation_ahead(True):
+    with processes_ahead(True, 0, None):
         ahead = children() - before
         with Runtime(2) as runtime:
             runtime.prepare(batches=0, new_pages=False, pages=0)  # no page was found
     assert len(ahead) == 1 and all(gone(pid) for pid in ahead)
-    with validation_ahead(False):  # a warehouse that exists: nothing known yet
+    with processes_ahead(False, 2, 1):  # a warehouse that exists: nothing known yet
         assert children() == before
+
+
+_WARMED_AHEAD = """
+import threading
+from fupin.tasks.extract import segment
+from fupin.tasks.pipeline.runtime import processes_ahead
+with processes_ahead(True, 2, {pages}):
+    for thread in threading.enumerate():
+        if thread.name == "fupin-warm-up":
+            thread.join()
+print(segment._READY)
+"""
+
+
+@pytest.mark.parametrize(("pages", "warmed"), [(1, "True"), (LOOK_AHEAD_PAGES, "False"),
+                                               (None, "False")])
+def test_a_new_warehouse_run_warms_the_stages_here_only_when_they_will_run_here(
+    pages: int | None, warmed: str,
+) -> None:
+    """A few pages run their stages in the flow's process, which loads jieba while the
+    API boots; more (or an unknown number) go to workers, which load it themselves."""
+    out = subprocess.run([str(REPO / ".venv" / "bin" / "python"), "-c",
+                          _WARMED_AHEAD.format(pages=pages)], cwd=REPO,
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == warmed
 
 
 def _where_it_runs(runtime: Runtime) -> tuple[int, int, int]:

@@ -567,6 +567,26 @@ def expand_sources(
         yield item
 
 
+def pages_named(args: Iterable[str], limit: int, base: Path | None = None) -> int | None:
+    """How many pages SOURCE arguments name, or None past ``limit`` or when a sources
+    file has discovery entries (their pages are found only at run time).
+
+    A cheap look before a run: arguments are expanded no further than ``limit``
+    pages. A location named twice counts twice, so the answer errs towards more.
+    """
+    args = list(args)
+    if discovery_entries(args, base):
+        return None
+    scope = _Scope(base or Path.cwd())
+    count = 0
+    for arg in args:
+        for item in _expand(arg, scope):
+            count += isinstance(item, Source)
+            if count > limit:
+                return None
+    return count
+
+
 def _second_key(source: Source) -> str:
     return f"{source.doc_key}~{hashlib.sha1(source.location.encode('utf-8')).hexdigest()[:6]}"
 

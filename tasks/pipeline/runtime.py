@@ -13,7 +13,7 @@ when the load starts.
 
 The flow makes one ``Runtime`` per run, hands it to the tasks and closes it however
 the run ends. Nothing here is global but the hand-over of a validation process the
-CLI starts before the flow (``validation_ahead``): the flow's parameters cannot carry
+CLI starts before the flow (``processes_ahead``): the flow's parameters cannot carry
 a process pool, so the run's runtime takes it from this module. A runtime sent to
 another process (a task on Dask or a process pool) arrives there empty, and that
 process runs the stages and the validation itself.
@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from fupin.lifeline import live_with_parent
-from fupin.settings import release_free_memory
+from fupin.settings import parse_task_runner, release_free_memory
 
 R = TypeVar("R")
 
@@ -42,6 +42,22 @@ R = TypeVar("R")
 # 15 pages in 3 batches two workers cost 6 CPU-seconds for 0.3 of work, on 2 cores
 # where Great Expectations and the Prefect API are starting too.
 PAGES_PER_WORKER = 100
+# How far the CLI looks into a run's sources before the flow: past this many pages
+# the run starts workers whatever else it finds (``stage_workers``).
+LOOK_AHEAD_PAGES = 2 * PAGES_PER_WORKER
+
+
+def local_workers(spec: str, workers: int) -> int:
+    """Worker processes the flow's own process starts: only the thread runner uses them;
+    0 when another runner's processes run the stages."""
+    return max(1, workers) if parse_task_runner(spec)[0] == "threads" else 0
+
+
+def stage_workers(workers: int, batches: int, pages: int) -> int:
+    """Worker processes a run starts for clean and extract: ``workers``, but no more than
+    its batches or one per PAGES_PER_WORKER pages; at most 1 means none, the stages
+    running in the flow's own process."""
+    return min(workers, batches, pages // PAGES_PER_WORKER)
 
 
 class Runtime:
@@ -79,7 +95,7 @@ class Runtime:
     def full_with(self, batches: int, pages: int) -> bool:
         """Whether this many batches and pages already call for every worker, so that
         discover, which streams its batches, need not wait for more to ``prepare``."""
-        return min(self.workers, batches, pages // PAGES_PER_WORKER) >= self.workers
+        return stage_workers(self.workers, batches, pages) >= self.workers
 
     def prepare(self, batches: int, new_pages: bool, pages: int) -> None:
         """Start what the run will need, as soon as discover knows enough of its batches.
@@ -92,18 +108,17 @@ class Runtime:
         The rule: the validation process starts at the first moment the run knows it
         has rows to validate, here when some page is new to the warehouse (a page
         that only changed, or a new one only in a later batch, is known after clean,
-        by ``validate``), so Great
-        Expectations imports while the batches are fetched; a re-run over known pages
-        never starts it. Worker processes: ``min(workers, batches, pages //
-        PAGES_PER_WORKER)`` when that is more than one (each starts on the first
-        batch it is given); else the stages run here and load their tables on a
-        thread while the batch is fetched.
+        by ``validate``), so Great Expectations imports while the batches are
+        fetched; a re-run over known pages never starts it. Worker processes:
+        ``stage_workers`` when that is more than one (each starts on the first batch
+        it is given); else the stages run here and load their tables on a thread
+        while the batch is fetched (``processes_ahead`` may have started that).
         """
         if not self._spawns:
             return
         if new_pages:
             self._validation_process()
-        here = min(self.workers, batches, pages // PAGES_PER_WORKER)
+        here = stage_workers(self.workers, batches, pages)
         if here > 1:
             with self._lock:
                 self._pool = self._pool or _spawn(here, _warm_worker)
@@ -145,24 +160,33 @@ def _validation_pool() -> ProcessPoolExecutor:
     return pool
 
 
-# A validation process started before the flow (``validation_ahead``), which the first
+# A validation process started before the flow (``processes_ahead``), which the first
 # runtime of this process that needs one takes over.
 _AHEAD: list[ProcessPoolExecutor] = []
 
 
 @contextmanager
-def validation_ahead(needed: bool) -> Iterator[None]:
-    """Start the validation process now, before the flow, when the run is known to need it.
+def processes_ahead(new_warehouse: bool, workers: int, pages: int | None) -> Iterator[None]:
+    """Start what the run will need now, before the flow, when the run is known to need it.
 
-    The same rule as ``Runtime.prepare``: it starts as soon as the run knows it has
-    rows to validate. A run into a warehouse that does not exist yet knows that
-    before Prefect's API is up (every page it finds is new), so Great Expectations
-    imports while that server boots and the flow imports, rather than after discover
-    (a one-page run waited ~5 s for it there). The run's runtime takes it over and
+    The same rules as ``Runtime.prepare``, applied as soon as the run can know. A run
+    into a warehouse that does not exist yet knows before Prefect's API is up that
+    every page it finds is new, so it starts the validation process, and Great
+    Expectations imports while that server boots and the flow imports, rather than
+    after discover (a one-page run waited ~5 s for it there). ``pages``: how many
+    pages the sources name, when the CLI counted them all (at most
+    LOOK_AHEAD_PAGES, and no discovery entries); a run with so few pages that the
+    stages run in this process (``stage_workers``) loads jieba and the extraction
+    tables on a thread during that wait too, instead of after discover (about a
+    second and a half of a one-page run). ``workers``: the runtime's
+    (``local_workers``). The run's runtime takes the validation process over and
     ends it; one left untaken (no page was found) ends here.
     """
-    if needed:
+    if new_warehouse:
         _AHEAD.append(_validation_pool())
+        most = sys.maxsize if pages is None else pages  # a run has no more batches than pages
+        if workers and stage_workers(workers, most, most) <= 1:
+            threading.Thread(target=_warm_stages, name="fupin-warm-up", daemon=True).start()
     try:
         yield
     finally:
@@ -170,11 +194,17 @@ def validation_ahead(needed: bool) -> Iterator[None]:
             _AHEAD.pop().shutdown(wait=True, cancel_futures=True)
 
 
-def _warm_stages() -> None:
-    from fupin.tasks.extract import warm_up
-    from fupin.tasks.pipeline import stages  # noqa: F401  (imports bs4, lxml, pyarrow once)
+_WARMED = threading.Lock()
 
-    warm_up()
+
+def _warm_stages() -> None:
+    """Load what clean and extract read lazily, once per process (a second caller
+    waits for the first)."""
+    with _WARMED:
+        from fupin.tasks.extract import warm_up
+        from fupin.tasks.pipeline import stages  # noqa: F401  (imports bs4, lxml, pyarrow once)
+
+        warm_up()
 
 
 def _warm_worker() -> None:
