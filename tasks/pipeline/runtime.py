@@ -194,17 +194,22 @@ def processes_ahead(new_warehouse: bool, workers: int, pages: int | None) -> Ite
             _AHEAD.pop().shutdown(wait=True, cancel_futures=True)
 
 
-_WARMED = threading.Lock()
+_WARMING = threading.Lock()
+_warmed = False
 
 
 def _warm_stages() -> None:
-    """Load what clean and extract read lazily, once per process (a second caller
-    waits for the first)."""
-    with _WARMED:
+    """Load what clean and extract read lazily, once per process: ``processes_ahead``
+    and ``Runtime.prepare`` may both ask, and the second caller waits for the first."""
+    global _warmed
+    with _WARMING:
+        if _warmed:
+            return
         from fupin.tasks.extract import warm_up
         from fupin.tasks.pipeline import stages  # noqa: F401  (imports bs4, lxml, pyarrow once)
 
         warm_up()
+        _warmed = True
 
 
 def _warm_worker() -> None:
