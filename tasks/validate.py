@@ -19,7 +19,7 @@ import sys
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -268,7 +268,10 @@ class Validator:
                     "result_format": "COMPLETE",
                     "unexpected_index_column_names": [ROW_ID],
                 },
-                run_id=RunIdentifier(run_name=run_name) if run_name else None,
+                # with no run_time GE parses run_name as a date, and a run id's random
+                # tail can read as a time zone past ±24 h ("…Z-9043ad"): it then raises
+                run_id=(RunIdentifier(run_name=run_name, run_time=datetime.now(UTC))
+                        if run_name else None),
             )
         verdict = Verdict()
         for res in result.results:

@@ -164,6 +164,18 @@ def test_batches_validated_together_keep_their_own_rows(tmp_path: Path) -> None:
     assert first.read(kinds.DQ) and not second.read(kinds.DQ)
 
 
+def test_a_run_id_that_reads_like_a_date_and_offset_still_validates(tmp_path: Path) -> None:
+    """A run id's random tail can read as a time zone to a date parser ("-9043ad":
+    offset -90:43); the run's results must not depend on it."""
+    folder = tmp_path / "20261130T213045Z-9043ad" / "batch-00000"
+    folder.parent.mkdir()
+    ref = BatchRef(0, str(folder))
+    ref = ref.write(kinds.DOCS, [_doc("a")])
+    ref = ref.write(kinds.FACTS, [_fact("a", 0, "poverty_incidence", 20.5, "percent")])
+    (out,) = validate_group([ref], get_validator)
+    assert (out.counts.facts_loaded, out.counts.facts_quarantined) == (1, 0)
+
+
 def test_nothing_new_to_validate_does_not_start_great_expectations(tmp_path: Path) -> None:
     ref = BatchRef(0, str(tmp_path / "batch-00000"))
 
