@@ -20,7 +20,7 @@ from dataclasses import asdict  # noqa: E402
 from datetime import date, datetime  # noqa: E402
 from decimal import Decimal  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import IO, Any  # noqa: E402
+from typing import IO, TYPE_CHECKING, Any  # noqa: E402
 
 from fupin.settings import (  # noqa: E402
     CHECKOUT,
@@ -46,6 +46,9 @@ from fupin.tasks.pipeline.summary import (  # noqa: E402
     reasons_text,
 )
 
+if TYPE_CHECKING:
+    from fupin.api_server import LocalApi
+
 configure_environment()
 
 QUERIES_DIR = SQL_DIR / "queries"
@@ -70,12 +73,14 @@ def run_pipeline(
     run_id: str | None = None,
     on_start: Callable[[], None] | None = None,
     follow: Callable[[str], AbstractContextManager[object]] | None = None,
+    api: LocalApi | None = None,
 ) -> RunRecord:
     """Run the flow in this process. ``task_runner`` and ``workers`` (default: the
     settings) go to the flow as parameters, so the flow run records them. ``on_start``
     is called once the warehouse and a configured Prefect API have passed their checks
     (a run that cannot start announces nothing); ``follow`` watches the run's staging
-    folder (given ``run_id``) while the flow runs."""
+    folder (given ``run_id``) while the flow runs. ``api`` is one the caller started
+    already (else it is started here)."""
     from fupin.api_server import run_scoped_api
     from fupin.tasks.acquire.sources import pages_named
     from fupin.tasks.pipeline.runtime import LOOK_AHEAD_PAGES, local_workers, processes_ahead
@@ -87,7 +92,7 @@ def run_pipeline(
     if problem:
         raise SettingError(f"cannot write the staging area {config.staging_dir} "
                            f"(FUPIN_STORAGE): {problem}")
-    api = run_scoped_api()
+    api = api or run_scoped_api()
     new_warehouse = not db.exists()  # every page the run finds is new to it
     if on_start:
         on_start()
@@ -99,7 +104,7 @@ def run_pipeline(
         api.ready()
         watching = (follow(storage.join(config.staging_dir, run_id)) if follow and run_id
                     else nullcontext())
-        with watching:
+        with watching, api.flow_settings():
             return etl(sources=sources, db=str(db), batch_size=batch_size,
                        reprocess=reprocess, run_id=run_id, task_runner=runner, workers=count)
 
@@ -154,7 +159,17 @@ def run_reasons(db: Path, run_id: str) -> dict[str, list[ReasonGroup]]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from fupin.api_server import ApiStartError
+    from fupin.api_server import ApiStartError, run_scoped_api
+
+    server = os.environ.get("PREFECT_API_URL")  # a server of the user's, not a temporary one
+    if args.log_level:  # read by Prefect's logging set-up, which has not run yet
+        os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = args.log_level
+    try:  # first: a temporary API boots (about 4 s) on the other core while this
+        api = run_scoped_api()  # process imports and checks; it is on the critical path
+    except ApiStartError as exc:
+        print(f"fupin: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
     from fupin.interrupt import stop_on_signals
     from fupin.tasks.acquire.sources import sources_file_problems
     from fupin.tasks.pipeline.run_folders import new_run_id
@@ -165,12 +180,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"fupin run: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    if args.log_level:  # read by Prefect's logging set-up, which has not run yet
-        os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = args.log_level
     text = not args.json or args.verbose
     notes = sys.stdout if text else sys.stderr  # --json keeps stdout for the JSON
     run_id = new_run_id()
-    server = os.environ.get("PREFECT_API_URL")  # a server of the user's, not a temporary one
 
     def on_start() -> None:
         print(f"run {run_id} → {args.db}", file=notes, flush=True)
@@ -195,7 +207,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             summary = run_pipeline(args.sources, Path(args.db), args.batch_size, args.reprocess,
                                    task_runner=args.task_runner, workers=args.workers,
                                    run_id=run_id, on_start=on_start,
-                                   follow=follow if display or server else None)
+                                   follow=follow if display or server else None, api=api)
     except ApiStartError as exc:
         print(f"fupin: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -800,18 +812,44 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _known_errors() -> tuple[type[BaseException], ...]:
+    """The errors main() reports in one line. Imported when first needed: the
+    warehouse module pulls in DuckDB and Arrow, and ``fupin run`` starts its Prefect
+    API before paying for them."""
+    from fupin.settings import SettingError
+    from fupin.tasks.warehouse import WarehouseBusy, WarehouseError
+
+    return WarehouseError, WarehouseBusy, SettingError
+
+
 class _QuietKnownErrors(logging.Filter):
     """Drop Prefect's log records (with their tracebacks) about an error that main()
     reports itself in one line; other failures keep their full record."""
 
-    def __init__(self, known: tuple[type[BaseException], ...]) -> None:
-        super().__init__()
-        self.known = known
-
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], self.known):
+        known = _known_errors()
+        if record.exc_info and isinstance(record.exc_info[1], known):
             return False
-        return not any(k.__name__ in record.getMessage() for k in self.known)
+        return not any(k.__name__ in record.getMessage() for k in known)
+
+
+def _exit_code(exc: Exception) -> int | None:
+    """The exit status of an error main() reports in one line (None for any other)."""
+    from fupin.tasks.warehouse import WarehouseBusy
+
+    if isinstance(exc, BrokenPipeError):
+        return 0
+    if isinstance(exc, WarehouseBusy):
+        print(f"fupin: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    if isinstance(exc, _known_errors()):
+        print(f"fupin: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if isinstance(exc, OSError):  # a file fupin was asked to read or write
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"fupin: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -823,24 +861,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"fupin: {exc}", file=sys.stderr)
         return EXIT_USAGE
     args = build_parser().parse_args(argv)
-    from fupin.tasks.warehouse import WarehouseBusy, WarehouseError
-    quiet = _QuietKnownErrors((WarehouseError, WarehouseBusy, SettingError))
+    quiet = _QuietKnownErrors()
     for name in ("prefect.flow_runs", "prefect.task_runs"):
         logging.getLogger(name).addFilter(quiet)
     try:
         return int(args.func(args) or 0)
-    except WarehouseBusy as exc:
-        print(f"fupin: {exc}", file=sys.stderr)
-        return EXIT_BUSY
-    except (WarehouseError, SettingError) as exc:
-        print(f"fupin: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except BrokenPipeError:
-        return 0
-    except OSError as exc:  # a file fupin was asked to read or write
-        where = f"{exc.filename}: " if exc.filename else ""
-        print(f"fupin: {where}{exc.strerror or exc}", file=sys.stderr)
-        return EXIT_USAGE
+    except Exception as exc:
+        code = _exit_code(exc)
+        if code is None:
+            raise
+        return code
 
 
 if __name__ == "__main__":

@@ -6,8 +6,11 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import duckdb
+import httpx
 import pytest
 from shared_data import shared_path
 
@@ -63,6 +66,26 @@ def test_export_facts_jsonl_and_csv(sample_db: Path, prefect_server: str) -> Non
                      api=prefect_server).stdout
     assert csv_text.splitlines()[0].startswith("fact_id,doc_key,")
     assert len(csv_text.splitlines()) == len(rows) + 1
+
+
+def test_a_run_against_a_server_of_the_users_sends_heartbeats(
+    sample_db: Path, prefect_server: str
+) -> None:
+    """The server tells a crashed flow run by its missing heartbeats; only a run's own
+    temporary API, which ends with the run, goes without them (test_workers)."""
+    with duckdb.connect(str(sample_db), read_only=True) as con:
+        (flow_run_id,), = con.execute("SELECT flow_run_id FROM etl_runs").fetchall()
+    query = {"filter": {"event": {"name": ["prefect.flow-run.heartbeat"]},
+                        "any_resource": {"id": [f"prefect.flow-run.{flow_run_id}"]}},
+             "limit": 10}
+    deadline = time.monotonic() + 60  # the server stores events a few seconds late
+    while True:
+        events = httpx.post(f"{prefect_server}/events/filter", json=query, timeout=10)
+        events.raise_for_status()
+        if events.json()["events"] or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert events.json()["events"], f"no heartbeat from flow run {flow_run_id}"
 
 
 def test_clean_jsonl_reads_a_gbk_page(prefect_server: str) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import sqlite3
 import subprocess
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,14 @@ from fupin.tasks.pipeline.runtime import LOOK_AHEAD_PAGES, Runtime, processes_ah
 
 REPO = Path(__file__).resolve().parents[1]
 FUPIN = REPO / ".venv" / "bin" / "fupin"
+
+
+def flow_run_events(prefect_db: Path) -> set[str]:
+    """The names of the flow-run events a temporary API stored (its SQLite database)."""
+    with closing(sqlite3.connect(prefect_db)) as con:
+        rows = con.execute("SELECT DISTINCT event FROM events "
+                           "WHERE event LIKE 'prefect.flow-run.%'").fetchall()
+    return {event for (event,) in rows}
 
 
 def children() -> set[int]:
@@ -186,6 +196,7 @@ def test_worker_processes_build_the_same_warehouse_as_one_process(
 def test_an_ad_hoc_run_boots_its_own_api_and_stops_it(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env["FUPIN_HOME"] = str(tmp_path / "home")
+    env["PREFECT_HOME"] = str(tmp_path / "prefect")  # the server's database: this run's alone
     env["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "INFO"  # and INFO logs go to the API
     out = subprocess.run(
         [str(FUPIN), "run", str(SAMPLES), "--db", str(tmp_path / "w.duckdb"), "--json"],
@@ -199,3 +210,8 @@ def test_an_ad_hoc_run_boots_its_own_api_and_stops_it(tmp_path: Path) -> None:
     # logs and events reach the API before it stops, not in a minute of retries after
     assert "Error logging to API" not in out.stderr
     assert "Finished in state Completed" in out.stderr
+    # Its flow run's events are in that server's database; a heartbeat says "still
+    # running" to a server that outlives the run, so this one was sent none.
+    events = flow_run_events(tmp_path / "prefect" / "prefect.db")
+    assert "prefect.flow-run.Completed" in events
+    assert "prefect.flow-run.heartbeat" not in events
