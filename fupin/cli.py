@@ -19,6 +19,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext  # no
 from dataclasses import asdict  # noqa: E402
 from datetime import date, datetime  # noqa: E402
 from decimal import Decimal  # noqa: E402
+from functools import cache  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import IO, TYPE_CHECKING, Any  # noqa: E402
 
@@ -812,10 +813,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@cache
 def _known_errors() -> tuple[type[BaseException], ...]:
-    """The errors main() reports in one line. Imported when first needed: the
-    warehouse module pulls in DuckDB and Arrow, and ``fupin run`` starts its Prefect
-    API before paying for them."""
+    """The errors main() reports in one line. Imported when first needed (then kept:
+    the log filter asks on every Prefect record): the warehouse module pulls in DuckDB
+    and Arrow, and ``fupin run`` starts its Prefect API before paying for them."""
     from fupin.settings import SettingError
     from fupin.tasks.warehouse import WarehouseBusy, WarehouseError
 
@@ -835,10 +837,10 @@ class _QuietKnownErrors(logging.Filter):
 
 def _exit_code(exc: Exception) -> int | None:
     """The exit status of an error main() reports in one line (None for any other)."""
-    from fupin.tasks.warehouse import WarehouseBusy
-
     if isinstance(exc, BrokenPipeError):
         return 0
+    from fupin.tasks.warehouse import WarehouseBusy
+
     if isinstance(exc, WarehouseBusy):
         print(f"fupin: {exc}", file=sys.stderr)
         return EXIT_BUSY
