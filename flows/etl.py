@@ -7,7 +7,8 @@ the thread runner's bounded pool keeps a few batches in flight (memory does not
 grow with the corpus) and a batch is cleaned while the next one is fetched. Clean
 and extract hand their batch to warm local worker processes (tasks.pipeline.runtime),
 so every core is used.
-Every VALIDATE_EVERY batches are validated together as soon as they are extracted;
+Batches of about VALIDATE_PAGES pages (``tasks.pipeline.validation_stage``) are
+validated together as soon as they are extracted;
 the final validate task sums up and builds Data Docs, then load writes the run in
 one transaction.
 """
@@ -30,11 +31,7 @@ from fupin.tasks.pipeline.records import RunRecord  # noqa: E402
 from fupin.tasks.pipeline.run_folders import release_run_folder  # noqa: E402
 from fupin.tasks.pipeline.runtime import Runtime, local_workers  # noqa: E402
 from fupin.tasks.pipeline.staging import BatchRef  # noqa: E402
-
-# Batches validated together, while the next ones are still being extracted. GE's
-# cost is mostly per call and its memory per row: every 2 batches saved ≈ 100 MB in
-# the validation process but cost ≈ 15 % more time at 10,000 pages.
-VALIDATE_EVERY = 5
+from fupin.tasks.pipeline.validation_stage import batches_per_validation  # noqa: E402
 
 
 @flow(name="fupin-etl", log_prints=False)
@@ -60,10 +57,12 @@ def etl(
     db = str(db or config.db)
     runner_spec = task_runner or config.task_runner
     count = workers or config.workers
+    size = batch_size or config.batch_size
+    every = batches_per_validation(size)
     with Runtime(local_workers(runner_spec, count)) as runtime:
-        planning = Yields(t.discover(sources, db, config.staging_dir,
-                                      batch_size or config.batch_size, reprocess, run_id,
+        planning = Yields(t.discover(sources, db, config.staging_dir, size, reprocess, run_id,
                                       runtime))
+        copies: PrefectFuture[dict[str, str]] | None = None
         try:
             with make_task_runner(runner_spec, count) as runner:
                 # While discover is suspended at a yield, its task run's context (and
@@ -78,7 +77,7 @@ def etl(
                     fetched = run(t.fetch, ref=ref)
                     cleaned = run(t.clean, ref=fetched, runtime=runtime)
                     extracted.append(run(t.extract, ref=cleaned, runtime=runtime))
-                    if len(extracted) == VALIDATE_EVERY:
+                    if len(extracted) == every:
                         checked.append(run(t.validate_batches, refs=extracted,
                                            group=len(checked), runtime=runtime))
                         extracted = []
@@ -87,9 +86,13 @@ def etl(
                                        group=len(checked), runtime=runtime))
                 groups = [c.result() for c in checked]  # a failed batch fails the run
             plan = planning.returned
+            # on a thread of this process (it reads the warehouse), beside validate
+            copies = t.find_copies.submit(plan, db)
             validated = t.validate(groups, db, runtime)  # and ends the run's processes
-            loaded = t.load(plan, validated, db, sources)
+            loaded = t.load(plan, validated, db, sources, copies.result())
         finally:  # loaded or failed, the run's staging folder goes
+            if copies is not None:  # it reads the folder
+                copies.wait()
             planning.close()  # a discover stopped midway removes the folder itself
             if planning.returned is not None:
                 release_run_folder(planning.returned.run_dir)

@@ -13,7 +13,11 @@ import pytest
 from fupin.tasks.pipeline import kinds
 from fupin.tasks.pipeline.records import RunCounts, RunRecord
 from fupin.tasks.pipeline.staging import BatchRef
-from fupin.tasks.pipeline.validation_stage import cjk_share, validate_group
+from fupin.tasks.pipeline.validation_stage import (
+    batches_per_validation,
+    cjk_share,
+    validate_group,
+)
 from fupin.tasks.validate import get_validator
 from fupin.tasks.warehouse import load_run, packaged_dimensions
 
@@ -162,6 +166,15 @@ def test_batches_validated_together_keep_their_own_rows(tmp_path: Path) -> None:
     assert [f["fact_id"] for f in second.read(kinds.FACTS_OK)] == ["b-0"]
     assert [d["doc_key"] for d in second.read(kinds.DOCS_OK)] == ["b"]
     assert first.read(kinds.DQ) and not second.read(kinds.DQ)
+
+
+@pytest.mark.parametrize(("batch_size", "batches"),
+                         [(1, 1000), (5, 200), (200, 5), (300, 3), (500, 2), (1000, 1), (5000, 1)])
+def test_a_validate_task_takes_about_a_thousand_pages_whatever_the_batch_size(
+        batch_size: int, batches: int) -> None:
+    """GE's time is mostly per call and its memory per row: the flow groups batches by
+    pages, so a larger batch size neither multiplies the rows of a call nor its calls."""
+    assert batches_per_validation(batch_size) == batches
 
 
 def test_a_run_id_that_reads_like_a_date_and_offset_still_validates(tmp_path: Path) -> None:
