@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, closing, nullcontext
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from fupin.lifeline import live_with_parent
 from fupin.settings import settings
 
 STARTUP_TIMEOUT_S = 90.0
+POLL_S = 0.05
 # A configured API must answer its health check this fast; Prefect's own client
 # would otherwise wait a minute per request and retry, silently.
 PROBE_TIMEOUT_S = 5.0
@@ -75,7 +77,10 @@ def serve(parent_pid: int, port: int) -> None:
                 log_level="error", lifespan="on")
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], url: str, timeout: float) -> None:
+def _wait_ready(proc: subprocess.Popen[bytes], url: str, timeout: float,
+                meanwhile: Iterator[object]) -> None:
+    """Poll the server's health every POLL_S seconds, taking steps of ``meanwhile``
+    between polls instead of sleeping, while it has any."""
     deadline = time.monotonic() + timeout
     with httpx.Client(timeout=2.0) as client:
         while time.monotonic() < deadline:
@@ -88,7 +93,12 @@ def _wait_ready(proc: subprocess.Popen[bytes], url: str, timeout: float) -> None
                     return
             except httpx.TransportError:
                 pass
-            time.sleep(0.05)
+            poll = time.monotonic() + POLL_S
+            for _ in meanwhile:
+                if time.monotonic() >= poll:
+                    break
+            else:
+                time.sleep(max(0.0, poll - time.monotonic()))
     raise ApiStartError(f"the Prefect API server did not answer within {timeout:.0f} s")
 
 
@@ -125,9 +135,11 @@ class LocalApi:
         self._proc = proc
         self._ready = proc is None
 
-    def ready(self) -> str:
+    def ready(self, meanwhile: Iterable[object] = ()) -> str:
+        """The API's URL once it answers. ``meanwhile``: work to do in steps while it
+        boots, dropped where it stands when the API answers (none of it is waited for)."""
         if not self._ready and self._proc is not None:
-            _wait_ready(self._proc, self.url, STARTUP_TIMEOUT_S)
+            _wait_ready(self._proc, self.url, STARTUP_TIMEOUT_S, iter(meanwhile))
             self._ready = True
         return self.url
 

@@ -102,12 +102,30 @@ def run_pipeline(
     with processes_ahead(new_warehouse, local_workers(runner, count), pages):
         from fupin.flows.etl import etl
 
-        api.ready()
+        api.ready(meanwhile=() if new_warehouse else _hash_known_files(sources, db))
         watching = (follow(storage.join(config.staging_dir, run_id)) if follow and run_id
                     else nullcontext())
         with watching, api.flow_settings():
             return etl(sources=sources, db=str(db), batch_size=batch_size,
                        reprocess=reprocess, run_id=run_id, task_runner=runner, workers=count)
+
+
+def _hash_known_files(sources: list[str], db: Path) -> Iterator[None]:
+    """Steps that hash the local files of SOURCES the warehouse holds (``hash_ahead``),
+    in the order discover will meet them: done while the Prefect API boots, they
+    spare discover most of a re-run's reading."""
+    from fupin.tasks.acquire.fetch import hash_ahead
+    from fupin.tasks.acquire.sources import expand_sources
+    from fupin.tasks.models import Source
+    from fupin.tasks.warehouse import WarehouseError, stored_locations
+
+    try:  # a warehouse being written is discover's to wait for, not this look-ahead's
+        loaded = set(stored_locations(db, wait_seconds=0).values())
+    except WarehouseError:
+        return
+    yield
+    yield from hash_ahead(item for item in expand_sources(sources)
+                          if isinstance(item, Source) and item.location in loaded)
 
 
 def task_runner_choice(text: str) -> str:

@@ -315,11 +315,13 @@ def read_frontier(db: Path | str) -> dict[str, Known]:
     return {url: Known(*known) for url, *known in rows}
 
 
-def stored_locations(db: Path | str) -> dict[str, str]:
-    """doc_key -> location of every loaded document (``tasks.acquire.sources.expand_sources``)."""
+def stored_locations(db: Path | str, wait_seconds: float | None = None) -> dict[str, str]:
+    """doc_key -> location of every loaded document (``tasks.acquire.sources.expand_sources``).
+
+    ``wait_seconds``: how long to wait for another process's write (``connect``)."""
     if not Path(db).exists():
         return {}
-    with connect(db, read_only=True) as con:
+    with connect(db, read_only=True, wait_seconds=wait_seconds) as con:
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         if "dim_document" not in tables:
             return {}

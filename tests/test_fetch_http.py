@@ -127,3 +127,35 @@ def test_only_local_files_with_the_loaded_bytes_are_set_aside_before_batching(
     known = {key: Validators(sha) for key in ("same", "edited", "gone", "url")}
     assert unchanged_files(sources, known) == {"same"}
     assert unchanged_files(sources, {}) == set()
+
+
+def test_a_file_changed_after_it_was_hashed_ahead_is_not_taken_as_unchanged(
+    tmp_path: Path,
+) -> None:
+    """``fupin run`` hashes known files while the Prefect API boots; a file edited
+    between then and discover (same length, or another modification time) must still
+    count as changed, and one that vanished must go on to fetch to be rejected."""
+    import hashlib
+    import os
+
+    from fupin.tasks.acquire.fetch import hash_ahead, unchanged_files
+
+    names = ("kept", "longer", "same_length", "vanished")
+    paths = {n: tmp_path / f"{n}.html" for n in names}
+    for path in paths.values():
+        path.write_bytes(PAGE)
+    sources = [Source(location=str(p), kind="file", doc_key=n) for n, p in paths.items()]
+    steps = list(hash_ahead(sources))
+    assert len(steps) == len(sources)
+    paths["longer"].write_bytes(PAGE + b"<!-- edited -->")
+    edited = PAGE.replace(b"<", b"[", 1)
+    assert len(edited) == len(PAGE)
+    mtime = paths["same_length"].stat().st_mtime_ns
+    paths["same_length"].write_bytes(edited)
+    os.utime(paths["same_length"], ns=(mtime + 1_000_000, mtime + 1_000_000))
+    paths["vanished"].unlink()
+    known = {n: Validators(hashlib.sha256(PAGE).hexdigest()) for n in names}
+    assert unchanged_files(sources, known) == {"kept"}
+    # each digest taken ahead serves once: a later check reads the files again
+    paths["kept"].write_bytes(edited)
+    assert unchanged_files(sources, known) == set()
