@@ -7,6 +7,8 @@ site-packages. Run from a checkout, the checkout's root is searched for those
 subpackages too, so ``fupin.tasks`` means the checkout's ``tasks/``.
 """
 
+# First, so that its exit handler is the first registered and runs last.
+from fupin import quick_exit  # noqa: F401, I001
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 

@@ -23,6 +23,7 @@ from functools import cache  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import IO, TYPE_CHECKING, Any  # noqa: E402
 
+from fupin import quick_exit  # noqa: E402
 from fupin.settings import (  # noqa: E402
     CHECKOUT,
     SQL_DIR,
@@ -893,5 +894,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
 
 
+def command() -> None:
+    """The ``fupin`` command (``[project.scripts]``): ``main``, then a quick exit."""
+    code = main()
+    quick_exit.arm(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    command()

@@ -102,6 +102,48 @@ def test_sql_table_into_a_pipe_keeps_long_text_whole(warehouse: Path) -> None:
     assert len(BODY) > 40 and proc.stdout.splitlines()[2] == BODY
 
 
+def test_a_long_answer_reaches_a_pipe_whole_and_a_reader_that_stops_early_ends_it_quietly(
+        warehouse: Path) -> None:
+    """The command leaves without the interpreter's teardown (``fupin.quick_exit``):
+    whatever it printed must still be flushed, and its exit status kept."""
+    rows = 200_000
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    proc = subprocess.run([str(FUPIN), "sql", f"SELECT range AS n FROM range({rows})", "--db",
+                           str(warehouse)], capture_output=True, text=True, timeout=120,
+                          cwd=REPO, env=buffered)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[-1] == f"({rows} rows)" and lines[-2].strip() == str(rows - 1)
+    assert len(lines) == rows + 3
+    reader = subprocess.Popen([str(FUPIN), "sql", f"SELECT range FROM range({rows})", "--db",
+                               str(warehouse)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              cwd=REPO, env=buffered)
+    assert reader.stdout is not None and reader.stderr is not None
+    reader.stdout.readline()
+    reader.stdout.close()  # like `| head -1`
+    assert reader.wait(timeout=120) == 0
+    assert reader.stderr.read() == b""
+    reader.stderr.close()
+    assert one_line_error(fupin("sql", "SELECT 1", "--db", str(warehouse.with_name("none.duckdb"))))
+
+
+def test_a_quick_exit_flushes_what_was_printed_and_keeps_the_exit_status() -> None:
+    """Armed, the last exit handler ends the process without the interpreter's teardown;
+    output still buffered (stdout into a pipe is) must be written first. Unarmed, an
+    uncaught error ends the process as usual."""
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    armed = ("import sys\nfrom fupin import quick_exit\nprint('x' * 70000)\n"
+             "print('done', file=sys.stderr)\nquick_exit.arm(3)\nsys.exit(3)\n")
+    proc = subprocess.run([sys.executable, "-c", armed], capture_output=True, text=True,
+                          timeout=60, env=buffered)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (3, "x" * 70000 + "\n", "done\n")
+    unarmed = "from fupin import quick_exit\nprint('partial')\nraise SystemError('boom')\n"
+    proc = subprocess.run([sys.executable, "-c", unarmed], capture_output=True, text=True,
+                          timeout=60, env=buffered)
+    assert proc.returncode == 1 and proc.stdout == "partial\n"
+    assert "SystemError: boom" in proc.stderr
+
+
 def test_export_writes_a_table_or_view_in_each_format(warehouse: Path, tmp_path: Path) -> None:
     jsonl = fupin("export", "fact_indicator", "--db", str(warehouse))
     assert jsonl.returncode == 0, jsonl.stderr
