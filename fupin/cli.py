@@ -103,7 +103,7 @@ def run_pipeline(
     with processes_ahead(new_warehouse, local_workers(runner, count), pages):
         from fupin.flows.etl import etl
 
-        api.ready(meanwhile=() if new_warehouse else _hash_known_files(sources, db))
+        api.ready(meanwhile=() if new_warehouse or reprocess else _discover_ahead(sources, db))
         watching = (follow(storage.join(config.staging_dir, run_id)) if follow and run_id
                     else nullcontext())
         with watching, api.flow_settings():
@@ -111,17 +111,18 @@ def run_pipeline(
                        reprocess=reprocess, run_id=run_id, task_runner=runner, workers=count)
 
 
-def _hash_known_files(sources: list[str], db: Path) -> Iterator[None]:
-    """Steps that hash the local files of SOURCES the warehouse holds (``hash_ahead``),
-    in the order discover will meet them: done while the Prefect API boots, they
-    spare discover most of a re-run's reading."""
+def _discover_ahead(sources: list[str], db: Path) -> Iterator[None]:
+    """Steps that read what discover will ask of the warehouse (``read_ahead``), then
+    hash the local files of SOURCES it holds (``hash_ahead``) in the order discover
+    will meet them: done while the Prefect API boots, they spare a re-run's discover
+    most of its reading."""
     from fupin.tasks.acquire.fetch import hash_ahead
     from fupin.tasks.acquire.sources import expand_sources
     from fupin.tasks.models import Source
-    from fupin.tasks.warehouse import WarehouseError, stored_locations
+    from fupin.tasks.warehouse import WarehouseError, read_ahead
 
     try:  # a warehouse being written is discover's to wait for, not this look-ahead's
-        loaded = set(stored_locations(db, wait_seconds=0).values())
+        loaded = set(read_ahead(db).values())
     except WarehouseError:
         return
     yield

@@ -25,6 +25,7 @@ import duckdb
 import pyarrow as pa
 
 from fupin.settings import settings
+from fupin.tasks.ahead import Ahead, Stamp, file_stamp
 from fupin.tasks.clean.dedupe import SIGNATURE_BYTES, body_signature
 from fupin.tasks.models import Known, Validators
 from fupin.tasks.pipeline import storage
@@ -282,11 +283,41 @@ def _current_documents(con: duckdb.DuckDBPyConnection) -> str | None:
     return "withdrawn_run_id IS NULL" if "withdrawn_run_id" in columns else "TRUE"
 
 
+# What ``read_ahead`` read for discover, while ``fupin run`` waited for its Prefect API.
+_READ_AHEAD: Ahead[Any] = Ahead()
+
+
+def _warehouse_stamp(db: Path | str) -> tuple[Stamp, Stamp]:
+    """The warehouse file's and its write-ahead log's stamps: a commit changes one."""
+    return file_stamp(db), file_stamp(f"{db}.wal")
+
+
+def _read_key(what: str, db: Path | str) -> tuple[str, str]:
+    return what, str(Path(db).resolve())
+
+
+def read_ahead(db: Path | str) -> dict[str, str]:
+    """Read what discover asks of the warehouse first (``stored_locations`` and
+    ``known_pages``) and keep it for discover, which takes it while the warehouse's
+    files are unchanged; returns the stored locations. A warehouse being written is
+    not waited for: WarehouseBusy at once."""
+    stamp = _warehouse_stamp(db)
+    stored = _stored_locations(db, wait_seconds=0)
+    _READ_AHEAD.keep(_read_key("stored", db), stamp, stored)
+    _READ_AHEAD.keep(_read_key("known", db), stamp, _known_pages(db, wait_seconds=0))
+    return stored
+
+
 def known_pages(db: Path | str) -> dict[str, Validators]:
     """doc_key -> content hash and HTTP validators of every current document."""
+    ahead = _READ_AHEAD.take(_read_key("known", db), _warehouse_stamp(db))
+    return ahead if ahead is not None else _known_pages(db)
+
+
+def _known_pages(db: Path | str, wait_seconds: float | None = None) -> dict[str, Validators]:
     if not Path(db).exists():
         return {}
-    with connect(db, read_only=True) as con:
+    with connect(db, read_only=True, wait_seconds=wait_seconds) as con:
         require_warehouse(con, db, empty_ok=True)
         current = _current_documents(con)
         if current is None:
@@ -315,10 +346,13 @@ def read_frontier(db: Path | str) -> dict[str, Known]:
     return {url: Known(*known) for url, *known in rows}
 
 
-def stored_locations(db: Path | str, wait_seconds: float | None = None) -> dict[str, str]:
-    """doc_key -> location of every loaded document (``tasks.acquire.sources.expand_sources``).
+def stored_locations(db: Path | str) -> dict[str, str]:
+    """doc_key -> location of every loaded document (``tasks.acquire.sources.expand_sources``)."""
+    ahead = _READ_AHEAD.take(_read_key("stored", db), _warehouse_stamp(db))
+    return ahead if ahead is not None else _stored_locations(db)
 
-    ``wait_seconds``: how long to wait for another process's write (``connect``)."""
+
+def _stored_locations(db: Path | str, wait_seconds: float | None = None) -> dict[str, str]:
     if not Path(db).exists():
         return {}
     with connect(db, read_only=True, wait_seconds=wait_seconds) as con:

@@ -223,3 +223,20 @@ def test_the_packaged_dimensions_load_the_taxonomy_and_the_gazetteer(tmp_path: P
             "SELECT (SELECT count(*) FROM dim_indicator), (SELECT count(*) FROM dim_region)"
         ).fetchall()[0]
     assert indicators == len(load_taxonomy()) and regions == len(load_gazetteer().rows)
+
+
+def test_reads_taken_ahead_of_a_run_are_only_served_from_an_unchanged_warehouse(
+        tmp_path: Path) -> None:
+    """``fupin run`` reads the warehouse for discover while the Prefect API boots; a
+    commit in between (another process's load) must be seen, not the earlier read."""
+    from fupin.tasks.warehouse import connect, known_pages, read_ahead, stored_locations
+    from tests.tiny_warehouse import tiny_warehouse
+
+    db = tiny_warehouse(tmp_path / "fupin.duckdb", "正文", [])
+    assert read_ahead(db) == {"d1": "d1.html"}
+    assert known_pages(db)["d1"].sha256 == "abc"  # served from the read ahead
+    read_ahead(db)
+    with connect(db) as con:
+        con.execute("UPDATE dim_document SET content_sha256 = 'def', location = 'moved.html'")
+    assert known_pages(db)["d1"].sha256 == "def"
+    assert stored_locations(db) == {"d1": "moved.html"}

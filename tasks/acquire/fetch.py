@@ -35,6 +35,7 @@ from fupin.tasks.acquire.inflate import (
     Inflater,
     read_capped,
 )
+from fupin.tasks.ahead import Ahead, file_stamp
 from fupin.tasks.models import RawPage, Rejection, Source, Validators
 
 USER_AGENT = "fupin/0.1 (+poverty-alleviation statistics ETL; polite crawler)"
@@ -143,24 +144,14 @@ def unchanged_files(
     return same
 
 
-# Digests taken by ``hash_ahead``: a file's path -> (its size, modification time and
-# the byte cap it was read under; the sha256 ``read_file`` gave). Each is used once.
-_AHEAD: dict[str, tuple[tuple[int, int, int], str]] = {}
-
-
-def _stamp(path: str, max_bytes: int) -> tuple[int, int, int] | None:
-    try:
-        stat = Path(path).stat()
-    except (OSError, ValueError):
-        return None
-    return stat.st_size, stat.st_mtime_ns, max_bytes
+# Digests taken by ``hash_ahead``: a file's path -> its sha256 as ``read_file`` gave it,
+# stamped with the file's size and modification time and the byte cap it was read under.
+_DIGESTS: Ahead[str] = Ahead()
 
 
 def _file_digest(source: Source, options: FetchOptions) -> str:
-    ahead = _AHEAD.pop(source.location, None)
-    if ahead is not None and ahead[0] == _stamp(source.location, options.max_bytes):
-        return ahead[1]
-    return read_file(source, options).sha256
+    digest = _DIGESTS.take(source.location, (file_stamp(source.location), options.max_bytes))
+    return digest if digest is not None else read_file(source, options).sha256
 
 
 def hash_ahead(sources: Iterable[Source]) -> Iterator[None]:
@@ -178,9 +169,10 @@ def hash_ahead(sources: Iterable[Source]) -> Iterator[None]:
             continue
         try:
             options = FetchOptions().merged(source.options)
-            stamp = _stamp(source.location, options.max_bytes)
+            stamp = file_stamp(source.location)
             if stamp is not None:
-                _AHEAD[source.location] = (stamp, read_file(source, options).sha256)
+                _DIGESTS.keep(source.location, (stamp, options.max_bytes),
+                              read_file(source, options).sha256)
         except (FetchFailure, ValueError, TypeError):  # discover meets it again
             pass
         yield

@@ -1,0 +1,48 @@
+"""Work done before the flow asks for it, while ``fupin run`` waits for the Prefect API.
+
+An ad-hoc re-run over unchanged pages is mostly waiting: about 2 s for its API, then
+discover reads the warehouse and every file. Computed during that wait, a value is
+kept with a stamp of what it came from (sizes and modification times of files) and
+handed out once, only while the stamp still holds; otherwise the caller computes it
+as it would have.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Hashable
+from pathlib import Path
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+Stamp = tuple[int, int, int] | None
+
+
+def file_stamp(path: Path | str) -> Stamp:
+    """A file's size, modification time and inode; None when it cannot be looked at."""
+    try:
+        stat = Path(path).stat()
+    except (OSError, ValueError):  # ValueError: a path holding a NUL character
+        return None
+    return stat.st_size, stat.st_mtime_ns, stat.st_ino
+
+
+class Ahead(Generic[T]):
+    """Values computed ahead, each taken at most once while its stamp holds."""
+
+    def __init__(self) -> None:
+        self._kept: dict[Hashable, tuple[Hashable, T]] = {}
+        self._lock = threading.Lock()
+
+    def keep(self, key: Hashable, stamp: Hashable, value: T) -> None:
+        """Keep ``value``; ``stamp`` must be taken before the value is computed, so a
+        change while it is computed shows as another stamp."""
+        with self._lock:
+            self._kept[key] = (stamp, value)
+
+    def take(self, key: Hashable, stamp: Hashable) -> T | None:
+        """The value kept for ``key`` if it was kept under ``stamp`` (then forgotten)."""
+        with self._lock:
+            kept = self._kept.pop(key, None)
+        return kept[1] if kept is not None and kept[0] == stamp else None
