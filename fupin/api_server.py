@@ -137,9 +137,15 @@ class LocalApi:
 
     def ready(self, meanwhile: Iterable[object] = ()) -> str:
         """The API's URL once it answers. ``meanwhile``: work to do in steps while it
-        boots, dropped where it stands when the API answers (none of it is waited for)."""
+        boots; the step under way when the API answers is finished, the rest dropped."""
         if not self._ready and self._proc is not None:
-            _wait_ready(self._proc, self.url, STARTUP_TIMEOUT_S, iter(meanwhile))
+            work = iter(meanwhile)
+            try:
+                _wait_ready(self._proc, self.url, STARTUP_TIMEOUT_S, work)
+            finally:
+                close = getattr(work, "close", None)
+                if close is not None:  # a generator: let it release what it holds
+                    close()
             self._ready = True
         return self.url
 

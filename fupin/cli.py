@@ -119,15 +119,20 @@ def _discover_ahead(sources: list[str], db: Path) -> Iterator[None]:
     from fupin.tasks.acquire.fetch import hash_ahead
     from fupin.tasks.acquire.sources import expand_sources
     from fupin.tasks.models import Source
-    from fupin.tasks.warehouse import WarehouseError, read_ahead
+    from fupin.tasks.warehouse import read_ahead
 
-    try:  # a warehouse being written is discover's to wait for, not this look-ahead's
+    # Optional work: whatever goes wrong here (a warehouse being written, a file that
+    # vanished) is discover's to meet and report, so it only ends the look-ahead.
+    try:
         loaded = set(read_ahead(db).values())
-    except WarehouseError:
-        return
-    yield
-    yield from hash_ahead(item for item in expand_sources(sources)
-                          if isinstance(item, Source) and item.location in loaded)
+        yield
+        for item in expand_sources(sources):  # a step per item: a new folder is walked
+            if isinstance(item, Source) and item.location in loaded:  # only as polls allow
+                yield from hash_ahead([item])
+            else:
+                yield
+    except Exception:
+        logging.getLogger(__name__).debug("look-ahead stopped", exc_info=True)
 
 
 def task_runner_choice(text: str) -> str:

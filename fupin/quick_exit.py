@@ -33,8 +33,9 @@ def _leave() -> None:
     if not _armed:
         return
     for stream in (sys.stdout, sys.stderr):
-        with suppress(OSError, ValueError):  # a closed pipe or stream: nothing to show
-            stream.flush()
+        if stream is not None:  # None: the process started with the stream closed
+            with suppress(OSError, ValueError):  # a closed pipe or stream: nothing to show
+                stream.flush()
     os._exit(_armed[0])
 
 

@@ -10,6 +10,7 @@ as it would have.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -19,6 +20,12 @@ T = TypeVar("T")
 Stamp = tuple[int, int, int] | None
 
 
+# A file modified this recently may be modified again within the same tick of its
+# file system's clock (a second or two on some), keeping its stamp: what is read of
+# it then is not kept (git's "racily clean" rule).
+SETTLED_S = 2.0
+
+
 def file_stamp(path: Path | str) -> Stamp:
     """A file's size, modification time and inode; None when it cannot be looked at."""
     try:
@@ -26,6 +33,13 @@ def file_stamp(path: Path | str) -> Stamp:
     except (OSError, ValueError):  # ValueError: a path holding a NUL character
         return None
     return stat.st_size, stat.st_mtime_ns, stat.st_ino
+
+
+def settled(*stamps: Stamp) -> bool:
+    """Whether no file of ``stamps`` was modified within SETTLED_S seconds (a missing
+    file is settled): only then may a value read from them be kept."""
+    now = time.time_ns()
+    return all(s is None or now - s[1] >= SETTLED_S * 1e9 for s in stamps)
 
 
 class Ahead(Generic[T]):

@@ -25,7 +25,7 @@ import duckdb
 import pyarrow as pa
 
 from fupin.settings import settings
-from fupin.tasks.ahead import Ahead, Stamp, file_stamp
+from fupin.tasks.ahead import Ahead, Stamp, file_stamp, settled
 from fupin.tasks.clean.dedupe import SIGNATURE_BYTES, body_signature
 from fupin.tasks.models import Known, Validators
 from fupin.tasks.pipeline import storage
@@ -288,7 +288,7 @@ _READ_AHEAD: Ahead[Any] = Ahead()
 
 
 def _warehouse_stamp(db: Path | str) -> tuple[Stamp, Stamp]:
-    """The warehouse file's and its write-ahead log's stamps: a commit changes one."""
+    """The warehouse file's and its write-ahead log's stamps: a commit writes one."""
     return file_stamp(db), file_stamp(f"{db}.wal")
 
 
@@ -299,12 +299,14 @@ def _read_key(what: str, db: Path | str) -> tuple[str, str]:
 def read_ahead(db: Path | str) -> dict[str, str]:
     """Read what discover asks of the warehouse first (``stored_locations`` and
     ``known_pages``) and keep it for discover, which takes it while the warehouse's
-    files are unchanged; returns the stored locations. A warehouse being written is
-    not waited for: WarehouseBusy at once."""
+    files are unchanged; returns the stored locations. Nothing is kept of a
+    warehouse written in the last ``SETTLED_S`` seconds (``tasks.ahead.settled``). A
+    warehouse being written is not waited for: WarehouseBusy at once."""
     stamp = _warehouse_stamp(db)
     stored = _stored_locations(db, wait_seconds=0)
-    _READ_AHEAD.keep(_read_key("stored", db), stamp, stored)
-    _READ_AHEAD.keep(_read_key("known", db), stamp, _known_pages(db, wait_seconds=0))
+    if settled(*stamp):
+        _READ_AHEAD.keep(_read_key("stored", db), stamp, stored)
+        _READ_AHEAD.keep(_read_key("known", db), stamp, _known_pages(db, wait_seconds=0))
     return stored
 
 

@@ -132,11 +132,17 @@ def test_a_quick_exit_flushes_what_was_printed_and_keeps_the_exit_status() -> No
     output still buffered (stdout into a pipe is) must be written first. Unarmed, an
     uncaught error ends the process as usual."""
     buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
-    armed = ("import sys\nfrom fupin import quick_exit\nprint('x' * 70000)\n"
-             "print('done', file=sys.stderr)\nquick_exit.arm(3)\nsys.exit(3)\n")
+    # A handler registered before fupin is imported would run after the quick exit's
+    # (it must not get to run); one registered after runs before it. Neither ends its
+    # line, so what they write stays buffered until the quick exit flushes it.
+    armed = ("import atexit, sys\n"
+             "atexit.register(lambda: sys.stderr.write('too late'))\n"
+             "from fupin import quick_exit\n"
+             "atexit.register(lambda: sys.stderr.write('in time'))\n"
+             "print('x' * 70000)\nquick_exit.arm(3)\nsys.exit(3)\n")
     proc = subprocess.run([sys.executable, "-c", armed], capture_output=True, text=True,
                           timeout=60, env=buffered)
-    assert (proc.returncode, proc.stdout, proc.stderr) == (3, "x" * 70000 + "\n", "done\n")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (3, "x" * 70000 + "\n", "in time")
     unarmed = "from fupin import quick_exit\nprint('partial')\nraise SystemError('boom')\n"
     proc = subprocess.run([sys.executable, "-c", unarmed], capture_output=True, text=True,
                           timeout=60, env=buffered)

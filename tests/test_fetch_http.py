@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from http_server import Reply, always, fail_then, serve
 
 from fupin.tasks.acquire.fetch import FetchOptions, FetchResult, fetch_batch
@@ -130,32 +131,40 @@ def test_only_local_files_with_the_loaded_bytes_are_set_aside_before_batching(
 
 
 def test_a_file_changed_after_it_was_hashed_ahead_is_not_taken_as_unchanged(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """``fupin run`` hashes known files while the Prefect API boots; a file edited
     between then and discover (same length, or another modification time) must still
-    count as changed, and one that vanished must go on to fetch to be rejected."""
+    count as changed, one that vanished must go on to fetch to be rejected, and one
+    written just now is not hashed ahead at all (its clock may not have ticked)."""
     import hashlib
     import os
+    import time
 
-    from fupin.tasks.acquire.fetch import hash_ahead, unchanged_files
+    from fupin.tasks.acquire import fetch
 
-    names = ("kept", "longer", "same_length", "vanished")
+    names = ("kept", "longer", "same_length", "vanished", "just_written")
     paths = {n: tmp_path / f"{n}.html" for n in names}
-    for path in paths.values():
+    past = time.time_ns() - 60 * 10**9
+    for name, path in paths.items():
         path.write_bytes(PAGE)
+        if name != "just_written":
+            os.utime(path, ns=(past, past))
     sources = [Source(location=str(p), kind="file", doc_key=n) for n, p in paths.items()]
-    steps = list(hash_ahead(sources))
-    assert len(steps) == len(sources)
+    assert len(list(fetch.hash_ahead(sources))) == len(sources)
     paths["longer"].write_bytes(PAGE + b"<!-- edited -->")
     edited = PAGE.replace(b"<", b"[", 1)
     assert len(edited) == len(PAGE)
-    mtime = paths["same_length"].stat().st_mtime_ns
     paths["same_length"].write_bytes(edited)
-    os.utime(paths["same_length"], ns=(mtime + 1_000_000, mtime + 1_000_000))
+    os.utime(paths["same_length"], ns=(past + 10**6, past + 10**6))
     paths["vanished"].unlink()
+    read = []
+    read_file = fetch.read_file
+    monkeypatch.setattr(fetch, "read_file", lambda s, o: read.append(s.doc_key) or read_file(s, o))
     known = {n: Validators(hashlib.sha256(PAGE).hexdigest()) for n in names}
-    assert unchanged_files(sources, known) == {"kept"}
-    # each digest taken ahead serves once: a later check reads the files again
+    assert fetch.unchanged_files(sources, known) == {"kept", "just_written"}
+    assert sorted(read) == ["just_written", "longer", "same_length", "vanished"]
+    # each digest serves once: the same length and stamp later are read again
     paths["kept"].write_bytes(edited)
-    assert unchanged_files(sources, known) == set()
+    os.utime(paths["kept"], ns=(past, past))
+    assert fetch.unchanged_files(sources, known) == {"just_written"}

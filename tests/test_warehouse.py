@@ -226,17 +226,29 @@ def test_the_packaged_dimensions_load_the_taxonomy_and_the_gazetteer(tmp_path: P
 
 
 def test_reads_taken_ahead_of_a_run_are_only_served_from_an_unchanged_warehouse(
-        tmp_path: Path) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``fupin run`` reads the warehouse for discover while the Prefect API boots; a
-    commit in between (another process's load) must be seen, not the earlier read."""
-    from fupin.tasks.warehouse import connect, known_pages, read_ahead, stored_locations
+    commit in between (another process's load) must be seen, not the earlier read,
+    and a warehouse written just now is not read ahead (its clock may not have ticked)."""
+    from fupin.tasks import warehouse
     from tests.tiny_warehouse import tiny_warehouse
 
     db = tiny_warehouse(tmp_path / "fupin.duckdb", "正文", [])
-    assert read_ahead(db) == {"d1": "d1.html"}
-    assert known_pages(db)["d1"].sha256 == "abc"  # served from the read ahead
-    read_ahead(db)
-    with connect(db) as con:
+    assert warehouse.read_ahead(db) == {"d1": "d1.html"}
+    past = time.time_ns() - 60 * 10**9
+    os.utime(db, ns=(past, past))
+    warehouse.read_ahead(db)
+
+    def read_again(*_: object, **__: object) -> None:
+        raise AssertionError("read again")
+
+    with monkeypatch.context() as patch:  # the reads ahead serve once, without a read
+        patch.setattr(warehouse, "_known_pages", read_again)
+        patch.setattr(warehouse, "_stored_locations", read_again)
+        assert warehouse.known_pages(db)["d1"].sha256 == "abc"
+        assert warehouse.stored_locations(db) == {"d1": "d1.html"}
+    warehouse.read_ahead(db)
+    with warehouse.connect(db) as con:
         con.execute("UPDATE dim_document SET content_sha256 = 'def', location = 'moved.html'")
-    assert known_pages(db)["d1"].sha256 == "def"
-    assert stored_locations(db) == {"d1": "moved.html"}
+    assert warehouse.known_pages(db)["d1"].sha256 == "def"
+    assert warehouse.stored_locations(db) == {"d1": "moved.html"}

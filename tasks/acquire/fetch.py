@@ -35,7 +35,7 @@ from fupin.tasks.acquire.inflate import (
     Inflater,
     read_capped,
 )
-from fupin.tasks.ahead import Ahead, file_stamp
+from fupin.tasks.ahead import Ahead, file_stamp, settled
 from fupin.tasks.models import RawPage, Rejection, Source, Validators
 
 USER_AGENT = "fupin/0.1 (+poverty-alleviation statistics ETL; polite crawler)"
@@ -161,16 +161,16 @@ def hash_ahead(sources: Iterable[Source]) -> Iterator[None]:
     API to boot, then for discover, which reads and hashes every file (a third of a
     second per 10,000 pages here). ``fupin run`` takes these steps while it waits for
     the API, and stops when the API answers; discover then only compares a file's
-    size and modification time with what was seen here. The file is looked at before
-    it is read, so a change during the read shows as a changed stamp.
+    size, modification time and inode with what was seen here. The file is looked at
+    before it is read, and one modified in the last ``SETTLED_S`` seconds is not kept,
+    so a change during the read, or soon after within the same clock tick, shows as
+    a changed stamp. A step per source, a file or not.
     """
     for source in sources:
-        if source.kind != "file":
-            continue
         try:
             options = FetchOptions().merged(source.options)
-            stamp = file_stamp(source.location)
-            if stamp is not None:
+            stamp = file_stamp(source.location) if source.kind == "file" else None
+            if stamp is not None and settled(stamp):
                 _DIGESTS.keep(source.location, (stamp, options.max_bytes),
                               read_file(source, options).sha256)
         except (FetchFailure, ValueError, TypeError):  # discover meets it again

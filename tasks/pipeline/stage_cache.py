@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 _SHARED = ("tasks/models.py", "tasks/pipeline/kinds.py", "tasks/pipeline/records.py",
            "tasks/pipeline/staging.py", "tasks/pipeline/stages.py",
            "tasks/pipeline/stage_cache.py", "tasks/pipeline/storage.py", "tasks/acquire/*.py",
+           "tasks/ahead.py",
            "requirements.lock")
 _CLEAN = ("tasks/clean/*.py", "tasks/wordlists.py", "schemas/discovery.yaml",
           "schemas/chrome_cues.yaml",
