@@ -2,7 +2,7 @@
 
 An ad-hoc re-run over unchanged pages is mostly waiting: about 2 s for its API, then
 discover reads the warehouse and every file. Computed during that wait, a value is
-kept with a stamp of what it came from (sizes and modification times of files) and
+kept with a stamp of what it came from (sizes, modification times and inodes of files) and
 handed out once, only while the stamp still holds; otherwise the caller computes it
 as it would have.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -55,8 +55,13 @@ class Ahead(Generic[T]):
         with self._lock:
             self._kept[key] = (stamp, value)
 
-    def take(self, key: Hashable, stamp: Hashable) -> T | None:
-        """The value kept for ``key`` if it was kept under ``stamp`` (then forgotten)."""
+    def take_or(self, key: Hashable, stamp: Callable[[], Hashable],
+                compute: Callable[[], T]) -> T:
+        """The value kept for ``key`` if it was kept under the stamp ``stamp()`` gives
+        now (then forgotten), else ``compute()``. ``stamp`` is called only when a value
+        is kept: a run that computed nothing ahead looks at no file for it."""
         with self._lock:
             kept = self._kept.pop(key, None)
-        return kept[1] if kept is not None and kept[0] == stamp else None
+        if kept is not None and kept[0] == stamp():
+            return kept[1]
+        return compute()

@@ -312,8 +312,8 @@ def read_ahead(db: Path | str) -> dict[str, str]:
 
 def known_pages(db: Path | str) -> dict[str, Validators]:
     """doc_key -> content hash and HTTP validators of every current document."""
-    ahead = _READ_AHEAD.take(_read_key("known", db), _warehouse_stamp(db))
-    return ahead if ahead is not None else _known_pages(db)
+    return _READ_AHEAD.take_or(_read_key("known", db), lambda: _warehouse_stamp(db),
+                               lambda: _known_pages(db))
 
 
 def _known_pages(db: Path | str, wait_seconds: float | None = None) -> dict[str, Validators]:
@@ -350,8 +350,8 @@ def read_frontier(db: Path | str) -> dict[str, Known]:
 
 def stored_locations(db: Path | str) -> dict[str, str]:
     """doc_key -> location of every loaded document (``tasks.acquire.sources.expand_sources``)."""
-    ahead = _READ_AHEAD.take(_read_key("stored", db), _warehouse_stamp(db))
-    return ahead if ahead is not None else _stored_locations(db)
+    return _READ_AHEAD.take_or(_read_key("stored", db), lambda: _warehouse_stamp(db),
+                               lambda: _stored_locations(db))
 
 
 def _stored_locations(db: Path | str, wait_seconds: float | None = None) -> dict[str, str]:

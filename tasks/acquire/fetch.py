@@ -127,7 +127,7 @@ def unchanged_files(
     unchanged folder sets these pages aside before planning and may plan no batch
     at all. URLs are left to fetch (conditional requests), as is any file that
     cannot be read here: fetch records why. A digest ``hash_ahead`` took is used
-    while the file's size and modification time are still those it saw.
+    while the file's size, modification time and inode are still those it saw.
     """
     base = options or FetchOptions()
     same = set()
@@ -145,13 +145,14 @@ def unchanged_files(
 
 
 # Digests taken by ``hash_ahead``: a file's path -> its sha256 as ``read_file`` gave it,
-# stamped with the file's size and modification time and the byte cap it was read under.
+# stamped with the file's ``file_stamp`` and the byte cap it was read under.
 _DIGESTS: Ahead[str] = Ahead()
 
 
 def _file_digest(source: Source, options: FetchOptions) -> str:
-    digest = _DIGESTS.take(source.location, (file_stamp(source.location), options.max_bytes))
-    return digest if digest is not None else read_file(source, options).sha256
+    return _DIGESTS.take_or(source.location,
+                            lambda: (file_stamp(source.location), options.max_bytes),
+                            lambda: read_file(source, options).sha256)
 
 
 def hash_ahead(sources: Iterable[Source]) -> Iterator[None]:
