@@ -23,7 +23,7 @@ import contextvars  # noqa: E402
 import functools  # noqa: E402
 
 from prefect import flow  # noqa: E402
-from prefect.futures import PrefectFuture  # noqa: E402
+from prefect.futures import PrefectFuture, wait  # noqa: E402
 
 from fupin.flows.runners import Yields, make_task_runner, submit  # noqa: E402
 from fupin.tasks import prefect_tasks as t  # noqa: E402
@@ -73,10 +73,12 @@ def etl(
                 run = functools.partial(flow_context.run, submit, runner)
                 checked: list[PrefectFuture[list[BatchRef]]] = []
                 extracted: list[PrefectFuture[BatchRef]] = []
+                every_extract: list[PrefectFuture[BatchRef]] = []
                 for ref in planning:  # each batch as soon as discover has written it
                     fetched = run(t.fetch, ref=ref)
                     cleaned = run(t.clean, ref=fetched, runtime=runtime)
                     extracted.append(run(t.extract, ref=cleaned, runtime=runtime))
+                    every_extract.append(extracted[-1])
                     if len(extracted) == every:
                         checked.append(run(t.validate_batches, refs=extracted,
                                            group=len(checked), runtime=runtime))
@@ -84,6 +86,8 @@ def etl(
                 if extracted:
                     checked.append(run(t.validate_batches, refs=extracted,
                                        group=len(checked), runtime=runtime))
+                wait(every_extract)
+                runtime.end_stage_workers()  # their memory is free for what follows
                 groups = [c.result() for c in checked]  # a failed batch fails the run
             plan = planning.returned
             # on a thread of this process (it reads the warehouse), beside validate

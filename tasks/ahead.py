@@ -9,6 +9,7 @@ as it would have.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -29,7 +30,7 @@ SETTLED_S = 2.0
 def file_stamp(path: Path | str) -> Stamp:
     """A file's size, modification time and inode; None when it cannot be looked at."""
     try:
-        stat = Path(path).stat()
+        stat = os.stat(path)  # not Path.stat: half the cost, over every held file of a re-run
     except (OSError, ValueError):  # ValueError: a path holding a NUL character
         return None
     return stat.st_size, stat.st_mtime_ns, stat.st_ino

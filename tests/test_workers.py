@@ -51,6 +51,19 @@ def test_stages_run_on_worker_processes_once_the_run_has_batches_for_them() -> N
     assert all(gone(pid) for pid in inside)  # closed: the workers have ended
 
 
+def test_the_workers_end_once_every_batch_is_extracted_and_the_rest_runs_here() -> None:
+    with Runtime(2) as runtime:
+        runtime.prepare(batches=3, new_pages=False, pages=600)
+        inside = {runtime.call(os.getpid) for _ in range(4)}
+        validator = runtime.validate(os.getpid)
+        runtime.end_stage_workers()
+        assert all(gone(pid) for pid in inside)
+        assert runtime.call(os.getpid) == os.getpid()  # a stage asked for late runs here
+        assert runtime.validate(os.getpid) == validator  # validation goes on where it was
+        runtime.end_stage_workers()  # twice is harmless
+    assert os.getpid() not in inside and gone(validator)
+
+
 @pytest.mark.parametrize(("workers", "batches", "pages"), [(1, 5, 1000), (4, 1, 200), (2, 3, 15)])
 def test_one_worker_one_batch_or_few_pages_mean_this_process(
     workers: int, batches: int, pages: int,
