@@ -162,6 +162,25 @@ def floor(paths: list[Path], processes: int) -> dict[str, float]:
             "floor_processes": processes}
 
 
+def bracketing_floor(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """The floor measured just before and just after the run, as their mean.
+
+    A shared VM's speed drifts by the hour: one day the same floor cost 30 % more
+    CPU in one hour than two hours before, while the run, measured minutes later,
+    had not moved alike, and the ratio printed a gain that was the machine's. A
+    floor on both sides of the run follows such a drift; their spread
+    (``floor_spread``: the larger over the smaller, in CPU) says how far to trust
+    the ratio.
+    """
+    mean = {k: (before[k] + after[k]) / 2 for k in ("floor_s", "floor_cpu_s")}
+    cpu = sorted((before["floor_cpu_s"], after["floor_cpu_s"]))
+    return {**before, **mean,
+            "floor_before_s": before["floor_s"], "floor_after_s": after["floor_s"],
+            "floor_cpu_before_s": before["floor_cpu_s"],
+            "floor_cpu_after_s": after["floor_cpu_s"],
+            "floor_spread": cpu[1] / cpu[0] if cpu[0] else float("nan")}
+
+
 # ---------------------------------------------------------------- child runs
 
 
@@ -408,6 +427,9 @@ def print_report(r: dict[str, Any]) -> None:
     print(f"floor       {r['floor_s']:8.1f} s  {r['floor_pps']:7.1f} pages/s   "
           f"({n} processes; CPU {r['floor_cpu_s']:.1f} s; jieba init "
           f"{r['jieba_init_s']:.2f} s, not counted)")
+    print(f"            mean of before the run {r['floor_before_s']:.1f} s / "
+          f"{r['floor_cpu_before_s']:.1f} CPU-s and after it {r['floor_after_s']:.1f} s / "
+          f"{r['floor_cpu_after_s']:.1f} CPU-s (spread {r['floor_spread']:.2f}×)")
     print(f"run         {r['run_s']:8.1f} s  {r['run_pps']:7.1f} pages/s   "
           f"(CPU {r['run_cpu_s']:.1f} s over its process tree; flow {r['flow_s']:.1f} s; "
           f"{r['documents_loaded']} docs, {r['facts_loaded']} facts, "
@@ -444,15 +466,18 @@ peak of the whole `fupin run` process tree.
 """
 
 TABLE_HEADER = """
-## Like-for-like floor (floor on as many processes as the run's workers)
+## Like-for-like floor, measured before and after the run
 
 Floor and run wall times, CPU seconds summed over every process (floor: its N
 processes; run: its whole tree), corpus with number-dense filler (template version 2).
+The floor is measured just before and just after the run; the ratios use the mean of
+the two, and "floor spread" is the larger floor CPU over the smaller.
 
 | date | commit | machine | pages | run args | N | numbers corpus / seeds | floor s \
-| floor CPU s | run s | run CPU s | run/floor wall | run/floor CPU | peak RSS MB | re-run s \
-| re-run/run | re-run with server s | start-up 1 page s | with server s | 3 batches s | F1 |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
+(before / after) | floor CPU s (before / after) | floor spread | run s | run CPU s \
+| run/floor wall | run/floor CPU | peak RSS MB | re-run s | re-run/run \
+| re-run with server s | start-up 1 page s | with server s | 3 batches s | F1 |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 """
 
 
@@ -477,7 +502,9 @@ def append_results(r: dict[str, Any], path: Path) -> None:
         f"| {r['date']} | {r['commit']} | {r['machine']}, load {r['load']} | {r['pages']} | "
         f"{' '.join(r['run_args']) or '–'} | {r['floor_processes']} | "
         f"{r['number_share']:.2f} / {seeds} | "
-        f"{r['floor_s']:.1f} | {r['floor_cpu_s']:.1f} | {r['run_s']:.1f} | "
+        f"{r['floor_before_s']:.1f} / {r['floor_after_s']:.1f} | "
+        f"{r['floor_cpu_before_s']:.1f} / {r['floor_cpu_after_s']:.1f} | "
+        f"{r['floor_spread']:.2f} | {r['run_s']:.1f} | "
         f"{r['run_cpu_s']:.1f} | {r['run_over_floor']:.2f} | {r['cpu_over_floor']:.2f} | "
         f"{r['peak_tree_mb']:.0f} | {_or_failed(r, 're-run', 'rerun_s')} | "
         f"{r['rerun_share']:.3f} | {_or_failed(r, 're-run (server)', 'rerun_server_s')} | "
@@ -504,9 +531,10 @@ def bench(pages: int, seed: int, workdir: Path, do_eval: bool, run_args: list[st
     logs.mkdir(exist_ok=True)
 
     print(f"corpus {corpus} ({len(files)} pages); floor on {workers} processes …", flush=True)
-    fl = floor(files, workers)
+    before = floor(files, workers)
 
-    print(f"floor {fl['floor_s']:.1f} s, CPU {fl['floor_cpu_s']:.1f} s; fupin run …", flush=True)
+    print(f"floor {before['floor_s']:.1f} s, CPU {before['floor_cpu_s']:.1f} s; fupin run …",
+          flush=True)
     _clear_stage_cache(env)
     db = _fresh_db(workdir / "db" / f"bench-{pages}.duckdb")
     db.parent.mkdir(exist_ok=True)
@@ -514,7 +542,11 @@ def bench(pages: int, seed: int, workdir: Path, do_eval: bool, run_args: list[st
     first = run_child(cmd, env, logs / "run.log")
 
     print(f"run {first['wall_s']:.1f} s, CPU {first['cpu_s']:.1f} s, peak RSS "
-          f"{first['peak_tree_mb']:.0f} MB; re-run …", flush=True)
+          f"{first['peak_tree_mb']:.0f} MB; floor again …", flush=True)
+    after = floor(files, workers)
+    fl = bracketing_floor(before, after)
+    print(f"floor {after['floor_s']:.1f} s, CPU {after['floor_cpu_s']:.1f} s; re-run …",
+          flush=True)
     again = _step(cmd, env, logs / "rerun.log")
 
     print(f"re-run {again['wall_s']:.1f} s {again.get('error', '')}; start-up …", flush=True)
@@ -626,9 +658,9 @@ def report_run_only(r: dict[str, Any], path: Path | None) -> None:
     print(f"{'PASS' if ok else 'MISS'}  peak RSS ≤ 1.5 GB{'':27} {r['peak_tree_mb']:.0f} MB")
     if path is not None:
         _append_row(f"| {r['date']} | {r['commit']} | {r['machine']}, load {r['load']} | "
-                    f"{r['pages']} | {' '.join(['run only', *r['run_args']])} | – | – | – | – | "
-                    f"{r['run_s']:.1f} | {r['run_cpu_s']:.1f} | – | – | "
-                    f"{r['peak_tree_mb']:.0f} | – | – | – | – | – | – |\n", path)
+                    f"{r['pages']} | {' '.join(['run only', *r['run_args']])} | "
+                    f"{' | '.join(['–'] * 5)} | {r['run_s']:.1f} | {r['run_cpu_s']:.1f} | – | – | "
+                    f"{r['peak_tree_mb']:.0f} | {' | '.join(['–'] * 7)} |\n", path)
 
 
 def main(argv: list[str] | None = None) -> int:
