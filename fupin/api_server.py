@@ -23,8 +23,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, closing, nullcontext
 from pathlib import Path
 
-import httpx
-
 from fupin.lifeline import live_with_parent
 from fupin.settings import settings
 
@@ -33,6 +31,15 @@ POLL_S = 0.05
 # A configured API must answer its health check this fast; Prefect's own client
 # would otherwise wait a minute per request and retry, silently.
 PROBE_TIMEOUT_S = 5.0
+
+
+# The run's API serves one flow run and no UI, so it registers no block types: to
+# decide whether it must, Prefect imports every installed collection first (here
+# prefect-dask, and with it dask.distributed and numpy), 0.6 of the server's 3 s of
+# start-up. Blocks are what a UI edits; a run needs none. Public settings, and the
+# user's environment still wins.
+SERVER_DEFAULTS = {"PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",
+                   "PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION": "false"}
 
 
 class ApiStartError(RuntimeError):
@@ -57,7 +64,8 @@ def _start(port: int) -> subprocess.Popen[bytes]:
     It gets a session of its own, so a terminal's Ctrl-C (sent to the whole
     foreground process group) reaches only the run, which stops the server itself.
     """
-    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env = {**SERVER_DEFAULTS,
+           **{k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}}
     log_path().parent.mkdir(parents=True, exist_ok=True)
     with log_path().open("wb") as log:  # the child keeps its own handle
         return subprocess.Popen(
@@ -81,6 +89,8 @@ def _wait_ready(proc: subprocess.Popen[bytes], url: str, timeout: float,
                 meanwhile: Iterator[object]) -> None:
     """Poll the server's health every POLL_S seconds, taking steps of ``meanwhile``
     between polls instead of sleeping, while it has any."""
+    import httpx  # here, not at the top: the server starts 50 ms sooner without it
+
     deadline = time.monotonic() + timeout
     with httpx.Client(timeout=2.0) as client:
         while time.monotonic() < deadline:
@@ -104,6 +114,8 @@ def _wait_ready(proc: subprocess.Popen[bytes], url: str, timeout: float,
 
 def check_api(url: str, timeout: float = PROBE_TIMEOUT_S) -> None:
     """Fail at once, naming the URL, when a configured API does not answer its health check."""
+    import httpx
+
     try:
         response = httpx.get(f"{url.rstrip('/')}/health", timeout=timeout)
     except httpx.TimeoutException:
