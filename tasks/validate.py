@@ -22,13 +22,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import yaml
 
 from fupin.tasks.data_docs import make_site_offline
 from fupin.tasks.extract.taxonomy import Indicator, load_taxonomy
+
+if TYPE_CHECKING:  # pandas (≈ 40 MB, 0.2 CPU-s) is imported where a frame is built: the
+    import pandas as pd  # flow's process imports this module and validates in another
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 EXPECTATIONS = SCHEMAS / "expectations"
@@ -113,6 +115,8 @@ def add_cross_check_columns(facts: pd.DataFrame) -> pd.DataFrame:
 
 def fact_frame(rows: list[dict[str, Any]], published: dict[str, date | None]) -> pd.DataFrame:
     """The candidate facts with the helper columns the suite reads."""
+    import pandas as pd
+
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
@@ -138,6 +142,8 @@ def fact_frame(rows: list[dict[str, Any]], published: dict[str, date | None]) ->
 
 def document_frame(rows: list[dict[str, Any]], today: date | None = None) -> pd.DataFrame:
     """Documents as the suite reads them; each row carries its body's ``cjk_share``."""
+    import pandas as pd
+
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
@@ -157,6 +163,8 @@ _OBSERVED_COLUMNS = ("indicator", "value", "unit", "indicator_unit", "min_value"
 
 def observed(row: Any, failed: list[str]) -> str:
     """What the failing expectations saw, as a compact JSON object for the analyst."""
+    import pandas as pd
+
     seen = {
         col: (None if pd.isna(row[col]) else row[col])
         for col in _OBSERVED_COLUMNS

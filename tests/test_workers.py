@@ -157,18 +157,33 @@ def test_a_runtime_sent_to_another_process_runs_everything_there() -> None:
     assert there != os.getpid() and called == validated == there
 
 
-def test_the_flows_process_leaves_great_expectations_to_the_validation_process(
+_FLOW_PROCESS = """
+import sys
+import fupin.flows.etl
+from fupin.tasks.acquire.sources import expand_sources
+from fupin.tasks.pipeline.runtime import Runtime
+from fupin.tasks.pipeline.stages import fetch_stage, plan_batches
+from fupin.tasks.pipeline.staging import BatchRef
+from fupin.tasks.pipeline.validation_stage import validate_batches
+with Runtime(2) as runtime:  # as the flow makes it, before discover
+    refs = [fetch_stage(ref) for ref in
+            plan_batches(expand_sources([{pages!r}]), {{}}, {run_dir!r}, 5)]
+    validate_batches([BatchRef(9, {empty!r})])
+print(sorted({{"great_expectations", "scipy", "pandas"}} & set(sys.modules)), len(refs))
+"""
+
+
+def test_the_flows_process_leaves_great_expectations_and_pandas_to_the_validation_process(
     tmp_path: Path,
 ) -> None:
-    # The flow's modules, and a group with nothing new, which the flow validates itself.
-    # (pandas is no test: pyarrow loads it in any process that builds a table.)
-    probe = ("import sys, fupin.flows.etl; from fupin.tasks.pipeline.staging import BatchRef; "
-             "from fupin.tasks.pipeline.validation_stage import validate_batches; "
-             f"validate_batches([BatchRef(0, {str(tmp_path)!r})]); "
-             "print(sorted({'great_expectations', 'scipy'} & set(sys.modules)))")
+    """The flow's modules, its batches written and fetched, and a group with nothing new
+    (which the flow validates itself): GE and pandas are the validation process's memory."""
+    (tmp_path / "empty").mkdir()
+    probe = _FLOW_PROCESS.format(pages=str(SAMPLES), run_dir=str(tmp_path / "run"),
+                                 empty=str(tmp_path / "empty"))
     out = subprocess.run([str(REPO / ".venv" / "bin" / "python"), "-c", probe], cwd=REPO,
                          capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert out.stdout.split() == ["[]", "1"]
 
 
 def test_processes_a_run_starts_get_the_lean_allocators_unless_the_user_chose() -> None:

@@ -69,6 +69,7 @@ class Runtime:
     """
 
     def __init__(self, workers: int = 1) -> None:
+        _arrow_without_pandas()
         self.workers = max(0, workers)
         self._spawns = True
         self._lock = threading.Lock()
@@ -232,17 +233,19 @@ def _warm_worker() -> None:
 class _NoPandas(importlib.abc.MetaPathFinder):
     def find_spec(self, name: str, *_: object) -> None:
         if name == "pandas":
-            raise ImportError("a stage worker converts no data frames")
+            raise ImportError("this process builds its tables from rows, not data frames")
 
 
 def _arrow_without_pandas() -> None:
-    """Keep pyarrow from importing pandas in a stage worker (about 22 MB of its memory).
+    """Keep pyarrow from importing pandas (≈ 40 MB of a process) where no frame is built.
 
     pyarrow imports pandas the first time it turns a Python list into an array, only
-    to ask whether the list is a pandas object, and remembers the answer. A worker
-    builds its tables from plain rows, so it lets that first question fail: pyarrow
-    then goes on without pandas, and a later ``to_pandas`` would still import it.
-    Called before anything else runs in a freshly spawned worker.
+    to ask whether the list is a pandas object, and remembers the answer. A stage
+    worker and the flow's process build their tables from plain rows, so they let
+    that first question fail: pyarrow then goes on without pandas, and a later
+    ``to_pandas`` would still import it. Called before anything else runs in a
+    freshly spawned worker, and by a run's ``Runtime`` in the flow's process, before
+    discover writes the first batch (where pandas is already loaded, nothing changes).
     """
     import pyarrow as pa
 
