@@ -24,7 +24,7 @@ from contextlib import AbstractContextManager, closing, nullcontext
 from pathlib import Path
 
 from fupin.lifeline import live_with_parent
-from fupin.settings import settings
+from fupin.settings import collector_paused, settings
 
 STARTUP_TIMEOUT_S = 90.0
 POLL_S = 0.05
@@ -78,11 +78,12 @@ def _start(port: int) -> subprocess.Popen[bytes]:
 def serve(parent_pid: int, port: int) -> None:
     """The server process's body: it exits when the run that started it is gone."""
     live_with_parent(parent_pid)
-    import uvicorn
-    from prefect.server.api.server import create_app
+    with collector_paused():
+        import uvicorn
+        from prefect.server.api.server import create_app
 
-    uvicorn.run(create_app(ephemeral=True, final=True), host="127.0.0.1", port=port,
-                log_level="error", lifespan="on")
+        app = create_app(ephemeral=True, final=True)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", lifespan="on")
 
 
 def _wait_ready(proc: subprocess.Popen[bytes], url: str, timeout: float,

@@ -28,6 +28,7 @@ from fupin.settings import (  # noqa: E402
     CHECKOUT,
     SQL_DIR,
     SettingError,
+    collector_paused,
     configure_environment,
     parse_task_runner,
     settings,
@@ -101,9 +102,11 @@ def run_pipeline(
     runner, count = task_runner or config.task_runner, workers or config.workers
     pages = pages_named(sources, LOOK_AHEAD_PAGES) if new_warehouse else None
     with processes_ahead(new_warehouse, local_workers(runner, count), pages):
-        from fupin.flows.etl import etl
+        with collector_paused():  # Prefect's import, and the wait for the API
+            from fupin.flows.etl import etl
 
-        api.ready(meanwhile=() if new_warehouse or reprocess else _discover_ahead(sources, db))
+            api.ready(meanwhile=() if new_warehouse or reprocess
+                      else _discover_ahead(sources, db))
         watching = (follow(storage.join(config.staging_dir, run_id)) if follow and run_id
                     else nullcontext())
         with watching, api.flow_settings():

@@ -9,9 +9,11 @@ it at import time).
 from __future__ import annotations
 
 import ctypes
+import gc
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -252,6 +254,25 @@ def use_lean_allocators() -> None:
         return
     if libc is not None:
         libc.mallopt(_M_ARENA_MAX, arenas)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Import and warm up with Python's cyclic garbage collector off, then turn it back on.
+
+    Importing Prefect, Great Expectations or the stages makes hundreds of thousands of
+    objects, none of them garbage, and the collector, run every few hundred new
+    objects, walks them again and again: a fifth of the Prefect API's start-up (2.4 →
+    1.95 s, bench/README.md). Each process of a run pauses it while it imports and
+    warms up, and only then: cycles left by its real work are still collected.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def release_free_memory() -> None:

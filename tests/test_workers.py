@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import os
@@ -15,6 +16,7 @@ import pytest
 from test_signals import run_processes, wait_until_gone
 from test_task_runners import SAMPLES, contents
 
+from fupin.settings import collector_paused
 from fupin.tasks.pipeline.runtime import LOOK_AHEAD_PAGES, Runtime, processes_ahead
 
 REPO = Path(__file__).resolve().parents[1]
@@ -184,6 +186,24 @@ def test_the_flows_process_leaves_great_expectations_and_pandas_to_the_validatio
     out = subprocess.run([str(REPO / ".venv" / "bin" / "python"), "-c", probe], cwd=REPO,
                          capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["[]", "1"]
+
+
+def test_the_collector_pauses_only_while_a_process_boots_and_comes_back_as_it_was() -> None:
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # a caller that had it off keeps it off
+    finally:
+        gc.enable()
+    with Runtime(2) as runtime:  # on again once warm, in every process the run starts
+        runtime.prepare(batches=2, new_pages=True, pages=400)
+        assert runtime.call(os.getpid) != os.getpid()
+        assert runtime.call(gc.isenabled) and runtime.validate(gc.isenabled)
 
 
 def test_processes_a_run_starts_get_the_lean_allocators_unless_the_user_chose() -> None:

@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from fupin.lifeline import live_with_parent
-from fupin.settings import parse_task_runner, release_free_memory
+from fupin.settings import collector_paused, parse_task_runner, release_free_memory
 
 R = TypeVar("R")
 
@@ -274,7 +274,8 @@ def _warm_validator() -> None:
 
 def _start_process(parent_pid: int, warm: Callable[[], None]) -> None:
     live_with_parent(parent_pid)  # a killed run leaves no process behind
-    warm()
+    with collector_paused():
+        warm()
 
 
 def _spawn(n: int, warm: Callable[[], None]) -> ProcessPoolExecutor:
