@@ -87,7 +87,7 @@ def test_quarantined_facts_show_names_separated_values_and_the_parent_value() ->
 # ------------------------------------------------------------------ Data Docs
 
 
-def _validate_and_build(folder: Path, run_name: str = "run-1") -> Path:
+def _validate_and_build(folder: Path, run_name: str = "20240301T010000Z-aaaaaa") -> Path:
     """One validation by a fresh GE context, as one run's validation process makes it."""
     validator = Validator()
     frame = document_frame([{"doc_key": "a", "location": "/p/a.html", "url": None,
@@ -108,15 +108,25 @@ def test_data_docs_read_offline_and_keep_every_run(tmp_path: Path) -> None:
     assert "<style>" in page and "static/images/logo-long.png" in page
     first = _validation_links(index)
     assert len(first) == 1  # the row the index's script used to insert is in the page itself
-    _validate_and_build(folder, "run-2")
+    _validate_and_build(folder, "20240302T010000Z-bbbbbb")
     second = _validation_links(index)
     assert first < second and len(second) == 2
-    assert "<td>run-1</td>" in index.read_text(encoding="utf-8")
-    assert "<td>run-2</td>" in index.read_text(encoding="utf-8")
+    assert "<td>run-20240301T010000Z-aaaaaa</td>" in index.read_text(encoding="utf-8")
+    assert "<td>run-20240302T010000Z-bbbbbb</td>" in index.read_text(encoding="utf-8")
     assert all((folder / link).is_file() for link in second)
     for page_path in folder.rglob("*.html"):
         assert not REMOTE_ASSET.search(page_path.read_text(encoding="utf-8")), page_path
     assert make_site_offline(folder) == 0  # pages once rewritten are left alone
+
+
+def test_a_run_id_that_reads_like_a_date_and_offset_still_gets_its_page(tmp_path: Path) -> None:
+    """GE's page renderer parses a run's name as a date: a run id whose random tail reads
+    as a time zone past ±24 h ("Z-9043ad": offset -90:43) must still get its page."""
+    folder = data_docs_dir(tmp_path / "fupin.duckdb")
+    index = _validate_and_build(folder, "20261130T213045Z-9043ad")
+    (link,) = _validation_links(index)
+    page = (folder / link).read_text(encoding="utf-8")
+    assert "20261130T213045Z-9043ad" in page and "Validations / documents" in page
 
 
 def test_two_warehouses_in_one_folder_get_their_own_data_docs(tmp_path: Path) -> None:
